@@ -1,0 +1,411 @@
+"""Eliashberg spectral functions alpha^2F(omega) and their moments.
+
+A spectrum is a sum of delta peaks (seed 000 Eq. (3): alpha^2F = sum_k
+lambda_k omega_k/2 delta(omega - omega_k)) plus an optional continuous density
+on a support with breakpoints.  Every integral over omega in the package goes
+through :meth:`Spectrum.nodes`, which returns the delta peaks together with
+composite Gauss-Legendre nodes of the continuous part, so that
+``alpha^2F(omega) ~= sum_k weight_k delta(omega - omega_k)``.
+
+Units (../shared/SPEC.md section 1, "Units"):
+
+* ``"g"``: energies in units of g, g^2 = 2 int omega alpha^2F = sum_k lambda_k
+  omega_k^2 (seed 000 Eq. (6)).  Changing lambda at fixed g = 1 rescales the
+  frequencies: Einstein Omega = 1/sqrt(lambda); for ``modes:40-60``
+  omega_k = r_k eps with eps = (lambda/21 sum r_k^2)^(-1/2).
+* ``"plain"``: the spectrum's own frequency unit, frequencies fixed and
+  alpha^2F scaled to the requested lambda (Einstein Omega = 1, Debye
+  omega_D = 1, ``modes`` highest frequency = 1, ``peaks``/``lorentz`` as given,
+  ``file`` in the file's unit, e.g. meV for EPW).
+
+Spec strings (CLI ``--spectrum``)::
+
+    einstein                      one mode, Omega = 1
+    modes:RMIN-RMAX               equal lambda_k, omega_k proportional to r_k = RMIN..RMAX
+    peaks:W1:L1[,W2:L2...]        delta peaks at W_i with partial couplings L_i
+    debye[:WD]                    alpha^2F proportional to omega^2 on (0, WD]
+    lorentz:C1:G1[,C2:G2...]      truncated Lorentzians (centre C, half width G,
+                                  cut at |omega - C| = 3G), equal lambda each
+    file:PATH[:COL]               two or more columns (omega, alpha^2F...), '#'
+                                  comments; EPW's .a2f layout (header line, one
+                                  column per smearing, trailing summary lines);
+                                  COL is the 1-based alpha^2F column (default 2)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import InputError, require_positive
+from .phonons import moments as phonon_moments
+
+__all__ = ["Spectrum", "parse_spectrum", "make_spectrum", "read_a2f_file", "SPEC_HELP"]
+
+SPEC_HELP = (
+    "einstein | modes:RMIN-RMAX | peaks:W:L[,W:L...] | debye[:WD] | "
+    "lorentz:C:G[,C:G...] | file:PATH[:COL]"
+)
+
+_GL_ORDER = 8  # Gauss-Legendre nodes per panel of the continuous part
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """alpha^2F(omega) = sum_k weight_k delta(omega - omega_k) + density(omega).
+
+    ``density`` is a vectorised callable on ``[breaks[0], breaks[-1]]``, smooth
+    between consecutive ``breaks``.  Frequencies are > 0.  ``kind`` records the
+    spec the spectrum came from (for output provenance).
+    """
+
+    kind: str
+    omega: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    density: object = None
+    breaks: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    units: str = "plain"
+
+    # ------------------------------------------------------------------ nodes
+    def nodes(self, h: float | None = None):
+        """Quadrature nodes ``(omega, weight)`` of alpha^2F.
+
+        Delta peaks are returned as they are; the continuous part is integrated
+        with composite Gauss-Legendre (8 nodes per panel), panels no wider than
+        ``h`` (default: 1/400 of the support) and aligned with ``breaks``.
+        Callers pass ``h`` of order pi*T/2 to resolve the thermal scale.
+        """
+        if self.density is None:
+            return self.omega, self.weight
+        b = self.breaks
+        if h is None:
+            h = (b[-1] - b[0]) / 400.0
+        return _continuous_nodes(self, float(h))
+
+    # ---------------------------------------------------------------- moments
+    def moments(self) -> dict:
+        """lambda, g, omega_log, <omega^2>, <omega> (seed 000 Eqs. (6), (7); seed 002)."""
+        out = phonon_moments(*self.nodes())
+        out["g"] = math.sqrt(out["g2"])
+        out["omega_max"] = self.omega_max
+        return out
+
+    @property
+    def lam(self) -> float:
+        return self.moments()["lambda"]
+
+    @property
+    def g(self) -> float:
+        return self.moments()["g"]
+
+    @property
+    def omega_max(self) -> float:
+        hi = [self.omega.max()] if self.omega.size else []
+        if self.density is not None:
+            hi.append(self.breaks[-1])
+        return float(max(hi))
+
+    @property
+    def omega_min(self) -> float:
+        lo = [self.omega.min()] if self.omega.size else []
+        if self.density is not None:
+            lo.append(self.breaks[0])
+        return float(min(lo))
+
+    @property
+    def omega_log(self) -> float:
+        return self.moments()["omega_log"]
+
+    def alpha2f(self, omega):
+        """The continuous part alpha^2F(omega) (delta peaks are not included)."""
+        omega = np.asarray(omega, dtype=float)
+        out = np.zeros_like(omega)
+        if self.density is not None:
+            inside = (omega >= self.breaks[0]) & (omega <= self.breaks[-1])
+            out[inside] = self.density(omega[inside])
+        return out
+
+    # ---------------------------------------------------------------- scaling
+    def scaled(self, a: float, c: float, units: str | None = None) -> "Spectrum":
+        """alpha^2F(omega) -> a alpha^2F(omega / c): lambda -> a lambda, g -> sqrt(a) c g."""
+        dens = None
+        if self.density is not None:
+            base = self.density
+            dens = _ScaledDensity(base, a, c)
+        return replace(
+            self,
+            omega=self.omega * c,
+            weight=self.weight * a * c,
+            density=dens,
+            breaks=self.breaks * c,
+            units=units or self.units,
+        )
+
+    def with_lambda(self, lam: float, units: str = "g") -> "Spectrum":
+        """This shape at coupling ``lam`` in ``units`` ("g": g = 1; "plain": fixed frequencies)."""
+        lam = require_positive("--lam", lam, "give the electron-phonon coupling lambda > 0")
+        m = self.moments()
+        a = lam / m["lambda"]
+        if units == "g":
+            c = 1.0 / (m["g"] * math.sqrt(a))
+        elif units == "plain":
+            c = 1.0
+        else:
+            raise InputError(f"--units must be 'g' or 'plain' (got {units!r})")
+        return self.scaled(a, c, units=units)
+
+
+@dataclass(frozen=True)
+class _ScaledDensity:
+    base: object
+    a: float
+    c: float
+
+    def __call__(self, omega):
+        return self.a * self.base(np.asarray(omega) / self.c)
+
+
+def _continuous_nodes(spec: Spectrum, h: float):
+    b = spec.breaks
+    edges = [b[0]]
+    for lo, hi in zip(b[:-1], b[1:]):
+        n = max(1, int(math.ceil((hi - lo) / h)))
+        edges.extend(np.linspace(lo, hi, n + 1)[1:])
+    edges = np.asarray(edges)
+    if edges[0] == 0.0:
+        # grade the first panel geometrically: integrands like alpha^2F ln(omega)/omega
+        # are not smooth at omega = 0
+        edges = np.concatenate([[0.0], edges[1] * 0.5 ** np.arange(24, 0, -1), edges[1:]])
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    half = 0.5 * (edges[1:] - edges[:-1])
+    om = (mid[:, None] + half[:, None] * _GL_X[None, :]).ravel()
+    w = (half[:, None] * _GL_W[None, :]).ravel() * spec.density(om)
+    keep = w != 0.0
+    return (np.concatenate([spec.omega, om[keep]]), np.concatenate([spec.weight, w[keep]]))
+
+
+# ---------------------------------------------------------------------- shapes
+def _einstein(omega=1.0):
+    return Spectrum("einstein", omega=np.array([omega]), weight=np.array([omega / 2.0]))
+
+
+def _modes(rmin: int, rmax: int):
+    r = np.arange(rmin, rmax + 1, dtype=float)
+    om = r / rmax
+    lam_k = np.full(r.size, 1.0 / r.size)
+    return Spectrum(f"modes:{rmin}-{rmax}", omega=om, weight=lam_k * om / 2.0)
+
+
+def _peaks(pairs):
+    om = np.array([p[0] for p in pairs])
+    lam_k = np.array([p[1] for p in pairs])
+    return Spectrum("peaks", omega=om, weight=lam_k * om / 2.0)
+
+
+@dataclass(frozen=True)
+class _DebyeDensity:
+    wd: float
+
+    def __call__(self, omega):
+        # alpha^2F = lambda (omega/omega_D)^2 with lambda = 1: 2 int_0^wD c w dw = c wD^2
+        return (np.asarray(omega) / self.wd) ** 2
+
+
+def _debye(wd=1.0):
+    return Spectrum("debye", density=_DebyeDensity(wd), breaks=np.array([0.0, wd]))
+
+
+@dataclass(frozen=True)
+class _LorentzDensity:
+    centres: tuple
+    widths: tuple
+
+    def __call__(self, omega):
+        omega = np.asarray(omega, dtype=float)
+        out = np.zeros_like(omega)
+        for c, g in zip(self.centres, self.widths):
+            cut = 3.0 * g
+            lor = 1.0 / ((omega - c) ** 2 + g * g) - 1.0 / (cut * cut + g * g)
+            lam0 = 2.0 * _lorentz_lambda_unit(c, g)
+            out += np.where(np.abs(omega - c) < cut, lor, 0.0) / lam0
+        return out
+
+
+@lru_cache(maxsize=64)
+def _lorentz_lambda_unit(c, g):
+    """int (L(w)/w) dw of one truncated Lorentzian (so each peak carries lambda = 1)."""
+    cut = 3.0 * g
+    x, wq = np.polynomial.legendre.leggauss(200)
+    om = c + cut * x
+    lor = 1.0 / ((om - c) ** 2 + g * g) - 1.0 / (cut * cut + g * g)
+    return float(np.sum(cut * wq * lor / om))
+
+
+def _lorentz(pairs):
+    cs = tuple(float(p[0]) for p in pairs)
+    gs = tuple(float(p[1]) for p in pairs)
+    for c, g in zip(cs, gs):
+        if c - 3.0 * g <= 0.0:
+            raise InputError(
+                f"--spectrum lorentz:{c}:{g}: the peak reaches omega <= 0 (centre - 3*width); "
+                "use a smaller width or a larger centre"
+            )
+    b = sorted({x for c, g in zip(cs, gs) for x in (c - 3 * g, c, c + 3 * g)})
+    return Spectrum("lorentz", density=_LorentzDensity(cs, gs), breaks=np.array(b))
+
+
+@dataclass(frozen=True)
+class _TableDensity:
+    """Piecewise-linear alpha^2F through the tabulated points."""
+
+    x: tuple
+    y: tuple
+
+    def __call__(self, omega):
+        return np.interp(omega, np.asarray(self.x), np.asarray(self.y), left=0.0, right=0.0)
+
+
+def read_a2f_file(path: str, column: int = 2):
+    """Read a tabulated alpha^2F: returns (omega, a2f) arrays.
+
+    Accepts plain two-or-more-column text with '#' comments, and EPW's
+    ``prefix.a2f`` layout (a text header, one alpha^2F column per phonon
+    smearing, trailing summary lines): the first contiguous block of numeric
+    rows is the table.  ``column`` is 1-based (column 1 is omega).
+    """
+    try:
+        with open(path, "r", encoding="utf-8", errors="strict") as fh:
+            lines = fh.readlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise InputError(
+            f"--spectrum file:{path}: cannot read the file ({reason}); give a readable text file "
+            "with columns omega, alpha^2F"
+        ) from None
+    rows, started = [], False
+    for ln in lines:
+        s = ln.split("#", 1)[0].strip()
+        if not s:
+            continue
+        try:
+            vals = [float(t) for t in s.replace(",", " ").split()]
+        except ValueError:
+            if started:
+                break  # EPW's trailing summary lines
+            continue  # header line
+        started = True
+        rows.append(vals)
+    where = f"--spectrum file:{path}"
+    if not rows:
+        raise InputError(f"{where}: no numeric rows found; the file needs columns omega, alpha^2F")
+    ncol = min(len(r) for r in rows)
+    if ncol < 2:
+        raise InputError(f"{where}: rows need at least 2 columns (omega, alpha^2F), found {ncol}")
+    if not 2 <= column <= ncol:
+        raise InputError(f"{where}:{column}: column must be between 2 and {ncol}")
+    data = np.array([r[:ncol] for r in rows], dtype=float)
+    om, a2f = data[:, 0], data[:, column - 1]
+    if not np.all(np.isfinite(data[:, [0, column - 1]])):
+        raise InputError(f"{where}: non-finite values in the table; fix or remove those rows")
+    if om.size < 2 or np.any(np.diff(om) <= 0):
+        raise InputError(f"{where}: omega (column 1) must be strictly increasing with >= 2 rows")
+    if om[0] < 0:
+        raise InputError(f"{where}: negative frequency {om[0]}; alpha^2F is defined for omega >= 0")
+    scale = max(np.max(np.abs(a2f)), 1e-300)
+    if np.any(a2f < -1e-10 * scale):
+        i = int(np.argmin(a2f))
+        raise InputError(
+            f"{where}: alpha^2F is negative ({a2f[i]:g} at omega = {om[i]:g}); an Eliashberg "
+            "function must be >= 0 (check the column, or clip the smearing noise)"
+        )
+    a2f = np.clip(a2f, 0.0, None)
+    if not np.any(a2f > 0):
+        raise InputError(f"{where}: alpha^2F is zero everywhere; nothing to couple to")
+    return om, a2f
+
+
+def _file(path: str, column: int = 2):
+    om, a2f = read_a2f_file(path, column)
+    if om[0] == 0.0 and a2f[0] > 0.0:
+        raise InputError(
+            f"--spectrum file:{path}: alpha^2F(0) = {a2f[0]:g} > 0 makes lambda = 2 int a2F/w diverge; "
+            "alpha^2F must vanish at omega = 0"
+        )
+    # trim zero tails so the support is where the coupling is
+    nz = np.nonzero(a2f)[0]
+    lo, hi = max(nz[0] - 1, 0), min(nz[-1] + 1, om.size - 1)
+    om, a2f = om[lo : hi + 1], a2f[lo : hi + 1]
+    return Spectrum(
+        f"file:{os.path.basename(path)}",
+        density=_TableDensity(tuple(om), tuple(a2f)),
+        breaks=om.copy(),
+    )
+
+
+def _pairs(body: str, what: str):
+    out = []
+    for item in body.split(","):
+        parts = item.split(":")
+        if len(parts) != 2:
+            raise InputError(f"--spectrum {what}: expected pairs A:B separated by commas (got {item!r})")
+        try:
+            a, b = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise InputError(f"--spectrum {what}: {item!r} is not a pair of numbers") from None
+        if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+            raise InputError(f"--spectrum {what}: values must be > 0 (got {item!r})")
+        out.append((a, b))
+    return out
+
+
+def parse_spectrum(spec: str) -> Spectrum:
+    """Parse a spectrum spec string (see module docstring) into its shape (plain units)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise InputError(f"--spectrum is empty; use one of: {SPEC_HELP}")
+    spec = spec.strip()
+    head, _, body = spec.partition(":")
+    head = head.lower()
+    if head == "einstein":
+        return _einstein(require_positive("--spectrum einstein:OMEGA", body) if body else 1.0)
+    if head == "modes":
+        try:
+            lo, hi = (int(t) for t in body.split("-"))
+        except ValueError:
+            raise InputError(f"--spectrum {spec!r}: use modes:RMIN-RMAX with integers, e.g. modes:40-60") from None
+        if not 0 < lo <= hi:
+            raise InputError(f"--spectrum {spec!r}: need 0 < RMIN <= RMAX, e.g. modes:40-60")
+        return _modes(lo, hi)
+    if head == "peaks":
+        return _peaks(_pairs(body, spec))
+    if head == "debye":
+        return _debye(require_positive("--spectrum debye:WD", body) if body else 1.0)
+    if head == "lorentz":
+        return _lorentz(_pairs(body, spec))
+    if head == "file":
+        path, col = body, 2
+        stem, sep, last = body.rpartition(":")
+        if sep and last.isdigit():
+            path, col = stem, int(last)
+        if not path:
+            raise InputError("--spectrum file: needs a path, e.g. file:a2f.dat")
+        return _file(path, col)
+    raise InputError(f"--spectrum {spec!r} is not a known spectrum; use one of: {SPEC_HELP}")
+
+
+def make_spectrum(spec: str, lam: float | None = None, units: str = "g") -> Spectrum:
+    """The spectrum ``spec`` at coupling ``lam`` in ``units`` ("g" or "plain").
+
+    ``lam=None`` keeps the shape's own lambda (meaningful for ``file:`` and
+    ``peaks:``; 1 for the built-in shapes).
+    """
+    shape = parse_spectrum(spec)
+    if units not in ("g", "plain"):
+        raise InputError(f"--units must be 'g' or 'plain' (got {units!r})")
+    if lam is None:
+        lam = shape.lam
+    return shape.with_lambda(lam, units)

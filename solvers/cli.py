@@ -1,0 +1,182 @@
+"""The ``ephkin`` command line.
+
+Every subcommand has ``--help``; ``--json`` prints exactly one JSON object on
+stdout and nothing else there; ``-o DIR`` writes ``summary.json`` (results and
+provenance), CSV tables and PNG plots into DIR.  Bad input ends with a
+one-line message naming the parameter and exit status 2, never a traceback
+(set EPHKIN_DEBUG=1 to see one for internal errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from pde.errors import InputError
+
+from . import commands
+from .provenance import to_jsonable
+
+EPILOG = "Energies and temperatures are in units of g (g^2 = 2 int omega a2F) unless --units plain."
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2) instead of usage dumps."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _finite(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be finite: {text!r}")
+    return v
+
+
+def _add_common(p, spectrum=True, lam=True, units="g"):
+    if spectrum:
+        p.add_argument("--spectrum", required=True, metavar="SPEC",
+                       help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
+                            "lorentz:C:G[,C:G] | file:PATH[:COL]")
+    if lam:
+        p.add_argument("--lam", type=_finite, default=None, metavar="LAMBDA",
+                       help="electron-phonon coupling lambda (default: the spectrum's own, 1 for built-in shapes)")
+    p.add_argument("--units", choices=("g", "plain"), default=units,
+                   help=f"energy units: g (g = 1, frequencies scale with lambda) or plain (the spectrum's "
+                        f"own frequency unit) (default: {units})")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help="write summary.json, CSV tables and PNG plots here")
+
+
+def build_parser():
+    ap = _Parser(prog="ephkin", description="Electron-phonon kinetics of metals: Eliashberg toolkit and "
+                 "kinetic instability (seed papers in ../shared/seeds).", epilog=EPILOG)
+    ap.add_argument("--version", action="version", version=f"ephkin {commands.version()}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("info", help="versions of ephkin, PETSc, SLEPc, MPI, numpy, scipy; MUMPS availability")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(func=commands.info)
+
+    p = sub.add_parser("spectrum", help="moments of alpha^2F (lambda, g, omega_log, <omega^2>) and T_c",
+                       epilog=EPILOG)
+    _add_common(p)
+    p.add_argument("--mu-star", type=_finite, default=0.10, help="Coulomb pseudopotential (default 0.10)")
+    p.set_defaults(func=commands.spectrum)
+
+    p = sub.add_parser("zinv", help="Z0^-1(E) (Eq. 5 / S38): minimum, zeros, interval where Z0^-1 < 0",
+                       epilog=EPILOG)
+    p.add_argument("--strong-coupling", action="store_true",
+                   help="use the lambda -> infinity limit, Eq. (S38) (no --spectrum needed; units of g)")
+    p.add_argument("--spectrum", metavar="SPEC", help="alpha^2F spec (see 'ephkin lambda-c --help')")
+    p.add_argument("--lam", type=_finite, default=None, metavar="LAMBDA", help="coupling lambda")
+    p.add_argument("--T0", type=_finite, required=True, help="temperature T0")
+    p.add_argument("--units", choices=("g", "plain"), default="g", help="energy units (default g)")
+    p.add_argument("--E-max", type=_finite, default=None, help="largest energy of the table/plot")
+    p.add_argument("--points", type=int, default=801, help="points of the Z0^-1(E) table (default 801)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help="write summary.json, zinv.csv and zinv.png here")
+    p.set_defaults(func=commands.zinv)
+
+    p = sub.add_parser("lambda-c", help="critical coupling lambda_c(T0) of the kinetic instability",
+                       epilog=EPILOG)
+    _add_common(p, lam=False)
+    p.add_argument("--T0", type=_finite, nargs="+", required=True, help="one or more temperatures T0")
+    p.add_argument("--method", choices=("zinv",), default="zinv",
+                   help="zinv: min_E Z0^-1(E) = 0, Eq. (10)/(S21) (default)")
+    p.add_argument("--lam-max", type=_finite, default=1e4, help="largest lambda searched (default 1e4)")
+    p.set_defaults(func=commands.lambda_c)
+
+    p = sub.add_parser("cel", help="electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
+                       epilog="Temperatures in the spectrum's own units by default (Einstein: units of Omega).")
+    _add_common(p, units="plain")
+    p.add_argument("--T-range", type=_finite, nargs=2, default=None, metavar=("TLO", "THI"),
+                   help="temperature range scanned (default 0.01..5 omega_log)")
+    p.set_defaults(func=commands.cel)
+
+    p = sub.add_parser("transport", help="transport rate 1/tau_tr(T) and resistivity from alpha^2F_tr "
+                       "(Allen; Bloch-Grueneisen)", epilog=EPILOG)
+    p.add_argument("--spectrum", metavar="SPEC", help="transport spectrum alpha^2F_tr (same syntax as alpha^2F)")
+    p.add_argument("--lam", type=_finite, default=None, metavar="LAMBDA_TR", help="lambda_tr")
+    p.add_argument("--bloch-gruneisen", type=_finite, default=None, metavar="THETA",
+                   help="use the Bloch-Grueneisen closed form with Debye temperature THETA instead of --spectrum")
+    p.add_argument("--T", type=_finite, nargs="+", required=True, help="temperatures")
+    p.add_argument("--plasma-eV", type=_finite, default=None, help="hbar*omega_p in eV, for rho in uOhm cm")
+    p.add_argument("--energy-unit", choices=("meV", "eV", "K"), default="meV",
+                   help="unit of the spectrum's energies when converting to rho (default meV)")
+    p.add_argument("--units", choices=("plain", "g"), default="plain", help="energy units (default plain)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help="write summary.json here")
+    p.set_defaults(func=commands.transport)
+
+    p = sub.add_parser("run", help="the built-in default job (Table S1, Fig. 1 insets, Fig. 3, Fig. S2 "
+                       "criteria): results and PNGs in -o DIR")
+    p.add_argument("-o", "--output", metavar="DIR", default="out", help="output directory (default out)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    p.set_defaults(func=commands.run_default)
+    return ap
+
+
+def _print_human(result, stream=sys.stdout):
+    for k, v in result.items():
+        if isinstance(v, list) and v and isinstance(v[0], dict):
+            print(f"{k}:", file=stream)
+            keys = list(v[0].keys())
+            print("  " + "  ".join(f"{c:>14s}" for c in keys), file=stream)
+            for row in v:
+                print("  " + "  ".join(f"{_fmt(row.get(c)):>14s}" for c in keys), file=stream)
+        elif isinstance(v, dict):
+            print(f"{k}: " + json.dumps(to_jsonable(v)), file=stream)
+        else:
+            print(f"{k}: {_fmt(v)}", file=stream)
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return str(v)
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        result = args.func(args)
+    except InputError as exc:
+        print(f"ephkin {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ephkin {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line, not a traceback; EPHKIN_DEBUG=1 shows it
+        if os.environ.get("EPHKIN_DEBUG"):
+            raise
+        print(f"ephkin {args.command}: internal error: {type(exc).__name__}: {exc} "
+              "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
+        return 1
+    result = dict(result)
+    result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
+    if getattr(args, "json", False):
+        json.dump(to_jsonable(result), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        _print_human(result)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""Implementations of the ``ephkin`` subcommands: each takes the parsed
+arguments and returns a result dict (printed as JSON or text by :mod:`.cli`),
+writing files when ``-o DIR`` is given."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from pde import __version__
+from pde import phonons
+from pde import eliashberg as eq
+from pde.errors import InputError
+from pde.instability import (
+    cel_analysis,
+    lambda_c as lambda_c_zinv,
+    lambda_c_cel,
+    strong_coupling_analysis,
+    strong_coupling_T0_max,
+    zinv_analysis,
+)
+from pde.spectra import make_spectrum, parse_spectrum
+
+from .provenance import provenance, write_json
+
+#: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
+TC_STRONG = 0.1827
+
+
+def version():
+    return __version__
+
+
+def _progress(msg):
+    """Progress on stderr (rank 0 only), never on stdout."""
+    try:
+        from mpi4py import MPI
+
+        if MPI.COMM_WORLD.Get_rank() != 0:
+            return
+    except ImportError:
+        pass
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _outdir(path):
+    if not path:
+        return None
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"-o {path}: cannot create the output directory ({exc.strerror}); choose a writable path")
+    return path
+
+
+def _write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def _finish(args, result, files=()):
+    """Add the files list and write summary.json (with provenance) when -o is given."""
+    out = getattr(args, "output", None)
+    if out:
+        params = {k: v for k, v in vars(args).items() if k not in ("func", "json", "output")}
+        summary = dict(result)
+        summary["files"] = [os.path.basename(f) for f in files]
+        summary["provenance"] = provenance(params)
+        write_json(os.path.join(out, "summary.json"), summary)
+        result["output"] = out
+    return result
+
+
+def _spectrum_label(spec, units):
+    return {"spectrum": spec, "units": units}
+
+
+# ------------------------------------------------------------------------ info
+def info(args):
+    """Versions of the numerical stack (and MUMPS availability)."""
+    from .petsc_env import versions
+
+    return versions()
+
+
+# -------------------------------------------------------------------- spectrum
+def spectrum(args):
+    """Moments of alpha^2F and the Allen-Dynes / McMillan T_c."""
+    out = _outdir(args.output)
+    s = make_spectrum(args.spectrum, args.lam, args.units)
+    om, w = s.nodes()
+    res = _spectrum_label(args.spectrum, args.units)
+    res.update(s.moments())
+    if args.mu_star < 0:
+        raise InputError(f"--mu-star must be >= 0 (got {args.mu_star}); typical values are 0.08-0.15")
+    res["mu_star"] = args.mu_star
+    res["Tc_allen_dynes"] = phonons.allen_dynes_tc(om, w, args.mu_star)
+    res["Tc_mcmillan"] = phonons.mcmillan_tc(om, w, args.mu_star)
+    files = []
+    if out:
+        from .plots import plot_spectrum
+
+        grid = np.linspace(0.0, 1.1 * s.omega_max, 600)
+        cont = s.alpha2f(grid) if s.density is not None else None
+        peaks = (s.omega, 2.0 * s.weight / s.omega) if s.omega.size else None
+        files.append(plot_spectrum(os.path.join(out, "spectrum.png"), grid, cont, peaks, args.units))
+    return _finish(args, res, files)
+
+
+# ------------------------------------------------------------------------ zinv
+def zinv(args):
+    """Z0^-1(E) at T0 (Eq. (5)) or in the strong-coupling limit (Eq. (S38))."""
+    out = _outdir(args.output)
+    if args.points < 3:
+        raise InputError(f"--points must be >= 3 (got {args.points})")
+    if args.strong_coupling:
+        if args.spectrum:
+            raise InputError("--strong-coupling does not take --spectrum (the limit is spectrum-independent)")
+        if args.units != "g":
+            raise InputError("--strong-coupling works in units of g; drop --units plain")
+        res = {"model": "strong-coupling (Eq. S38)", "units": "g", "T0": args.T0}
+        res.update(strong_coupling_analysis(args.T0))
+        res["T0_over_Tc"] = args.T0 / TC_STRONG
+        t_max = strong_coupling_T0_max()
+        res["T0_max_negative"] = t_max
+        res["T0_max_negative_over_Tc"] = t_max / TC_STRONG
+        E_max = args.E_max or 3.0
+        curve = lambda E: eq.zinv_strong(E, args.T0)  # noqa: E731
+    else:
+        if not args.spectrum:
+            raise InputError("--spectrum is required (or use --strong-coupling)")
+        s = make_spectrum(args.spectrum, args.lam, args.units)
+        res = _spectrum_label(args.spectrum, args.units)
+        res.update({"lambda": s.lam, "T0": args.T0, "omega_log": s.omega_log})
+        res.update(zinv_analysis(s, args.T0))
+        res["E_min_over_omega"] = res["E_min"] / s.omega_log
+        E_max = args.E_max or (2.5 * s.omega_max + 10 * args.T0)
+        curve = lambda E: eq.zinv(s, E, args.T0)  # noqa: E731
+    files = []
+    if out:
+        from .plots import plot_zinv
+
+        E = np.linspace(0.0, E_max, args.points)
+        z = curve(E)
+        files.append(_write_csv(os.path.join(out, "zinv.csv"), ["E", "zinv"], zip(E, z)))
+        label = args.spectrum or "strong coupling"
+        files.append(plot_zinv(os.path.join(out, "zinv.png"), E, {f"{label}, T0={args.T0:g}": z},
+                               res["units"], res.get("zeros", ()), r"$Z_0^{-1}(E)$"))
+    return _finish(args, res, files)
+
+
+# -------------------------------------------------------------------- lambda-c
+def _lambda_c_row(shape, T0, units, lam_max):
+    t = time.perf_counter()
+    r = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max)
+    row = {"T0": T0, "lambda_c": r["lambda_c"], "E_min": r["E_min"]}
+    if r["lambda_c"] is not None:
+        row["E_min_over_omega"] = r["E_min"] / r["omega_log"]
+        row["omega_ref"] = r["omega_log"]
+    else:
+        row["reason"] = r["reason"]
+    row["lambda_c_cel"] = lambda_c_cel(shape, T0, units=units, lam_max=lam_max)
+    row["seconds"] = round(time.perf_counter() - t, 4)
+    return row
+
+
+def lambda_c(args):
+    """lambda_c(T0) from min_E Z0^-1 = 0, Eq. (10)/(S21), and from C_el(T0) = 0, Eq. (S14)."""
+    out = _outdir(args.output)
+    shape = parse_spectrum(args.spectrum)
+    rows = []
+    for i, T0 in enumerate(args.T0):
+        rows.append(_lambda_c_row(shape, T0, args.units, args.lam_max))
+        if len(args.T0) > 1:
+            _progress(f"lambda-c: {i + 1}/{len(args.T0)} T0={T0:g} lambda_c={rows[-1]['lambda_c']}")
+    head = {"spectrum": args.spectrum, "units": args.units, "method": args.method,
+            "criterion": "min_E Z0^-1(E) = 0 (Eq. 10/S21)",
+            "omega_ref_definition": "omega_log of the spectrum at lambda_c"}
+    res = dict(head, **rows[0]) if len(rows) == 1 else dict(head, rows=rows)
+    files = []
+    if out:
+        keys = list(rows[0].keys())
+        files.append(_write_csv(os.path.join(out, "lambda_c.csv"), keys, ([r.get(k) for k in keys] for r in rows)))
+        if len(rows) > 1:
+            from .plots import plot_lambda_c
+
+            files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [r["T0"] for r in rows],
+                                       {"Z0 criterion": [r["lambda_c"] for r in rows],
+                                        "C_el < 0": [r["lambda_c_cel"] for r in rows]}, args.units))
+    return _finish(args, res, files)
+
+
+# ------------------------------------------------------------------------- cel
+def cel(args):
+    """C_el(T)/C_free (Eq. (S14)) at fixed frequencies: T_-, T_+ and lambda_min; epsilon(T) (Fig. 3)."""
+    out = _outdir(args.output)
+    s = make_spectrum(args.spectrum, args.lam, args.units)
+    wl = s.omega_log
+    lo, hi = args.T_range or (0.01 * wl, 5.0 * wl)
+    res = _spectrum_label(args.spectrum, args.units)
+    res.update({"lambda": s.lam, "omega_ref": wl, "omega_ref_definition": "omega_log"})
+    res.update(cel_analysis(s, lo, hi))
+    for k in ("T_minus", "T_plus"):
+        res[k + "_over_omega"] = None if res[k] is None else res[k] / wl
+    files = []
+    if out:
+        from .plots import plot_cel
+
+        T = np.linspace(lo, hi, 400)
+        ratio, energy, c = eq.cel_ratio(s, T), eq.electronic_energy(s, T), eq.cel(s, T)
+        files.append(_write_csv(os.path.join(out, "cel.csv"), ["T", "cel_over_free", "cel", "energy"],
+                                zip(T, ratio, c, energy)))
+        files.append(plot_cel(os.path.join(out, "cel.png"), T, ratio, energy,
+                              (res["T_minus"], res["T_plus"]), args.units))
+    return _finish(args, res, files)
+
+
+# ------------------------------------------------------------------- transport
+def transport(args):
+    """1/tau_tr(T) (Allen's formula on alpha^2F_tr, or Bloch-Grueneisen) and rho(T)."""
+    out = _outdir(args.output)
+    T = np.asarray(args.T, dtype=float)
+    if args.bloch_gruneisen is not None:
+        if args.spectrum:
+            raise InputError("give either --spectrum or --bloch-gruneisen THETA, not both")
+        lam_tr = 1.0 if args.lam is None else args.lam
+        rate = phonons.bloch_gruneisen_rate(lam_tr, args.bloch_gruneisen, T)
+        res = {"model": "Bloch-Grueneisen", "theta": args.bloch_gruneisen, "lambda_tr": lam_tr}
+    else:
+        if not args.spectrum:
+            raise InputError("--spectrum (alpha^2F_tr) or --bloch-gruneisen THETA is required")
+        s = make_spectrum(args.spectrum, args.lam, args.units)
+        rate = phonons.transport_rate(*s.nodes(), T)
+        res = {"model": "Allen (alpha^2F_tr)", "spectrum": args.spectrum, "lambda_tr": s.lam}
+    res.update({"units": args.units, "T": T.tolist(), "rate": np.atleast_1d(rate).tolist()})
+    if args.plasma_eV is not None:
+        rho = phonons.resistivity(rate, args.plasma_eV, args.energy_unit)
+        res.update({"rho_uOhm_cm": np.atleast_1d(rho).tolist(), "energy_unit": args.energy_unit})
+    return _finish(args, res)
+
+
+# ------------------------------------------------------------- the default job
+#: Seed 000 Table S1 column 3 (Z0 criterion) -- for the comparison column only.
+TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.229: 2.3094,
+                 0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
+
+
+def run_default(args):
+    """Built-in default job: Table S1 (Z0 criterion and C_el bound), Fig. 1 insets,
+    strong-coupling Z0^-1, Fig. 3 (Einstein lambda = 4.5)."""
+    from .plots import plot_cel, plot_lambda_c, plot_zinv
+
+    out = _outdir(args.output)
+    files, res = [], {"job": "default: seed 000 equilibrium toolkit"}
+    shape = parse_spectrum("modes:40-60")
+    rows = []
+    for i, (T0, ref) in enumerate(TABLE_S1_ZINV.items()):
+        row = _lambda_c_row(shape, T0, "g", 1e4)
+        row["table_s1"] = ref
+        row["rel_diff"] = row["lambda_c"] / ref - 1.0
+        rows.append(row)
+        _progress(f"[{i + 1}/9] Table S1 T0={T0:.3f}: lambda_c={row['lambda_c']:.6f} (seed {ref}), "
+                  f"C_el<0 above lambda={row['lambda_c_cel']}")
+    res["table_s1"] = rows
+    keys = list(rows[0].keys())
+    files.append(_write_csv(os.path.join(out, "table_s1.csv"), keys, ([r[k] for k in keys] for r in rows)))
+    files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [r["T0"] for r in rows],
+                               {"Z0 criterion (Eq. S21)": [r["lambda_c"] for r in rows],
+                                "C_el < 0 (Eq. S14)": [r["lambda_c_cel"] for r in rows]}, "g"))
+    # Fig. 1 insets: Einstein, T0 = 0.20, lambda = 2.169 (unstable) and 1.0 (stable)
+    E = np.linspace(0.0, 2.5, 801)
+    curves, zeros = {}, []
+    for lam in (1.0, 2.169):
+        s = make_spectrum("einstein", lam, "g")
+        a = zinv_analysis(s, 0.20)
+        curves[f"Einstein lambda={lam}"] = eq.zinv(s, E, 0.20)
+        res[f"einstein_lambda_{lam}_T0_0.20"] = a
+        zeros += a["zeros"]
+    curves["strong coupling, T0=Tc"] = eq.zinv_strong(E, TC_STRONG)
+    res["strong_coupling_T0_Tc"] = strong_coupling_analysis(TC_STRONG)
+    files.append(plot_zinv(os.path.join(out, "zinv.png"), E, curves, "g", zeros, r"$T_0 = 0.20g$ (Fig. 1 insets)"))
+    _progress("Fig. 1 insets: Z0^-1(E) for Einstein lambda = 1.0, 2.169 and the strong-coupling limit")
+    # Fig. 3: Einstein lambda = 4.5, temperatures in units of Omega
+    s = make_spectrum("einstein", 4.5, "plain")
+    ca = cel_analysis(s, 0.01, 5.0)
+    res["einstein_lambda_4.5_cel"] = ca
+    T = np.linspace(0.01, 1.5, 300)
+    files.append(plot_cel(os.path.join(out, "cel.png"), T, eq.cel_ratio(s, T), eq.electronic_energy(s, T),
+                          (ca["T_minus"], ca["T_plus"]), "Omega"))
+    _progress(f"Fig. 3: C_el < 0 for {ca['T_minus']:.4f} < T/Omega < {ca['T_plus']:.4f}")
+    _progress(f"results in {out}/")
+    return _finish(args, res, files)
+

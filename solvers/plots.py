@@ -1,0 +1,73 @@
+"""PNG plots of what users look at (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_zinv(path, E, curves, units, zeros=(), title=""):
+    """Z0^-1(E) curves (label -> values) with the axis and the zeros marked (seed 000 Fig. 1 insets)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, z in curves.items():
+        ax.plot(E, z, label=label)
+    ax.axhline(0.0, color="k", lw=0.8)
+    for e in zeros:
+        ax.axvline(e, color="r", ls="--", lw=0.8)
+    ax.set_xlabel(f"E [{units}]")
+    ax.set_ylabel(r"$Z_0^{-1}(E)$")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_lambda_c(path, T0, series, units):
+    """lambda_c(T0) for several criteria (seed 000 Fig. S2)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for (label, vals), mk in zip(series.items(), "xo^sd"):
+        v = np.array([np.nan if x is None else x for x in vals], dtype=float)
+        ax.plot(T0, v, mk + "-", label=label, ms=5, lw=0.8)
+    ax.set_xlabel(f"$T_0$ [{units}]")
+    ax.set_ylabel(r"$\lambda_c$")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_cel(path, T, ratio, energy, window, units):
+    """epsilon(T) with C_el inset and the window T_- < T < T_+ where C_el < 0 (seed 000 Fig. 3)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(T, energy, "b-")
+    ax.set_xlabel(f"T [{units}]")
+    ax.set_ylabel(r"$\varepsilon(T)-\varepsilon(0)$  [$\nu_0$]")
+    for t in window:
+        if t is not None:
+            ax.axvline(t, color="r", ls="--", lw=0.8)
+    ins = ax.inset_axes([0.58, 0.12, 0.38, 0.35])
+    ins.plot(T, ratio, "k-", lw=0.8)
+    ins.axhline(0.0, color="gray", lw=0.5)
+    ins.set_title(r"$C_{el}/C_{free}$", fontsize=8)
+    ins.tick_params(labelsize=7)
+    return _save(fig, path)
+
+
+def plot_spectrum(path, omega, a2f, peaks, units):
+    """alpha^2F(omega): continuous part as a line, delta peaks as stems of height lambda_k."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if a2f is not None:
+        ax.plot(omega, a2f, "b-", label=r"$\alpha^2F(\omega)$")
+    if peaks is not None and len(peaks[0]):
+        ax.stem(peaks[0], peaks[1], linefmt="r-", markerfmt="ro", basefmt=" ", label=r"$\lambda_k$ (delta peaks)")
+    ax.set_xlabel(rf"$\omega$ [{units}]")
+    ax.legend(fontsize=8)
+    return _save(fig, path)

@@ -1,0 +1,65 @@
+"""Provenance and output files: parameters, versions, git hash, JSON summaries."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def git_hash():
+    """The git commit of the ephkin checkout (with '-dirty' if modified), or None."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        rev = subprocess.run(["git", "-C", here, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        if rev.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5)
+        return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(parameters: dict) -> dict:
+    """Everything needed to reproduce a result: command line, parameters, versions, git hash, time."""
+    from .petsc_env import versions
+
+    return {
+        "command": sys.argv,
+        "parameters": parameters,
+        "versions": versions(),
+        "git": git_hash(),
+        "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def to_jsonable(obj):
+    """numpy scalars/arrays and tuples to plain JSON types; non-finite floats to None."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if np.isfinite(v) else None
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def write_json(path: str, obj: dict):
+    """Write ``obj`` as indented JSON atomically (temporary file + rename)."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(to_jsonable(obj), fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)

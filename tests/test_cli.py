@@ -1,0 +1,109 @@
+"""The ephkin command line: JSON contracts of issue 2, one-line errors, output files."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from solvers.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_json(capsys, *argv):
+    assert main(list(argv) + ["--json"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1  # one JSON object, nothing else on stdout
+    return json.loads(out)
+
+
+def test_lambda_c_json_modes(capsys):
+    r = run_json(capsys, "lambda-c", "--spectrum", "modes:40-60", "--T0", "0.180")
+    assert r["lambda_c"] == pytest.approx(1.1333, rel=2e-4)
+    assert r["units"] == "g" and r["E_min"] > 0
+    assert r["lambda_c_cel"] > r["lambda_c"]
+
+
+def test_lambda_c_json_einstein(capsys):
+    r = run_json(capsys, "lambda-c", "--spectrum", "einstein", "--T0", "0.20")
+    assert round(r["lambda_c"], 2) == 1.27 and round(r["E_min_over_omega"], 2) == 1.44
+    assert r["E_min"] == pytest.approx(r["E_min_over_omega"] / r["lambda_c"] ** 0.5, rel=1e-12)
+
+
+def test_lambda_c_several_T0(capsys):
+    r = run_json(capsys, "lambda-c", "--spectrum", "einstein", "--T0", "0.18", "0.2")
+    assert [row["T0"] for row in r["rows"]] == [0.18, 0.2]
+
+
+def test_zinv_strong_coupling(capsys):
+    # seed: 0.40 < E < 1.16; the exact Eq. (S38) gives 0.3898 < E < 1.1606 (see test_instability)
+    r = run_json(capsys, "zinv", "--strong-coupling", "--T0", "0.1827")
+    assert [round(x, 3) for x in r["negative_interval"]] == [0.390, 1.161]
+    assert round(r["T0_max_negative_over_Tc"], 2) == 1.63
+    r = run_json(capsys, "zinv", "--strong-coupling", "--T0", "0.5")
+    assert r["negative_interval"] is None
+
+
+def test_cel_einstein(capsys):
+    r = run_json(capsys, "cel", "--spectrum", "einstein", "--lam", "4.5")
+    assert round(r["T_minus"], 2) == 0.39 and round(r["T_plus"], 2) == 0.67
+    assert round(r["lambda_min"], 2) == 3.69
+
+
+def test_spectrum_and_transport(capsys):
+    r = run_json(capsys, "spectrum", "--spectrum", "debye", "--lam", "1.0", "--units", "plain")
+    assert r["lambda"] == pytest.approx(1.0) and r["Tc_allen_dynes"] > 0
+    r = run_json(capsys, "transport", "--bloch-gruneisen", "1.0", "--lam", "0.5", "--T", "2", "5")
+    assert len(r["rate"]) == 2 and r["rate"][1] > r["rate"][0]
+
+
+@pytest.mark.parametrize("argv, word", [
+    (["lambda-c", "--spectrum", "einstein", "--T0", "-0.2"], "--T0"),
+    (["lambda-c", "--spectrum", "einstein", "--T0", "abc"], "--T0"),
+    (["zinv", "--spectrum", "einstein", "--lam", "-1", "--T0", "0.2"], "--lam"),
+    (["lambda-c", "--spectrum", "phonons", "--T0", "0.2"], "--spectrum"),
+    (["lambda-c", "--spectrum", "file:/no/such/file", "--T0", "0.2"], "cannot read"),
+    (["lambda-c", "--spectrum", "einstein", "--T0", "0.2", "--bogus"], "--bogus"),
+    (["cel", "--spectrum", "einstein", "--T-range", "1", "0.5"], "T_lo"),
+])
+def test_bad_input_one_line_exit_2(capsys, argv, word):
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and word in err and "Traceback" not in err
+
+
+def test_negative_spectrum_file_via_console_script(tmp_path):
+    f = tmp_path / "neg.dat"
+    f.write_text("0.1 0.1\n0.2 -0.3\n0.3 0.1\n")
+    p = subprocess.run([sys.executable, "-m", "solvers.cli", "lambda-c", "--spectrum", f"file:{f}",
+                        "--T0", "0.1"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.count("\n") == 1 and "negative" in p.stderr
+
+
+def test_output_directory(tmp_path, capsys):
+    out = tmp_path / "z"
+    r = run_json(capsys, "zinv", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.2", "-o", str(out))
+    s = json.loads((out / "summary.json").read_text())
+    assert s["zeros"] == r["zeros"] and "versions" in s["provenance"] and "git" in s["provenance"]
+    assert (out / "zinv.png").stat().st_size > 1000 and (out / "zinv.csv").exists()
+
+
+def test_info(capsys):
+    r = run_json(capsys, "info")
+    for k in ("ephkin", "numpy", "scipy", "petsc", "slepc", "mpi4py", "mumps"):
+        assert k in r
+    assert r["petsc"] is not None and r["slepc"] is not None
+
+
+def test_help_everywhere():
+    for cmd in ([], ["info"], ["spectrum"], ["zinv"], ["lambda-c"], ["cel"], ["transport"], ["run"]):
+        with pytest.raises(SystemExit) as e:
+            main(cmd + ["--help"])
+        assert e.value.code == 0
