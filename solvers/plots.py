@@ -53,7 +53,7 @@ def plot_cel(path, T, ratio, energy, window, units):
     for t in window:
         if t is not None:
             ax.axvline(t, color="r", ls="--", lw=0.8)
-    ins = ax.inset_axes([0.58, 0.12, 0.38, 0.35])
+    ins = ax.inset_axes([0.12, 0.55, 0.36, 0.33])
     ins.plot(T, ratio, "k-", lw=0.8)
     ins.axhline(0.0, color="gray", lw=0.5)
     ins.set_title(r"$C_{el}/C_{free}$", fontsize=8)
