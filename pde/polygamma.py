@@ -170,7 +170,7 @@ def tetragamma(z):
 # c_k = -B_2k(1/2) = (1 - 2^(1-2k)) B_2k; with w = iy, w^2k = (-1)^k y^2k.
 # The parts dropped, Im psi = (pi/2) tanh(pi y) - pi/2 sgn y and
 # Re psi1 = pi^2 / (2 cosh^2 pi y), are O(exp(-2 pi |y|)) < 1e-27.
-_KH = 11
+_KH = 10
 _CH = ((-1.0) ** np.arange(1, _KH + 1) * (1.0 - 2.0 ** (1.0 - _K2[:_KH]))
        * _B2K[:_KH])                                        # (-1)^k c_k
 # Polynomials in x2 = 1/y^2 (coefficient of x2^k, k = 0..KH):
@@ -214,14 +214,13 @@ def _interp(table, a):
 
 
 def _half_line(name, asymptotic, odd, y):
-    """Evaluate a kernel on a real block: interpolant or asymptotic series."""
-    a = np.abs(y)
-    small = a < _Y0
-    out = np.empty_like(y)
-    p = _interp(_table(name), a[small])
-    out[small] = y[small] * p if odd else p
-    large = ~small
-    out[large] = asymptotic(y[large])
+    """Evaluate a kernel on a real block: the asymptotic series everywhere
+    (cheap; garbage for small |y|), then the interpolant where |y| < _Y0."""
+    out = asymptotic(y)
+    idx = np.flatnonzero(np.abs(y) < _Y0)
+    ys = y[idx]
+    p = _interp(_table(name), np.abs(ys))
+    out[idx] = ys * p if odd else p
     return out
 
 

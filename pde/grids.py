@@ -1,0 +1,111 @@
+"""Energy grids for the linearised and kinetic equations.
+
+The folded grid of seed 000 Sec. S2: E_i = i eps, i = 1..L, Lambda = L eps, with
+particle-hole symmetry phi(-E) = -phi(E) (delta f odd) and phi(0) = 0.  Phonon
+frequencies enter as integers r_k = omega_k/eps: delta peaks that are not
+commensurate with eps, and continuous alpha^2F, are projected onto the grid
+frequencies m*eps (:func:`project_spectrum`), which keeps int alpha^2F and
+int omega alpha^2F exactly (linear split between the two neighbours).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["FoldedGrid", "project_spectrum", "default_grid"]
+
+
+@dataclass(frozen=True)
+class FoldedGrid:
+    """Uniform folded grid E_i = i*eps, i = 1..L (seed 000 Eq. (S19)-(S21))."""
+
+    eps: float
+    L: int
+
+    @property
+    def E(self):
+        return self.eps * np.arange(1, self.L + 1, dtype=float)
+
+    @property
+    def cutoff(self):
+        return self.eps * self.L
+
+
+def project_spectrum(spectrum, eps, h=None):
+    """alpha^2F as integer grid frequencies: returns (r, lam_r) with omega = r*eps, lambda_r = 2 w/omega.
+
+    A node omega_k between m*eps and (m+1)*eps is split linearly between the
+    two (weights (1-t), t with t = omega_k/eps - m), so that int alpha^2F and
+    g^2 = 2 int omega alpha^2F are kept exactly; nodes within 1e-9 of a grid
+    frequency are put on it.  Nodes below eps are an error (grid too coarse).
+    """
+    om, w = spectrum.nodes(h)
+    x = om / eps
+    m = np.floor(x + 1e-9).astype(np.int64)
+    t = np.where(np.abs(x - np.rint(x)) < 1e-9, 0.0, x - m)
+    if np.any(m < 1):
+        raise InputError(
+            f"grid step {eps:g} does not resolve the lowest phonon frequency {om.min():g}; "
+            "use a finer grid (--refine or --grid-step)"
+        )
+    r = np.concatenate([m, m + 1])
+    wr = np.concatenate([w * (1 - t), w * t])
+    keep = wr > 0
+    r, wr = r[keep], wr[keep]
+    uniq, inv = np.unique(r, return_inverse=True)
+    wsum = np.bincount(inv, weights=wr)
+    return uniq, 2.0 * wsum / (uniq * eps)
+
+
+def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None):
+    """The default folded grid for ``spectrum`` at temperature T0.
+
+    Step: the spectrum's own commensurability unit where it has one (``modes``:
+    eps with omega_k = r_k eps, seed 000 Table S1; one Einstein/peak mode:
+    Omega/40), otherwise min(T0/8, omega_max/200); divided by ``refine``.
+    Cutoff: max(2 omega_max + 30 T0, 6 g) (the seed used Lambda >= 6g), so that
+    f0'(Lambda) < 1e-13.  Raises InputError for grids that do not resolve T0 or
+    the phonon frequencies.
+    """
+    if refine < 1 or int(refine) != refine:
+        raise InputError(f"--refine must be a positive integer (got {refine})")
+    if grid_step is None:
+        base = _commensurate_step(spectrum)
+        if base is None:
+            base = min(T0 / 8.0, spectrum.omega_max / 200.0)
+        grid_step = base / refine
+    eps = float(grid_step)
+    if not eps > 0:
+        raise InputError(f"--grid-step must be > 0 (got {grid_step})")
+    if eps > T0 / 4.0:
+        raise InputError(f"grid step {eps:g} does not resolve T0 = {T0:g} (need step <= T0/4); refine the grid")
+    if spectrum.omega_min / eps < 4.0 - 1e-9:
+        raise InputError(
+            f"grid step {eps:g} does not resolve the phonon frequency {spectrum.omega_min:g} "
+            "(need >= 4 points per frequency); refine the grid"
+        )
+    lam_cut = max(2.0 * spectrum.omega_max + 30.0 * T0, 6.0 * spectrum.g) if cutoff is None else float(cutoff)
+    if lam_cut < 25.0 * T0:
+        raise InputError(
+            f"--cutoff {lam_cut:g} is too small for the tail of f0' at T0 = {T0:g} "
+            f"(need >= 25 T0 = {25 * T0:g})"
+        )
+    if lam_cut <= spectrum.omega_max:
+        raise InputError(f"--cutoff {lam_cut:g} must exceed the highest phonon frequency {spectrum.omega_max:g}")
+    return FoldedGrid(eps, int(math.ceil(lam_cut / eps - 1e-9)))
+
+
+def _commensurate_step(spectrum):
+    if spectrum.density is not None or spectrum.omega.size == 0:
+        return None
+    if spectrum.kind.startswith("modes:"):
+        r_max = int(spectrum.kind.split("-")[1])
+        return spectrum.omega_max / r_max
+    if spectrum.omega.size == 1:
+        return spectrum.omega[0] / 40.0
+    return None

@@ -1,0 +1,72 @@
+"""PETSc options on the ephkin command line: split, pass through, report unused.
+
+Users tune solvers with ordinary PETSc options under the model's prefix, e.g.
+``ephkin stability ... -stab_eps_type lobpcg -stab_st_type sinvert``.  Tokens
+that look like PETSc options (one dash, then a letter and more word
+characters) are taken out of the argument list before argparse sees it and
+handed to PETSc; after the solve, options that no PETSc object read are
+reported (PetscOptionsUsed), one line each, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import sys
+
+_PETSC_OPT = re.compile(r"^-[A-Za-z][A-Za-z0-9_]+$")
+_OURS = {"-o", "-h"}
+
+
+def split_petsc_options(argv):
+    """Split ``argv`` into (ephkin arguments, PETSc options with their values)."""
+    ours, petsc = [], []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if _PETSC_OPT.match(tok) and tok not in _OURS:
+            petsc.append(tok)
+            if i + 1 < len(argv) and not _PETSC_OPT.match(argv[i + 1]) and not argv[i + 1].startswith("--"):
+                petsc.append(argv[i + 1])
+                i += 1
+        else:
+            ours.append(tok)
+        i += 1
+    return ours, petsc
+
+
+def _libpetsc():
+    """The already loaded libpetsc (same options database as petsc4py)."""
+    with open("/proc/self/maps", encoding="utf-8") as fh:
+        for line in fh:
+            if "libpetsc" in line:
+                return ctypes.CDLL(line.split()[-1])
+    return None
+
+
+def unused_options(petsc_argv):
+    """The options in ``petsc_argv`` that no PETSc object has read (PetscOptionsUsed)."""
+    names = [t for t in petsc_argv if _PETSC_OPT.match(t)]
+    if not names:
+        return []
+    try:
+        lib = _libpetsc()
+    except OSError:
+        lib = None
+    if lib is None:
+        return []
+    out = []
+    for name in names:
+        flg = ctypes.c_int(0)
+        if lib.PetscOptionsUsed(None, name[1:].encode(), ctypes.byref(flg)) == 0 and not flg.value:
+            out.append(name)
+    return out
+
+
+def report_unused(petsc_argv, prefixes, stream=sys.stderr):
+    """Warn (one line each) about PETSc options that were not used; return them."""
+    bad = unused_options(petsc_argv)
+    for name in bad:
+        print(f"ephkin: warning: PETSc option {name} was not used (unknown, or not under the prefixes "
+              f"{', '.join('-' + p for p in prefixes)} read by this command)", file=stream)
+    return bad

@@ -1,0 +1,348 @@
+"""Linear stability engines: inertia of A, lambda_c, and the gamma spectrum (seed 000 Eq. (14)).
+
+* Inertia (Sylvester's law, SPEC "Numerics that matter"): M is positive
+  (semi)definite, so the number of negative gamma equals the number of negative
+  eigenvalues of A_hat = S A S.  Counted from an LDL^T / Cholesky factorisation
+  through PETSc with MUMPS (:func:`inertia`), SciPy's ``ldl`` as a fallback.
+* lambda_c: the root in lambda of mu_min(lambda), the smallest eigenvalue of
+  A_hat -- dense (LAPACK, moderate L) or matrix-free with SLEPc on a shell Mat
+  whose product is the FFT kernel, preconditioned by the diagonal and
+  warm-started across lambda (large L) -- checked by the inertia just below and
+  above the root; or plain bisection on the inertia count.
+* gamma spectrum: the pencil M x = gamma A x with SLEPc, shift-and-invert
+  around a target (default just below 0, so that the ladder null modes of M come
+  out as gamma = 0), options under the prefix ``-stab_``.
+
+All PETSc objects are created on COMM_SELF (one problem per rank; the sweeps
+machinery distributes problems) and destroyed after use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+from scipy.optimize import brentq
+
+from pde.errors import InputError
+from pde.grids import default_grid
+from pde.instability import lambda_c as lambda_c_zinv
+from pde.linearized import LinearizedProblem
+
+from .petsc_env import init_petsc
+
+PREFIX = "stab_"
+DENSE_MAX = 3000  # largest L for dense eigen/inertia paths
+
+
+# ------------------------------------------------------------------ inertia
+def _petsc_aij(PETSc, dense_or_sparse, drop=0.0):
+    """A PETSc SeqAIJ from a dense ndarray (entries |a| <= drop dropped) or a scipy CSR matrix."""
+    import scipy.sparse as sp
+
+    csr = sp.csr_matrix(dense_or_sparse)
+    if drop > 0:
+        csr.data[np.abs(csr.data) <= drop] = 0.0
+        csr.eliminate_zeros()
+    csr.sort_indices()
+    A = PETSc.Mat().createAIJ(csr.shape, csr=(csr.indptr.astype(PETSc.IntType),
+                                              csr.indices.astype(PETSc.IntType), csr.data),
+                              comm=PETSc.COMM_SELF)
+    A.assemble()
+    return A
+
+
+def inertia(ahat, backend="auto"):
+    """(n_negative, n_zero, n_positive, backend) of the symmetric matrix ``ahat`` (dense ndarray).
+
+    backend: "mumps" (PETSc Cholesky/LDL^T with MUMPS, ICNTL(24) null-pivot
+    detection), "scipy" (``scipy.linalg.ldl``), or "auto" (MUMPS if PETSc has it).
+    """
+    if backend in ("auto", "mumps"):
+        PETSc, _ = init_petsc()
+        if PETSc.Sys.hasExternalPackage("mumps"):
+            A = _petsc_aij(PETSc, ahat, drop=1e-300)
+            ksp = PETSc.KSP().create(comm=PETSc.COMM_SELF)
+            try:
+                ksp.setOperators(A)
+                ksp.setType("preonly")
+                pc = ksp.getPC()
+                pc.setType("cholesky")
+                pc.setFactorSolverType("mumps")
+                pc.setFactorSetUpSolverType()
+                F = pc.getFactorMatrix()
+                F.setMumpsIcntl(24, 1)
+                F.setMumpsCntl(3, 1e-12 * float(np.max(np.abs(ahat))))
+                pc.setUp()
+                nneg, nzero, npos = F.getInertia()
+                return int(nneg), int(nzero), int(npos), "petsc-mumps"
+            finally:
+                ksp.destroy()
+                A.destroy()
+        if backend == "mumps":
+            raise InputError("--inertia mumps: this PETSc has no MUMPS; use --inertia scipy")
+    _, d, _ = sla.ldl(ahat, lower=True, hermitian=True)
+    ev = np.linalg.eigvalsh(d) if d.shape[0] <= 1 else _block_diag_eigs(d)
+    tol = 1e-12 * max(1.0, float(np.max(np.abs(ev))))
+    return int(np.sum(ev < -tol)), int(np.sum(np.abs(ev) <= tol)), int(np.sum(ev > tol)), "scipy-ldl"
+
+
+def _block_diag_eigs(d):
+    """Eigenvalues of the 1x1/2x2 block-diagonal D of an LDL^T factorisation."""
+    n, ev, i = d.shape[0], [], 0
+    while i < n:
+        if i + 1 < n and d[i + 1, i] != 0.0:
+            ev.extend(np.linalg.eigvalsh(d[i : i + 2, i : i + 2]))
+            i += 2
+        else:
+            ev.append(d[i, i])
+            i += 1
+    return np.asarray(ev)
+
+
+# ------------------------------------------------------- smallest eigenvalue
+class _AhatShell:
+    """Python context of a PETSc shell Mat: y = A_hat x by FFT, diagonal for Jacobi."""
+
+    def __init__(self, problem):
+        self.p = problem
+
+    def mult(self, mat, x, y):
+        y.array[:] = self.p.ahat_matvec(x.array_r)
+
+    def getDiagonal(self, mat, d):
+        d.array[:] = self.p.ahat_diagonal()
+
+
+class _AbsJacobi:
+    """Preconditioner 1/(|diag A_hat| + 0.05): SPD even where Z0^-1 < 0 makes the diagonal indefinite."""
+
+    def __init__(self, diagonal):
+        self.inv = 1.0 / (np.abs(diagonal) + 0.05)
+
+    def apply(self, pc, x, y):
+        y.array[:] = self.inv * x.array_r
+
+
+class SmallestEigenvalue:
+    """mu_min(A_hat) matrix-free with SLEPc (Generalized Davidson + |diagonal| preconditioner), warm-started.
+
+    Options under ``-stab_lc_`` (e.g. ``-stab_lc_eps_type lobpcg``, ``-stab_lc_eps_tol``).
+    """
+
+    def __init__(self, tol=1e-12):
+        self.tol = tol
+        self.x0 = None
+
+    def __call__(self, problem):
+        PETSc, SLEPc = init_petsc()
+        L = problem.grid.L
+        A = PETSc.Mat().createPython([L, L], context=_AhatShell(problem), comm=PETSc.COMM_SELF)
+        A.setUp()
+        eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+        v0 = None
+        try:
+            eps.setOptionsPrefix(PREFIX + "lc_")
+            eps.setOperators(A)
+            eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
+            eps.setType(SLEPc.EPS.Type.GD)
+            eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
+            eps.setDimensions(1, PETSc.DECIDE)
+            # absolute residual test: near lambda_c, mu_min -> 0 and a relative test never converges
+            eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
+            eps.setTolerances(self.tol, 5000)
+            st = eps.getST()
+            st.setType("precond")
+            ksp = st.getKSP()
+            ksp.setType("preonly")
+            pc = ksp.getPC()
+            pc.setType("python")
+            pc.setPythonContext(_AbsJacobi(problem.ahat_diagonal()))
+            if self.x0 is not None and self.x0.size == L:
+                v0 = A.createVecRight()
+                v0.array[:] = self.x0
+                eps.setInitialSpace([v0])
+            eps.setFromOptions()
+            eps.solve()
+            if eps.getConverged() < 1:
+                raise RuntimeError("SLEPc found no eigenvalue of A_hat (raise -stab_lc_eps_max_it?)")
+            vr = A.createVecRight()
+            mu = eps.getEigenpair(0, vr).real
+            self.x0 = vr.array.copy()
+            vr.destroy()
+            return float(mu)
+        finally:
+            if v0 is not None:
+                v0.destroy()
+            eps.destroy()
+            A.destroy()
+
+
+def mu_min_dense(problem):
+    """Smallest eigenvalue of the dense A_hat (LAPACK)."""
+    return float(sla.eigvalsh(problem.ahat_dense(), subset_by_index=[0, 0])[0])
+
+
+# ----------------------------------------------------------------- lambda_c
+def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None):
+    """The LinearizedProblem at coupling ``lam`` on the default grid (see pde.grids.default_grid)."""
+    spec = shape.with_lambda(lam, units)
+    return LinearizedProblem(spec, T0, default_grid(spec, T0, refine, grid_step, cutoff), kernel)
+
+
+def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None,
+                    solver="auto", rtol=1e-9, lam_max=1e4):
+    """lambda_c where A_hat first acquires a negative eigenvalue (Eq. (14), Sylvester's law).
+
+    solver: "dense" (LAPACK mu_min), "slepc" (matrix-free mu_min), "inertia"
+    (bisection on the MUMPS/SciPy inertia count), "auto" (dense for L <= 3000,
+    else slepc).  Returns a dict with lambda_c, grid data and n_negative just
+    above lambda_c (from the inertia where L permits).
+    """
+    guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max)["lambda_c"] or 1.0
+    probe = make_problem(shape, guess, T0, units, kernel, refine, grid_step, cutoff)
+    if solver == "auto":
+        solver = "dense" if probe.grid.L <= DENSE_MAX else "slepc"
+    if solver in ("dense", "inertia") and probe.grid.L > DENSE_MAX:
+        raise InputError(f"--solver {solver} needs L <= {DENSE_MAX} (L = {probe.grid.L}); use --solver slepc")
+    prob = lambda lam: make_problem(shape, lam, T0, units, kernel, refine, grid_step, cutoff)  # noqa: E731
+    evals = {"n": 0}
+    if solver == "inertia":
+        f = lambda lam: -0.5 if inertia(prob(lam).ahat_dense())[0] > 0 else 0.5  # noqa: E731
+    else:
+        mu = mu_min_dense if solver == "dense" else SmallestEigenvalue()
+        f = lambda lam: mu(prob(lam))  # noqa: E731
+
+    def counted(lam):
+        evals["n"] += 1
+        return f(lam)
+
+    lo, hi = _bracket(counted, guess, lam_max)
+    if lo is None:
+        return {"lambda_c": None, "reason": hi, "solver": solver}
+    if solver == "inertia":
+        while hi - lo > rtol * hi:
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if counted(mid) > 0 else (lo, mid)
+        lam_c = 0.5 * (lo + hi)
+    else:
+        lam_c = brentq(counted, lo, hi, xtol=rtol * hi, rtol=1e-14)
+    p = prob(lam_c)
+    out = {"lambda_c": lam_c, "solver": solver, "kernel": kernel, "units": units, "T0": T0,
+           "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L, "refine": refine,
+           "lambda_c_zinv": guess, "evaluations": evals["n"]}
+    if p.grid.L <= DENSE_MAX:
+        above = inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense())
+        below = inertia(prob(lam_c * (1 - 10 * rtol)).ahat_dense())
+        out.update(n_negative=above[0], n_negative_below=below[0], inertia_backend=above[3])
+    return out
+
+
+def _bracket(f, guess, lam_max):
+    """(lo, hi) with f(lo) > 0 >= f(hi), searching around ``guess``; (None, reason) if none."""
+    lo, hi = 0.9 * guess, 1.02 * guess
+    while f(lo) <= 0:
+        hi, lo = lo, 0.8 * lo
+        if lo < 1e-3:
+            return None, "unstable at every coupling scanned (lambda >= 1e-3)"
+    while f(hi) > 0:
+        lo, hi = hi, 1.25 * hi
+        if hi > lam_max:
+            return None, f"A stays positive definite up to lambda = {lam_max:g}"
+    return lo, hi
+
+
+# ----------------------------------------------------------- gamma spectrum
+def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
+    """The nev eigenvalues gamma of M x = gamma A x nearest ``target`` (SLEPc, shift-and-invert).
+
+    Uses the scaled pencil (M_hat, A_hat).  The default target is slightly
+    below 0 (-1e-9 of the largest diagonal of M_hat) so that ladder null modes of M
+    are found as gamma = 0 and M - target*A stays nonsingular.  Options under
+    ``-stab_`` (``-stab_eps_nev``, ``-stab_st_type``, ``-stab_eps_target`` ...).
+    Returns (gamma sorted by |gamma - target|, eigenvectors phi = S x as columns).
+    """
+    PETSc, SLEPc = init_petsc()
+    Mh = problem.m_sparse(scaled=True)
+    Ah = problem.ahat_dense()
+    if target is None:
+        target = -1e-9 * float(Mh.diagonal().max())
+    Am, Mm = _petsc_aij(PETSc, Ah, drop=1e-300), _petsc_aij(PETSc, Mh)
+    eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+    try:
+        eps.setOptionsPrefix(PREFIX)
+        eps.setOperators(Mm, Am)
+        eps.setProblemType(SLEPc.EPS.ProblemType.GNHEP)
+        eps.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
+        eps.setDimensions(nev, PETSc.DECIDE)
+        eps.setTarget(target)
+        eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
+        eps.setTolerances(tol, 1000)
+        st = eps.getST()
+        st.setType("sinvert")
+        ksp = st.getKSP()
+        ksp.setType("preonly")
+        pc = ksp.getPC()
+        pc.setType("lu")
+        if PETSc.Sys.hasExternalPackage("mumps"):
+            pc.setFactorSolverType("mumps")
+        eps.setFromOptions()
+        eps.solve()
+        nconv = eps.getConverged()
+        vals, vecs = [], []
+        vr, vi = Am.createVecRight(), Am.createVecRight()
+        for i in range(min(nconv, max(nev, eps.getDimensions()[0]))):
+            lam = eps.getEigenpair(i, vr, vi)
+            vals.append(lam.real)
+            vecs.append(problem.s * vr.array)
+        vr.destroy()
+        vi.destroy()
+    finally:
+        eps.destroy()
+        Am.destroy()
+        Mm.destroy()
+    order = np.argsort(np.abs(np.asarray(vals) - target))
+    vals = np.asarray(vals)[order]
+    vecs = np.array(vecs)[order].T if vecs else np.zeros((problem.grid.L, 0))
+    if vecs.size:
+        vecs /= np.max(np.abs(vecs), axis=0)
+    return vals, vecs
+
+
+def gamma_dense(problem):
+    """All gamma of M x = gamma A x by dense LAPACK (reference for small L), ascending.
+
+    Uses A_hat x = mu M_hat x with mu = 1/gamma when M is positive definite, else
+    the general pencil (gamma = 0 for the null space of M).
+    """
+    Mh = problem.m_sparse(scaled=True).toarray()
+    Ah = problem.ahat_dense()
+    try:
+        mu = sla.eigh(Ah, Mh, eigvals_only=True)
+        return np.sort(1.0 / mu)
+    except np.linalg.LinAlgError:
+        w = sla.eigvals(Mh, Ah)
+        return np.sort(w.real)
+
+
+def stability_summary(problem, nev=6, target=None):
+    """gamma list (SLEPc), inertia counts, smallest positive gamma and the temperature-mode check."""
+    gam, vecs = gamma_spectrum(problem, nev, target)
+    ahat = problem.ahat_dense() if problem.grid.L <= DENSE_MAX else None
+    nneg, nzero, npos, backend = inertia(ahat) if ahat is not None else (None, None, None, None)
+    m_null = _m_null_dim(problem) if problem.grid.L <= DENSE_MAX else None
+    pos = gam[gam > 1e-9 * max(1.0, float(np.max(np.abs(gam))) if gam.size else 1.0)]
+    return {
+        "gamma": gam.tolist(),
+        "n_negative": nneg,
+        "n_positive": None if nneg is None else problem.grid.L - nneg - (m_null or 0),
+        "n_zero_gamma": m_null,
+        "n_negative_computed": int(np.sum(gam < 0)),
+        "gamma_min_positive": float(pos.min()) if pos.size else None,
+        "inertia_backend": backend,
+        "eigenvectors": vecs,
+    }
+
+
+def _m_null_dim(problem):
+    ev = np.linalg.eigvalsh(problem.m_sparse(scaled=True).toarray())
+    return int(np.sum(ev < 1e-11 * ev.max()))
