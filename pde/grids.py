@@ -67,7 +67,8 @@ def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None):
 
     Step: the spectrum's own commensurability unit where it has one (``modes``:
     eps with omega_k = r_k eps, seed 000 Table S1; one Einstein/peak mode:
-    Omega/40), otherwise min(T0/8, omega_max/200); divided by ``refine``.
+    Omega/40), otherwise min(T0/8, omega_max/200); divided by the smallest
+    integer that makes it <= T0/4, and by ``refine``.
     Cutoff: max(2 omega_max + 30 T0, 6 g) (the seed used Lambda >= 6g), so that
     f0'(Lambda) < 1e-13.  Raises InputError for grids that do not resolve T0 or
     the phonon frequencies.
@@ -78,7 +79,8 @@ def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None):
         base = _commensurate_step(spectrum)
         if base is None:
             base = min(T0 / 8.0, spectrum.omega_max / 200.0)
-        grid_step = base / refine
+        # keep at least 4 points per T0, by an integer factor so that the modes stay on the grid
+        grid_step = base / (refine * max(1, math.ceil(base / (T0 / 4.0) - 1e-12)))
     eps = float(grid_step)
     if not eps > 0:
         raise InputError(f"--grid-step must be > 0 (got {grid_step})")

@@ -306,7 +306,7 @@ def _g_remainder(x):
 
 def _g_block(x):
     out = np.empty_like(x)
-    for sel, fn in ((x < _X_DIRECT, _g_direct),
+    for sel, fn in ((~(x >= _X_DIRECT), _g_direct),                  # nan too
                     ((x >= _X_DIRECT) & (x < _X_SERIES), _g_remainder),
                     (x >= _X_SERIES, lambda v: _horner(_G_SERIES, 1.0 / (v * v)))):
         out[sel] = fn(x[sel])

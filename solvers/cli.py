@@ -21,6 +21,8 @@ import numpy as np
 from pde.errors import InputError
 
 from . import commands
+from .options import report_unused, split_petsc_options
+from .petsc_env import init_petsc
 from .provenance import to_jsonable
 
 EPILOG = "Energies and temperatures are in units of g (g^2 = 2 int omega a2F) unless --units plain."
@@ -58,6 +60,16 @@ def _add_common(p, spectrum=True, lam=True, units="g"):
     p.add_argument("-o", "--output", metavar="DIR", help="write summary.json, CSV tables and PNG plots here")
 
 
+def _add_grid(p):
+    p.add_argument("--kernel", choices=("exact", "paper"), default="exact",
+                   help="kernel of A: exact (grid units, SPEC section 1) or paper (suppressed by eps^2, "
+                        "reproduces seed 000 Table S1 column 2) (default exact)")
+    p.add_argument("--refine", type=int, default=1, help="divide the default grid step by this integer (default 1)")
+    p.add_argument("--grid-step", type=_finite, default=None, help="energy grid step eps (overrides the default)")
+    p.add_argument("--cutoff", type=_finite, default=None,
+                   help="energy cutoff Lambda of the folded grid (default max(2 omega_max + 30 T0, 6 g))")
+
+
 def build_parser():
     ap = _Parser(prog="ephkin", description="Electron-phonon kinetics of metals: Eliashberg toolkit and "
                  "kinetic instability (seed papers in ../shared/seeds).", epilog=EPILOG)
@@ -93,10 +105,30 @@ def build_parser():
                        epilog=EPILOG)
     _add_common(p, lam=False)
     p.add_argument("--T0", type=_finite, nargs="+", required=True, help="one or more temperatures T0")
-    p.add_argument("--method", choices=("zinv",), default="zinv",
-                   help="zinv: min_E Z0^-1(E) = 0, Eq. (10)/(S21) (default)")
+    p.add_argument("--method", choices=("zinv", "linear"), default="zinv",
+                   help="zinv: min_E Z0^-1(E) = 0, Eq. (10)/(S21) (default); linear: A of Eq. (14) "
+                        "acquires a negative eigenvalue (Sylvester: the first gamma < 0)")
     p.add_argument("--lam-max", type=_finite, default=1e4, help="largest lambda searched (default 1e4)")
-    p.set_defaults(func=commands.lambda_c)
+    _add_grid(p)
+    p.add_argument("--solver", choices=("auto", "dense", "slepc", "inertia"), default="auto",
+                   help="linear: dense LAPACK or matrix-free SLEPc smallest eigenvalue of A_hat (auto: dense "
+                        "for L <= 3000), or bisection on the MUMPS inertia (default auto)")
+    p.add_argument("--converge", type=int, nargs="?", const=4, default=None, metavar="LEVELS",
+                   help="linear: refine the grid LEVELS times by 2 and print each lambda_c, the observed "
+                        "order and a Richardson estimate (default 4 levels)")
+    p.set_defaults(func=commands.lambda_c, accepts_petsc=True)
+
+    p = sub.add_parser("stability", help="linear stability gamma A phi = M phi (Eq. 14) with SLEPc: gamma "
+                       "nearest 0, inertia counts, temperature-mode check", epilog=EPILOG + " PETSc/SLEPc "
+                       "options go under -stab_ (e.g. -stab_eps_nev 10 -stab_eps_type krylovschur).")
+    _add_common(p)
+    p.add_argument("--T0", type=_finite, required=True, help="temperature T0")
+    p.add_argument("--nev", type=int, default=6, help="number of gamma nearest the target (default 6)")
+    p.add_argument("--target", type=_finite, default=None, help="shift-and-invert target for gamma (default 0-)")
+    _add_grid(p)
+    p.add_argument("--lam-scan", type=_finite, nargs=3, default=None, metavar=("LMIN", "LMAX", "N"),
+                   help="also scan lambda over N values and plot gamma(lambda) (Fig. 2) with -o")
+    p.set_defaults(func=commands.stability, accepts_petsc=True)
 
     p = sub.add_parser("cel", help="electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
                        epilog="Temperatures in the spectrum's own units by default (Einstein: units of Omega).")
@@ -152,10 +184,19 @@ def _fmt(v):
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    ours, petsc_opts = split_petsc_options(argv)
+    args = parser.parse_args(ours)
+    args.petsc_options = petsc_opts
+    if petsc_opts and not getattr(args, "accepts_petsc", False):
+        parser.error(f"{args.command} takes no PETSc options (got {' '.join(petsc_opts)})")
     t0 = time.perf_counter()
     try:
+        if petsc_opts:
+            init_petsc(["ephkin"] + petsc_opts)
         result = args.func(args)
+        if petsc_opts:
+            report_unused(petsc_opts, ["stab_"])
     except InputError as exc:
         print(f"ephkin {args.command}: error: {exc}", file=sys.stderr)
         return 2

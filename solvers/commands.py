@@ -172,30 +172,120 @@ def _lambda_c_row(shape, T0, units, lam_max):
     return row
 
 
+def _linear_row(shape, T0, args, refine=None):
+    from .stability import lambda_c_linear
+
+    t = time.perf_counter()
+    r = lambda_c_linear(shape, T0, units=args.units, kernel=args.kernel, refine=refine or args.refine,
+                        grid_step=args.grid_step, cutoff=args.cutoff, solver=args.solver, lam_max=args.lam_max)
+    r["seconds"] = round(time.perf_counter() - t, 4)
+    return r
+
+
+def convergence(values, factor=2.0):
+    """Observed order p = log_f((x1-x2)/(x2-x3)) of the last three levels and the Richardson
+    estimate x_n + (x_n - x_{n-1})/(f^p - 1) with its error bar |estimate - x_n|."""
+    v = [x for x in values if x is not None]
+    if len(v) < 3 or v[-1] == v[-2] or (v[-3] - v[-2]) / (v[-2] - v[-1]) <= 0:
+        return {"observed_order": None, "richardson": None, "error_bar": None}
+    p = math.log(abs((v[-3] - v[-2]) / (v[-2] - v[-1]))) / math.log(factor)
+    est = v[-1] + (v[-1] - v[-2]) / (factor**p - 1.0)
+    return {"observed_order": p, "richardson": est, "error_bar": abs(est - v[-1])}
+
+
 def lambda_c(args):
-    """lambda_c(T0) from min_E Z0^-1 = 0, Eq. (10)/(S21), and from C_el(T0) = 0, Eq. (S14)."""
+    """lambda_c(T0): Z0 criterion (Eq. (10)/(S21)) and C_el bound, or the linear analysis (Eq. (14))."""
     out = _outdir(args.output)
     shape = parse_spectrum(args.spectrum)
+    head = {"spectrum": args.spectrum, "units": args.units, "method": args.method}
     rows = []
+    if args.method == "linear" and args.converge:
+        if len(args.T0) != 1:
+            raise InputError("--converge takes a single --T0")
+        if args.converge < 3:
+            raise InputError(f"--converge needs >= 3 levels for an observed order (got {args.converge})")
+        for lev in range(args.converge):
+            refine = args.refine * 2**lev
+            rows.append(_linear_row(shape, args.T0[0], args, refine))
+            _progress(f"lambda-c --converge: level {lev + 1}/{args.converge} refine={refine} L={rows[-1]['L']} "
+                      f"lambda_c={rows[-1]['lambda_c']}")
+        res = dict(head, T0=args.T0[0], kernel=args.kernel, levels=rows)
+        res.update(convergence([r["lambda_c"] for r in rows]))
+        res["lambda_c"] = rows[-1]["lambda_c"]
+        return _finish(args, res, [])
     for i, T0 in enumerate(args.T0):
-        rows.append(_lambda_c_row(shape, T0, args.units, args.lam_max))
+        rows.append(_linear_row(shape, T0, args) if args.method == "linear"
+                    else _lambda_c_row(shape, T0, args.units, args.lam_max))
         if len(args.T0) > 1:
             _progress(f"lambda-c: {i + 1}/{len(args.T0)} T0={T0:g} lambda_c={rows[-1]['lambda_c']}")
-    head = {"spectrum": args.spectrum, "units": args.units, "method": args.method,
-            "criterion": "min_E Z0^-1(E) = 0 (Eq. 10/S21)",
-            "omega_ref_definition": "omega_log of the spectrum at lambda_c"}
+    if args.method == "zinv":
+        head.update(criterion="min_E Z0^-1(E) = 0 (Eq. 10/S21)",
+                    omega_ref_definition="omega_log of the spectrum at lambda_c")
+    else:
+        head.update(criterion="smallest eigenvalue of A_hat = 0 (Eq. 14, Sylvester)", kernel=args.kernel)
     res = dict(head, **rows[0]) if len(rows) == 1 else dict(head, rows=rows)
     files = []
     if out:
         keys = list(rows[0].keys())
         files.append(_write_csv(os.path.join(out, "lambda_c.csv"), keys, ([r.get(k) for k in keys] for r in rows)))
-        if len(rows) > 1:
+        if len(rows) > 1 and args.method == "zinv":
             from .plots import plot_lambda_c
 
             files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [r["T0"] for r in rows],
                                        {"Z0 criterion": [r["lambda_c"] for r in rows],
                                         "C_el < 0": [r["lambda_c_cel"] for r in rows]}, args.units))
     return _finish(args, res, files)
+
+
+# ------------------------------------------------------------------- stability
+def stability(args):
+    """gamma spectrum of Eq. (14) with SLEPc, inertia counts and the temperature-mode check."""
+    from pde.linearized import cel_identity
+
+    from .stability import make_problem, stability_summary
+
+    out = _outdir(args.output)
+    if args.nev < 1:
+        raise InputError(f"--nev must be >= 1 (got {args.nev})")
+    shape = parse_spectrum(args.spectrum)
+    lam = shape.lam if args.lam is None else args.lam
+    p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff)
+    summ = stability_summary(p, args.nev, args.target)
+    vecs = summ.pop("eigenvectors")
+    vec_gammas = summ.pop("eigenvector_gammas")
+    res = {"spectrum": args.spectrum, "units": args.units, "lambda": lam, "T0": args.T0, "kernel": args.kernel,
+           "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
+    res.update(summ)
+    cont = cel_identity(p.proj, args.T0)
+    res["cel_check"] = {"grid": p.cel_check(), "continuum_S14": cont, "difference": p.cel_check() - cont}
+    files = []
+    if out:
+        from .plots import plot_eigenvectors
+
+        files.append(_write_csv(os.path.join(out, "gamma.csv"), ["gamma"], ([g] for g in summ["gamma"])))
+        files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), p.E, vecs, vec_gammas,
+                                       eq.zinv(p.proj, p.E, args.T0), args.units))
+        if args.lam_scan:
+            files.append(_gamma_scan(args, shape, out))
+    return _finish(args, res, files)
+
+
+def _gamma_scan(args, shape, out):
+    """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2)."""
+    from .plots import plot_gamma_scan
+    from .stability import gamma_spectrum, make_problem
+
+    lo, hi, n = args.lam_scan
+    lams = np.linspace(lo, hi, int(n))
+    table = []
+    for i, lam in enumerate(lams):
+        p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff)
+        gam, _ = gamma_spectrum(p, args.nev, args.target)
+        table.append((lam, gam))
+        _progress(f"gamma scan {i + 1}/{len(lams)}: lambda={lam:.4f}")
+    _write_csv(os.path.join(out, "gamma_scan.csv"), ["lambda", "gamma"],
+               ([lam, " ".join(f"{g:.12g}" for g in gam)] for lam, gam in table))
+    return plot_gamma_scan(os.path.join(out, "gamma_vs_lambda.png"), table, args.units)
 
 
 # ------------------------------------------------------------------------- cel

@@ -71,3 +71,36 @@ def plot_spectrum(path, omega, a2f, peaks, units):
     ax.set_xlabel(rf"$\omega$ [{units}]")
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3):
+    """Eigenvectors phi(E) of Eq. (14): up to k stable and k unstable, zeros of Z0^-1 dashed (Fig. S1)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharex=True)
+    gam = np.asarray(gammas)
+    sc = np.sign(zinv)
+    zeros = E[:-1][sc[:-1] * sc[1:] < 0]
+    for ax, sel, title in ((axes[0], gam > 0, "stable (gamma > 0)"), (axes[1], gam < 0, "unstable (gamma < 0)")):
+        idx = np.nonzero(sel)[0]
+        idx = idx[np.argsort(np.abs(gam[idx]))][:k]
+        for i in idx:
+            ax.plot(E, vecs[:, i], lw=0.9, label=f"gamma = {gam[i]:.4g}")
+        for z in zeros:
+            ax.axvline(z, color="r", ls="--", lw=0.8)
+        ax.set_title(title)
+        ax.set_xlabel(f"E [{units}]")
+        if idx.size:
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel(r"$\varphi(E)$ (max-normalised)")
+    return _save(fig, path)
+
+
+def plot_gamma_scan(path, table, units):
+    """gamma(lambda): the generalized eigenvalues nearest 0 at each coupling (seed 000 Fig. 2)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for lam, gam in table:
+        ax.plot(np.full(len(gam), lam), gam, "k.", ms=3)
+    ax.axhline(0.0, color="r", lw=0.8)
+    ax.set_xlabel(r"$\lambda$")
+    ax.set_ylabel(r"$\gamma$")
+    ax.set_yscale("symlog", linthresh=1e-2)
+    return _save(fig, path)

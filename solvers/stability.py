@@ -308,6 +308,41 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
     return vals, vecs
 
 
+def unstable_gammas(problem, k=3, tol=1e-12):
+    """The k negative gamma of smallest |gamma| with eigenvectors (SLEPc).
+
+    Solves A_hat x = mu M_hat x (GHEP, B = M_hat positive definite) for the most
+    negative mu; gamma = 1/mu.  Returns (gamma, phi columns); empty when A > 0.
+    """
+    PETSc, SLEPc = init_petsc()
+    Am = _petsc_aij(PETSc, problem.ahat_dense(), drop=1e-300)
+    Mm = _petsc_aij(PETSc, problem.m_sparse(scaled=True))
+    eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+    vals, vecs = [], []
+    try:
+        eps.setOptionsPrefix(PREFIX + "unstable_")
+        eps.setOperators(Am, Mm)
+        eps.setProblemType(SLEPc.EPS.ProblemType.GHEP)
+        eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
+        eps.setDimensions(k, PETSc.DECIDE)
+        eps.setTolerances(tol, 1000)
+        eps.setFromOptions()
+        eps.solve()
+        vr = Am.createVecRight()
+        for i in range(min(k, eps.getConverged())):
+            mu = eps.getEigenpair(i, vr).real
+            if mu < 0:
+                vals.append(1.0 / mu)
+                v = problem.s * vr.array
+                vecs.append(v / np.max(np.abs(v)))
+        vr.destroy()
+    finally:
+        eps.destroy()
+        Am.destroy()
+        Mm.destroy()
+    return np.asarray(vals), (np.array(vecs).T if vecs else np.zeros((problem.grid.L, 0)))
+
+
 def gamma_dense(problem):
     """All gamma of M x = gamma A x by dense LAPACK (reference for small L), ascending.
 
@@ -329,6 +364,7 @@ def stability_summary(problem, nev=6, target=None):
     gam, vecs = gamma_spectrum(problem, nev, target)
     ahat = problem.ahat_dense() if problem.grid.L <= DENSE_MAX else None
     nneg, nzero, npos, backend = inertia(ahat) if ahat is not None else (None, None, None, None)
+    neg, negvecs = unstable_gammas(problem, min(nev, nneg)) if nneg else (np.zeros(0), None)
     m_null = _m_null_dim(problem) if problem.grid.L <= DENSE_MAX else None
     pos = gam[gam > 1e-9 * max(1.0, float(np.max(np.abs(gam))) if gam.size else 1.0)]
     return {
@@ -338,8 +374,10 @@ def stability_summary(problem, nev=6, target=None):
         "n_zero_gamma": m_null,
         "n_negative_computed": int(np.sum(gam < 0)),
         "gamma_min_positive": float(pos.min()) if pos.size else None,
+        "gamma_negative": neg.tolist(),
         "inertia_backend": backend,
-        "eigenvectors": vecs,
+        "eigenvectors": vecs if negvecs is None else np.hstack([vecs, negvecs]),
+        "eigenvector_gammas": gam.tolist() + neg.tolist(),
     }
 
 

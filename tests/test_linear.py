@@ -1,0 +1,168 @@
+"""Linear stability (seed 000 Eq. (14), (S16)-(S21), SPEC section 1): operators, solvers, seed numbers."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+from pde.collisions import collision_ep
+from pde.errors import InputError
+from pde.grids import default_grid
+from pde.instability import lambda_c as lambda_c_zinv, lambda_c_cel
+from pde.linearized import LinearizedProblem, cel_identity
+from pde.spectra import make_spectrum, parse_spectrum
+from solvers.stability import (
+    SmallestEigenvalue,
+    gamma_dense,
+    gamma_spectrum,
+    inertia,
+    lambda_c_linear,
+    make_problem,
+    mu_min_dense,
+    stability_summary,
+)
+
+MODES = parse_spectrum("modes:40-60")
+TABLE_S1_COL2 = [(0.180, 1.1335), (0.192, 1.3262), (0.204, 1.5644), (0.217, 1.8991), (0.229, 2.3096),
+                 (0.241, 2.8822), (0.253, 3.7427), (0.266, 5.3639), (0.278, 8.6508)]
+
+
+def test_fft_kernel_equals_dense_and_symmetry():
+    p = make_problem(MODES, 1.3, 0.2)
+    x = np.random.default_rng(0).standard_normal((p.grid.L, 2))
+    Ad = p.ahat_dense()
+    np.testing.assert_allclose(p.ahat_matvec(x), Ad @ x, atol=1e-13)
+    np.testing.assert_allclose(Ad, Ad.T, atol=1e-15)
+    np.testing.assert_allclose(np.diag(Ad), p.ahat_diagonal(), atol=1e-15)
+    # the documented identity ij/([(i-j)^2-r^2][(i+j)^2-r^2]) = 1/4 [..] (Toeplitz minus Hankel)
+    i, j, r = 7, 3, 5.0
+    lhs = 4 * i * j / (((i - j) ** 2 - r * r) * ((i + j) ** 2 - r * r))
+    assert lhs == pytest.approx(1 / ((i - j) ** 2 - r * r) - 1 / ((i + j) ** 2 - r * r), rel=1e-14)
+
+
+@pytest.mark.parametrize("spec, lam", [("modes:40-60", 1.0), ("einstein", 2.0)])
+def test_m_is_minus_jacobian_of_collision_integral(spec, lam):
+    # SPEC: M = -d(I_ep/pi)/d phi, with delta f = -f0' phi; finite differences of Eq. (2) on the folded grid
+    p = make_problem(parse_spectrum(spec), lam, 0.2)
+    L, h = p.grid.L, 1e-6
+    assert np.max(np.abs(collision_ep(p.f0, p.grid.eps, p.r, p.lam_r, 0.2))) < 1e-15  # detailed balance
+    J = np.empty((L, L))
+    for j in range(L):
+        e = np.zeros(L)
+        e[j] = h
+        J[:, j] = (collision_ep(p.f0 + e, p.grid.eps, p.r, p.lam_r, 0.2)
+                   - collision_ep(p.f0 - e, p.grid.eps, p.r, p.lam_r, 0.2)) / (2 * h)
+    M = p.m_sparse().toarray()
+    np.testing.assert_allclose(M, J * p.fp[None, :], atol=1e-9 * np.abs(M).max())
+
+
+def test_m_positive_definite_and_ladder_null_space():
+    Mh = make_problem(MODES, 1.0, 0.2).m_sparse(scaled=True).toarray()
+    assert np.max(np.abs(Mh - Mh.T)) < 1e-15 and np.linalg.eigvalsh(Mh).min() > 1e-3
+    # a single Einstein mode on a commensurate grid: ladders {E0 + n Omega} are null modes (SPEC section 5)
+    p = make_problem(parse_spectrum("einstein"), 1.0, 0.2)
+    ev = np.linalg.eigvalsh(p.m_sparse(scaled=True).toarray())
+    n_null = int(np.sum(ev < 1e-11 * ev.max()))
+    assert n_null > 0
+    gam, _ = gamma_spectrum(p, nev=n_null + 2)
+    assert np.sum(np.abs(gam) < 1e-8) == n_null  # the gamma = 0 modes come out as such
+    assert np.all(gam[np.abs(gam) >= 1e-8] > 0)
+
+
+def test_weak_coupling_A_positive_definite():
+    p = make_problem(MODES, 0.1, 0.2)
+    assert mu_min_dense(p) > 0.5
+    assert inertia(p.ahat_dense())[0] == 0
+
+
+def test_inertia_backends_and_sylvester():
+    # the number of negative gamma equals the number of negative eigenvalues of A (M > 0)
+    p = make_problem(MODES, 5.0, 0.2)
+    Ah = p.ahat_dense()
+    n_mumps = inertia(Ah, "mumps")[0]
+    n_scipy = inertia(Ah, "scipy")[0]
+    n_eig = int(np.sum(np.linalg.eigvalsh(Ah) < 0))
+    n_gamma = int(np.sum(gamma_dense(p) < 0))
+    assert n_mumps == n_scipy == n_eig == n_gamma > 0
+
+
+def test_slepc_gamma_spectrum_matches_dense():
+    for lam in (1.0, 5.0):
+        p = make_problem(MODES, lam, 0.2)
+        ref = gamma_dense(p)
+        s = stability_summary(p, nev=6)
+        near = ref[np.argsort(np.abs(ref))][:6]
+        np.testing.assert_allclose(np.sort(s["gamma"]), np.sort(near), rtol=1e-8)
+        neg = np.sort(ref[ref < 0])[::-1][: len(s["gamma_negative"])]  # negative gamma nearest 0
+        np.testing.assert_allclose(s["gamma_negative"], neg, rtol=1e-8)
+        assert s["n_negative"] == int(np.sum(ref < 0))
+
+
+def test_gamma_min_positive_slow_mode():
+    # SPEC section 5: the slowest mode of modes:40-60 at lambda = 1, T0 = 0.2 is gamma = 0.007514 (converged)
+    g = [stability_summary(make_problem(MODES, 1.0, 0.2, refine=k), nev=2)["gamma_min_positive"] for k in (1, 2)]
+    assert g[0] == pytest.approx(0.007514, rel=3e-3) and g[1] == pytest.approx(0.007514, rel=2e-3)
+
+
+@pytest.mark.parametrize("T0, ref", TABLE_S1_COL2)
+def test_table_s1_column2_paper_kernel(T0, ref):
+    r = lambda_c_linear(MODES, T0, kernel="paper")
+    assert r["lambda_c"] == pytest.approx(ref, rel=2e-4)
+    assert r["n_negative"] >= 1 and r["n_negative_below"] == 0
+
+
+def test_exact_kernel_below_z0_and_theorem():
+    # SPEC: exact kernel at T0 = 0.204 gives 1.557 (Z0 criterion 1.5644); and lambda_c <= lambda_cel
+    r = lambda_c_linear(MODES, 0.204)
+    assert round(r["lambda_c"], 3) == 1.557 and r["lambda_c"] < r["lambda_c_zinv"]
+    for T0 in (0.18, 0.229, 0.278):
+        lc = lambda_c_linear(MODES, T0)["lambda_c"]
+        assert lc <= lambda_c_cel(MODES, T0)
+    assert lc == pytest.approx(3.16, abs=0.03)  # SPEC: about 3.16 at T0 = 0.278 (Z0 criterion: 8.65)
+
+
+def test_solvers_agree():
+    d = lambda_c_linear(MODES, 0.204, solver="dense")["lambda_c"]
+    i = lambda_c_linear(MODES, 0.204, solver="inertia", rtol=1e-10)["lambda_c"]
+    s = lambda_c_linear(MODES, 0.204, solver="slepc")["lambda_c"]
+    assert i == pytest.approx(d, rel=2e-9) and s == pytest.approx(d, rel=1e-10)
+    p = make_problem(MODES, 1.6, 0.204, refine=3)
+    assert SmallestEigenvalue()(p) == pytest.approx(mu_min_dense(p), abs=1e-10)
+
+
+def test_lambda_c_grid_convergence_first_order():
+    lc = [lambda_c_linear(MODES, 0.204, refine=k)["lambda_c"] for k in (1, 2, 4)]
+    order = math.log2((lc[0] - lc[1]) / (lc[1] - lc[2]))
+    assert 0.7 < order < 1.3  # the dropped-pole principal value is first order (SPEC)
+    assert abs(lc[0] / (lc[2] - (lc[1] - lc[2])) - 1) < 1e-3  # default resolution within 1e-3 of Richardson
+
+
+@pytest.mark.parametrize("spec, lam, T0, units", [("einstein", 4.5, 0.5, "plain"), ("modes:40-60", 1.0, 0.2, "g")])
+def test_temperature_mode_identity(spec, lam, T0, units):
+    # <E, A E>/(pi^2 T0^2/6) -> C_el/C_free of Eq. (S14) (Lee-Rainer), first order in the grid step
+    s = make_spectrum(spec, lam, units)
+    d = []
+    for k in (1, 2, 4):
+        p = LinearizedProblem(s, T0, default_grid(s, T0, refine=k))
+        d.append(p.cel_check() - cel_identity(p.proj, T0))
+    assert abs(d[2]) < 0.01 and abs(d[0] / d[1] - 2) < 0.3 and abs(d[1] / d[2] - 2) < 0.3
+
+
+def test_paper_kernel_violates_temperature_identity():
+    # SPEC: the eps^2-suppressed kernel gives +1.22 instead of -0.216 (Einstein, lambda 4.5, T = 0.5 Omega)
+    s = make_spectrum("einstein", 4.5, "plain")
+    p = LinearizedProblem(s, 0.5, default_grid(s, 0.5, refine=3), kernel="paper")
+    assert 1.2 < p.cel_check() < 1.26  # SPEC quotes +1.22; the exact kernel gives -0.216
+
+
+def test_bad_grids():
+    s = make_spectrum("einstein", 1.0, "g")
+    with pytest.raises(InputError, match="does not resolve T0"):
+        default_grid(s, 0.2, grid_step=0.1)
+    with pytest.raises(InputError, match="phonon frequency"):
+        default_grid(s, 1.5, grid_step=0.3)
+    with pytest.raises(InputError, match="cutoff"):
+        default_grid(s, 0.2, cutoff=2.0)
+    with pytest.raises(InputError, match="refine"):
+        default_grid(s, 0.2, refine=0)
