@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import expit
 
 from .errors import require_positive
 from .polygamma import cel_g, im_trigamma_half, re_digamma_half, re_tetragamma_half
@@ -44,8 +45,8 @@ _CHUNK = 1 << 15  # energies per block: block x modes stays in cache
 
 
 def fermi(E, T):
-    """f0(E) = 1/(exp(E/T) + 1), overflow-free."""
-    return 0.5 * (1.0 - np.tanh(0.5 * np.asarray(E, dtype=float) / T))
+    """f0(E) = 1/(exp(E/T) + 1), overflow-free and accurate in the exponential tail (E >> T)."""
+    return expit(-np.asarray(E, dtype=float) / T)
 
 
 def _nodes_for(spectrum, T):

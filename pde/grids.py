@@ -62,7 +62,7 @@ def project_spectrum(spectrum, eps, h=None):
     return uniq, 2.0 * wsum / (uniq * eps)
 
 
-def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None):
+def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None, points=None):
     """The default folded grid for ``spectrum`` at temperature T0.
 
     Step: the spectrum's own commensurability unit where it has one (``modes``:
@@ -70,8 +70,8 @@ def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None):
     Omega/40), otherwise min(T0/8, omega_max/200); divided by the smallest
     integer that makes it <= T0/4, and by ``refine``.
     Cutoff: max(2 omega_max + 30 T0, 6 g) (the seed used Lambda >= 6g), so that
-    f0'(Lambda) < 1e-13.  Raises InputError for grids that do not resolve T0 or
-    the phonon frequencies.
+    f0'(Lambda) < 1e-13; ``points`` fixes L instead (the cutoff is then L eps).
+    Raises InputError for grids that do not resolve T0 or the phonon frequencies.
     """
     if refine < 1 or int(refine) != refine:
         raise InputError(f"--refine must be a positive integer (got {refine})")
@@ -91,6 +91,8 @@ def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None):
             f"grid step {eps:g} does not resolve the phonon frequency {spectrum.omega_min:g} "
             "(need >= 4 points per frequency); refine the grid"
         )
+    if points is not None:
+        cutoff = int(points) * eps
     lam_cut = max(2.0 * spectrum.omega_max + 30.0 * T0, 6.0 * spectrum.g) if cutoff is None else float(cutoff)
     if lam_cut < 25.0 * T0:
         raise InputError(

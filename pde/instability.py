@@ -77,8 +77,10 @@ def zinv_minimum(spectrum, T, n_refine=3):
     # local minima of the sampled curve (including the end E = 0, by evenness)
     zz = np.concatenate([[z[1]], z, [np.inf]])
     idx = np.nonzero((z <= zz[:-2]) & (z <= zz[2:]))[0]
-    idx = idx[np.argsort(z[idx])][:n_refine]
+    idx = idx[np.argsort(z[idx])][: max(n_refine, 1)]
     best = (float(E[idx[0]]), float(z[idx[0]]))
+    if n_refine == 0:
+        return best
     f = lambda e: float(zinv(spectrum, np.array([e]), T)[0])  # noqa: E731
     for i in idx:
         lo, hi = E[max(i - 1, 0)], E[min(i + 1, n - 1)]
@@ -120,7 +122,7 @@ def _first_crossing(fun, lo, hi_max, factor=1.25, xtol=1e-10):
     return None, f"no sign change up to lambda = {hi_max:g}"
 
 
-def lambda_c(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10):
+def lambda_c(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10, refine_min=True, factor=1.25):
     """Critical coupling of the Z0 criterion, min_E Z0^-1 = 0 (Eq. (10)/(S21); Table S1 col. 3).
 
     ``shape`` is any spectrum; it is rescaled to each trial lambda with
@@ -128,16 +130,20 @@ def lambda_c(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10):
     depend on lambda, SPEC section 1; "plain": fixed frequencies, T0 in the
     spectrum's unit).  Returns a dict with ``lambda_c`` (None if there is no
     instability up to ``lam_max``, with ``reason``) and ``E_min`` at lambda_c.
+    ``refine_min=False`` takes each minimum on the scan grid only (a quick
+    estimate, about 1e-4 relative, used to start the linear analysis); the
+    scan in lambda goes up from ``lam_min`` by ``factor``.
     """
     T0 = require_positive("--T0", T0, "give the phonon (bath) temperature T0 > 0")
-    fun = lambda lam: zinv_minimum(shape.with_lambda(lam, units), T0)[1]  # noqa: E731
-    lam_c, reason = _first_crossing(fun, lam_min, lam_max, xtol=xtol)
+    n_ref = 3 if refine_min else 0
+    fun = lambda lam: zinv_minimum(shape.with_lambda(lam, units), T0, n_ref)[1]  # noqa: E731
+    lam_c, reason = _first_crossing(fun, lam_min, lam_max, factor=factor, xtol=xtol)
     out = {"lambda_c": lam_c, "E_min": None, "units": units, "T0": T0}
     if lam_c is None:
         out["reason"] = reason
         return out
     spec = shape.with_lambda(lam_c, units)
-    out["E_min"], out["zinv_min"] = zinv_minimum(spec, T0)
+    out["E_min"], out["zinv_min"] = zinv_minimum(spec, T0, n_ref)
     out["omega_log"] = spec.omega_log
     out["omega_max"] = spec.omega_max
     return out

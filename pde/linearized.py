@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .eliashberg import fermi, zinv
@@ -82,8 +83,8 @@ class KernelOperator:
 
     def dense(self):
         """The L x L matrix (small-L reference and direct factorisation only)."""
-        i = np.arange(self.L)
-        return self.t[np.abs(i[:, None] - i[None, :])] - self.h[i[:, None] + i[None, :]]
+        L = self.L
+        return sla.toeplitz(self.t) - sla.hankel(self.h[:L], self.h[L - 1 : 2 * L - 1])
 
     def diagonal(self):
         i = np.arange(self.L)

@@ -31,22 +31,23 @@ from pde.linearized import LinearizedProblem
 from .petsc_env import init_petsc
 
 PREFIX = "stab_"
-DENSE_MAX = 3000  # largest L for dense eigen/inertia paths
+DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
 
 
 # ------------------------------------------------------------------ inertia
-def _petsc_aij(PETSc, dense_or_sparse, drop=0.0):
-    """A PETSc SeqAIJ from a dense ndarray (entries |a| <= drop dropped) or a scipy CSR matrix."""
-    import scipy.sparse as sp
-
-    csr = sp.csr_matrix(dense_or_sparse)
-    if drop > 0:
-        csr.data[np.abs(csr.data) <= drop] = 0.0
-        csr.eliminate_zeros()
-    csr.sort_indices()
-    A = PETSc.Mat().createAIJ(csr.shape, csr=(csr.indptr.astype(PETSc.IntType),
-                                              csr.indices.astype(PETSc.IntType), csr.data),
-                              comm=PETSc.COMM_SELF)
+def _petsc_aij(PETSc, mat, drop=0.0):
+    """A PETSc SeqAIJ from a dense ndarray (entries |a| <= drop dropped) or a scipy sparse matrix."""
+    if isinstance(mat, np.ndarray):
+        keep = np.abs(mat) > drop
+        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+        indices = np.nonzero(keep)[1]
+        data = mat[keep]
+    else:
+        csr = mat.tocsr()
+        csr.sort_indices()
+        indptr, indices, data = csr.indptr, csr.indices, csr.data
+    A = PETSc.Mat().createAIJ(mat.shape, csr=(indptr.astype(PETSc.IntType), indices.astype(PETSc.IntType),
+                                              np.ascontiguousarray(data)), comm=PETSc.COMM_SELF)
     A.assemble()
     return A
 
@@ -60,7 +61,9 @@ def inertia(ahat, backend="auto"):
     if backend in ("auto", "mumps"):
         PETSc, _ = init_petsc()
         if PETSc.Sys.hasExternalPackage("mumps"):
-            A = _petsc_aij(PETSc, ahat, drop=1e-300)
+            # entries below 1e-15 of the largest (far from the Fermi level sqrt(f0'_i f0'_j) is
+            # exponentially small) cannot move an eigenvalue across 0 by more than ~1e-15 L
+            A = _petsc_aij(PETSc, ahat, drop=1e-15 * float(np.max(np.abs(ahat))))
             ksp = PETSc.KSP().create(comm=PETSc.COMM_SELF)
             try:
                 ksp.setOperators(A)
@@ -124,57 +127,72 @@ class _AbsJacobi:
 
 
 class SmallestEigenvalue:
-    """mu_min(A_hat) matrix-free with SLEPc (Generalized Davidson + |diagonal| preconditioner), warm-started.
+    """mu_min(A_hat) matrix-free with SLEPc (Generalized Davidson + |diagonal| preconditioner).
 
-    Options under ``-stab_lc_`` (e.g. ``-stab_lc_eps_type lobpcg``, ``-stab_lc_eps_tol``).
+    One EPS is kept across calls with the same L and warm-started from the
+    previous eigenvector (the root-finder in lambda calls it repeatedly); call
+    :meth:`destroy` when done.  Options under ``-stab_lc_`` (e.g.
+    ``-stab_lc_eps_type lobpcg``, ``-stab_lc_eps_tol``).
     """
 
-    def __init__(self, tol=1e-12):
+    def __init__(self, tol=1e-9):
+        # residual tolerance: for a Hermitian matrix the eigenvalue error is ~ tol^2/gap
         self.tol = tol
-        self.x0 = None
+        self.L = None
+        self.eps = self.A = self.v = None
+
+    def _setup(self, problem):
+        PETSc, SLEPc = init_petsc()
+        self.destroy()
+        L = self.L = problem.grid.L
+        self.shell, self.pcctx = _AhatShell(problem), _AbsJacobi(problem.ahat_diagonal())
+        self.A = PETSc.Mat().createPython([L, L], context=self.shell, comm=PETSc.COMM_SELF)
+        self.A.setUp()
+        eps = self.eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+        eps.setOptionsPrefix(PREFIX + "lc_")
+        eps.setOperators(self.A)
+        eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
+        eps.setType(SLEPc.EPS.Type.GD)
+        eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
+        eps.setDimensions(1, PETSc.DECIDE)
+        # absolute residual test: near lambda_c, mu_min -> 0 and a relative test never converges
+        eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
+        eps.setTolerances(self.tol, 5000)
+        st = eps.getST()
+        st.setType("precond")
+        ksp = st.getKSP()
+        ksp.setType("preonly")
+        pc = ksp.getPC()
+        pc.setType("python")
+        pc.setPythonContext(self.pcctx)
+        eps.setFromOptions()
+        self.v = None
 
     def __call__(self, problem):
-        PETSc, SLEPc = init_petsc()
-        L = problem.grid.L
-        A = PETSc.Mat().createPython([L, L], context=_AhatShell(problem), comm=PETSc.COMM_SELF)
-        A.setUp()
-        eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
-        v0 = None
-        try:
-            eps.setOptionsPrefix(PREFIX + "lc_")
-            eps.setOperators(A)
-            eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
-            eps.setType(SLEPc.EPS.Type.GD)
-            eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
-            eps.setDimensions(1, PETSc.DECIDE)
-            # absolute residual test: near lambda_c, mu_min -> 0 and a relative test never converges
-            eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
-            eps.setTolerances(self.tol, 5000)
-            st = eps.getST()
-            st.setType("precond")
-            ksp = st.getKSP()
-            ksp.setType("preonly")
-            pc = ksp.getPC()
-            pc.setType("python")
-            pc.setPythonContext(_AbsJacobi(problem.ahat_diagonal()))
-            if self.x0 is not None and self.x0.size == L:
-                v0 = A.createVecRight()
-                v0.array[:] = self.x0
-                eps.setInitialSpace([v0])
-            eps.setFromOptions()
-            eps.solve()
-            if eps.getConverged() < 1:
-                raise RuntimeError("SLEPc found no eigenvalue of A_hat (raise -stab_lc_eps_max_it?)")
-            vr = A.createVecRight()
-            mu = eps.getEigenpair(0, vr).real
-            self.x0 = vr.array.copy()
-            vr.destroy()
-            return float(mu)
-        finally:
-            if v0 is not None:
-                v0.destroy()
-            eps.destroy()
-            A.destroy()
+        if self.L != problem.grid.L:
+            self._setup(problem)
+        else:
+            self.shell.p = problem
+            self.pcctx.inv = 1.0 / (np.abs(problem.ahat_diagonal()) + 0.05)
+            self.eps.setOperators(self.A)
+        if self.v is None:
+            # cold start: the lowest mode sits where Z0^-1 (the diagonal) dips
+            self.v = self.A.createVecRight()
+            d = problem.ahat_diagonal()
+            k = np.arange(d.size)
+            self.v.array[:] = np.exp(-0.5 * ((k - np.argmin(d)) / max(2.0, 0.02 * d.size)) ** 2)
+        self.eps.setInitialSpace([self.v])
+        self.eps.solve()
+        if self.eps.getConverged() < 1:
+            raise RuntimeError("SLEPc found no eigenvalue of A_hat (raise -stab_lc_eps_max_it?)")
+        return float(self.eps.getEigenpair(0, self.v).real)
+
+    def destroy(self):
+        for obj in (self.v, self.eps, self.A):
+            if obj is not None:
+                obj.destroy()
+        self.eps = self.A = self.v = None
+        self.L = None
 
 
 def mu_min_dense(problem):
@@ -183,29 +201,37 @@ def mu_min_dense(problem):
 
 
 # ----------------------------------------------------------------- lambda_c
-def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None):
+def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, points=None):
     """The LinearizedProblem at coupling ``lam`` on the default grid (see pde.grids.default_grid)."""
     spec = shape.with_lambda(lam, units)
-    return LinearizedProblem(spec, T0, default_grid(spec, T0, refine, grid_step, cutoff), kernel)
+    return LinearizedProblem(spec, T0, default_grid(spec, T0, refine, grid_step, cutoff, points), kernel)
 
 
 def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None,
                     solver="auto", rtol=1e-9, lam_max=1e4):
     """lambda_c where A_hat first acquires a negative eigenvalue (Eq. (14), Sylvester's law).
 
-    solver: "dense" (LAPACK mu_min), "slepc" (matrix-free mu_min), "inertia"
-    (bisection on the MUMPS/SciPy inertia count), "auto" (dense for L <= 3000,
-    else slepc).  Returns a dict with lambda_c, grid data and n_negative just
-    above lambda_c (from the inertia where L permits).
+    solver: "slepc" (matrix-free mu_min, warm-started; also "auto": faster than
+    LAPACK already at L ~ 500), "dense" (LAPACK mu_min, L <= 3000), "inertia" (bisection on the
+    MUMPS/SciPy inertia count, L <= 3000).  The eigenvalue paths iterate by
+    secant on mu_min(lambda) from the quick Z0-criterion estimate and fall back
+    to bracketing + brentq if the secant strays; the result is checked by the
+    inertia just below and above (n_negative_below must be 0, else the first
+    crossing is searched from below).  Returns a dict with lambda_c, the grid
+    data and n_negative just above lambda_c (L <= 3000).
     """
-    guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max)["lambda_c"] or 1.0
-    probe = make_problem(shape, guess, T0, units, kernel, refine, grid_step, cutoff)
+    guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max, lam_min=0.1, xtol=1e-3,
+                          refine_min=False, factor=2.0)["lambda_c"] or 1.0
+    # L is fixed at its value at the guess (plus a margin), so the cutoff never shrinks below
+    # the default when lambda moves, and the eigen solver can be warm-started
+    L0 = int(1.1 * make_problem(shape, guess, T0, units, kernel, refine, grid_step, cutoff).grid.L)
+    prob = lambda lam: make_problem(shape, lam, T0, units, kernel, refine, grid_step, None, L0)  # noqa: E731
     if solver == "auto":
-        solver = "dense" if probe.grid.L <= DENSE_MAX else "slepc"
-    if solver in ("dense", "inertia") and probe.grid.L > DENSE_MAX:
-        raise InputError(f"--solver {solver} needs L <= {DENSE_MAX} (L = {probe.grid.L}); use --solver slepc")
-    prob = lambda lam: make_problem(shape, lam, T0, units, kernel, refine, grid_step, cutoff)  # noqa: E731
+        solver = "slepc"
+    if solver in ("dense", "inertia") and L0 > DENSE_MAX:
+        raise InputError(f"--solver {solver} needs L <= {DENSE_MAX} (L = {L0}); use --solver slepc")
     evals = {"n": 0}
+    mu = None
     if solver == "inertia":
         f = lambda lam: -0.5 if inertia(prob(lam).ahat_dense())[0] > 0 else 0.5  # noqa: E731
     else:
@@ -216,25 +242,50 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
         evals["n"] += 1
         return f(lam)
 
-    lo, hi = _bracket(counted, guess, lam_max)
-    if lo is None:
-        return {"lambda_c": None, "reason": hi, "solver": solver}
-    if solver == "inertia":
-        while hi - lo > rtol * hi:
-            mid = 0.5 * (lo + hi)
-            lo, hi = (mid, hi) if counted(mid) > 0 else (lo, mid)
-        lam_c = 0.5 * (lo + hi)
-    else:
-        lam_c = brentq(counted, lo, hi, xtol=rtol * hi, rtol=1e-14)
+    lam_c = None if solver == "inertia" else _secant(counted, guess, rtol)
+    check = None
+    if lam_c is not None and L0 <= DENSE_MAX:
+        check = (inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense()), None)
+        if check[0][0] != 1 or counted(lam_c * (1 - 10 * rtol)) <= 0:
+            lam_c = check = None  # not a simple first crossing: search from below
+    if lam_c is None:
+        lo, hi = _bracket(counted, guess, lam_max)
+        if lo is None:
+            return {"lambda_c": None, "reason": hi, "solver": solver}
+        if solver == "inertia":
+            while hi - lo > rtol * hi:
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if counted(mid) > 0 else (lo, mid)
+            lam_c = 0.5 * (lo + hi)
+        else:
+            lam_c = brentq(counted, lo, hi, xtol=rtol * hi, rtol=1e-14)
     p = prob(lam_c)
     out = {"lambda_c": lam_c, "solver": solver, "kernel": kernel, "units": units, "T0": T0,
            "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L, "refine": refine,
-           "lambda_c_zinv": guess, "evaluations": evals["n"]}
+           "lambda_c_zinv_estimate": guess, "evaluations": evals["n"]}
+    if isinstance(mu, SmallestEigenvalue):
+        mu.destroy()
     if p.grid.L <= DENSE_MAX:
-        above = inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense())
-        below = inertia(prob(lam_c * (1 - 10 * rtol)).ahat_dense())
-        out.update(n_negative=above[0], n_negative_below=below[0], inertia_backend=above[3])
+        above = check[0] if check else inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense())
+        below = 0 if check else inertia(prob(lam_c * (1 - 10 * rtol)).ahat_dense())[0]
+        out.update(n_negative=above[0], n_negative_below=below, inertia_backend=above[3])
     return out
+
+
+def _secant(f, guess, rtol, maxit=30):
+    """Secant iteration for f(lambda) = 0 from (guess, 0.98 guess); None if it strays or stalls."""
+    x0, x1 = guess, 0.98 * guess
+    f0, f1 = f(x0), f(x1)
+    for _ in range(maxit):
+        if f1 == f0:
+            return None
+        x2 = x1 - f1 * (x1 - x0) / (f1 - f0)
+        if not (0.2 * guess < x2 < 5.0 * guess):
+            return None
+        if abs(x2 - x1) <= rtol * abs(x2):
+            return x2
+        x0, f0, x1, f1 = x1, f1, x2, f(x2)
+    return None
 
 
 def _bracket(f, guess, lam_max):

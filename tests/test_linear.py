@@ -115,7 +115,7 @@ def test_table_s1_column2_paper_kernel(T0, ref):
 def test_exact_kernel_below_z0_and_theorem():
     # SPEC: exact kernel at T0 = 0.204 gives 1.557 (Z0 criterion 1.5644); and lambda_c <= lambda_cel
     r = lambda_c_linear(MODES, 0.204)
-    assert round(r["lambda_c"], 3) == 1.557 and r["lambda_c"] < r["lambda_c_zinv"]
+    assert round(r["lambda_c"], 3) == 1.557 and r["lambda_c"] < lambda_c_zinv(MODES, 0.204)["lambda_c"]
     for T0 in (0.18, 0.229, 0.278):
         lc = lambda_c_linear(MODES, T0)["lambda_c"]
         assert lc <= lambda_c_cel(MODES, T0)
