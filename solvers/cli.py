@@ -21,7 +21,7 @@ import numpy as np
 from pde.errors import InputError
 
 from . import commands
-from .options import report_unused, split_petsc_options
+from .options import pop_options, push_options, report_unused, split_petsc_options
 from .petsc_env import init_petsc
 from .provenance import to_jsonable
 
@@ -191,12 +191,15 @@ def main(argv=None):
     if petsc_opts and not getattr(args, "accepts_petsc", False):
         parser.error(f"{args.command} takes no PETSc options (got {' '.join(petsc_opts)})")
     t0 = time.perf_counter()
+    PETSc = None
     try:
         if petsc_opts:
-            init_petsc(["ephkin"] + petsc_opts)
+            PETSc, _ = init_petsc(["ephkin"])
+            push_options(PETSc, petsc_opts)
         result = args.func(args)
         if petsc_opts:
             report_unused(petsc_opts, ["stab_"])
+            pop_options(PETSc, petsc_opts)
     except InputError as exc:
         print(f"ephkin {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -63,10 +63,25 @@ def unused_options(petsc_argv):
     return out
 
 
-def report_unused(petsc_argv, prefixes, stream=sys.stderr):
-    """Warn (one line each) about PETSc options that were not used; return them."""
+def report_unused(petsc_argv, prefixes, stream=None):
+    """Warn (one line each, on stderr) about PETSc options that were not used; return them."""
+    stream = stream or sys.stderr
     bad = unused_options(petsc_argv)
     for name in bad:
         print(f"ephkin: warning: PETSc option {name} was not used (unknown, or not under the prefixes "
               f"{', '.join('-' + p for p in prefixes)} read by this command)", file=stream)
     return bad
+
+
+def push_options(PETSc, petsc_argv):
+    """Insert the options into PETSc's database (also when PETSc was initialised earlier in the process)."""
+    if petsc_argv:
+        PETSc.Options().insertString(" ".join(petsc_argv))
+
+
+def pop_options(PETSc, petsc_argv):
+    """Remove the options again, so that they cannot leak into a later solve in the same process."""
+    opts = PETSc.Options()
+    for name in petsc_argv:
+        if _PETSC_OPT.match(name):
+            opts.delValue(name[1:])

@@ -107,3 +107,41 @@ def test_help_everywhere():
         with pytest.raises(SystemExit) as e:
             main(cmd + ["--help"])
         assert e.value.code == 0
+
+
+def test_lambda_c_linear_json_contract(capsys):
+    r = run_json(capsys, "lambda-c", "--spectrum", "modes:40-60", "--T0", "0.180", "--method", "linear",
+                 "--kernel", "paper")
+    assert r["lambda_c"] == pytest.approx(1.1335, rel=2e-4)
+    r = run_json(capsys, "lambda-c", "--spectrum", "modes:40-60", "--T0", "0.204", "--method", "linear")
+    assert round(r["lambda_c"], 3) == 1.557
+    for k in ("grid_step", "cutoff", "L", "kernel", "n_negative"):
+        assert k in r
+    assert r["kernel"] == "exact" and r["n_negative"] >= 1
+
+
+def test_lambda_c_converge_prints_order(capsys):
+    r = run_json(capsys, "lambda-c", "--spectrum", "einstein", "--T0", "0.2", "--method", "linear",
+                 "--converge", "3")
+    assert len(r["levels"]) == 3 and 0.6 < r["observed_order"] < 1.4
+    assert abs(r["richardson"] - r["lambda_c"]) == pytest.approx(r["error_bar"])
+
+
+def test_stability_json_and_petsc_options(capsys, tmp_path):
+    argv = ["stability", "--spectrum", "modes:40-60", "--T0", "0.20", "--lam", "5.0", "--nev", "6",
+            "-o", str(tmp_path), "-stab_eps_tol", "1e-11", "-stab_no_such_option", "1"]
+    assert main(argv + ["--json"]) == 0
+    cap = capsys.readouterr()
+    r = json.loads(cap.out)
+    assert len(r["gamma"]) == 6 and r["n_negative"] > 0 and r["gamma_min_positive"] > 0
+    assert r["n_positive"] + r["n_negative"] == r["L"]
+    assert "-stab_no_such_option was not used" in cap.err and "-stab_eps_tol" not in cap.err
+    assert (tmp_path / "eigenvectors.png").exists()
+
+
+def test_petsc_options_refused_where_unused(capsys):
+    try:
+        code = main(["cel", "--spectrum", "einstein", "-stab_eps_nev", "3"])
+    except SystemExit as e:
+        code = e.code
+    assert code == 2 and "takes no PETSc options" in capsys.readouterr().err
