@@ -338,6 +338,9 @@ def transport(args):
 
 
 # ------------------------------------------------------------- the default job
+#: Seed 000 Table S1 column 2 (linear analysis, suppressed "paper" kernel) -- comparison only.
+TABLE_S1_LINEAR = {0.180: 1.1335, 0.192: 1.3262, 0.204: 1.5644, 0.217: 1.8991, 0.229: 2.3096,
+                   0.241: 2.8822, 0.253: 3.7427, 0.266: 5.3639, 0.278: 8.6508}
 #: Seed 000 Table S1 column 3 (Z0 criterion) -- for the comparison column only.
 TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.229: 2.3094,
                  0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
@@ -359,12 +362,32 @@ def run_default(args):
         rows.append(row)
         _progress(f"[{i + 1}/9] Table S1 T0={T0:.3f}: lambda_c={row['lambda_c']:.6f} (seed {ref}), "
                   f"C_el<0 above lambda={row['lambda_c_cel']}")
+    from .stability import lambda_c_linear, make_problem, stability_summary
+
+    for row in rows:
+        for kernel in ("exact", "paper"):
+            row[f"lambda_c_linear_{kernel}"] = lambda_c_linear(shape, row["T0"], kernel=kernel)["lambda_c"]
+        row["table_s1_col2"] = TABLE_S1_LINEAR[row["T0"]]
+        _progress(f"Table S1 T0={row['T0']:.3f}: linear lambda_c exact kernel {row['lambda_c_linear_exact']:.5f}, "
+                  f"paper kernel {row['lambda_c_linear_paper']:.5f} (seed {row['table_s1_col2']})")
     res["table_s1"] = rows
     keys = list(rows[0].keys())
     files.append(_write_csv(os.path.join(out, "table_s1.csv"), keys, ([r[k] for k in keys] for r in rows)))
     files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [r["T0"] for r in rows],
                                {"Z0 criterion (Eq. S21)": [r["lambda_c"] for r in rows],
+                                "linear, exact kernel": [r["lambda_c_linear_exact"] for r in rows],
+                                "linear, paper kernel (Table S1 col. 2)": [r["lambda_c_linear_paper"] for r in rows],
                                 "C_el < 0 (Eq. S14)": [r["lambda_c_cel"] for r in rows]}, "g"))
+    # Fig. S1: eigenvectors at lambda = 5, T0 = 0.20 (exact kernel)
+    p = make_problem(shape, 5.0, 0.20)
+    summ = stability_summary(p, nev=6)
+    from .plots import plot_eigenvectors
+
+    files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), p.E, summ.pop("eigenvectors"),
+                                   summ.pop("eigenvector_gammas"), eq.zinv(p.proj, p.E, 0.20), "g"))
+    res["stability_modes_lambda_5_T0_0.20"] = summ
+    _progress(f"Fig. S1: lambda=5, T0=0.20: {summ['n_negative']} unstable modes, slowest stable gamma "
+              f"{summ['gamma_min_positive']:.5f}")
     # Fig. 1 insets: Einstein, T0 = 0.20, lambda = 2.169 (unstable) and 1.0 (stable)
     E = np.linspace(0.0, 2.5, 801)
     curves, zeros = {}, []
