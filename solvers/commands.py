@@ -271,9 +271,10 @@ def stability(args):
 
 
 def _gamma_scan(args, shape, out):
-    """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2)."""
+    """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2): the nev gamma nearest 0 and the
+    two largest |gamma| (the pole branch that diverges at lambda_c)."""
     from .plots import plot_gamma_scan
-    from .stability import gamma_spectrum, make_problem
+    from .stability import gamma_spectrum, make_problem, pole_gammas
 
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
@@ -281,7 +282,7 @@ def _gamma_scan(args, shape, out):
     for i, lam in enumerate(lams):
         p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff)
         gam, _ = gamma_spectrum(p, args.nev, args.target)
-        table.append((lam, gam))
+        table.append((lam, np.concatenate([gam, pole_gammas(p, 2)])))
         _progress(f"gamma scan {i + 1}/{len(lams)}: lambda={lam:.4f}")
     _write_csv(os.path.join(out, "gamma_scan.csv"), ["lambda", "gamma"],
                ([lam, " ".join(f"{g:.12g}" for g in gam)] for lam, gam in table))

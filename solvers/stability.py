@@ -359,11 +359,12 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
     return vals, vecs
 
 
-def unstable_gammas(problem, k=3, tol=1e-12):
-    """The k negative gamma of smallest |gamma| with eigenvectors (SLEPc).
+def _pencil_gammas(problem, k, nearest_zero, tol=1e-12):
+    """gamma = 1/mu from A_hat x = mu M_hat x (GHEP, B = M_hat > 0) with SLEPc.
 
-    Solves A_hat x = mu M_hat x (GHEP, B = M_hat positive definite) for the most
-    negative mu; gamma = 1/mu.  Returns (gamma, phi columns); empty when A > 0.
+    nearest_zero=False: the most negative mu (the negative gamma of smallest |gamma|);
+    nearest_zero=True: mu nearest 0 by shift-and-invert (the largest |gamma|, which
+    diverge at lambda_c: the poles of Fig. 2).  Returns (gamma, phi columns).
     """
     PETSc, SLEPc = init_petsc()
     Am = _petsc_aij(PETSc, problem.ahat_dense(), drop=1e-300)
@@ -371,18 +372,26 @@ def unstable_gammas(problem, k=3, tol=1e-12):
     eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
     vals, vecs = [], []
     try:
-        eps.setOptionsPrefix(PREFIX + "unstable_")
+        eps.setOptionsPrefix(PREFIX + ("pole_" if nearest_zero else "unstable_"))
         eps.setOperators(Am, Mm)
         eps.setProblemType(SLEPc.EPS.ProblemType.GHEP)
-        eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
         eps.setDimensions(k, PETSc.DECIDE)
         eps.setTolerances(tol, 1000)
+        if nearest_zero:
+            eps.setTarget(0.0)
+            eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
+            st = eps.getST()
+            st.setType("sinvert")
+            st.getKSP().setType("preonly")
+            st.getKSP().getPC().setType("lu")
+        else:
+            eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
         eps.setFromOptions()
         eps.solve()
         vr = Am.createVecRight()
         for i in range(min(k, eps.getConverged())):
             mu = eps.getEigenpair(i, vr).real
-            if mu < 0:
+            if nearest_zero or mu < 0:
                 vals.append(1.0 / mu)
                 v = problem.s * vr.array
                 vecs.append(v / np.max(np.abs(v)))
@@ -392,6 +401,16 @@ def unstable_gammas(problem, k=3, tol=1e-12):
         Am.destroy()
         Mm.destroy()
     return np.asarray(vals), (np.array(vecs).T if vecs else np.zeros((problem.grid.L, 0)))
+
+
+def unstable_gammas(problem, k=3):
+    """The k negative gamma of smallest |gamma| with eigenvectors (SLEPc); empty when A > 0."""
+    return _pencil_gammas(problem, k, nearest_zero=False)
+
+
+def pole_gammas(problem, k=2):
+    """The k gamma of largest |gamma| (mu = 1/gamma nearest 0): they diverge at lambda_c (Fig. 2)."""
+    return _pencil_gammas(problem, k, nearest_zero=True)[0]
 
 
 def gamma_dense(problem):
