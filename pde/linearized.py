@@ -112,6 +112,8 @@ class LinearizedProblem:
     T0: float
     grid: FoldedGrid
     kernel: str = "exact"
+    a_ee: float = 0.0
+    p_ee: object = None  # even P(omega) of Eq. (S22) when a_ee > 0
 
     def __post_init__(self):
         if self.kernel not in KERNELS:
@@ -205,6 +207,20 @@ class LinearizedProblem:
             S = sp.diags(self.s)
             M = (S @ M @ S).tocsr()
         return M
+
+    def m_matrix(self, scaled=False):
+        """M = M^ep + a_ee M^ee (Eq. (15)); sparse without e-e collisions, dense (small L) with them."""
+        M = self.m_sparse(scaled)
+        if self.a_ee == 0.0:
+            return M
+        if self.a_ee < 0 or self.p_ee is None:
+            raise InputError("--a-ee must be >= 0 and needs a transition probability P(omega) (--p-ee-width)")
+        from .electron_electron import m_ee_folded
+
+        Mee = self.a_ee * m_ee_folded(self.grid, self.T0, self.p_ee)
+        if scaled:
+            Mee = Mee * (self.s[:, None] * self.s[None, :])
+        return M.toarray() + Mee
 
     # ------------------------------------------------------------ checks
     def cel_check(self):

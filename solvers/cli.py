@@ -126,6 +126,11 @@ def build_parser():
     p.add_argument("--nev", type=int, default=6, help="number of gamma nearest the target (default 6)")
     p.add_argument("--target", type=_finite, default=None, help="shift-and-invert target for gamma (default 0-)")
     _add_grid(p)
+    p.add_argument("--a-ee", type=_finite, default=0.0,
+                   help="weight of electron-electron collisions, M = M^ep + a_ee M^ee (Eq. 15, S22-S25); "
+                        "dense, small grids only (default 0)")
+    p.add_argument("--p-ee-width", type=_finite, default=0.3,
+                   help="width w of the transition probability P(omega) = exp(-omega^2/2w^2) (default 0.3)")
     p.add_argument("--lam-scan", type=_finite, nargs=3, default=None, metavar=("LMIN", "LMAX", "N"),
                    help="also scan lambda over N values and plot gamma(lambda) (Fig. 2) with -o")
     p.set_defaults(func=commands.stability, accepts_petsc=True)

@@ -247,14 +247,22 @@ def stability(args):
     out = _outdir(args.output)
     if args.nev < 1:
         raise InputError(f"--nev must be >= 1 (got {args.nev})")
+    from pde.electron_electron import gaussian_p
+
     shape = parse_spectrum(args.spectrum)
     lam = shape.lam if args.lam is None else args.lam
-    p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff)
+    if args.a_ee < 0:
+        raise InputError(f"--a-ee must be >= 0 (got {args.a_ee})")
+    p_ee = gaussian_p(args.p_ee_width) if args.a_ee > 0 else None
+    p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff,
+                     a_ee=args.a_ee, p_ee=p_ee)
+    if args.a_ee > 0 and p.grid.L > 3000:
+        raise InputError(f"--a-ee: M^ee is assembled densely (O(L^2)); L = {p.grid.L} is too large, use a coarser grid")
     summ = stability_summary(p, args.nev, args.target)
     vecs = summ.pop("eigenvectors")
     vec_gammas = summ.pop("eigenvector_gammas")
     res = {"spectrum": args.spectrum, "units": args.units, "lambda": lam, "T0": args.T0, "kernel": args.kernel,
-           "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
+           "a_ee": args.a_ee, "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
     res.update(summ)
     cont = cel_identity(p.proj, args.T0)
     res["cel_check"] = {"grid": p.cel_check(), "continuum_S14": cont, "difference": p.cel_check() - cont}

@@ -201,10 +201,12 @@ def mu_min_dense(problem):
 
 
 # ----------------------------------------------------------------- lambda_c
-def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, points=None):
+def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, points=None,
+                 a_ee=0.0, p_ee=None):
     """The LinearizedProblem at coupling ``lam`` on the default grid (see pde.grids.default_grid)."""
     spec = shape.with_lambda(lam, units)
-    return LinearizedProblem(spec, T0, default_grid(spec, T0, refine, grid_step, cutoff, points), kernel)
+    grid = default_grid(spec, T0, refine, grid_step, cutoff, points)
+    return LinearizedProblem(spec, T0, grid, kernel, a_ee, p_ee)
 
 
 def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None,
@@ -313,7 +315,7 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
     Returns (gamma sorted by |gamma - target|, eigenvectors phi = S x as columns).
     """
     PETSc, SLEPc = init_petsc()
-    Mh = problem.m_sparse(scaled=True)
+    Mh = problem.m_matrix(scaled=True)
     Ah = problem.ahat_dense()
     if target is None:
         target = -1e-9 * float(Mh.diagonal().max())
@@ -368,7 +370,7 @@ def _pencil_gammas(problem, k, nearest_zero, tol=1e-12):
     """
     PETSc, SLEPc = init_petsc()
     Am = _petsc_aij(PETSc, problem.ahat_dense(), drop=1e-300)
-    Mm = _petsc_aij(PETSc, problem.m_sparse(scaled=True))
+    Mm = _petsc_aij(PETSc, problem.m_matrix(scaled=True))
     eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
     vals, vecs = [], []
     try:
@@ -419,7 +421,8 @@ def gamma_dense(problem):
     Uses A_hat x = mu M_hat x with mu = 1/gamma when M is positive definite, else
     the general pencil (gamma = 0 for the null space of M).
     """
-    Mh = problem.m_sparse(scaled=True).toarray()
+    Mh = problem.m_matrix(scaled=True)
+    Mh = Mh if isinstance(Mh, np.ndarray) else Mh.toarray()
     Ah = problem.ahat_dense()
     try:
         mu = sla.eigh(Ah, Mh, eigvals_only=True)
@@ -452,5 +455,6 @@ def stability_summary(problem, nev=6, target=None):
 
 
 def _m_null_dim(problem):
-    ev = np.linalg.eigvalsh(problem.m_sparse(scaled=True).toarray())
+    Mh = problem.m_matrix(scaled=True)
+    ev = np.linalg.eigvalsh(Mh if isinstance(Mh, np.ndarray) else Mh.toarray())
     return int(np.sum(ev < 1e-11 * ev.max()))
