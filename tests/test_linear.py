@@ -20,6 +20,7 @@ from solvers.stability import (
     lambda_c_linear,
     make_problem,
     mu_min_dense,
+    n_negative_slicing,
     stability_summary,
 )
 
@@ -84,7 +85,8 @@ def test_inertia_backends_and_sylvester():
     n_scipy = inertia(Ah, "scipy")[0]
     n_eig = int(np.sum(np.linalg.eigvalsh(Ah) < 0))
     n_gamma = int(np.sum(gamma_dense(p) < 0))
-    assert n_mumps == n_scipy == n_eig == n_gamma > 0
+    n_slice = n_negative_slicing(p)  # SLEPc spectrum slicing of the pencil (A_hat, M_hat)
+    assert n_mumps == n_scipy == n_eig == n_gamma == n_slice > 0
 
 
 def test_slepc_gamma_spectrum_matches_dense():
@@ -96,7 +98,7 @@ def test_slepc_gamma_spectrum_matches_dense():
         np.testing.assert_allclose(np.sort(s["gamma"]), np.sort(near), rtol=1e-8)
         neg = np.sort(ref[ref < 0])[::-1][: len(s["gamma_negative"])]  # negative gamma nearest 0
         np.testing.assert_allclose(s["gamma_negative"], neg, rtol=1e-8)
-        assert s["n_negative"] == int(np.sum(ref < 0))
+        assert s["n_negative"] == s["n_negative_slepc"] == int(np.sum(ref < 0))
 
 
 def test_gamma_min_positive_slow_mode():
