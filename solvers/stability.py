@@ -116,6 +116,22 @@ class _AhatShell:
         d.array[:] = self.p.ahat_diagonal()
 
 
+def _configure_st(eps, st_type, pc_type, context=None, mumps=False):
+    """ST of ``eps``: type, a direct (preonly) KSP, the PC (Python context or MUMPS factorisation)."""
+    from petsc4py import PETSc
+
+    st = eps.getST()
+    st.setType(st_type)
+    ksp = st.getKSP()
+    ksp.setType("preonly")
+    pc = ksp.getPC()
+    pc.setType(pc_type)
+    if context is not None:
+        pc.setPythonContext(context)
+    if mumps and PETSc.Sys.hasExternalPackage("mumps"):
+        pc.setFactorSolverType("mumps")
+
+
 class _AbsJacobi:
     """Preconditioner 1/(|diag A_hat| + 0.05): SPD even where Z0^-1 < 0 makes the diagonal indefinite."""
 
@@ -158,13 +174,7 @@ class SmallestEigenvalue:
         # absolute residual test: near lambda_c, mu_min -> 0 and a relative test never converges
         eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
         eps.setTolerances(self.tol, 5000)
-        st = eps.getST()
-        st.setType("precond")
-        ksp = st.getKSP()
-        ksp.setType("preonly")
-        pc = ksp.getPC()
-        pc.setType("python")
-        pc.setPythonContext(self.pcctx)
+        _configure_st(eps, "precond", "python", context=self.pcctx)
         eps.setFromOptions()
         self.v = None
 
@@ -330,14 +340,7 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
         eps.setTarget(target)
         eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
         eps.setTolerances(tol, 1000)
-        st = eps.getST()
-        st.setType("sinvert")
-        ksp = st.getKSP()
-        ksp.setType("preonly")
-        pc = ksp.getPC()
-        pc.setType("lu")
-        if PETSc.Sys.hasExternalPackage("mumps"):
-            pc.setFactorSolverType("mumps")
+        _configure_st(eps, "sinvert", "lu", mumps=True)
         eps.setFromOptions()
         eps.solve()
         nconv = eps.getConverged()
@@ -382,10 +385,7 @@ def _pencil_gammas(problem, k, nearest_zero, tol=1e-12):
         if nearest_zero:
             eps.setTarget(0.0)
             eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
-            st = eps.getST()
-            st.setType("sinvert")
-            st.getKSP().setType("preonly")
-            st.getKSP().getPC().setType("lu")
+            _configure_st(eps, "sinvert", "lu", mumps=True)
         else:
             eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
         eps.setFromOptions()
