@@ -62,7 +62,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not mpi"
-	$(MPIRUN) -n $(NP) --oversubscribe $(PY) -m pytest -q -p no:cacheprovider -m mpi tests/test_mpi.py
+	$(MPIRUN) -n $(NP) --oversubscribe $(PY) -m pytest -q --color=no -p no:cacheprovider -m mpi tests/test_mpi.py
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m "slow and not mpi"
