@@ -67,7 +67,7 @@ def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None, points=Non
 
     Step: the spectrum's own commensurability unit where it has one (``modes``:
     eps with omega_k = r_k eps, seed 000 Table S1; one Einstein/peak mode:
-    Omega/40), otherwise min(T0/8, omega_max/200); divided by the smallest
+    Omega/100), otherwise min(T0/8, omega_max/200); divided by the smallest
     integer that makes it <= T0/4, and by ``refine``.
     Cutoff: max(2 omega_max + 30 T0, 6 g) (the seed used Lambda >= 6g), so that
     f0'(Lambda) < 1e-13; ``points`` fixes L instead (the cutoff is then L eps).
@@ -111,5 +111,7 @@ def _commensurate_step(spectrum):
         r_max = int(spectrum.kind.split("-")[1])
         return spectrum.omega_max / r_max
     if spectrum.omega.size == 1:
-        return spectrum.omega[0] / 40.0
+        # a single mode converges more slowly than a spread of modes (the critical eigenvector has
+        # log-type features at E +- Omega): Omega/100 keeps lambda_c within 1e-3 of its limit
+        return spectrum.omega[0] / 100.0
     return None

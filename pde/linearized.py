@@ -7,10 +7,17 @@ With delta f = -f0' phi on the folded grid E_i = i eps (``pde.grids``):
       K_ij = sum_k c_k [1/((i-j)^2 - r_k^2) - 1/((i+j)^2 - r_k^2)]
            = sum_k 4 c_k i j / ([(i-j)^2 - r_k^2][(i+j)^2 - r_k^2]),
   c_k = eps lambda_k r_k^2 ("exact" kernel, grid units) or eps lambda_k omega_k^2
-  ("paper": the seed's Table S1 column 2, suppressed by eps^2).  Pole terms
-  (i +- j)^2 = r_k^2 are dropped (principal value on the symmetric grid; first
-  order, error ~ 1/r).  K is Toeplitz minus Hankel, applied by FFT in
-  O(L log L) (:class:`KernelOperator`); a dense K is built only on request.
+  ("paper": the seed's Table S1 column 2, suppressed by eps^2).  Principal
+  values at the poles (i +- j)^2 = r_k^2, two rules (``pv``):
+  - "dropped": the pole terms are left out, as in the seed's code; first order
+    (error ~ 1/r): the regular partial fraction at the pole, -1/(4r^2), and the
+    trapezoid term eps g'(pole) of the subtracted integrand are both lost;
+  - "subtracted" (default for the exact kernel): the pole is subtracted
+    analytically -- PV sum_j g_j/(j-p) = sum_{j!=p} g_j/(j-p) + (g_{p+1}-g_{p-1})/2 + O(eps^3)
+    -- which keeps -1/(4r^2) at |n| = r and adds -+1/(4r) at |n| = r -+ 1 to the
+    generators t and h; third order for smooth integrands (tests/test_linear.py).
+  K is Toeplitz minus Hankel, applied by FFT in O(L log L) (:class:`KernelOperator`);
+  a dense K is built only on request.
 * M^ep (Eq. (S17), (S18), discretised as (S21) with N0 inside the sum over k):
   a sparse, symmetric positive semidefinite graph Laplacian; its null space is
   the ladder modes of commensurate spectra (SPEC section 5).
@@ -37,6 +44,7 @@ from .spectra import Spectrum
 __all__ = ["fermi_prime", "bose", "LinearizedProblem", "KernelOperator", "cel_identity"]
 
 KERNELS = ("exact", "paper")
+PV_RULES = ("subtracted", "dropped")
 
 
 def fermi_prime(E, T):
@@ -58,12 +66,14 @@ class KernelOperator:
     the pole terms d = r_k, s = r_k left out.
     """
 
-    def __init__(self, L, r, c):
+    def __init__(self, L, r, c, pv="subtracted"):
+        if pv not in PV_RULES:
+            raise InputError(f"--pv must be one of {PV_RULES} (got {pv!r})")
         self.L = L
         d = np.arange(0, L, dtype=float)
         s = np.arange(2, 2 * L + 1, dtype=float)
-        self.t = _pole_free_sum(d, r, c)
-        self.h = _pole_free_sum(s, r, c)
+        self.t = _pole_free_sum(d, r, c, pv)
+        self.h = _pole_free_sum(s, r, c, pv)
         n = 1 << int(math.ceil(math.log2(3 * L)))
         self._n = n
         tfull = np.concatenate([self.t[:0:-1], self.t])  # t(|k - (L-1)|), k = 0..2L-2
@@ -91,12 +101,18 @@ class KernelOperator:
         return self.t[0] - self.h[2 * i]
 
 
-def _pole_free_sum(n, r, c):
+def _pole_free_sum(n, r, c, pv):
+    """sum_k c_k/(n^2 - r_k^2) on integers n, with the principal value at n = r_k by rule ``pv``."""
     out = np.zeros_like(n)
     for rk, ck in zip(r, c):
-        den = n * n - float(rk) * float(rk)
+        rk = float(rk)
+        den = n * n - rk * rk
         ok = den != 0.0
         out[ok] += ck / den[ok]
+        if pv == "subtracted":
+            out[n == rk] += -ck / (4.0 * rk * rk)  # the regular partial fraction at the pole
+            out[n == rk - 1] -= ck / (4.0 * rk)  # (g_{p+1} - g_{p-1})/2 of each simple pole
+            out[n == rk + 1] += ck / (4.0 * rk)
     return out
 
 
@@ -114,6 +130,7 @@ class LinearizedProblem:
     kernel: str = "exact"
     a_ee: float = 0.0
     p_ee: object = None  # even P(omega) of Eq. (S22) when a_ee > 0
+    pv: str = None  # principal-value rule; default "subtracted" (exact kernel), "dropped" (paper kernel)
 
     def __post_init__(self):
         if self.kernel not in KERNELS:
@@ -134,7 +151,9 @@ class LinearizedProblem:
         c = g.eps * self.lam_r * self.r.astype(float) ** 2
         if self.kernel == "paper":
             c = c * g.eps**2
-        self.K = KernelOperator(g.L, self.r, c)
+        if self.pv is None:
+            self.pv = "dropped" if self.kernel == "paper" else "subtracted"
+        self.K = KernelOperator(g.L, self.r, c, self.pv)
 
     # ---------------------------------------------------------------- A
     @property

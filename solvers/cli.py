@@ -64,6 +64,10 @@ def _add_grid(p):
     p.add_argument("--kernel", choices=("exact", "paper"), default="exact",
                    help="kernel of A: exact (grid units, SPEC section 1) or paper (suppressed by eps^2, "
                         "reproduces seed 000 Table S1 column 2) (default exact)")
+    p.add_argument("--pv", choices=("subtracted", "dropped"), default=None,
+                   help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
+                        "third order; default for --kernel exact) or dropped (the seed's rule, first order; "
+                        "default for --kernel paper)")
     p.add_argument("--refine", type=int, default=1, help="divide the default grid step by this integer (default 1)")
     p.add_argument("--grid-step", type=_finite, default=None, help="energy grid step eps (overrides the default)")
     p.add_argument("--cutoff", type=_finite, default=None,

@@ -177,7 +177,8 @@ def _linear_row(shape, T0, args, refine=None):
 
     t = time.perf_counter()
     r = lambda_c_linear(shape, T0, units=args.units, kernel=args.kernel, refine=refine or args.refine,
-                        grid_step=args.grid_step, cutoff=args.cutoff, solver=args.solver, lam_max=args.lam_max)
+                        grid_step=args.grid_step, cutoff=args.cutoff, solver=args.solver, lam_max=args.lam_max,
+                        pv=args.pv)
     r["seconds"] = round(time.perf_counter() - t, 4)
     return r
 
@@ -255,14 +256,14 @@ def stability(args):
         raise InputError(f"--a-ee must be >= 0 (got {args.a_ee})")
     p_ee = gaussian_p(args.p_ee_width) if args.a_ee > 0 else None
     p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff,
-                     a_ee=args.a_ee, p_ee=p_ee)
+                     a_ee=args.a_ee, p_ee=p_ee, pv=args.pv)
     if args.a_ee > 0 and p.grid.L > 3000:
         raise InputError(f"--a-ee: M^ee is assembled densely (O(L^2)); L = {p.grid.L} is too large, use a coarser grid")
     summ = stability_summary(p, args.nev, args.target)
     vecs = summ.pop("eigenvectors")
     vec_gammas = summ.pop("eigenvector_gammas")
     res = {"spectrum": args.spectrum, "units": args.units, "lambda": lam, "T0": args.T0, "kernel": args.kernel,
-           "a_ee": args.a_ee, "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
+           "pv": p.pv, "a_ee": args.a_ee, "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
     res.update(summ)
     cont = cel_identity(p.proj, args.T0)
     res["cel_check"] = {"grid": p.cel_check(), "continuum_S14": cont, "difference": p.cel_check() - cont}
@@ -288,7 +289,8 @@ def _gamma_scan(args, shape, out):
     lams = np.linspace(lo, hi, int(n))
     table = []
     for i, lam in enumerate(lams):
-        p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff)
+        p = make_problem(shape, lam, args.T0, args.units, args.kernel, args.refine, args.grid_step, args.cutoff,
+                         pv=args.pv)
         gam, _ = gamma_spectrum(p, args.nev, args.target)
         table.append((lam, np.concatenate([gam, pole_gammas(p, 2)])))
         _progress(f"gamma scan {i + 1}/{len(lams)}: lambda={lam:.4f}")

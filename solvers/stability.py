@@ -212,15 +212,15 @@ def mu_min_dense(problem):
 
 # ----------------------------------------------------------------- lambda_c
 def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, points=None,
-                 a_ee=0.0, p_ee=None):
+                 a_ee=0.0, p_ee=None, pv=None):
     """The LinearizedProblem at coupling ``lam`` on the default grid (see pde.grids.default_grid)."""
     spec = shape.with_lambda(lam, units)
     grid = default_grid(spec, T0, refine, grid_step, cutoff, points)
-    return LinearizedProblem(spec, T0, grid, kernel, a_ee, p_ee)
+    return LinearizedProblem(spec, T0, grid, kernel, a_ee, p_ee, pv)
 
 
 def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None,
-                    solver="auto", rtol=1e-9, lam_max=1e4):
+                    solver="auto", rtol=1e-9, lam_max=1e4, pv=None):
     """lambda_c where A_hat first acquires a negative eigenvalue (Eq. (14), Sylvester's law).
 
     solver: "slepc" (matrix-free mu_min, warm-started; also "auto": faster than
@@ -237,7 +237,7 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     # L is fixed at its value at the guess (plus a margin), so the cutoff never shrinks below
     # the default when lambda moves, and the eigen solver can be warm-started
     L0 = int(1.1 * make_problem(shape, guess, T0, units, kernel, refine, grid_step, cutoff).grid.L)
-    prob = lambda lam: make_problem(shape, lam, T0, units, kernel, refine, grid_step, None, L0)  # noqa: E731
+    prob = lambda lam: make_problem(shape, lam, T0, units, kernel, refine, grid_step, None, L0, pv=pv)  # noqa: E731
     if solver == "auto":
         solver = "slepc"
     if solver in ("dense", "inertia") and L0 > DENSE_MAX:
@@ -272,7 +272,7 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
         else:
             lam_c = brentq(counted, lo, hi, xtol=rtol * hi, rtol=1e-14)
     p = prob(lam_c)
-    out = {"lambda_c": lam_c, "solver": solver, "kernel": kernel, "units": units, "T0": T0,
+    out = {"lambda_c": lam_c, "solver": solver, "kernel": kernel, "pv": p.pv, "units": units, "T0": T0,
            "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L, "refine": refine,
            "lambda_c_zinv_estimate": guess, "evaluations": evals["n"]}
     if isinstance(mu, SmallestEigenvalue):

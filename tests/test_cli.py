@@ -121,10 +121,12 @@ def test_lambda_c_linear_json_contract(capsys):
 
 
 def test_lambda_c_converge_prints_order(capsys):
-    r = run_json(capsys, "lambda-c", "--spectrum", "einstein", "--T0", "0.2", "--method", "linear",
-                 "--converge", "3")
-    assert len(r["levels"]) == 3 and 0.6 < r["observed_order"] < 1.4
+    r = run_json(capsys, "lambda-c", "--spectrum", "modes:40-60", "--T0", "0.204", "--method", "linear",
+                 "--converge", "3", "--pv", "dropped")
+    assert len(r["levels"]) == 3 and 0.7 < r["observed_order"] < 1.3
     assert abs(r["richardson"] - r["lambda_c"]) == pytest.approx(r["error_bar"])
+    s = run_json(capsys, "lambda-c", "--spectrum", "modes:40-60", "--T0", "0.204", "--method", "linear")
+    assert s["pv"] == "subtracted" and s["lambda_c"] == pytest.approx(r["richardson"], rel=2e-5)
 
 
 def test_stability_json_and_petsc_options(capsys, tmp_path):
