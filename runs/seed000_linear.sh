@@ -21,4 +21,6 @@ for k in exact paper; do
 done
 # grid convergence of lambda_c (exact kernel), observed order and Richardson estimate
 $EPHKIN lambda-c --spectrum modes:40-60 --T0 0.204 --method linear --converge 5 --json > "$OUT/converge.json"
+$EPHKIN lambda-c --spectrum modes:40-60 --T0 0.204 --method linear --converge 5 --pv dropped --json \
+    > "$OUT/converge_dropped.json"
 echo "results in $OUT"
