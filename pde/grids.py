@@ -115,3 +115,43 @@ def _commensurate_step(spectrum):
         # log-type features at E +- Omega): Omega/100 keeps lambda_c within 1e-3 of its limit
         return spectrum.omega[0] / 100.0
     return None
+
+
+def graded_nodes(T0, cutoff, focus=(), h_min=None, h_max=None, growth=1.08):
+    """Nonuniform nodes on (0, cutoff]: spacing h_min within a few T0 of E = 0 and of the
+    energies in ``focus`` (e.g. the minimum and zeros of Z0^-1), growing geometrically by
+    ``growth`` per node away from them, capped at h_max.  Returns an increasing array.
+    """
+    h_min = T0 / 8.0 if h_min is None else h_min
+    h_max = 2.0 * T0 if h_max is None else h_max
+    if not 0 < h_min <= h_max or growth <= 1.0:
+        raise InputError(f"graded grid needs 0 < h_min <= h_max and growth > 1 (got {h_min}, {h_max}, {growth})")
+    centres = np.array([0.0] + [float(e) for e in focus])
+
+    def spacing(E):
+        # geometric growth away from the nearest centre, outside a plateau of 3 T0
+        dist = np.maximum(np.min(np.abs(E - centres)) - 3.0 * T0, 0.0)
+        return min(h_max, h_min + (growth - 1.0) * dist)
+
+    nodes, E = [], 0.0
+    while True:
+        E += spacing(E)
+        if E >= cutoff - 0.5 * spacing(E):
+            break
+        nodes.append(E)
+    nodes.append(cutoff)
+    return np.asarray(nodes)
+
+
+def hat_interpolation(nodes, E):
+    """Sparse P with (P phi)(E_i) = piecewise-linear interpolation of nodal values phi_n, phi(0) = 0."""
+    import scipy.sparse as sp
+
+    x = np.concatenate([[0.0], np.asarray(nodes, dtype=float)])
+    k = np.clip(np.searchsorted(x, E, side="right") - 1, 0, x.size - 2)
+    t = (E - x[k]) / (x[k + 1] - x[k])
+    rows = np.concatenate([np.arange(E.size), np.arange(E.size)])
+    cols = np.concatenate([k - 1, k])  # node index n = k - 1 (node 0 at E = 0 carries phi = 0)
+    vals = np.concatenate([1.0 - t, t])
+    keep = (cols >= 0) & (vals != 0.0)
+    return sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(E.size, x.size - 1))

@@ -114,6 +114,10 @@ def build_parser():
                         "acquires a negative eigenvalue (Sylvester: the first gamma < 0)")
     p.add_argument("--lam-max", type=_finite, default=1e4, help="largest lambda searched (default 1e4)")
     _add_grid(p)
+    p.add_argument("--grid", choices=("uniform", "graded"), default="uniform",
+                   help="linear: uniform folded grid (default), or graded nodes (fine near E = 0 and the zeros "
+                        "of Z0^-1) with hat functions, integrated on the uniform grid (Rayleigh-Ritz)")
+    p.add_argument("--h-min", type=_finite, default=None, help="graded grid: smallest node spacing (default T0/8)")
     p.add_argument("--solver", choices=("auto", "dense", "slepc", "inertia"), default="auto",
                    help="linear: dense LAPACK or matrix-free SLEPc smallest eigenvalue of A_hat (auto: dense "
                         "for L <= 3000), or bisection on the MUMPS inertia (default auto)")

@@ -173,9 +173,14 @@ def _lambda_c_row(shape, T0, units, lam_max):
 
 
 def _linear_row(shape, T0, args, refine=None):
-    from .stability import lambda_c_linear
+    from .stability import lambda_c_graded, lambda_c_linear
 
     t = time.perf_counter()
+    if args.grid == "graded":
+        r = lambda_c_graded(shape, T0, units=args.units, kernel=args.kernel, refine=refine or args.refine,
+                            cutoff=args.cutoff, h_min=args.h_min, lam_max=args.lam_max, pv=args.pv)
+        r["seconds"] = round(time.perf_counter() - t, 4)
+        return r
     r = lambda_c_linear(shape, T0, units=args.units, kernel=args.kernel, refine=refine or args.refine,
                         grid_step=args.grid_step, cutoff=args.cutoff, solver=args.solver, lam_max=args.lam_max,
                         pv=args.pv)

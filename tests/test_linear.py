@@ -185,3 +185,36 @@ def test_bad_grids():
         default_grid(s, 0.2, cutoff=2.0)
     with pytest.raises(InputError, match="refine"):
         default_grid(s, 0.2, refine=0)
+
+
+def test_graded_grid_galerkin_converges_from_above():
+    # nonuniform grid: Rayleigh-Ritz in hat functions on graded nodes (fine near E = 0 and the
+    # Z0^-1 minimum); the Ritz value bounds mu_min from above, so lambda_c(graded) >= lambda_c(fine),
+    # and the error falls at least as h^2 with the node spacing
+    from solvers.stability import lambda_c_graded
+
+    fine = lambda_c_linear(MODES, 0.204, refine=4)
+    errs, nodes = [], []
+    for h in (0.05, 0.025, 0.0125):
+        r = lambda_c_graded(MODES, 0.204, refine=4, h_min=h)
+        errs.append(r["lambda_c"] - fine["lambda_c"])
+        nodes.append(r["nodes"])
+    assert all(e > -1e-8 for e in errs)
+    assert math.log2(errs[0] / errs[1]) > 1.8 and errs[2] < 1e-4
+    assert nodes[2] < 0.15 * fine["L"]  # far fewer unknowns than the uniform grid
+
+
+def test_hat_interpolation_and_graded_nodes():
+    from pde.grids import graded_nodes, hat_interpolation
+
+    nodes = graded_nodes(0.2, 8.0, focus=[1.2], h_min=0.02, h_max=0.5)
+    assert nodes[-1] == 8.0 and np.all(np.diff(nodes) > 0)
+    steps = np.diff(np.concatenate([[0.0], nodes]))
+    near = np.abs(nodes - 1.2) < 0.5
+    assert steps[near].max() <= 0.02 + 1e-12 and steps.max() > 0.2  # fine near the focus, coarse far away
+    E = np.linspace(0.001, 8.0, 3001)
+    P = hat_interpolation(nodes, E)
+    lin = lambda x: 3.0 * x  # noqa: E731  (vanishes at E = 0 like phi)
+    np.testing.assert_allclose(P @ lin(nodes), lin(E), rtol=1e-12)
+    with pytest.raises(InputError):
+        graded_nodes(0.2, 8.0, h_min=0.5, h_max=0.1)
