@@ -151,7 +151,7 @@ class SmallestEigenvalue:
     ``-stab_lc_eps_type lobpcg``, ``-stab_lc_eps_tol``).
     """
 
-    def __init__(self, tol=1e-9):
+    def __init__(self, tol=1e-8):
         # residual tolerance: for a Hermitian matrix the eigenvalue error is ~ tol^2/gap
         self.tol = tol
         self.L = None
