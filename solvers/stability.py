@@ -254,7 +254,17 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
         evals["n"] += 1
         return f(lam)
 
-    lam_c = None if solver == "inertia" else _secant(counted, guess, rtol)
+    if solver == "slepc":
+        def mu_and_slope(lam):
+            # Hellmann-Feynman: d mu/d lambda = v^T (dA_hat/d lambda) v for the unit eigenvector v
+            m = counted(lam)
+            v = mu.v.array.copy()
+            d = 1e-6 * lam
+            return m, (float(v @ prob(lam + d).ahat_matvec(v)) - m) / d
+
+        lam_c = _newton(mu_and_slope, guess, rtol)
+    else:
+        lam_c = None if solver == "inertia" else _secant(counted, guess, rtol)
     check = None
     if lam_c is not None and L0 <= DENSE_MAX:
         check = (inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense()), None)
@@ -322,6 +332,23 @@ def lambda_c_graded(shape, T0, units="g", kernel="exact", refine=1, cutoff=None,
             "T0": T0, "grid": "graded", "nodes": int(nodes.size), "h_min": float(np.min(np.diff(nodes))),
             "h_max": float(np.max(np.diff(nodes))), "cutoff": C, "fine_grid_step": fine.grid.eps,
             "fine_L": fine.grid.L, "evaluations": evals["n"]}
+
+
+def _newton(f_df, guess, rtol, maxit=20):
+    """Newton iteration for f(lambda) = 0 with f_df returning (f, f'); None if it strays or stalls."""
+    x = guess
+    for _ in range(maxit):
+        f, df = f_df(x)
+        if df == 0.0:
+            return None
+        step = f / df
+        x_new = x - step
+        if not (0.2 * guess < x_new < 5.0 * guess):
+            return None
+        if abs(step) <= rtol * abs(x_new):
+            return x_new
+        x = x_new
+    return None
 
 
 def _secant(f, guess, rtol, maxit=30):
