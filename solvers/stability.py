@@ -5,10 +5,10 @@
   eigenvalues of A_hat = S A S.  Counted from an LDL^T / Cholesky factorisation
   through PETSc with MUMPS (:func:`inertia`), SciPy's ``ldl`` as a fallback.
 * lambda_c: the root in lambda of mu_min(lambda), the smallest eigenvalue of
-  A_hat -- dense (LAPACK, moderate L) or matrix-free with SLEPc on a shell Mat
-  whose product is the FFT kernel, preconditioned by the diagonal and
-  warm-started across lambda (large L) -- checked by the inertia just below and
-  above the root; or plain bisection on the inertia count.
+  A_hat -- matrix-free with SLEPc on a shell Mat whose product is the FFT
+  kernel, preconditioned by |diagonal| and warm-started across lambda (Newton
+  steps), or dense LAPACK (reference) -- checked by the inertia just above the
+  root; or plain bisection on the inertia count.
 * gamma spectrum: the pencil M x = gamma A x with SLEPc, shift-and-invert
   around a target (default just below 0, so that the ladder null modes of M come
   out as gamma = 0), options under the prefix ``-stab_``.
@@ -225,9 +225,10 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
 
     solver: "slepc" (matrix-free mu_min, warm-started; also "auto": faster than
     LAPACK already at L ~ 500), "dense" (LAPACK mu_min, L <= 3000), "inertia" (bisection on the
-    MUMPS/SciPy inertia count, L <= 3000).  The eigenvalue paths iterate by
-    secant on mu_min(lambda) from the quick Z0-criterion estimate and fall back
-    to bracketing + brentq if the secant strays; the result is checked by the
+    MUMPS/SciPy inertia count, L <= 3000).  From the quick Z0-criterion
+    estimate, the slepc path iterates by Newton on mu_min(lambda) with the
+    Hellmann-Feynman slope v^T (dA_hat/dlambda) v, the dense path by secant;
+    both fall back to bracketing + brentq if the iteration strays; the result is checked by the
     inertia just below and above (n_negative_below must be 0, else the first
     crossing is searched from below).  Returns a dict with lambda_c, the grid
     data and n_negative just above lambda_c (L <= 3000).
