@@ -54,7 +54,8 @@ def _outdir(path):
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"-o {path}: cannot create the output directory ({exc.strerror}); choose a writable path")
+        raise InputError(f"-o {path}: cannot create the output directory ({exc.strerror}); "
+                         "choose a writable path") from None
     return path
 
 
@@ -332,7 +333,7 @@ def cel(args):
 # ------------------------------------------------------------------- transport
 def transport(args):
     """1/tau_tr(T) (Allen's formula on alpha^2F_tr, or Bloch-Grueneisen) and rho(T)."""
-    out = _outdir(args.output)
+    _outdir(args.output)
     T = np.asarray(args.T, dtype=float)
     if args.bloch_gruneisen is not None:
         if args.spectrum:

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-import scipy.linalg as sla
+
 
 from pde.collisions import collision_ep
 from pde.errors import InputError
