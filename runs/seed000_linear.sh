@@ -9,6 +9,8 @@ OUT=${1:-out/seed000_linear}
 EPHKIN=${EPHKIN:-.venv/bin/ephkin}
 T0S="0.180 0.192 0.204 0.217 0.229 0.241 0.253 0.266 0.278"
 mkdir -p "$OUT"
+# Fig. S2 with the three criteria (Z0, exact kernel, paper kernel) and the C_el bound; Fig. 1 insets, Fig. 3
+$EPHKIN run -o "$OUT/default"
 # Table S1 column 3 (Z0 criterion) and Fig. S2 crosses
 $EPHKIN lambda-c --spectrum modes:40-60 --T0 $T0S -o "$OUT/table_s1_zinv"
 # Table S1 column 2 (paper kernel) and the corrected values (exact kernel)
@@ -23,4 +25,8 @@ done
 $EPHKIN lambda-c --spectrum modes:40-60 --T0 0.204 --method linear --converge 5 --json > "$OUT/converge.json"
 $EPHKIN lambda-c --spectrum modes:40-60 --T0 0.204 --method linear --converge 5 --pv dropped --json \
     > "$OUT/converge_dropped.json"
+# nonuniform (graded) grid: Rayleigh-Ritz on hat functions, convergence towards the fine uniform grid
+for h in 0.05 0.025 0.0125; do
+  $EPHKIN lambda-c --spectrum modes:40-60 --T0 0.204 --method linear --grid graded --refine 4 --h-min $h --json
+done > "$OUT/graded.jsonl"
 echo "results in $OUT"
