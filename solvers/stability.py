@@ -547,11 +547,12 @@ def gamma_dense(problem):
 
 def stability_summary(problem, nev=6, target=None):
     """gamma list (SLEPc), inertia counts, smallest positive gamma and the temperature-mode check."""
-    gam, vecs = gamma_spectrum(problem, nev, target)
     ahat = problem.ahat_dense() if problem.grid.L <= DENSE_MAX else None
+    m_null = _m_null_dim(problem) if ahat is not None else None
+    # ladder null modes of M (gamma = 0) come first near 0: ask for enough to see nev others too
+    gam, vecs = gamma_spectrum(problem, nev + (m_null or 0), target)
     nneg, nzero, npos, backend = inertia(ahat) if ahat is not None else (None, None, None, None)
     neg, negvecs = unstable_gammas(problem, min(nev, nneg)) if nneg else (np.zeros(0), None)
-    m_null = _m_null_dim(problem) if problem.grid.L <= DENSE_MAX else None
     pos = gam[gam > 1e-9 * max(1.0, float(np.max(np.abs(gam))) if gam.size else 1.0)]
     return {
         "gamma": gam.tolist(),
