@@ -129,7 +129,8 @@ def test_half_line_kernels_vs_mpmath(m):
 @pytest.mark.parametrize("m", [0, 1, 2])
 def test_half_line_kernels_match_complex_and_parity(m):
     f, part = HALF[m]
-    y = np.concatenate([np.arange(-12, 12, 1 / 256), np.random.default_rng(1).uniform(-300, 300, 2000)])
+    rng = np.random.default_rng(1)
+    y = np.concatenate([np.arange(-12, 12, 1 / 256), rng.uniform(-300, 300, 2000)])
     full = COMPLEX[m](0.5 + 1j * y)
     assert np.all(np.abs(f(y) - getattr(full, part)) <= 1e-14 * np.abs(full))
     sign = -1.0 if m == 1 else 1.0
@@ -156,6 +157,7 @@ def test_cel_g_vs_mpmath():
 
 
 def test_cel_g_limits():
+    assert cel_g(0.0) == 0.0 and cel_g(-2.5) == cel_g(2.5)
     x = np.array([1e-6, 1e-4])
     psi2_1 = -2 * 1.2020569031595942854
     # g = 6x^2 (1 + 3 psi2(1) x^2 + O(x^4))
