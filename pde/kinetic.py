@@ -30,7 +30,7 @@ import numpy as np
 from .collisions import collision_ep
 from .eliashberg import fermi
 from .errors import InputError
-from .linearized import LinearizedProblem
+from .linearized import KernelOperator, LinearizedProblem
 
 __all__ = ["KineticModel"]
 
@@ -51,6 +51,11 @@ class KineticModel:
         self.T0 = problem.T0
         self.K = problem.K
         self.f_eq = problem.f0
+        # Sigma is computed on the grid extended by 2 r_max + 2 points where g = -1/2 (S28), so that
+        # the closed-form tail starts beyond every pole E +- omega_k of the energies E <= Lambda
+        self.pad = 2 * int(np.max(problem.r)) + 2
+        c = self.eps * problem.lam_r * problem.r.astype(float) ** 2
+        self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
         self.sigma_tail = self._tail()
 
     # -------------------------------------------------------------- pieces
@@ -61,20 +66,25 @@ class KineticModel:
         return fermi(self.p.E, T_in)
 
     def _tail(self):
-        """Sigma from |x| > Lambda, where g = f - 1/2 = -+1/2 (S28), in closed form:
+        """Sigma from |x| > Lambda_ext, where g = f - 1/2 = -+1/2 (S28), in closed form:
         sum_k (lambda_k w_k/4) [ln((Lam + w - E)/(Lam - w - E)) + ln((Lam + E - w)/(Lam + E + w))],
-        with Lam = (L + 1/2) eps, the edge of the grid's quadrature cells."""
-        E = self.p.E
-        lam_edge = (self.L + 0.5) * self.eps
+        with Lam = (L_ext + 1/2) eps, the edge of the extended grid's cells (E on the extended grid)."""
+        E = self.eps * np.arange(1, self.L + self.pad + 1)
+        lam_edge = (self.L + self.pad + 0.5) * self.eps
         out = np.zeros_like(E)
         for w, lk in zip(self.p.omega_r, self.p.lam_r):
             out += 0.25 * lk * w * (np.log(np.abs((lam_edge + w - E) / (lam_edge - w - E)))
                                     + np.log((lam_edge + E - w) / (lam_edge + E + w)))
         return out
 
+    def sigma_ext(self, f):
+        """Sigma[f] on the extended grid (i = 1..L + pad): -(K_ext g) + closed-form tail, Eq. (4)."""
+        g = np.concatenate([np.asarray(f, dtype=float) - 0.5, np.full(self.pad, -0.5)])
+        return -self.K_ext.matvec(g) + self.sigma_tail
+
     def sigma(self, f):
-        """Sigma[f](E_i) = -(K (f - 1/2))_i + the closed-form tail beyond the cutoff, Eq. (4)."""
-        return -self.K.matvec(np.asarray(f) - 0.5) + self.sigma_tail
+        """Sigma[f](E_i), i = 1..L, Eq. (4)."""
+        return self.sigma_ext(f)[: self.L]
 
     def derivative(self, y, y0, right):
         """Fourth-order central differences of grid values y_i (i = 1..L).
@@ -87,11 +97,8 @@ class KineticModel:
         return (-ext[4:] + 8.0 * ext[3:-1] - 8.0 * ext[1:-3] + ext[:-4])[1:] / (12.0 * self.eps)
 
     def sigma_prime(self, f):
-        s = self.sigma(f)
-        # beyond the cutoff: quadratic extrapolation (Sigma is smooth there)
-        r1 = 3 * s[-1] - 3 * s[-2] + s[-3]
-        r2 = 3 * r1 - 3 * s[-1] + s[-2]
-        return self.derivative(s, 0.0, [r1, r2])
+        s = self.sigma_ext(f)
+        return self.derivative(s[: self.L], 0.0, s[self.L : self.L + 2])
 
     def f_prime(self, f):
         return self.derivative(f, 0.5, [0.0, 0.0])
@@ -161,11 +168,38 @@ class KineticModel:
     def deviation(self, f):
         return np.asarray(f) - self.f_eq
 
-    def growth_energies(self, f_prev, f_now, top=5):
-        """Energies where |f - f0| grew fastest between two states."""
-        d = np.abs(self.deviation(f_now)) - np.abs(self.deviation(f_prev))
-        idx = np.argsort(d)[::-1][:top]
-        return sorted(float(self.p.E[i]) for i in idx)
+    def rate(self, f):
+        """df/dt from M(f) fdot = I(f): dense solve (L <= 3000) or GMRES with the FFT operator."""
+        f = np.asarray(f, dtype=float)
+        if self.L <= 3000:
+            return np.linalg.solve(self.mass_dense(f), self.collisions(f))
+        from scipy.sparse.linalg import LinearOperator, gmres
+
+        diag, fp = self.mass_diag(f), self.f_prime(f)
+        op = LinearOperator((self.L, self.L), matvec=lambda v: self.mass_apply(f, v, diag, fp))
+        pre = LinearOperator((self.L, self.L), matvec=lambda v: v / np.where(np.abs(diag) > 1e-3, diag, 1e-3))
+        x, _ = gmres(op, self.collisions(f), M=pre, restart=200, maxiter=50)
+        return x
+
+    def growth_peaks(self, f, window, merge=0.05, keep=0.25):
+        """Where the local growth rate |fdot|/|f - f0| peaks (energies within ``merge`` clustered).
+
+        Returns (energies of the peaks within ``keep`` of the strongest, all peaks as
+        (energy, rate relative to the strongest), the strongest local rate).
+        """
+        d = np.abs(self.deviation(f))
+        rate = np.abs(self.rate(f)) / np.maximum(d, 1e-3 * d.max())
+        rate = np.where(window, rate, 0.0)
+        idx = [i for i in range(1, self.L - 1) if rate[i] > 0 and rate[i] >= rate[i - 1] and rate[i] >= rate[i + 1]]
+        idx.sort(key=lambda i: -rate[i])
+        peaks = []
+        for i in idx:
+            if all(abs(self.p.E[i] - self.p.E[j]) > merge for j in peaks):
+                peaks.append(i)
+        top = rate[peaks[0]] if peaks else 0.0
+        chosen = sorted(float(self.p.E[i]) for i in peaks if rate[i] >= keep * top)
+        listing = [(float(self.p.E[i]), float(rate[i] / top)) for i in peaks[:8]]
+        return chosen, listing, float(top)
 
 
 def fit_decay_rate(t, dev, window=0.5):
