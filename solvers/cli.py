@@ -13,7 +13,9 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 
 
@@ -142,6 +144,24 @@ def build_parser():
                    help="also scan lambda over N values and plot gamma(lambda) (Fig. 2) with -o")
     p.set_defaults(func=commands.stability, accepts_petsc=True)
 
+    p = sub.add_parser("evolve", help="the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): "
+                       "relaxation or instability", epilog=EPILOG + " PETSc options go under -kin_ "
+                       "(e.g. -kin_ts_type arkimex -kin_ts_monitor).")
+    _add_common(p)
+    p.add_argument("--T0", type=_finite, required=True, help="phonon (bath) temperature T0")
+    p.add_argument("--T-in", type=_finite, required=True, help="initial electron temperature T_in (Eq. S29)")
+    p.add_argument("--t-end", type=_finite, required=True, help="final time (rescaled, pi t -> t)")
+    p.add_argument("--rtol", type=_finite, default=1e-6, help="TS relative tolerance (default 1e-6)")
+    p.add_argument("--atol", type=_finite, default=1e-10, help="TS absolute tolerance (default 1e-10)")
+    p.add_argument("--refine", type=int, default=1, help="divide the default grid step by this integer")
+    p.add_argument("--grid-step", type=_finite, default=None, help="energy grid step (overrides the default)")
+    p.add_argument("--cutoff", type=_finite, default=None, help="energy cutoff Lambda (default as lambda-c)")
+    p.add_argument("--growth-limit", type=_finite, default=100.0,
+                   help="report 'unstable' when max|f - f0| exceeds this factor times its initial value")
+    p.add_argument("--reference", action="store_true",
+                   help="also integrate with SciPy's BDF (dense, small N) and report the difference")
+    p.set_defaults(func=commands.evolve, accepts_petsc=True)
+
     p = sub.add_parser("cel", help="electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
                        epilog="Temperatures in the spectrum's own units by default (Einstein: units of Omega).")
     _add_common(p, units="plain")
@@ -194,7 +214,14 @@ def _fmt(v):
     return str(v)
 
 
+def _terminate(signum, frame):
+    """SIGTERM (kill, batch-system time limits) -> KeyboardInterrupt: cleanup and output files still run."""
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     ours, petsc_opts = split_petsc_options(argv)
@@ -210,7 +237,7 @@ def main(argv=None):
             push_options(PETSc, petsc_opts)
         result = args.func(args)
         if petsc_opts:
-            report_unused(petsc_opts, ["stab_"])
+            report_unused(petsc_opts, ["stab_", "kin_"])
             pop_options(PETSc, petsc_opts)
     except InputError as exc:
         print(f"ephkin {args.command}: error: {exc}", file=sys.stderr)

@@ -305,6 +305,115 @@ def _gamma_scan(args, shape, out):
     return plot_gamma_scan(os.path.join(out, "gamma_vs_lambda.png"), table, args.units)
 
 
+# ---------------------------------------------------------------------- evolve
+def evolve(args):
+    """The kinetic equation (S26)-(S31) with PETSc TS: relaxation (decay rate vs the slowest linear
+    gamma, deviation vs the linear modal prediction) or the instability (time, energies, rate)."""
+    from pde.kinetic import KineticModel
+
+    from .evolution import evolve as run_ts, evolve_scipy, linear_prediction
+    from .stability import make_problem, stability_summary
+
+    out = _outdir(args.output)
+    for name, val in (("--T-in", args.T_in), ("--t-end", args.t_end)):
+        if not val > 0:
+            raise InputError(f"{name} must be > 0 (got {val})")
+    shape = parse_spectrum(args.spectrum)
+    lam = shape.lam if args.lam is None else args.lam
+    p = make_problem(shape, lam, args.T0, args.units, "exact", args.refine, args.grid_step, args.cutoff)
+    model = KineticModel(p)
+    writer = _SnapshotWriter(out, p.E) if out else None
+    last = {"t": -1.0}
+
+    def progress(t, t_end):
+        if t - last["t"] >= 0.1 * t_end:
+            last["t"] = t
+            _progress(f"evolve: t = {t:.4g} / {t_end:g}")
+
+    try:
+        r = run_ts(model, args.T_in, args.t_end, rtol=args.rtol, atol=args.atol, growth_limit=args.growth_limit,
+                   snapshots=writer, progress=progress)
+    finally:
+        if writer:
+            writer.close()
+    f_final = r.pop("f_final")
+    hist = r.pop("history")
+    res = {"spectrum": args.spectrum, "units": args.units, "lambda": lam, "T0": args.T0, "T_in": args.T_in,
+           "t_end": args.t_end, "grid_step": p.grid.eps, "L": p.grid.L, "cutoff": p.grid.cutoff}
+    res.update(r)
+    if p.grid.L <= 3000:
+        summ = stability_summary(p, nev=2)
+        if r["status"] == "stable":
+            res["gamma_min_positive"] = summ["gamma_min_positive"]
+            if r.get("decay_rate") and summ["gamma_min_positive"]:
+                res["decay_rate_vs_gamma"] = r["decay_rate"] / summ["gamma_min_positive"] - 1.0
+            pred = linear_prediction(model, model.initial(args.T_in), r["t_final"])
+            res["max_deviation_linear_prediction"] = float(np.max(np.abs(pred)))
+        else:
+            res["linear_gamma_negative"] = summ["gamma_negative"]
+            res["linear_n_negative"] = summ["n_negative"]
+    if args.reference:
+        if p.grid.L > 3000:
+            raise InputError("--reference integrates densely; use a grid with L <= 3000")
+        sol = evolve_scipy(model, args.T_in, r["t_final"], rtol=args.rtol, atol=args.atol)
+        res["reference_max_difference"] = float(np.max(np.abs(sol.y[:, -1] - f_final)))
+    files = []
+    if out:
+        from .plots import plot_distribution
+
+        files.append(_write_csv(os.path.join(out, "history.csv"), ["t", "max_deviation"],
+                                zip(hist["t"], hist["max_deviation"])))
+        files.append(plot_distribution(os.path.join(out, "f_E_t.png"), p.E, writer.samples, model.f_eq,
+                                       eq.zinv(p.proj, p.E, args.T0), res.get("zinv_zeros", []), args.units))
+        files += writer.files
+    return _finish(args, res, files)
+
+
+class _SnapshotWriter:
+    """f(E, t) as an XDMF/HDF5 time series (meshio; the energy grid as a 1-D line mesh), written
+    as the run goes, so that an interrupted run leaves the snapshots so far readable."""
+
+    def __init__(self, out, E):
+        import meshio
+
+        # meshio 5.3 resolves the .h5 (and the .xdmf at exit) against the working directory:
+        # open and close the writer from inside the output directory
+        self.out = os.path.abspath(out)
+        self.path = os.path.join(self.out, "f_E_t.xdmf")
+        points = np.column_stack([E, np.zeros_like(E)])
+        cells = [("line", np.column_stack([np.arange(E.size - 1), np.arange(1, E.size)]))]
+        self.w = meshio.xdmf.TimeSeriesWriter("f_E_t.xdmf")
+        with _cwd(self.out):
+            self.w.__enter__()
+            self.w.write_points_cells(points, cells)
+        self.samples, self.n = [], 0
+        self.files = [self.path, self.path.replace(".xdmf", ".h5")]
+
+    def __call__(self, t, f):
+        self.w.write_data(t, point_data={"f": np.asarray(f)})
+        self.n += 1
+        if len(self.samples) < 400:
+            self.samples.append((t, np.asarray(f).copy()))
+
+    def close(self):
+        with _cwd(self.out):
+            self.w.__exit__(None, None, None)
+
+
+class _cwd:
+    """Temporarily change the working directory."""
+
+    def __init__(self, path):
+        self.path, self.old = path, None
+
+    def __enter__(self):
+        self.old = os.getcwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc):
+        os.chdir(self.old)
+
+
 # ------------------------------------------------------------------------- cel
 def cel(args):
     """C_el(T)/C_free (Eq. (S14)) at fixed frequencies: T_-, T_+ and lambda_min; epsilon(T) (Fig. 3)."""

@@ -104,3 +104,24 @@ def plot_gamma_scan(path, table, units):
     ax.set_ylabel(r"$\gamma$")
     ax.set_yscale("symlog", linthresh=1e-2)
     return _save(fig, path)
+
+
+def plot_distribution(path, E, samples, f_eq, zinv, zeros, units):
+    """f(E, t) - f0(T0) at several times, with Z0^-1(E) in an inset (seed 000 Fig. 1)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    pick = samples if len(samples) <= 6 else [samples[i] for i in np.linspace(0, len(samples) - 1, 6).astype(int)]
+    for t, f in pick:
+        ax.plot(E, f - f_eq, lw=0.9, label=f"t = {t:.3g}")
+    for z in zeros:
+        ax.axvline(z, color="r", ls="--", lw=0.8)
+    ax.set_xlim(0, min(E[-1], 3.0 * max(zeros) if len(zeros) else 3.0))
+    ax.set_xlabel(f"E [{units}]")
+    ax.set_ylabel(r"$f(E,t) - f_0(E, T_0)$")
+    ax.legend(fontsize=7, loc="center right")
+    ins = ax.inset_axes([0.6, 0.62, 0.36, 0.3])
+    ins.plot(E, zinv, "k-", lw=0.8)
+    ins.axhline(0.0, color="gray", lw=0.5)
+    ins.set_xlim(ax.get_xlim())
+    ins.set_title(r"$Z_0^{-1}(E)$", fontsize=8)
+    ins.tick_params(labelsize=7)
+    return _save(fig, path)

@@ -147,3 +147,24 @@ def test_petsc_options_refused_where_unused(capsys):
     except SystemExit as e:
         code = e.code
     assert code == 2 and "takes no PETSc options" in capsys.readouterr().err
+
+
+def test_evolve_cli(capsys, tmp_path):
+    r = run_json(capsys, "evolve", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.20", "--T-in", "0.202",
+                 "--t-end", "20", "--grid-step", "0.0135800", "--rtol", "1e-3", "--atol", "1e-6")
+    assert r["status"] == "unstable" and "t_instability" in r and r["zinv_zeros"]
+    assert all(0.88 <= e <= 1.36 for e in r["growth_energies"])
+    r = run_json(capsys, "evolve", "--spectrum", "einstein", "--lam", "1.0", "--T0", "0.20", "--T-in", "0.202",
+                 "--t-end", "5", "--grid-step", "0.025", "-o", str(tmp_path))
+    assert r["status"] == "stable" and r["max_deviation"] < r["initial_deviation"]
+    import meshio
+
+    with meshio.xdmf.TimeSeriesReader(str(tmp_path / "f_E_t.xdmf")) as rd:
+        points, _ = rd.read_points_cells()
+        assert rd.num_steps > 5 and points.shape[0] == r["L"]
+    assert (tmp_path / "f_E_t.png").exists()
+    for bad, word in ((["--T-in", "-1"], "--T-in"), (["--t-end", "0"], "--t-end")):
+        argv = ["evolve", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2", "--T-in", "0.202", "--t-end", "1"]
+        argv = argv[:7] + bad + argv[9:] if bad[0] == "--T-in" else argv[:9] + bad
+        assert main(argv) == 2
+        assert word in capsys.readouterr().err

@@ -1,0 +1,72 @@
+"""The full kinetic equation (seed 000 Eqs. (1), (4), (S26)-(S31)) and its PETSc TS integration."""
+
+import numpy as np
+import pytest
+
+from pde import eliashberg as eq
+from pde.kinetic import KineticModel
+from pde.spectra import parse_spectrum
+from solvers.evolution import evolve, evolve_scipy, linear_prediction, slowest_rate
+from solvers.stability import make_problem
+
+MODES, EINSTEIN = parse_spectrum("modes:40-60"), parse_spectrum("einstein")
+
+
+@pytest.mark.parametrize("shape", [MODES, EINSTEIN])
+def test_equilibrium_pieces(shape):
+    p = make_problem(shape, 1.0, 0.2)
+    m = KineticModel(p)
+    # Sigma[f0] by the FFT kernel + cutoff tail = the closed form (S13) at every grid energy
+    assert np.max(np.abs(m.sigma(p.f0) - eq.sigma(p.proj, p.E, 0.2))) < 2e-5
+    # 1 - Sigma'[f0] = Z0^-1 (Eq. (5)); detailed balance I(f0) = 0
+    assert np.max(np.abs(m.mass_diag(p.f0) - p.zinv)) < 1e-4
+    assert np.max(np.abs(m.collisions(p.f0))) < 1e-15
+    # M(f0) delta fdot = A phidot for delta f = -f0' phi (Eq. (13)), up to Sigma' vs Z0^-1
+    phi = np.random.default_rng(2).standard_normal(p.grid.L) * np.exp(-p.E)
+    lhs = m.mass_apply(p.f0, -p.fp * phi)
+    assert np.max(np.abs(lhs - p.a_matvec(phi))) < 1e-4 * np.max(np.abs(p.a_matvec(phi)))
+
+
+def test_collision_jacobian_exact():
+    p = make_problem(EINSTEIN, 1.5, 0.2, cutoff=5.5)
+    m = KineticModel(p)
+    f = m.initial(0.3)
+    L, h = p.grid.L, 1e-6
+    J = np.empty((L, L))
+    for j in range(L):
+        e = np.zeros(L)
+        e[j] = h
+        J[:, j] = (m.collisions(f + e) - m.collisions(f - e)) / (2 * h)
+    np.testing.assert_allclose(m.collisions_jacobian(f).toarray(), J, atol=1e-9)
+
+
+def test_ts_matches_scipy_and_ladder_modes_persist():
+    # Einstein, lambda = 1 (stable): TS (BDF, matrix-free Jacobian) = SciPy BDF; about 60% of the
+    # initial deviation never decays (ladder null modes of M, SPEC section 5) = linear modal prediction
+    p = make_problem(EINSTEIN, 1.0, 0.2, grid_step=0.025)
+    m = KineticModel(p)
+    r = evolve(m, 0.202, 20.0, rtol=1e-7, atol=1e-11)
+    sol = evolve_scipy(m, 0.202, 20.0, rtol=1e-7, atol=1e-11)
+    assert r["status"] == "stable" and np.max(np.abs(sol.y[:, -1] - r["f_final"])) < 1e-6
+    assert 0.5 < r["max_deviation"] / r["initial_deviation"] < 0.7
+    pred = np.max(np.abs(linear_prediction(m, m.initial(0.202), 20.0)))
+    assert r["max_deviation"] == pytest.approx(pred, rel=0.05)
+
+
+def test_decay_rate_equals_slowest_linear_gamma():
+    # modes:40-60, lambda = 1: late-time decay of f - f0(T0) at the slowest gamma (SPEC section 5)
+    p = make_problem(MODES, 1.0, 0.2)
+    m = KineticModel(p)
+    r = evolve(m, 0.202, 400.0, rtol=1e-6, atol=1e-10)
+    assert r["status"] == "stable"
+    assert r["decay_rate"] == pytest.approx(slowest_rate(m), rel=0.05)
+
+
+def test_instability_reported_between_the_zeros():
+    p = make_problem(EINSTEIN, 2.169, 0.2, grid_step=EINSTEIN.with_lambda(2.169).omega[0] / 50)
+    m = KineticModel(p)
+    r = evolve(m, 0.202, 20.0, rtol=1e-3, atol=1e-6)
+    assert r["status"] == "unstable" and 0 <= r["t_instability"] < 20.0
+    assert [round(z, 2) for z in r["zinv_zeros"]] == [0.93, 1.30]
+    assert r["growth_energies"] and all(0.88 <= e <= 1.36 for e in r["growth_energies"])
+    assert r["min_mass_diagonal"] < 0  # the mass matrix 1 - Sigma' lost definiteness
