@@ -46,7 +46,7 @@ def _finite(text):
     return v
 
 
-def _add_common(p, spectrum=True, lam=True, units="g"):
+def _add_common(p, spectrum=True, lam=True, units="g", t0=None):
     if spectrum:
         p.add_argument("--spectrum", required=True, metavar="SPEC",
                        help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
@@ -57,6 +57,8 @@ def _add_common(p, spectrum=True, lam=True, units="g"):
     p.add_argument("--units", choices=("g", "plain"), default=units,
                    help=f"energy units: g (g = 1, frequencies scale with lambda) or plain (the spectrum's "
                         f"own frequency unit) (default: {units})")
+    if t0:
+        p.add_argument("--T0", type=_finite, required=True, help=t0)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help="write summary.json, CSV tables and PNG plots here")
 
@@ -118,10 +120,10 @@ def build_parser():
     p.add_argument("--grid", choices=("uniform", "graded"), default="uniform",
                    help="linear: uniform folded grid (default), or graded nodes (fine near E = 0 and the zeros "
                         "of Z0^-1) with hat functions, integrated on the uniform grid (Rayleigh-Ritz)")
-    p.add_argument("--h-min", type=_finite, default=None, help="graded grid: smallest node spacing (default T0/8)")
+    p.add_argument("--h-min", type=_finite, default=None, help="graded grid: smallest node spacing (default max(T0/8, 3 grid steps))")
     p.add_argument("--solver", choices=("auto", "dense", "slepc", "inertia"), default="auto",
-                   help="linear: dense LAPACK or matrix-free SLEPc smallest eigenvalue of A_hat (auto: dense "
-                        "for L <= 3000), or bisection on the MUMPS inertia (default auto)")
+                   help="linear: matrix-free SLEPc (auto, the default) or dense LAPACK smallest eigenvalue of "
+                        "A_hat, or bisection on the MUMPS inertia")
     p.add_argument("--converge", type=int, nargs="?", const=4, default=None, metavar="LEVELS",
                    help="linear: refine the grid LEVELS times by 2 and print each lambda_c, the observed "
                         "order and a Richardson estimate (default 4 levels)")
@@ -130,8 +132,7 @@ def build_parser():
     p = sub.add_parser("stability", help="linear stability gamma A phi = M phi (Eq. 14) with SLEPc: gamma "
                        "nearest 0, inertia counts, temperature-mode check", epilog=EPILOG + " PETSc/SLEPc "
                        "options go under -stab_ (e.g. -stab_eps_nev 10 -stab_eps_type krylovschur).")
-    _add_common(p)
-    p.add_argument("--T0", type=_finite, required=True, help="temperature T0")
+    _add_common(p, t0="temperature T0")
     p.add_argument("--nev", type=int, default=6, help="number of gamma nearest the target (default 6)")
     p.add_argument("--target", type=_finite, default=None, help="shift-and-invert target for gamma (default 0-)")
     _add_grid(p)
@@ -147,8 +148,7 @@ def build_parser():
     p = sub.add_parser("evolve", help="the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): "
                        "relaxation or instability", epilog=EPILOG + " PETSc options go under -kin_ "
                        "(e.g. -kin_ts_type arkimex -kin_ts_monitor).")
-    _add_common(p)
-    p.add_argument("--T0", type=_finite, required=True, help="phonon (bath) temperature T0")
+    _add_common(p, t0="phonon (bath) temperature T0")
     p.add_argument("--T-in", type=_finite, required=True, help="initial electron temperature T_in (Eq. S29)")
     p.add_argument("--t-end", type=_finite, required=True, help="final time (rescaled, pi t -> t)")
     p.add_argument("--rtol", type=_finite, default=1e-6, help="TS relative tolerance (default 1e-6)")
