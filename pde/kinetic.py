@@ -154,16 +154,22 @@ class KineticModel:
 
     # ---------------------------------------------------------- diagnostics
     def energy(self, f):
-        """Electronic energy per 2 nu0 relative to f0(T0): int E [f - f0] over the full line = 2 eps sum E_i (f_i - f0_i).
+        """Electronic energy per nu0 whose rate is Eq. (S6): eps_el[f] = 2 [int E f + int E f' Sigma - <g, K g>/2]
+        over the full line (g = f - 1/2), relative to f0.  Since K is symmetric,
+        d eps_el/dt = 2 int E [(1 - Sigma') fdot + f' Sigma-dot] = 2 int E I_ep/pi (the kinetic equation)."""
+        return self._energy(f) - self._energy(self.f_eq)
 
-        (Eq. (S6) integrates E[(1 - Sigma') fdot + f' Sigma-dot] = E I_ep; the bare
-        kinetic energy used here is the part that I_ep alone changes at fixed Sigma.)
-        """
-        return 2.0 * self.eps * float(np.sum(self.p.E * (np.asarray(f) - self.f_eq)))
+    def _energy(self, f):
+        f = np.asarray(f, dtype=float)
+        E, h = self.p.E, self.eps
+        sig = self.sigma(f)
+        # full-line integrals of even integrands = 2 x folded sums; -<g,Kg>/2 = +eps sum g Sigma
+        return 2.0 * (2 * h * np.sum(E * f) + 2 * h * np.sum(E * self.f_prime(f) * sig)
+                      + h * np.sum((f - 0.5) * sig))
 
     def energy_rate_collisions(self, f):
         """2 int E I_ep/pi dE over the full line (Eq. (S6) right-hand side, per nu0)."""
-        return 2.0 * self.eps * float(np.sum(self.p.E * self.collisions(f)))
+        return 2.0 * 2.0 * self.eps * float(np.sum(self.p.E * self.collisions(f)))
 
     def deviation(self, f):
         return np.asarray(f) - self.f_eq

@@ -101,7 +101,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     Kb = _banded_kernel(model)
     x = PETSc.Vec().createWithArray(f_init.copy(), comm=PETSc.COMM_SELF)
     F = x.duplicate()
-    hist = {"t": [], "dev": [], "energy": [], "mass_min": [], "f": []}
+    hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
     # the physical window for diagnostics: away from the cutoff edge (where f0' ~ 0 and the
     # closed-form tail of Sigma has its log feature at Lambda - omega)
     window = model.p.E < model.p.grid.cutoff - 2.0 * float(np.max(model.p.omega_r))
@@ -127,6 +127,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         hist["t"].append(t)
         hist["dev"].append(dev)
         hist["energy"].append(model.energy(f))
+        hist["power"].append(model.energy_rate_collisions(f))
         hist["mass_min"].append(float(np.min(model.mass_diag(f)[window])))
         hist["f"].append(f)
         if snapshots is not None:
@@ -213,6 +214,11 @@ def _result(model, hist, status, reason, steps, dev0, t_end):
         out["decay_rate"], out["decay_fit_window"] = rate, window
     e = np.asarray(hist["energy"])
     out["energy_change"] = float(e[-1] - e[0]) if e.size else 0.0
+    if e.size > 1:
+        # Eq. (S6) integrated: eps_el(t) - eps_el(0) against int_0^t 2 int E I_ep (trapezoid over steps)
+        work = float(np.sum(0.5 * (np.asarray(hist["power"][1:]) + np.asarray(hist["power"][:-1])) * np.diff(t)))
+        out["energy_from_collisions"] = work
+        out["energy_balance_error"] = abs(out["energy_change"] - work) / max(abs(work), 1e-300)
     out["history"] = {"t": t.tolist(), "max_deviation": dev.tolist()}
     out["f_final"] = hist["f"][-1] if hist["f"] else None
     return out
