@@ -248,7 +248,9 @@ def main(argv=None):
     except Exception as exc:  # one line, not a traceback; EPHKIN_DEBUG=1 shows it
         if os.environ.get("EPHKIN_DEBUG"):
             raise
-        print(f"ephkin {args.command}: internal error: {type(exc).__name__}: {exc} "
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
+        msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+        print(f"ephkin {args.command}: internal error: {type(exc).__name__}: {msg} "
               "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
         return 1
     result = dict(result)

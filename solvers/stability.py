@@ -552,7 +552,12 @@ def stability_summary(problem, nev=6, target=None):
     # ladder null modes of M (gamma = 0) come first near 0: ask for enough to see nev others too
     gam, vecs = gamma_spectrum(problem, nev + (m_null or 0), target)
     nneg, nzero, npos, backend = inertia(ahat) if ahat is not None else (None, None, None, None)
-    neg, negvecs = unstable_gammas(problem, min(nev, nneg)) if nneg else (np.zeros(0), None)
+    if nneg and m_null:
+        # M singular (ladder modes): B = M is not definite, take the negative gamma of the pencil densely
+        g = gamma_dense(problem)
+        neg, negvecs = np.sort(g[g < 0])[::-1][: min(nev, nneg)], None
+    else:
+        neg, negvecs = unstable_gammas(problem, min(nev, nneg)) if nneg else (np.zeros(0), None)
     pos = gam[gam > 1e-9 * max(1.0, float(np.max(np.abs(gam))) if gam.size else 1.0)]
     return {
         "gamma": gam.tolist(),
