@@ -162,6 +162,14 @@ def build_parser():
                    help="also integrate with SciPy's BDF (dense, small N) and report the difference")
     p.set_defaults(func=commands.evolve, accepts_petsc=True)
 
+    p = sub.add_parser("two-temp", help="two-temperature equation (Eq. 16): T(t) from T_in with C_el(T); runs "
+                       "away to T_-/T_+ where C_el < 0 (Fig. 3)",
+                       epilog="Temperatures in the spectrum's own units by default (Einstein: units of Omega).")
+    _add_common(p, units="plain", t0="phonon (bath) temperature T0")
+    p.add_argument("--T-in", type=_finite, required=True, help="initial electron temperature")
+    p.add_argument("--t-end", type=_finite, default=1000.0, help="final time (rescaled, default 1000)")
+    p.set_defaults(func=commands.two_temp)
+
     p = sub.add_parser("cel", help="electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
                        epilog="Temperatures in the spectrum's own units by default (Einstein: units of Omega).")
     _add_common(p, units="plain")

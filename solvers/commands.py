@@ -414,6 +414,29 @@ class _cwd:
         os.chdir(self.old)
 
 
+# -------------------------------------------------------------------- two-temp
+def two_temp(args):
+    """Eq. (16): relaxation rate at T0 and T(t) from T_in (runaway to T_-/T_+ where C_el < 0)."""
+    from pde.two_temperature import evolve_temperature, relaxation_rate
+
+    out = _outdir(args.output)
+    s = make_spectrum(args.spectrum, args.lam, args.units)
+    sol = evolve_temperature(s, args.T0, args.T_in, args.t_end)
+    res = _spectrum_label(args.spectrum, args.units)
+    res.update({"lambda": s.lam, "T0": args.T0, "T_in": args.T_in, "relaxation_rate": relaxation_rate(s, args.T0),
+                "cel_over_free_T0": float(eq.cel_ratio(s, np.array([args.T0]))[0]),
+                "T_final": float(sol.y[0, -1]), "t_final": float(sol.t[-1])})
+    if sol.status == 1:
+        res["status"] = "runaway"
+        res["reason"] = "C_el < 0: T ran to where C_el = 0 (T_- or T_+, Fig. 3)"
+    else:
+        res["status"] = "relaxes" if res["relaxation_rate"] > 0 else "runaway"
+    files = []
+    if out:
+        files.append(_write_csv(os.path.join(out, "temperature.csv"), ["t", "T"], zip(sol.t, sol.y[0])))
+    return _finish(args, res, files)
+
+
 # ------------------------------------------------------------------------- cel
 def cel(args):
     """C_el(T)/C_free (Eq. (S14)) at fixed frequencies: T_-, T_+ and lambda_min; epsilon(T) (Fig. 3)."""
