@@ -70,3 +70,18 @@ def test_instability_reported_between_the_zeros():
     assert [round(z, 2) for z in r["zinv_zeros"]] == [0.93, 1.30]
     assert r["growth_energies"] and all(0.88 <= e <= 1.36 for e in r["growth_energies"])
     assert r["min_mass_diagonal"] < 0  # the mass matrix 1 - Sigma' lost definiteness
+
+
+def test_burgers_strong_coupling_limit():
+    # Eq. (8): f0 is a steady state up to the O(eps^2) central differences; stable above 1.63 T_c,
+    # unstable at T_c with the growth inside the negative-viscosity window 0.39 < E < 1.16 (Eq. S38)
+    from pde.burgers import BurgersModel
+    from solvers.evolution import evolve_burgers
+
+    res = [np.max(np.abs(m.rhs(m.f_eq))) for m in (BurgersModel(0.5, h, 15.5) for h in (0.04, 0.02))]
+    assert res[0] / res[1] == pytest.approx(4.0, rel=0.1)
+    stable = evolve_burgers(BurgersModel(0.5, 0.5 / 16, 15.5), 0.505, 20.0)
+    assert stable["status"] == "stable" and stable["max_deviation"] < 0.1 * stable["initial_deviation"]
+    unstable = evolve_burgers(BurgersModel(0.1827, 0.1827 / 16, 7.6), 0.1827 * 1.01, 20.0)
+    assert unstable["status"] == "unstable" and 0.39 < unstable["growth_energy"] < 1.17
+
