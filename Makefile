@@ -68,6 +68,8 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m "slow and not mpi"
 
 bench: $(STAMP)
+	@# the IDA baseline of benchmarks/evolve_ida.py (a binary wheel; numpy stays pinned)
+	$(PY) -m pip install -q -c $(VENV)/constraints.txt scikit-sundae
 	$(PY) benchmarks/run_all.py
 
 clean:

@@ -77,11 +77,18 @@ def _banded_kernel(model, rows_tol=1e-10):
     return sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(L, L))
 
 
-def _ts_setup(PETSc, model, shell):
+def _ts_setup(PETSc, model, shell, Kb):
+    """The shell Jacobian and the preconditioner matrix, preallocated with its exact pattern
+    (diagonal + banded kernel rows + collision stencil), so reassembly is cheap."""
+    import scipy.sparse as sp
+
     L = model.L
     J = PETSc.Mat().createPython([L, L], context=shell, comm=PETSc.COMM_SELF)
     J.setUp()
-    P = PETSc.Mat().createAIJ([L, L], nnz=2 * model.p.r.size + 1, comm=PETSc.COMM_SELF)
+    pattern = (sp.identity(L, format="csr") + abs(Kb) + abs(model.collisions_jacobian(model.f_eq))).tocsr()
+    pattern.sort_indices()
+    P = PETSc.Mat().createAIJ([L, L], comm=PETSc.COMM_SELF)
+    P.setPreallocationCSR((pattern.indptr.astype(PETSc.IntType), pattern.indices.astype(PETSc.IntType)))
     P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
     return J, P
 
@@ -97,8 +104,8 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     f_init = model.initial(T_in)
     dev0 = float(np.max(np.abs(model.deviation(f_init))))
     shell = _JacobianShell(model)
-    J, P = _ts_setup(PETSc, model, shell)
     Kb = _banded_kernel(model)
+    J, P = _ts_setup(PETSc, model, shell, Kb)
     x = PETSc.Vec().createWithArray(f_init.copy(), comm=PETSc.COMM_SELF)
     F = x.duplicate()
     hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
@@ -142,9 +149,20 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
 
     ts = PETSc.TS().create(comm=PETSc.COMM_SELF)
     status, reason = "stable", None
+    set_here = []
     try:
         _configure_ts(ts, PREFIX, ifunction, ijacobian, F, J, P, t_end, rtol, atol, h_min, monitor)
         snes = ts.getSNES()
+        # like IDA, keep the Jacobian and its factorisation over several Newton iterations and steps --
+        # but only while the mass matrix is definite (well-posed problem); with 1 - Sigma' < 0 somewhere
+        # a stale Jacobian only adds noise to the growth.  -kin_snes_lag_* on the command line win.
+        lag = "5" if float(np.min(model.mass_diag(f_init)[window])) > 0 else "1"
+        opts = PETSc.Options()
+        for key, val in (("snes_lag_jacobian", lag), ("snes_lag_jacobian_persists", "true"),
+                         ("snes_lag_preconditioner", lag), ("snes_lag_preconditioner_persists", "true")):
+            if not opts.hasName(PREFIX + key):
+                opts.setValue(PREFIX + key, val)
+                set_here.append(PREFIX + key)
         ksp = snes.getKSP()
         ksp.setType("gmres")
         ksp.getPC().setType("lu")
@@ -161,6 +179,8 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
             status, reason = "unstable", f"TS failed: PETSc error {exc.ierr}"
         steps = ts.getStepNumber()
     finally:
+        for key in set_here:  # our defaults must not leak into the next run in this process
+            PETSc.Options().delValue(key)
         ts.destroy()
         J.destroy()
         P.destroy()

@@ -1,0 +1,59 @@
+"""Benchmark (issue 4): the stable Fig. 1 case (Einstein, lambda = 1, T0 = 0.20, T_in = 0.202),
+N ~ 500, t_end = 20, rtol 1e-3 / atol 1e-6.
+
+Baseline, measured in the same run: SUNDIALS IDA through scikit-sundae, dense linear solver
+with IDA's own (difference-quotient) dense Jacobian and max order 3, on the same residual
+G(fdot, f) = M(f) fdot - I(f) -- the seed authors' method (S27)-(S30).  Candidate: ephkin's
+PETSc TS (BDF, exact matrix-free Jacobian, banded sparse preconditioner).
+Needs scikit-sundae (`make bench` installs it under the numpy constraint).
+
+Run:  .venv/bin/python benchmarks/evolve_ida.py [--repeat 2]
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from pde.kinetic import KineticModel
+from pde.spectra import parse_spectrum
+from solvers.evolution import evolve
+from solvers.stability import make_problem
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=2)
+    a = ap.parse_args(argv)
+    try:
+        from sksundae.ida import IDA
+    except ImportError:
+        print("scikit-sundae is not installed: `make bench` installs it (pip, numpy pinned)")
+        return None
+    model = KineticModel(make_problem(parse_spectrum("einstein"), 1.0, 0.2, grid_step=1.0 / 62))
+    f_init = model.initial(0.202)
+    fdot0 = np.linalg.solve(model.mass_dense(f_init), model.collisions(f_init))
+
+    def res(t, y, yp, r):
+        r[:] = model.residual(yp, y)
+
+    t_ida, t_ts = [], []
+    for _ in range(a.repeat):
+        t = time.perf_counter()
+        solver = IDA(res, rtol=1e-3, atol=1e-6, linsolver="dense", max_order=3)
+        sol = solver.solve(np.array([0.0, 20.0]), f_init.copy(), fdot0.copy())
+        t_ida.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        r = evolve(model, 0.202, 20.0, rtol=1e-3, atol=1e-6)
+        t_ts.append(time.perf_counter() - t)
+    diff = float(np.max(np.abs(sol.y[-1] - r["f_final"])))
+    print(f"Fig. 1(b) case, N = {model.L}, t_end = 20, rtol 1e-3, atol 1e-6 (best of {a.repeat}):")
+    print(f"  baseline SUNDIALS IDA, dense FD Jacobian (scikit-sundae): {min(t_ida):7.3f} s  (success={sol.success})")
+    print(f"  ephkin PETSc TS (BDF, matrix-free exact Jacobian)       : {min(t_ts):7.3f} s  ({r['steps']} steps)")
+    print(f"  speed-up {min(t_ida) / min(t_ts):.1f}x; max |f_IDA - f_TS| at t = 20: {diff:.2e} "
+          f"(max|f - f0| = {r['max_deviation']:.2e})")
+    return {"ida": min(t_ida), "ts": min(t_ts), "diff": diff}
+
+
+if __name__ == "__main__":
+    main()
