@@ -21,6 +21,7 @@ Z0^-1 for comparison.  A SciPy BDF reference integrator (dense, small N) is
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from pde.instability import zinv_analysis
 from pde.kinetic import KineticModel, fit_decay_rate
@@ -104,14 +105,15 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     f_init = model.initial(T_in)
     dev0 = float(np.max(np.abs(model.deviation(f_init))))
     shell = _JacobianShell(model)
-    Kb = _banded_kernel(model)
+    window = model.p.E < model.p.grid.cutoff - 2.0 * float(np.max(model.p.omega_r))
+    definite = float(np.min(model.mass_diag(f_init)[window])) > 0
+    # preconditioner: a diag(1 - Sigma') - dI/df; the banded kernel part -a f' K only when the mass
+    # matrix is indefinite (there GMRES needs it; for a definite mass its LU costs more than it saves)
+    Kb = sp.csr_matrix((model.L, model.L)) if definite else _banded_kernel(model)
     J, P = _ts_setup(PETSc, model, shell, Kb)
     x = PETSc.Vec().createWithArray(f_init.copy(), comm=PETSc.COMM_SELF)
     F = x.duplicate()
     hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
-    # the physical window for diagnostics: away from the cutoff edge (where f0' ~ 0 and the
-    # closed-form tail of Sigma has its log feature at Lambda - omega)
-    window = model.p.E < model.p.grid.cutoff - 2.0 * float(np.max(model.p.omega_r))
     prev = {"f": f_init.copy()}
 
     def ifunction(ts, t, X, Xdot, Fv):
@@ -156,7 +158,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         # like IDA, keep the Jacobian and its factorisation over several Newton iterations and steps --
         # but only while the mass matrix is definite (well-posed problem); with 1 - Sigma' < 0 somewhere
         # a stale Jacobian only adds noise to the growth.  -kin_snes_lag_* on the command line win.
-        lag = "5" if float(np.min(model.mass_diag(f_init)[window])) > 0 else "1"
+        lag = "5" if definite else "1"
         opts = PETSc.Options()
         for key, val in (("snes_lag_jacobian", lag), ("snes_lag_jacobian_persists", "true"),
                          ("snes_lag_preconditioner", lag), ("snes_lag_preconditioner_persists", "true")):
@@ -212,8 +214,6 @@ def _configure_ts(ts, prefix, ifunction, ijacobian, F, J, P, t_end, rtol, atol, 
 
 
 def _sp_diag(d):
-    import scipy.sparse as sp
-
     return sp.diags(d)
 
 
