@@ -114,7 +114,6 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     x = PETSc.Vec().createWithArray(f_init.copy(), comm=PETSc.COMM_SELF)
     F = x.duplicate()
     hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
-    prev = {"f": f_init.copy()}
 
     def ifunction(ts, t, X, Xdot, Fv):
         Fv.array[:] = model.residual(Xdot.array_r, X.array_r)
@@ -147,7 +146,8 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
             raise _Unstable(f"max|f - f0| exceeded {growth_limit:g} x its initial value")
         if step > 10 and ts.getTimeStep() <= 1.01 * h_min:
             raise _Unstable(f"the time step collapsed to h_min = {h_min:g} (fast growth)")
-        prev["f"] = f
+        if definite and hist["mass_min"][-1] <= 0:
+            raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
 
     ts = PETSc.TS().create(comm=PETSc.COMM_SELF)
     status, reason = "stable", None
