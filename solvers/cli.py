@@ -30,10 +30,32 @@ EPILOG = "Energies and temperatures are in units of g (g^2 = 2 int omega a2F) un
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (exit status 2) instead of usage dumps."""
+    """argparse with one-line errors (exit status 2) instead of usage dumps; raises InputError
+    instead while run-file points are being parsed (``RAISE[0]``)."""
 
     def error(self, message):
+        if RAISE[0]:
+            raise InputError(message)
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+RAISE = [False]
+
+
+def model_options(model):
+    """The option strings (``--T0``, ...) of a subcommand."""
+    ap = build_parser()
+    sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction))
+    return {o for act in sub.choices[model]._actions for o in act.option_strings}
+
+
+def parse_point(argv):
+    """Parse one run-file point as a command line; InputError (not exit) on bad keys or values."""
+    RAISE[0] = True
+    try:
+        return build_parser().parse_args(argv)
+    finally:
+        RAISE[0] = False
 
 
 def _finite(text):
@@ -192,11 +214,24 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="DIR", help="write summary.json here")
     p.set_defaults(func=commands.transport)
 
-    p = sub.add_parser("run", help="the built-in default job (Table S1, Fig. 1 insets, Fig. 3, Fig. S2 "
-                       "criteria): results and PNGs in -o DIR")
+    p = sub.add_parser("run", help="one job from a run file (TOML), or without FILE the built-in default job "
+                       "(Table S1, Fig. 1 insets, Fig. 3, Fig. S1/S2): results and PNGs in -o DIR")
+    p.add_argument("file", nargs="?", metavar="FILE", help="run file (see runs/README.md); omit for the default job")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out", help="output directory (default out)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
-    p.set_defaults(func=commands.run_default)
+    p.set_defaults(func=commands.run, accepts_petsc=True)
+
+    p = sub.add_parser("sweep", help="all points of a run file, distributed over MPI ranks (mpirun -n N "
+                       "ephkin sweep FILE), resumable", epilog="Each finished point is written at once "
+                       "(points/NNNNN.json); --resume recomputes none of them.")
+    p.add_argument("file", metavar="FILE", help="run file with a [sweep] table (see runs/README.md)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
+    p.add_argument("--resume", action="store_true", help="keep finished points and compute only the others")
+    p.add_argument("--group-size", type=int, default=1, help="ranks per point (1)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    p.set_defaults(func=commands.sweep, accepts_petsc=True)
     return ap
 
 
@@ -263,6 +298,8 @@ def main(argv=None):
         return 1
     result = dict(result)
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
+    if commands._launcher_rank() != 0:
+        return 0  # under mpirun only rank 0 prints
     if getattr(args, "json", False):
         json.dump(to_jsonable(result), sys.stdout)
         sys.stdout.write("\n")

@@ -37,15 +37,17 @@ def version():
 
 
 def _progress(msg):
-    """Progress on stderr (rank 0 only), never on stdout."""
-    try:
-        from mpi4py import MPI
-
-        if MPI.COMM_WORLD.Get_rank() != 0:
-            return
-    except ImportError:
-        pass
+    """Progress on stderr (rank 0 only, read from the launcher's environment), never on stdout."""
+    if _launcher_rank() != 0:
+        return
     print(msg, file=sys.stderr, flush=True)
+
+
+def _launcher_rank():
+    for var in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
 
 
 def _outdir(path):
@@ -493,6 +495,96 @@ TABLE_S1_LINEAR = {0.180: 1.1335, 0.192: 1.3262, 0.204: 1.5644, 0.217: 1.8991, 0
 #: Seed 000 Table S1 column 3 (Z0 criterion) -- for the comparison column only.
 TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.229: 2.3094,
                  0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
+
+
+def _point_solver(spec, path):
+    """Validate every point (parsed as a command line) before computing; return solve(i, point)."""
+    from .cli import model_options, parse_point
+    from .runfile import points_argv
+
+    known = model_options(spec["model"])
+    for key in spec["points"][0]:
+        if "--" + key.replace("_", "-") not in known:
+            names = sorted(o[2:] for o in known if o.startswith("--") and o not in ("--help", "--json", "--output"))
+            raise InputError(f"run file {path}: unknown parameter {key!r} for model {spec['model']} "
+                             f"(known: {', '.join(names)})")
+    parsed = []
+    for i, point in enumerate(spec["points"]):
+        try:
+            a = parse_point(points_argv(spec["model"], point) + ["--json"])
+        except InputError as exc:
+            raise InputError(f"run file {path}: point {i} ({_short(point)}): {exc}") from None
+        a.output = None
+        parsed.append(a)
+
+    def solve(i, point):
+        return parsed[i].func(parsed[i])
+
+    return solve
+
+
+def _short(point):
+    return ", ".join(f"{k}={v}" for k, v in list(point.items())[:4])
+
+
+def _push_runfile_petsc(spec):
+    if spec["petsc"]:
+        from .options import push_options
+
+        PETSc, _ = __import__("solvers.petsc_env", fromlist=["init_petsc"]).init_petsc(["ephkin"])
+        push_options(PETSc, spec["petsc"])
+
+
+def run(args):
+    """One job from a run file, or the built-in default job when no FILE is given."""
+    if args.file is None:
+        return run_default(args)
+    from .runfile import load_runfile
+
+    spec = load_runfile(args.file, args.set)
+    if len(spec["points"]) != 1:
+        raise InputError(f"run file {args.file}: {len(spec['points'])} points; use 'ephkin sweep {args.file}'")
+    solve = _point_solver(spec, args.file)
+    _push_runfile_petsc(spec)
+    out = _outdir(args.output)
+    res = {"model": spec["model"], "parameters": spec["points"][0]}
+    res.update(solve(0, spec["points"][0]))
+    if out:
+        write_json(os.path.join(out, "summary.json"), dict(res, provenance=provenance(
+            {"runfile": args.file, "set": args.set, "point": spec["points"][0]})))
+        res["output"] = out
+    return res
+
+
+def sweep(args):
+    """All points of a run file over the MPI ranks (see solvers/sweep.py)."""
+    from .runfile import load_runfile
+    from .sweep import check_group_size, run_sweep
+
+    check_group_size(args.group_size)
+    spec = load_runfile(args.file, args.set)
+    solve = _point_solver(spec, args.file)  # every point validated before anything runs
+    _push_runfile_petsc(spec)
+    _outdir(args.output)
+    # PETSc first: it must be initialised (and finalised) around mpi4py's MPI, not the other way round
+    from .petsc_env import init_petsc
+
+    PETSc, _ = init_petsc()
+    comm = PETSc.COMM_WORLD.tompi4py()
+    if comm.Get_size() == 1:
+        comm = None
+    t0 = time.perf_counter()
+
+    def progress(rank, i, n, rec):
+        el = time.perf_counter() - t0
+        print(f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s, rank {rank}, "
+              f"{el:.1f} s elapsed)", file=sys.stderr, flush=True)
+
+    summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=progress,
+                     runfile=os.path.abspath(args.file))
+    res = {k: v for k, v in summ.items() if k != "provenance"}
+    res["output"] = args.output
+    return res
 
 
 def run_default(args):

@@ -30,8 +30,18 @@ def ensure_paths():
                 sys.path.append(site)
 
 
+_INITIALISED = []
+
+
 def init_petsc(argv=None):
-    """Initialise petsc4py (and slepc4py) with command-line options ``argv``; return (PETSc, SLEPc)."""
+    """Initialise petsc4py and slepc4py once, with command-line options ``argv``; return (PETSc, SLEPc).
+
+    Later calls return the same modules without re-initialising: calling
+    slepc4py.init again on one rank of an MPI job makes the job hang at exit.
+    Options for later solves go in through ``solvers.options.push_options``.
+    """
+    if _INITIALISED:
+        return _INITIALISED[0]
     ensure_paths()
     import petsc4py
 
@@ -45,6 +55,7 @@ def init_petsc(argv=None):
         from slepc4py import SLEPc
     except ImportError:
         SLEPc = None
+    _INITIALISED.append((PETSc, SLEPc))
     return PETSc, SLEPc
 
 

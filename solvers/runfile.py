@@ -1,0 +1,126 @@
+"""Run files (TOML): one job or a sweep of jobs over parameter axes.
+
+    model = "lambda-c"                 # any ephkin subcommand that computes (lambda-c, stability, evolve, ...)
+    [parameters]                       # its options, named as on the command line without dashes
+    spectrum = "modes:40-60"           # (T0, T-in / T_in, grid-step / grid_step, ...)
+    T0 = 0.18
+    [sweep]                            # optional: axes, combined "cartesian" (default) or "zip"
+    combine = "cartesian"
+    T0 = [0.180, 0.192, 0.204]         # a list,
+    lam = {range = [1.0, 2.0, 11]}     # a linear range [start, stop, count],
+    rtol = {logrange = [1e-3, 1e-6, 4]}  # or a log range
+    [petsc]                            # PETSc options for the model's prefix (-stab_, -kin_)
+    stab_eps_tol = 1e-12
+
+Every point is turned into the argument list of the subcommand and parsed by
+the same argparse parser as the command line, before anything is computed, so
+an unknown key or a wrong type is a one-line error naming the key and the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from pde.errors import InputError
+
+__all__ = ["load_runfile", "points_argv"]
+
+_COMPUTE = ("lambda-c", "stability", "evolve", "zinv", "cel", "spectrum", "two-temp", "transport")
+
+
+def _read(path):
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise InputError(f"run file {path}: cannot read it ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"run file {path}: not valid TOML ({exc})") from None
+
+
+def _axis(path, key, spec):
+    if isinstance(spec, list):
+        values = spec
+    elif isinstance(spec, dict) and len(spec) == 1 and next(iter(spec)) in ("range", "logrange"):
+        kind, args = next(iter(spec.items()))
+        if not (isinstance(args, list) and len(args) == 3 and all(isinstance(a, (int, float)) for a in args)):
+            raise InputError(f"run file {path}: sweep.{key}: {kind} needs [start, stop, count]")
+        a, b, n = args
+        if int(n) != n or n < 1:
+            raise InputError(f"run file {path}: sweep.{key}: count must be a positive integer (got {n})")
+        n = int(n)
+        if kind == "logrange":
+            if a <= 0 or b <= 0:
+                raise InputError(f"run file {path}: sweep.{key}: logrange needs positive ends")
+            values = [math.exp(math.log(a) + (math.log(b) - math.log(a)) * i / max(n - 1, 1)) for i in range(n)]
+        else:
+            values = [a + (b - a) * i / max(n - 1, 1) for i in range(n)]
+    else:
+        raise InputError(f"run file {path}: sweep.{key} must be a list, {{range = [a, b, n]}} or "
+                         f"{{logrange = [a, b, n]}}")
+    if not values:
+        raise InputError(f"run file {path}: sweep.{key} is an empty axis; give at least one value")
+    return values
+
+
+def load_runfile(path, overrides=()):
+    """Parse and validate a run file; returns dict(model, points=[{param: value}], petsc=[argv])."""
+    data = _read(path)
+    known = {"model", "parameters", "sweep", "petsc", "description"}
+    for key in data:
+        if key not in known:
+            raise InputError(f"run file {path}: unknown key {key!r}; allowed: {', '.join(sorted(known))}")
+    model = data.get("model")
+    if model not in _COMPUTE:
+        raise InputError(f"run file {path}: model must be one of {', '.join(_COMPUTE)} (got {model!r})")
+    params = dict(data.get("parameters", {}))
+    if not isinstance(params, dict):
+        raise InputError(f"run file {path}: [parameters] must be a table")
+    for ov in overrides:
+        key, sep, val = ov.partition("=")
+        if not sep:
+            raise InputError(f"--set {ov!r}: use key=value")
+        params[key.strip()] = _scalar(val.strip())
+    sweep = dict(data.get("sweep", {}))
+    combine = sweep.pop("combine", "cartesian")
+    if combine not in ("cartesian", "zip"):
+        raise InputError(f"run file {path}: sweep.combine must be 'cartesian' or 'zip' (got {combine!r})")
+    axes = {k: _axis(path, k, v) for k, v in sweep.items()}
+    if combine == "zip" and len({len(v) for v in axes.values()}) > 1:
+        raise InputError(f"run file {path}: sweep.combine = 'zip' needs axes of equal length")
+    keys = list(axes)
+    combos = zip(*axes.values()) if combine == "zip" else itertools.product(*axes.values())
+    points = [dict(params, **dict(zip(keys, c))) for c in combos] if keys else [params]
+    petsc = []
+    for k, v in dict(data.get("petsc", {})).items():
+        petsc += [f"-{k}"] + ([] if v is True else [str(v)])
+    return {"model": model, "points": points, "petsc": petsc, "axes": keys}
+
+
+def _scalar(text):
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def points_argv(model, point):
+    """The command-line arguments of one point (``--key value``; booleans as flags; lists spread)."""
+    argv = [model]
+    for key, val in point.items():
+        opt = "--" + key.replace("_", "-")
+        if isinstance(val, bool):
+            if val:
+                argv.append(opt)
+        elif isinstance(val, list):
+            argv += [opt] + [str(v) for v in val]
+        else:
+            argv += [opt, str(val)]
+    return argv

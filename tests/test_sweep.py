@@ -1,0 +1,135 @@
+"""Run files and sweeps (issue 5): validation before computing, per-point output, failures, resume."""
+
+import csv
+import json
+import os
+
+import pytest
+
+from pde.errors import InputError
+from solvers.cli import main
+from solvers.runfile import load_runfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write(tmp_path, text, name="run.toml"):
+    f = tmp_path / name
+    f.write_text(text)
+    return str(f)
+
+
+GOOD = '''model = "lambda-c"
+[parameters]
+spectrum = "einstein"
+[sweep]
+T0 = [0.18, 0.20, 0.22]
+'''
+
+
+@pytest.mark.parametrize("text, words", [
+    ("model = 'lambda-c'\nfoo = 1\n", "unknown key 'foo'"),
+    ("model = 'nonsense'\n", "model must be one of"),
+    ("model = 'lambda-c'\n[parameters]\nspectrum='einstein'\n[sweep]\nT0 = []\n", "sweep.T0 is an empty axis"),
+    ("model = 'lambda-c'\n[parameters]\nspectrum='einstein'\n[sweep]\nT0 = {range = [1, 2]}\n", "sweep.T0"),
+    ("model = 'lambda-c'\n[parameters]\nspectrum='einstein'\nTzero = 0.2\n", "unknown parameter 'Tzero'"),
+    ("model = 'lambda-c'\n[parameters]\nspectrum='einstein'\nT0 = 'warm'\n", "--T0"),
+    ("model = 'lambda-c'\n[parameters]\nT0 = 0.2\n", "--spectrum"),
+    ("model = 'lambda-c\n", "not valid TOML"),
+])
+def test_bad_run_files_one_line_before_computing(tmp_path, capsys, text, words):
+    path = write(tmp_path, text)
+    assert main(["sweep", path, "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and path in err
+    assert not (tmp_path / "o" / "points").exists()  # nothing was computed
+
+
+def test_axes_range_logrange_zip(tmp_path):
+    spec = load_runfile(write(tmp_path, '''model = "zinv"
+[parameters]
+spectrum = "einstein"
+[sweep]
+combine = "zip"
+T0 = {range = [0.1, 0.3, 3]}
+lam = {logrange = [1.0, 100.0, 3]}
+'''))
+    assert [p["T0"] for p in spec["points"]] == pytest.approx([0.1, 0.2, 0.3])
+    assert [p["lam"] for p in spec["points"]] == pytest.approx([1.0, 10.0, 100.0])
+    with pytest.raises(InputError, match="unreadable|cannot read"):
+        load_runfile(str(tmp_path / "missing.toml"))
+
+
+def test_sweep_failed_point_recorded_and_resume(tmp_path, capsys):
+    path = write(tmp_path, GOOD.replace("[0.18, 0.20, 0.22]", "[0.18, -0.20, 0.22]"))
+    out = tmp_path / "sw"
+    assert main(["sweep", path, "-o", str(out), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["ok"] == 2 and len(s["failed"]) == 1 and s["failed"][0]["index"] == 1
+    assert "--T0 must be > 0" in s["failed"][0]["error"]
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
+    assert float(rows[0]["lambda_c"]) == pytest.approx(1.0, abs=0.5) and rows[1]["error"]
+    assert len(os.listdir(out / "points")) == 3
+    # resume: nothing recomputed, same table
+    assert main(["sweep", path, "-o", str(out), "--resume", "--json"]) == 0
+    s2 = json.loads(capsys.readouterr().out)
+    assert s2["computed_this_run"] == 0 and s2["skipped_as_finished"] == 3
+    # a partially finished sweep (one point file removed) recomputes only that point
+    os.remove(out / "points" / "00002.json")
+    assert main(["sweep", path, "-o", str(out), "--resume", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["computed_this_run"] == 1
+
+
+def test_run_single_job_and_set(tmp_path, capsys):
+    path = write(tmp_path, 'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\nT0 = 0.18\n')
+    r = None
+    assert main(["run", path, "--set", "T0=0.20", "-o", str(tmp_path / "r"), "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert round(r["lambda_c"], 4) == 1.2716 and r["parameters"]["T0"] == 0.20
+    assert "provenance" in json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert main(["run", write(tmp_path, GOOD, "s.toml")]) == 2  # three points: use sweep
+    assert "use 'ephkin sweep" in capsys.readouterr().err
+
+
+def test_shipped_run_files_validate():
+    for name in sorted(os.listdir(os.path.join(ROOT, "runs"))):
+        if name.endswith(".toml"):
+            spec = load_runfile(os.path.join(ROOT, "runs", name))
+            from solvers.commands import _point_solver
+
+            _point_solver(spec, name)  # every point parses
+
+
+def test_killed_sweep_resumes_without_recomputing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = write(tmp_path, '''model = "evolve"
+[parameters]
+spectrum = "einstein"
+lam = 1.0
+T0 = 0.2
+T_in = 0.202
+grid_step = 0.025
+[sweep]
+t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]
+''')
+    out = tmp_path / "k"
+    proc = subprocess.Popen([sys.executable, "-m", "solvers.cli", "sweep", path, "-o", str(out)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / "points").glob("*.json")) if (out / "points").exists() else []) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    done = sorted(p.name for p in (out / "points").glob("*.json"))
+    assert 2 <= len(done) < 8 and proc.returncode != 0
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
+    r = subprocess.run([sys.executable, "-m", "solvers.cli", "sweep", path, "-o", str(out), "--resume", "--json"],
+                       cwd=ROOT, capture_output=True, text=True)
+    s = json.loads(r.stdout)
+    assert s["ok"] == 8 and s["skipped_as_finished"] == len(done) and s["computed_this_run"] == 8 - len(done)
+    assert all((out / "points" / n).stat().st_mtime_ns == m for n, m in mtimes.items())  # untouched
