@@ -222,6 +222,18 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     p.set_defaults(func=commands.run, accepts_petsc=True)
 
+    p = sub.add_parser("converge", help="refine one numerical parameter of a run file: each level's result, "
+                       "the observed order and a Richardson estimate with its error bar")
+    p.add_argument("file", metavar="FILE", help="run file with one point")
+    p.add_argument("--param", required=True, help="parameter to refine: grid_step (divided) or refine (multiplied)")
+    p.add_argument("--factor", type=_finite, default=2.0, help="refinement factor per level (default 2)")
+    p.add_argument("--levels", type=int, default=4, help="number of levels (>= 3, default 4)")
+    p.add_argument("--key", default="lambda_c", help="result to follow (default lambda_c)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help="write summary.json here")
+    p.set_defaults(func=commands.converge, accepts_petsc=True)
+
     p = sub.add_parser("sweep", help="all points of a run file, distributed over MPI ranks (mpirun -n N "
                        "ephkin sweep FILE), resumable", epilog="Each finished point is written at once "
                        "(points/NNNNN.json); --resume recomputes none of them.")
@@ -230,6 +242,9 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
     p.add_argument("--resume", action="store_true", help="keep finished points and compute only the others")
     p.add_argument("--group-size", type=int, default=1, help="ranks per point (1)")
+    p.add_argument("--points", default=None, metavar="START:STOP",
+                   help="only these point indices (array jobs of a batch scheduler: give each job a range and "
+                        "the same -o DIR; every job's final merge includes all points finished so far)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     p.set_defaults(func=commands.sweep, accepts_petsc=True)
     return ap

@@ -556,6 +556,54 @@ def run(args):
     return res
 
 
+def converge(args):
+    """Refine one parameter of a one-point run file by --factor per level; observed order + Richardson."""
+    from .runfile import load_runfile
+
+    spec = load_runfile(args.file, args.set)
+    if len(spec["points"]) != 1:
+        raise InputError(f"run file {args.file}: converge needs one point (it has {len(spec['points'])})")
+    if args.levels < 3:
+        raise InputError(f"--levels must be >= 3 for an observed order (got {args.levels})")
+    if not args.factor > 1:
+        raise InputError(f"--factor must be > 1 (got {args.factor})")
+    base = dict(spec["points"][0])
+    key = args.param
+    if key == "refine":
+        start, step = int(base.get("refine", 1)), lambda v, k: int(round(v * args.factor**k))  # noqa: E731
+    elif key in base:
+        start, step = float(base[key]), lambda v, k: v / args.factor**k  # noqa: E731
+    else:
+        raise InputError(f"--param {key}: give its starting value in the run file's [parameters] "
+                         "(or use --param refine)")
+    levels, values = [], []
+    for k in range(args.levels):
+        point = dict(base, **{key: step(start, k)})
+        res = _point_solver(dict(spec, points=[point]), args.file)(0, point)
+        if args.key not in res:
+            raise InputError(f"--key {args.key}: the {spec['model']} result has no such entry "
+                             f"(it has {', '.join(sorted(res)[:12])} ...)")
+        values.append(res[args.key])
+        levels.append({key: point[key], args.key: res[args.key], "L": res.get("L")})
+        _progress(f"converge: level {k + 1}/{args.levels} {key}={point[key]} {args.key}={res[args.key]}")
+    out = {"model": spec["model"], "param": key, "factor": args.factor, "key": args.key, "levels": levels}
+    out.update(convergence(values, args.factor))
+    return _finish(args, out)
+
+
+def _point_range(text, n):
+    if text is None:
+        return list(range(n))
+    a, sep, b = text.partition(":")
+    try:
+        lo, hi = int(a or 0), int(b) if b else n
+    except ValueError:
+        raise InputError(f"--points {text!r}: use START:STOP with integers (e.g. 0:8)") from None
+    if not sep or not 0 <= lo < hi:
+        raise InputError(f"--points {text!r}: use START:STOP with 0 <= START < STOP (the run file has {n} points)")
+    return list(range(lo, min(hi, n)))
+
+
 def sweep(args):
     """All points of a run file over the MPI ranks (see solvers/sweep.py)."""
     from .runfile import load_runfile
@@ -575,13 +623,20 @@ def sweep(args):
         comm = None
     t0 = time.perf_counter()
 
-    def progress(rank, i, n, rec):
-        el = time.perf_counter() - t0
-        print(f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s, rank {rank}, "
-              f"{el:.1f} s elapsed)", file=sys.stderr, flush=True)
+    done = {"n": 0}
 
+    def progress(rank, i, n, rec):
+        done["n"] += 1
+        el = time.perf_counter() - t0
+        size = comm.Get_size() if comm is not None else 1
+        eta = el / done["n"] * max(len(todo) / size - done["n"], 0.0)
+        if rank == 0:
+            print(f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s; rank 0 has done "
+                  f"{done['n']}, elapsed {el:.1f} s, ETA {eta:.0f} s)", file=sys.stderr, flush=True)
+
+    todo = _point_range(args.points, len(spec["points"]))
     summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=progress,
-                     runfile=os.path.abspath(args.file))
+                     runfile=os.path.abspath(args.file), only=todo)
     res = {k: v for k, v in summ.items() if k != "provenance"}
     res["output"] = args.output
     return res

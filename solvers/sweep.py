@@ -80,7 +80,7 @@ def _point_path(outdir, i):
     return os.path.join(outdir, "points", f"{i:05d}.json")
 
 
-def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfile=None):
+def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfile=None, only=None):
     """Solve every point of ``spec`` (from :func:`solvers.runfile.load_runfile`) with ``solve(i, point)``.
 
     ``solve`` returns a result dict or raises (InputError/any exception: the point
@@ -90,8 +90,9 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
     size = comm.Get_size() if comm is not None else 1
     points = spec["points"]
     n = len(points)
+    todo = list(range(n)) if only is None else list(only)
     os.makedirs(os.path.join(outdir, "points"), exist_ok=True)
-    if not resume and rank == 0:
+    if not resume and only is None and rank == 0:
         old = glob.glob(os.path.join(outdir, "points", "*.json")) + glob.glob(os.path.join(outdir, "results*"))
         for f in old:
             os.remove(f)
@@ -103,9 +104,10 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
     computed, t0 = 0, time.perf_counter()
     try:
         while True:
-            i = counter.take()
-            if i >= n:
+            k = counter.take()
+            if k >= len(todo):
                 break
+            i = todo[k]
             if i in done_before:
                 continue
             t = time.perf_counter()

@@ -133,3 +133,13 @@ t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]
     s = json.loads(r.stdout)
     assert s["ok"] == 8 and s["skipped_as_finished"] == len(done) and s["computed_this_run"] == 8 - len(done)
     assert all((out / "points" / n).stat().st_mtime_ns == m for n, m in mtimes.items())  # untouched
+
+
+def test_converge_command(capsys):
+    path = os.path.join(ROOT, "runs", "lambda_c_convergence.toml")
+    assert main(["converge", path, "--param", "refine", "--levels", "3", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert [lv["refine"] for lv in r["levels"]] == [1, 2, 4]
+    assert 0.7 < r["observed_order"] < 1.3  # dropped-pole principal value: first order
+    assert r["richardson"] == pytest.approx(1.556993, abs=2e-5)
+    assert main(["converge", path, "--param", "cutoff"]) == 2
