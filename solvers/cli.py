@@ -242,6 +242,9 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
     p.add_argument("--resume", action="store_true", help="keep finished points and compute only the others")
     p.add_argument("--group-size", type=int, default=1, help="ranks per point (1)")
+    p.add_argument("--fields", action="store_true",
+                   help="also write each point's own outputs (f(E,t) XDMF time series, PNG plots, summary.json) "
+                        "into DIR/fields/NNNNN/")
     p.add_argument("--points", default=None, metavar="START:STOP",
                    help="only these point indices (array jobs of a batch scheduler: give each job a range and "
                         "the same -o DIR; every job's final merge includes all points finished so far)")

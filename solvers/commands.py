@@ -497,8 +497,10 @@ TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.2
                  0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
 
 
-def _point_solver(spec, path):
-    """Validate every point (parsed as a command line) before computing; return solve(i, point)."""
+def _point_solver(spec, path, fields_dir=None):
+    """Validate every point (parsed as a command line) before computing; return solve(i, point).
+
+    With ``fields_dir``, point i writes its own outputs into fields_dir/NNNNN/."""
     from .cli import model_options, parse_point
     from .runfile import points_argv
 
@@ -518,6 +520,8 @@ def _point_solver(spec, path):
         parsed.append(a)
 
     def solve(i, point):
+        if fields_dir is not None:
+            parsed[i].output = os.path.join(fields_dir, f"{i:05d}")
         return parsed[i].func(parsed[i])
 
     return solve
@@ -611,7 +615,8 @@ def sweep(args):
 
     check_group_size(args.group_size)
     spec = load_runfile(args.file, args.set)
-    solve = _point_solver(spec, args.file)  # every point validated before anything runs
+    fields = os.path.join(args.output, "fields") if args.fields else None
+    solve = _point_solver(spec, args.file, fields)  # every point validated before anything runs
     _push_runfile_petsc(spec)
     _outdir(args.output)
     # PETSc first: it must be initialised (and finalised) around mpi4py's MPI, not the other way round

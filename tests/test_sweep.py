@@ -143,3 +143,22 @@ def test_converge_command(capsys):
     assert 0.7 < r["observed_order"] < 1.3  # dropped-pole principal value: first order
     assert r["richardson"] == pytest.approx(1.556993, abs=2e-5)
     assert main(["converge", path, "--param", "cutoff"]) == 2
+
+
+def test_sweep_fields_per_point(tmp_path, capsys):
+    path = write(tmp_path, '''model = "evolve"
+[parameters]
+spectrum = "einstein"
+lam = 1.0
+T0 = 0.2
+grid_step = 0.025
+t_end = 2.0
+[sweep]
+T_in = [0.202, 0.204]
+''')
+    out = tmp_path / "f"
+    assert main(["sweep", path, "-o", str(out), "--fields"]) == 0
+    capsys.readouterr()
+    for i in (0, 1):
+        d = out / "fields" / f"{i:05d}"
+        assert (d / "f_E_t.xdmf").exists() and (d / "f_E_t.png").exists() and (d / "summary.json").exists()
