@@ -19,6 +19,17 @@ def write(tmp_path, text, name="run.toml"):
     return str(f)
 
 
+EVOLVE = '''model = "evolve"
+[parameters]
+spectrum = "einstein"
+lam = 1.0
+T0 = 0.2
+grid_step = 0.025
+{fixed}
+[sweep]
+{axis}
+'''
+
 GOOD = '''model = "lambda-c"
 [parameters]
 spectrum = "einstein"
@@ -107,16 +118,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     import sys
     import time
 
-    path = write(tmp_path, '''model = "evolve"
-[parameters]
-spectrum = "einstein"
-lam = 1.0
-T0 = 0.2
-T_in = 0.202
-grid_step = 0.025
-[sweep]
-t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]
-''')
+    path = write(tmp_path, EVOLVE.format(fixed="T_in = 0.202", axis="t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]"))
     out = tmp_path / "k"
     proc = subprocess.Popen([sys.executable, "-m", "solvers.cli", "sweep", path, "-o", str(out)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -146,16 +148,7 @@ def test_converge_command(capsys):
 
 
 def test_sweep_fields_per_point(tmp_path, capsys):
-    path = write(tmp_path, '''model = "evolve"
-[parameters]
-spectrum = "einstein"
-lam = 1.0
-T0 = 0.2
-grid_step = 0.025
-t_end = 2.0
-[sweep]
-T_in = [0.202, 0.204]
-''')
+    path = write(tmp_path, EVOLVE.format(fixed="t_end = 2.0", axis="T_in = [0.202, 0.204]"))
     out = tmp_path / "f"
     assert main(["sweep", path, "-o", str(out), "--fields"]) == 0
     capsys.readouterr()
