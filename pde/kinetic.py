@@ -23,8 +23,6 @@ on the folded grid E_i = i eps (``pde.grids``) with the boundary conditions
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .collisions import collision_ep
@@ -219,10 +217,3 @@ def fit_decay_rate(t, dev, window=0.5):
     slope, _ = np.polyfit(t[sel], np.log(dev[sel]), 1)
     return float(-slope), [float(t[sel][0]), float(t[sel][-1])]
 
-
-def mode_amplitude(model, f, phi):
-    """Amplitude of the deviation along a linear mode phi: <phi, A phi_dev>/<phi, A phi> with phi_dev = -(f - f0)/f0'."""
-    p = model.p
-    phi_dev = -(np.asarray(f) - model.f_eq) / p.fp
-    den = float(phi @ p.a_matvec(phi))
-    return float(phi @ p.a_matvec(phi_dev)) / den if den != 0 else math.nan

@@ -176,12 +176,16 @@ class LinearizedProblem:
         return self.zinv + self.sqfp**2 * self.K.diagonal()
 
     def ahat_dense(self):
-        """Dense A_hat (reference / direct factorisation at moderate L)."""
-        Kd = self.K.dense()
-        Kd *= self.sqfp[:, None]
-        Kd *= self.sqfp[None, :]
-        Kd[np.diag_indices_from(Kd)] += self.zinv
-        return Kd
+        """Dense A_hat (reference / direct factorisation at moderate L); built once and cached
+        (read-only: callers must not modify it)."""
+        if getattr(self, "_ahat", None) is None:
+            Kd = self.K.dense()
+            Kd *= self.sqfp[:, None]
+            Kd *= self.sqfp[None, :]
+            Kd[np.diag_indices_from(Kd)] += self.zinv
+            Kd.setflags(write=False)
+            self._ahat = Kd
+        return self._ahat
 
     def a_dense(self):
         """Dense A = S^-1 A_hat S^-1 (small-L reference)."""

@@ -137,7 +137,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         hist["energy"].append(model.energy(f))
         hist["power"].append(model.energy_rate_collisions(f))
         hist["mass_min"].append(float(np.min(model.mass_diag(f)[window])))
-        hist["f"].append(f)
+        hist["f"] = [f]  # only the latest state is kept (memory independent of the number of steps)
         if snapshots is not None:
             snapshots(t, f)
         if progress is not None:
