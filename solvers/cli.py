@@ -241,7 +241,7 @@ def build_parser():
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
     p.add_argument("--resume", action="store_true", help="keep finished points and compute only the others")
-    p.add_argument("--group-size", type=int, default=1, help="ranks per point (1)")
+    p.add_argument("--group-size", type=int, default=1, help="ranks per point: groups of K ranks solve each point with PETSc on their sub-communicator (1)")
     p.add_argument("--fields", action="store_true",
                    help="also write each point's own outputs (f(E,t) XDMF time series, PNG plots, summary.json) "
                         "into DIR/fields/NNNNN/")

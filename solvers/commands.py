@@ -611,9 +611,10 @@ def _point_range(text, n):
 def sweep(args):
     """All points of a run file over the MPI ranks (see solvers/sweep.py)."""
     from .runfile import load_runfile
-    from .sweep import check_group_size, run_sweep
+    from .sweep import run_sweep
 
-    check_group_size(args.group_size)
+    if args.group_size < 1:
+        raise InputError(f"--group-size must be >= 1 (got {args.group_size}); give the ranks per point")
     spec = load_runfile(args.file, args.set)
     fields = os.path.join(args.output, "fields") if args.fields else None
     solve = _point_solver(spec, args.file, fields)  # every point validated before anything runs
@@ -633,7 +634,7 @@ def sweep(args):
     def progress(rank, i, n, rec):
         done["n"] += 1
         el = time.perf_counter() - t0
-        size = comm.Get_size() if comm is not None else 1
+        size = comm.Get_size() // args.group_size if comm is not None else 1
         eta = el / done["n"] * max(len(todo) / size - done["n"], 0.0)
         if rank == 0:
             print(f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s; rank 0 has done "
@@ -641,7 +642,7 @@ def sweep(args):
 
     todo = _point_range(args.points, len(spec["points"]))
     summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=progress,
-                     runfile=os.path.abspath(args.file), only=todo)
+                     runfile=os.path.abspath(args.file), only=todo, group_size=args.group_size)
     res = {k: v for k, v in summ.items() if k != "provenance"}
     res["output"] = args.output
     return res

@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from pde.instability import zinv_analysis
 from pde.kinetic import KineticModel, fit_decay_rate
 
+from .group import aij, comm, gather, parallel, scatter, set_rows, vec
 from .petsc_env import init_petsc
 
 PREFIX = "kin_"
@@ -51,13 +52,13 @@ class _JacobianShell:
         self.Kfdot = m.K.matvec(fdot)
 
     def mult(self, mat, x, y):
-        m, v = self.m, x.array_r
+        m, v = self.m, gather(x)
         Kv = m.K.matvec(v)
         # d/df [(1 - Sigma'(f)) fdot]: Sigma' = D(-K g) -> -Sigma' change = D K v
         dsig = m.derivative(-Kv, 0.0, [0.0, 0.0])
         # d/df [-f' (K fdot)] = -(D v) (K fdot)
         dfp = m.derivative(v, 0.0, [0.0, 0.0])
-        y.array[:] = self.a * (self.diag * v - self.fp * Kv) - dsig * self.fdot - dfp * self.Kfdot - self.JI @ v
+        scatter(self.a * (self.diag * v - self.fp * Kv) - dsig * self.fdot - dfp * self.Kfdot - self.JI @ v, y)
 
 
 def _banded_kernel(model, rows_tol=1e-10):
@@ -84,12 +85,10 @@ def _ts_setup(PETSc, model, shell, Kb):
     import scipy.sparse as sp
 
     L = model.L
-    J = PETSc.Mat().createPython([L, L], context=shell, comm=PETSc.COMM_SELF)
+    J = PETSc.Mat().createPython([L, L], context=shell, comm=comm())
     J.setUp()
     pattern = (sp.identity(L, format="csr") + abs(Kb) + abs(model.collisions_jacobian(model.f_eq))).tocsr()
-    pattern.sort_indices()
-    P = PETSc.Mat().createAIJ([L, L], comm=PETSc.COMM_SELF)
-    P.setPreallocationCSR((pattern.indptr.astype(PETSc.IntType), pattern.indices.astype(PETSc.IntType)))
+    P = aij(pattern, values=False)
     P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
     return J, P
 
@@ -111,26 +110,23 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     # matrix is indefinite (there GMRES needs it; for a definite mass its LU costs more than it saves)
     Kb = sp.csr_matrix((model.L, model.L)) if definite else _banded_kernel(model)
     J, P = _ts_setup(PETSc, model, shell, Kb)
-    x = PETSc.Vec().createWithArray(f_init.copy(), comm=PETSc.COMM_SELF)
+    x = vec(f_init)
     F = x.duplicate()
     hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
 
     def ifunction(ts, t, X, Xdot, Fv):
-        Fv.array[:] = model.residual(Xdot.array_r, X.array_r)
+        scatter(model.residual(gather(Xdot), gather(X)), Fv)
 
     def ijacobian(ts, t, X, Xdot, a, Jm, Pm):
-        f, fdot = X.array_r, Xdot.array_r
+        f, fdot = gather(X), gather(Xdot)
         JI = model.collisions_jacobian(f)
         shell.update(f, fdot, a, JI)
-        Psp = (a * (_sp_diag(shell.diag) - _sp_diag(shell.fp) @ Kb) - JI).tocsr()
-        Pm.zeroEntries()
-        Pm.setValuesCSR(Psp.indptr.astype(PETSc.IntType), Psp.indices.astype(PETSc.IntType), Psp.data)
-        Pm.assemble()
+        set_rows(Pm, (a * (_sp_diag(shell.diag) - _sp_diag(shell.fp) @ Kb) - JI).tocsr())
         Jm.assemble()
         return True
 
     def monitor(ts, step, t, X):
-        f = X.array_r.copy()
+        f = gather(X).copy()
         dev = float(np.max(np.abs(model.deviation(f))))
         hist["t"].append(t)
         hist["dev"].append(dev)
@@ -149,7 +145,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         if definite and hist["mass_min"][-1] <= 0:
             raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
 
-    ts = PETSc.TS().create(comm=PETSc.COMM_SELF)
+    ts = PETSc.TS().create(comm=comm())
     status, reason = "stable", None
     set_here = []
     try:
@@ -168,6 +164,8 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         ksp = snes.getKSP()
         ksp.setType("gmres")
         ksp.getPC().setType("lu")
+        if parallel():
+            ksp.getPC().setFactorSolverType("mumps")
         ksp.setTolerances(rtol=1e-10)
         ts.setFromOptions()
         if ts.getType() == PETSc.TS.Type.ARKIMEX:
@@ -309,24 +307,21 @@ def evolve_burgers(model, T_in, t_end, rtol=1e-6, atol=1e-10, growth_limit=100.0
     a diag(Z0^-1) - d rhs/df; same stopping rules as :func:`evolve`."""
     PETSc, _ = init_petsc()
     L = model.L
-    x = PETSc.Vec().createWithArray(model.initial(T_in), comm=PETSc.COMM_SELF)
+    x = vec(model.initial(T_in))
     F = x.duplicate()
-    J = PETSc.Mat().createAIJ([L, L], nnz=3, comm=PETSc.COMM_SELF)
-    dev0 = float(np.max(np.abs(model.deviation(x.array_r))))
+    J = aij(sp.diags([np.ones(L - 1), np.ones(L), np.ones(L - 1)], [-1, 0, 1]), values=False)
+    dev0 = float(np.max(np.abs(model.deviation(model.initial(T_in)))))
     hist = {"t": [], "dev": []}
 
     def ifunction(ts, t, X, Xdot, Fv):
-        Fv.array[:] = model.residual(Xdot.array_r, X.array_r)
+        scatter(model.residual(gather(Xdot), gather(X)), Fv)
 
     def ijacobian(ts, t, X, Xdot, a, Jm, Pm):
-        A = (_sp_diag(a * model.zinv) - model.rhs_jacobian(X.array_r)).tocsr()
-        Pm.zeroEntries()
-        Pm.setValuesCSR(A.indptr.astype(PETSc.IntType), A.indices.astype(PETSc.IntType), A.data)
-        Pm.assemble()
+        set_rows(Pm, (_sp_diag(a * model.zinv) - model.rhs_jacobian(gather(X))).tocsr())
         return True
 
     def monitor(ts, step, t, X):
-        dev = float(np.max(np.abs(model.deviation(X.array_r))))
+        dev = float(np.max(np.abs(model.deviation(gather(X)))))
         hist["t"].append(t)
         hist["dev"].append(dev)
         if not np.isfinite(dev) or dev > growth_limit * dev0:
@@ -334,11 +329,15 @@ def evolve_burgers(model, T_in, t_end, rtol=1e-6, atol=1e-10, growth_limit=100.0
         if step > 10 and ts.getTimeStep() <= 1.01 * h_min:
             raise _Unstable(f"the time step collapsed to h_min = {h_min:g} (fast growth)")
 
-    ts = PETSc.TS().create(comm=PETSc.COMM_SELF)
+    ts = PETSc.TS().create(comm=comm())
     status, reason = "stable", None
     try:
         _configure_ts(ts, PREFIX + "burgers_", ifunction, ijacobian, F, J, J, t_end, rtol, atol, h_min, monitor)
-        ts.getSNES().getKSP().setType("preonly")
+        ksp = ts.getSNES().getKSP()
+        ksp.setType("preonly")
+        ksp.getPC().setType("lu")  # tridiagonal: exact, no fill
+        if parallel():
+            ksp.getPC().setFactorSolverType("mumps")
         ts.setFromOptions()
         try:
             ts.solve(x)
@@ -348,7 +347,7 @@ def evolve_burgers(model, T_in, t_end, rtol=1e-6, atol=1e-10, growth_limit=100.0
             status, reason = "unstable", str(exc)
         except PETSc.Error as exc:
             status, reason = "unstable", f"TS failed: PETSc error {exc.ierr}"
-        f_final = x.array.copy()
+        f_final = gather(x).copy()
     finally:
         ts.destroy()
         J.destroy()

@@ -13,8 +13,8 @@
   around a target (default just below 0, so that the ladder null modes of M come
   out as gamma = 0), options under the prefix ``-stab_``.
 
-All PETSc objects are created on COMM_SELF (one problem per rank; the sweeps
-machinery distributes problems) and destroyed after use.
+All PETSc objects are created on the point's communicator (``solvers.group.comm``:
+COMM_SELF, or a rank group of ``ephkin sweep --group-size K``) and destroyed after use.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from pde.grids import default_grid
 from pde.instability import lambda_c as lambda_c_zinv
 from pde.linearized import LinearizedProblem
 
+from .group import aij, comm, gather, parallel, scatter
 from .petsc_env import init_petsc
 
 PREFIX = "stab_"
@@ -35,23 +36,6 @@ DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
 
 
 # ------------------------------------------------------------------ inertia
-def _petsc_aij(PETSc, mat, drop=0.0):
-    """A PETSc SeqAIJ from a dense ndarray (entries |a| <= drop dropped) or a scipy sparse matrix."""
-    if isinstance(mat, np.ndarray):
-        keep = np.abs(mat) > drop
-        indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
-        indices = np.nonzero(keep)[1]
-        data = mat[keep]
-    else:
-        csr = mat.tocsr()
-        csr.sort_indices()
-        indptr, indices, data = csr.indptr, csr.indices, csr.data
-    A = PETSc.Mat().createAIJ(mat.shape, csr=(indptr.astype(PETSc.IntType), indices.astype(PETSc.IntType),
-                                              np.ascontiguousarray(data)), comm=PETSc.COMM_SELF)
-    A.assemble()
-    return A
-
-
 def inertia(ahat, backend="auto"):
     """(n_negative, n_zero, n_positive, backend) of the symmetric matrix ``ahat`` (dense ndarray).
 
@@ -63,8 +47,8 @@ def inertia(ahat, backend="auto"):
         if PETSc.Sys.hasExternalPackage("mumps"):
             # entries below 1e-15 of the largest (far from the Fermi level sqrt(f0'_i f0'_j) is
             # exponentially small) cannot move an eigenvalue across 0 by more than ~1e-15 L
-            A = _petsc_aij(PETSc, ahat, drop=1e-15 * float(np.max(np.abs(ahat))))
-            ksp = PETSc.KSP().create(comm=PETSc.COMM_SELF)
+            A = aij(ahat, drop=1e-15 * float(np.max(np.abs(ahat))))
+            ksp = PETSc.KSP().create(comm=comm())
             try:
                 ksp.setOperators(A)
                 ksp.setType("preonly")
@@ -74,6 +58,8 @@ def inertia(ahat, backend="auto"):
                 pc.setFactorSetUpSolverType()
                 F = pc.getFactorMatrix()
                 F.setMumpsIcntl(24, 1)
+                if parallel():
+                    F.setMumpsIcntl(13, 1)  # MUMPS reports the inertia in parallel only without ScaLAPACK
                 F.setMumpsCntl(3, 1e-12 * float(np.max(np.abs(ahat))))
                 pc.setUp()
                 nneg, nzero, npos = F.getInertia()
@@ -110,10 +96,10 @@ class _AhatShell:
         self.p = problem
 
     def mult(self, mat, x, y):
-        y.array[:] = self.p.ahat_matvec(x.array_r)
+        scatter(self.p.ahat_matvec(gather(x)), y)
 
     def getDiagonal(self, mat, d):
-        d.array[:] = self.p.ahat_diagonal()
+        scatter(self.p.ahat_diagonal(), d)
 
 
 def _configure_st(eps, st_type, pc_type, context=None, mumps=False):
@@ -139,7 +125,8 @@ class _AbsJacobi:
         self.inv = 1.0 / (np.abs(diagonal) + 0.05)
 
     def apply(self, pc, x, y):
-        y.array[:] = self.inv * x.array_r
+        lo, hi = x.getOwnershipRange()
+        y.array[:] = self.inv[lo:hi] * x.array_r
 
 
 class SmallestEigenvalue:
@@ -162,9 +149,9 @@ class SmallestEigenvalue:
         self.destroy()
         L = self.L = problem.grid.L
         self.shell, self.pcctx = _AhatShell(problem), _AbsJacobi(problem.ahat_diagonal())
-        self.A = PETSc.Mat().createPython([L, L], context=self.shell, comm=PETSc.COMM_SELF)
+        self.A = PETSc.Mat().createPython([L, L], context=self.shell, comm=comm())
         self.A.setUp()
-        eps = self.eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+        eps = self.eps = SLEPc.EPS().create(comm=comm())
         eps.setOptionsPrefix(PREFIX + "lc_")
         eps.setOperators(self.A)
         eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
@@ -190,7 +177,7 @@ class SmallestEigenvalue:
             self.v = self.A.createVecRight()
             d = problem.ahat_diagonal()
             k = np.arange(d.size)
-            self.v.array[:] = np.exp(-0.5 * ((k - np.argmin(d)) / max(2.0, 0.02 * d.size)) ** 2)
+            scatter(np.exp(-0.5 * ((k - np.argmin(d)) / max(2.0, 0.02 * d.size)) ** 2), self.v)
         self.eps.setInitialSpace([self.v])
         self.eps.solve()
         if self.eps.getConverged() < 1:
@@ -259,7 +246,7 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
         def mu_and_slope(lam):
             # Hellmann-Feynman: d mu/d lambda = v^T (dA_hat/d lambda) v for the unit eigenvector v
             m = counted(lam)
-            v = mu.v.array.copy()
+            v = gather(mu.v).copy()
             d = 1e-6 * lam
             return m, (float(v @ prob(lam + d).ahat_matvec(v)) - m) / d
 
@@ -397,8 +384,8 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
     Ah = problem.ahat_dense()
     if target is None:
         target = -1e-9 * float(Mh.diagonal().max())
-    Am, Mm = _petsc_aij(PETSc, Ah, drop=1e-300), _petsc_aij(PETSc, Mh)
-    eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+    Am, Mm = aij(Ah, drop=1e-300), aij(Mh)
+    eps = SLEPc.EPS().create(comm=comm())
     try:
         eps.setOptionsPrefix(PREFIX)
         eps.setOperators(Mm, Am)
@@ -417,7 +404,7 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
         for i in range(min(nconv, max(nev, eps.getDimensions()[0]))):
             lam = eps.getEigenpair(i, vr, vi)
             vals.append(lam.real)
-            vecs.append(problem.s * vr.array)
+            vecs.append(problem.s * gather(vr))
         vr.destroy()
         vi.destroy()
     finally:
@@ -440,9 +427,9 @@ def _pencil_gammas(problem, k, nearest_zero, tol=1e-12):
     diverge at lambda_c: the poles of Fig. 2).  Returns (gamma, phi columns).
     """
     PETSc, SLEPc = init_petsc()
-    Am = _petsc_aij(PETSc, problem.ahat_dense(), drop=1e-300)
-    Mm = _petsc_aij(PETSc, problem.m_matrix(scaled=True))
-    eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+    Am = aij(problem.ahat_dense(), drop=1e-300)
+    Mm = aij(problem.m_matrix(scaled=True))
+    eps = SLEPc.EPS().create(comm=comm())
     vals, vecs = [], []
     try:
         eps.setOptionsPrefix(PREFIX + ("pole_" if nearest_zero else "unstable_"))
@@ -463,7 +450,7 @@ def _pencil_gammas(problem, k, nearest_zero, tol=1e-12):
             mu = eps.getEigenpair(i, vr).real
             if nearest_zero or mu < 0:
                 vals.append(1.0 / mu)
-                v = problem.s * vr.array
+                v = problem.s * gather(vr)
                 vecs.append(v / np.max(np.abs(v)))
         vr.destroy()
     finally:
@@ -492,8 +479,8 @@ def n_negative_slicing(problem):
         return 0
     if m_min <= 1e-12 * float(np.max(np.diag(Md))):
         return None
-    Am, Mm = _petsc_aij(PETSc, Ah, drop=1e-300), _petsc_aij(PETSc, Mh)
-    eps = SLEPc.EPS().create(comm=PETSc.COMM_SELF)
+    Am, Mm = aij(Ah, drop=1e-300), aij(Mh)
+    eps = SLEPc.EPS().create(comm=comm())
     try:
         eps.setOptionsPrefix(PREFIX + "slice_")
         eps.setOperators(Am, Mm)
@@ -506,7 +493,8 @@ def n_negative_slicing(problem):
         # the slices copy the ST's KSP from the options database: set them there (user values win)
         opts = PETSc.Options()
         for key, val in (("st_ksp_type", "preonly"), ("st_pc_type", "cholesky"),
-                         ("st_pc_factor_mat_solver_type", "mumps"), ("st_mat_mumps_icntl_24", "1")):
+                         ("st_pc_factor_mat_solver_type", "mumps"), ("st_mat_mumps_icntl_24", "1"),
+                ("st_mat_mumps_icntl_13", "1" if parallel() else "0")):
             if not opts.hasName(PREFIX + "slice_" + key):
                 opts.setValue(PREFIX + "slice_" + key, val)
         eps.setFromOptions()

@@ -4,6 +4,10 @@
   unfinished point from a shared counter on rank 0 (an MPI RMA window,
   MPI_Fetch_and_op), so cheap and expensive points balance themselves and no
   rank sits idle as a master.  Each point is solved on COMM_SELF.
+* ``group_size = K > 1`` splits COMM_WORLD into groups of K consecutive ranks
+  (``COMM_WORLD.Split``, as in defcon); the group leaders share the counter, each
+  leader broadcasts its point to its group, and the group solves it with PETSc
+  on the group communicator (``solvers.group.solving_on``); the leader writes it.
 * Nothing is lost: each finished point is written at once as
   ``points/NNNNN.json`` (atomic rename) and as a line of ``results.rankR.jsonl``;
   a point that raises is recorded with its error and the sweep goes on;
@@ -80,14 +84,40 @@ def _point_path(outdir, i):
     return os.path.join(outdir, "points", f"{i:05d}.json")
 
 
-def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfile=None, only=None):
+def _groups(comm, k):
+    """(group communicator or None, leader?, communicator of the leaders) for groups of k ranks."""
+    size = comm.Get_size() if comm is not None else 1
+    if size % k:
+        raise InputError(f"--group-size {k} does not divide the {size} MPI ranks; use a divisor of {size}")
+    if k == 1:
+        return None, True, comm
+    from mpi4py import MPI
+
+    rank = comm.Get_rank()
+    group = comm.Split(rank // k, rank)
+    lead = group.Get_rank() == 0
+    leaders = comm.Split(0 if lead else MPI.UNDEFINED, rank)
+    return group, lead, leaders
+
+
+def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfile=None, only=None, group_size=1):
     """Solve every point of ``spec`` (from :func:`solvers.runfile.load_runfile`) with ``solve(i, point)``.
 
     ``solve`` returns a result dict or raises (InputError/any exception: the point
-    is recorded as failed).  Returns the summary dict (on every rank).
+    is recorded as failed).  With ``group_size`` K > 1 each point is solved by a
+    group of K ranks on their sub-communicator.  Returns the summary dict (on every rank).
     """
+    from contextlib import nullcontext
+
+    from .group import solving_on
+
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1
+    group, lead, leaders = _groups(comm, group_size)
+    if group is not None:
+        from petsc4py import PETSc
+
+        group_petsc = PETSc.Comm(group)
     points = spec["points"]
     n = len(points)
     todo = list(range(n)) if only is None else list(only)
@@ -99,12 +129,14 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
     if comm is not None:
         comm.Barrier()
     done_before = {i for i in range(n) if os.path.exists(_point_path(outdir, i))}
-    counter = _Counter(comm)
+    counter = _Counter(leaders) if lead else None
     csv_path = os.path.join(outdir, f"results.rank{rank}.jsonl")
     computed, t0 = 0, time.perf_counter()
     try:
         while True:
-            k = counter.take()
+            k = counter.take() if lead else None
+            if group is not None:
+                k = group.bcast(k, root=0)
             if k >= len(todo):
                 break
             i = todo[k]
@@ -113,7 +145,8 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
             t = time.perf_counter()
             rec = {"index": i, "parameters": points[i], "rank": rank}
             try:
-                rec["result"] = solve(i, points[i])
+                with solving_on(group_petsc) if group is not None else nullcontext():
+                    rec["result"] = solve(i, points[i])
                 rec["status"] = "ok"
             except KeyboardInterrupt:
                 raise
@@ -121,6 +154,8 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
                 rec["status"] = "failed"
                 rec["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             rec["seconds"] = round(time.perf_counter() - t, 4)
+            if not lead:
+                continue
             write_json(_point_path(outdir, i), rec)
             _append_csv(csv_path, rec)
             computed += 1
@@ -133,10 +168,12 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
             comm.Abort(1)
         raise
     counts = comm.allgather(computed) if comm is not None else [computed]
-    counter.free()
+    if lead:
+        counter.free()
     summary = None
     if rank == 0:
-        summary = _merge(spec, outdir, n, done_before, counts, time.perf_counter() - t0, size, runfile)
+        summary = _merge(spec, outdir, n, done_before, counts, time.perf_counter() - t0, (size, group_size),
+                         runfile)
     if comm is not None:
         summary = comm.bcast(summary, root=0)
     return summary
@@ -154,7 +191,7 @@ def _append_csv(path, rec):
         os.fsync(fh.fileno())
 
 
-def _merge(spec, outdir, n, done_before, counts, wall, size, runfile):
+def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile):
     recs = []
     for i in range(n):
         p = _point_path(outdir, i)
@@ -185,15 +222,11 @@ def _merge(spec, outdir, n, done_before, counts, wall, size, runfile):
         "failed": [{"index": r["index"], "error": r.get("error")} for r in recs if r["status"] != "ok"],
         "computed_this_run": int(sum(counts)),
         "skipped_as_finished": len(done_before),
-        "ranks": size,
+        "ranks": ranks[0],
+        "group_size": ranks[1],
         "computed_per_rank": counts,
         "wall_s": round(wall, 3),
         "provenance": provenance({"model": spec["model"], "axes": spec["axes"], "petsc": spec["petsc"]}),
     }
     write_json(os.path.join(outdir, "summary.json"), summary)
     return summary
-
-
-def check_group_size(k):
-    if k != 1:
-        raise InputError(f"--group-size {k}: every point is solved on one rank (COMM_SELF) for now; use 1")
