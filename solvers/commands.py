@@ -5,6 +5,7 @@ writing files when ``-o DIR`` is given."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import sys
@@ -497,10 +498,11 @@ TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.2
                  0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
 
 
-def _point_solver(spec, path, fields_dir=None):
+def _point_solver(spec, path, fields_dir=None, single=False):
     """Validate every point (parsed as a command line) before computing; return solve(i, point).
 
-    With ``fields_dir``, point i writes its own outputs into fields_dir/NNNNN/."""
+    With ``fields_dir``, point i writes its own outputs into fields_dir/NNNNN/ (``single``: into
+    fields_dir itself)."""
     from .cli import model_options, parse_point
     from .runfile import points_argv
 
@@ -521,7 +523,7 @@ def _point_solver(spec, path, fields_dir=None):
 
     def solve(i, point):
         if fields_dir is not None:
-            parsed[i].output = os.path.join(fields_dir, f"{i:05d}")
+            parsed[i].output = fields_dir if single else os.path.join(fields_dir, f"{i:05d}")
         return parsed[i].func(parsed[i])
 
     return solve
@@ -548,14 +550,17 @@ def run(args):
     spec = load_runfile(args.file, args.set)
     if len(spec["points"]) != 1:
         raise InputError(f"run file {args.file}: {len(spec['points'])} points; use 'ephkin sweep {args.file}'")
-    solve = _point_solver(spec, args.file)
+    out = args.output
+    solve = _point_solver(spec, args.file, out, single=True)
     _push_runfile_petsc(spec)
-    out = _outdir(args.output)
+    out = _outdir(out)
     res = {"model": spec["model"], "parameters": spec["points"][0]}
     res.update(solve(0, spec["points"][0]))
     if out:
-        write_json(os.path.join(out, "summary.json"), dict(res, provenance=provenance(
-            {"runfile": args.file, "set": args.set, "point": spec["points"][0]})))
+        path = os.path.join(out, "summary.json")  # the point's own summary (its files) + the run file
+        prev = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
+        write_json(path, dict(prev, **res, provenance=provenance(
+            {"runfile": os.path.abspath(args.file), "set": args.set, "point": spec["points"][0]})))
         res["output"] = out
     return res
 

@@ -125,3 +125,35 @@ def plot_distribution(path, E, samples, f_eq, zinv, zeros, units):
     ins.set_title(r"$Z_0^{-1}(E)$", fontsize=8)
     ins.tick_params(labelsize=7)
     return _save(fig, path)
+
+
+def plot_sweep(path, rows, spec):
+    """The [plot] table of a run file: y columns against the x parameter of a sweep's results.csv rows,
+    one curve per value of ``series``; failed points are left out.  Returns the path, or None if no
+    row has the columns asked for."""
+    x, ys, series = "param." + spec["x"], spec["y"], spec.get("series")
+    ok = [r for r in rows if r.get("status") == "ok" and r.get(x) not in (None, "")]
+    groups = {}
+    for r in ok:
+        groups.setdefault(r.get("param." + series) if series else None, []).append(r)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    drawn = 0
+    for key, rs in groups.items():
+        for y in ys:
+            pts = sorted((float(r[x]), float(r[y])) for r in rs if r.get(y) not in (None, "", "None"))
+            if pts:
+                label = ", ".join(s for s in (f"{series} = {key}" if series else "", y if len(ys) > 1 else "") if s)
+                ax.plot(*zip(*pts), ".-", lw=1, ms=4, label=label or None)
+                drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return None
+    ax.set_xlabel(spec["x"])
+    ax.set_ylabel(ys[0] if len(ys) == 1 else "")
+    ax.set_xscale("log" if spec.get("logx") else "linear")
+    ax.set_yscale("log" if spec.get("logy") else "linear")
+    if spec.get("title"):
+        ax.set_title(spec["title"], fontsize=9)
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -11,6 +11,11 @@
     rtol = {logrange = [1e-3, 1e-6, 4]}  # or a log range
     [petsc]                            # PETSc options for the model's prefix (-stab_, -kin_)
     stab_eps_tol = 1e-12
+    [plot]                             # optional: a PNG of the sweep's results table
+    x = "T0"                           # an axis (or parameter),
+    y = ["lambda_c"]                   # result columns,
+    series = "method"                  # one curve per value of this axis (optional),
+    logx = false                       # logy, title, file = "sweep.png"
 
 Every point is turned into the argument list of the subcommand and parsed by
 the same argparse parser as the command line, before anything is computed, so
@@ -71,7 +76,7 @@ def _axis(path, key, spec):
 def load_runfile(path, overrides=()):
     """Parse and validate a run file; returns dict(model, points=[{param: value}], petsc=[argv])."""
     data = _read(path)
-    known = {"model", "parameters", "sweep", "petsc", "description"}
+    known = {"model", "parameters", "sweep", "petsc", "description", "plot"}
     for key in data:
         if key not in known:
             raise InputError(f"run file {path}: unknown key {key!r}; allowed: {', '.join(sorted(known))}")
@@ -99,7 +104,28 @@ def load_runfile(path, overrides=()):
     petsc = []
     for k, v in dict(data.get("petsc", {})).items():
         petsc += [f"-{k}"] + ([] if v is True else [str(v)])
-    return {"model": model, "points": points, "petsc": petsc, "axes": keys}
+    return {"model": model, "points": points, "petsc": petsc, "axes": keys,
+            "plot": _plot_spec(path, data.get("plot"), points[0])}
+
+
+def _plot_spec(path, plot, point):
+    """Validate the optional [plot] table against the parameters of a point."""
+    if plot is None:
+        return None
+    if not isinstance(plot, dict):
+        raise InputError(f"run file {path}: [plot] must be a table")
+    allowed = {"x": str, "y": list, "series": str, "logx": bool, "logy": bool, "title": str, "file": str}
+    for key, val in plot.items():
+        if key not in allowed:
+            raise InputError(f"run file {path}: plot.{key}: unknown key; allowed: {', '.join(allowed)}")
+        if not isinstance(val, allowed[key]):
+            raise InputError(f"run file {path}: plot.{key} must be a {allowed[key].__name__} (got {val!r})")
+    if "x" not in plot or not plot.get("y"):
+        raise InputError(f"run file {path}: [plot] needs x (a parameter) and y (a list of result columns)")
+    for key in ("x", "series"):
+        if key in plot and plot[key] not in point:
+            raise InputError(f"run file {path}: plot.{key} = {plot[key]!r} is not a parameter of the run file")
+    return plot
 
 
 def _scalar(text):

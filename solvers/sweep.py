@@ -179,12 +179,20 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
     return summary
 
 
-def _append_csv(path, rec):
-    row = {"index": rec["index"], "status": rec["status"], "seconds": rec["seconds"], "rank": rec["rank"]}
+def _row(rec):
+    """One results-table row: index, sweep status, seconds, param.*, the result's scalars (a result key
+    that collides with a sweep column, e.g. a model's own "status", becomes "result.KEY")."""
+    row = {"index": rec["index"], "status": rec["status"], "seconds": rec["seconds"]}
     row.update({f"param.{k}": to_jsonable(v) for k, v in rec["parameters"].items()})
-    row.update(_scalars(rec.get("result", {})))
+    for k, v in _scalars(rec.get("result", {})).items():
+        row["result." + k if k in ("index", "status", "seconds", "rank", "error") else k] = v
     if rec["status"] != "ok":
         row["error"] = rec.get("error")
+    return row
+
+
+def _append_csv(path, rec):
+    row = dict(_row(rec), rank=rec["rank"])
     with open(path, "a", newline="", encoding="utf-8") as fh:
         fh.write(json.dumps(row) + "\n")  # one JSON object per line: crash-safe, merged at the end
         fh.flush()
@@ -198,14 +206,7 @@ def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile):
         if os.path.exists(p):
             with open(p, encoding="utf-8") as fh:
                 recs.append(json.load(fh))
-    rows = []
-    for rec in recs:
-        row = {"index": rec["index"], "status": rec["status"], "seconds": rec["seconds"]}
-        row.update({f"param.{k}": to_jsonable(v) for k, v in rec["parameters"].items()})
-        row.update(_scalars(rec.get("result", {})))
-        if rec["status"] != "ok":
-            row["error"] = rec.get("error")
-        rows.append(row)
+    rows = [_row(rec) for rec in recs]
     keys = []
     for row in rows:
         keys += [k for k in row if k not in keys]
@@ -228,5 +229,10 @@ def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile):
         "wall_s": round(wall, 3),
         "provenance": provenance({"model": spec["model"], "axes": spec["axes"], "petsc": spec["petsc"]}),
     }
+    if spec.get("plot"):
+        from .plots import plot_sweep
+
+        png = plot_sweep(os.path.join(outdir, spec["plot"].get("file", "sweep.png")), rows, spec["plot"])
+        summary["plot"] = png or f"no finished point has the columns {spec['plot']['y']}"
     write_json(os.path.join(outdir, "summary.json"), summary)
     return summary

@@ -47,6 +47,9 @@ T0 = [0.18, 0.20, 0.22]
     ("model = 'lambda-c'\n[parameters]\nspectrum='einstein'\nT0 = 'warm'\n", "--T0"),
     ("model = 'lambda-c'\n[parameters]\nT0 = 0.2\n", "--spectrum"),
     ("model = 'lambda-c\n", "not valid TOML"),
+    (GOOD + "[plot]\nx = 'T0'\n", "[plot] needs x"),
+    (GOOD + "[plot]\nx = 'temperature'\ny = ['lambda_c']\n", "plot.x = 'temperature' is not a parameter"),
+    (GOOD + "[plot]\nx = 'T0'\ny = ['lambda_c']\ncolour = 'red'\n", "plot.colour: unknown key"),
 ])
 def test_bad_run_files_one_line_before_computing(tmp_path, capsys, text, words):
     path = write(tmp_path, text)
@@ -155,3 +158,18 @@ def test_sweep_fields_per_point(tmp_path, capsys):
     for i in (0, 1):
         d = out / "fields" / f"{i:05d}"
         assert (d / "f_E_t.xdmf").exists() and (d / "f_E_t.png").exists() and (d / "summary.json").exists()
+
+
+def test_sweep_plot_and_model_status_column(tmp_path, capsys):
+    # [plot] draws the results table; a model's own "status" (two-temp: runaway) does not clobber the
+    # sweep's status column, it becomes result.status
+    text = ('model = "two-temp"\n[parameters]\nspectrum = "einstein"\nlam = 4.5\nunits = "plain"\nT0 = 0.5\n'
+            '[sweep]\nT_in = [0.495, 0.505]\n[plot]\nx = "T_in"\ny = ["T_final"]\n')
+    out = tmp_path / "o"
+    assert main(["sweep", write(tmp_path, text), "-o", str(out)]) == 0
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert [r["status"] for r in rows] == ["ok", "ok"] and [r["result.status"] for r in rows] == ["runaway"] * 2
+    # C_el < 0 at T0 = 0.5: T runs to T_- = 0.390 from below, to T_+ = 0.666 from above (seed 000 Fig. 3)
+    assert [round(float(r["T_final"]), 2) for r in rows] == [0.39, 0.67]
+    summ = json.loads((out / "summary.json").read_text())
+    assert summ["plot"].endswith("sweep.png") and (out / "sweep.png").stat().st_size > 10000
