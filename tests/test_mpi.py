@@ -111,3 +111,32 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
         both = evolve(model, 0.205, 2.0)
     assert both["steps"] == serial["steps"]
     assert abs(both["max_deviation"] / serial["max_deviation"] - 1) < 1e-9
+
+
+def test_failing_point_and_resume_over_ranks():
+    # under mpirun: a point that raises is recorded with its error while the others finish, and
+    # --resume recomputes nothing (the point files written by both ranks are found)
+    import json
+    import tempfile
+
+    from solvers.cli import main
+    from solvers.petsc_env import init_petsc
+
+    PETSc, _ = init_petsc()
+    comm = PETSc.COMM_WORLD.tompi4py()
+    base = comm.bcast(tempfile.mkdtemp(prefix="ephkin-fail-") if comm.Get_rank() == 0 else None)
+    run = os.path.join(base, "run.toml")
+    if comm.Get_rank() == 0:
+        with open(run, "w") as fh:
+            fh.write('model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n'
+                     '[sweep]\nT0 = [0.18, -0.2, 0.2, 0.22, 0.19, 0.21]\n')
+    comm.Barrier()
+    out = os.path.join(base, "o")
+    assert main(["sweep", run, "-o", out]) == 0
+    summ = json.load(open(os.path.join(out, "summary.json")))
+    assert summ["ok"] == 5 and [f["index"] for f in summ["failed"]] == [1]
+    assert "--T0 must be > 0" in summ["failed"][0]["error"]
+    comm.Barrier()
+    assert main(["sweep", run, "-o", out, "--resume"]) == 0
+    summ = json.load(open(os.path.join(out, "summary.json")))
+    assert summ["computed_this_run"] == 0 and summ["skipped_as_finished"] == 6
