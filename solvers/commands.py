@@ -647,7 +647,8 @@ def sweep(args):
 
     todo = _point_range(args.points, len(spec["points"]))
     summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=progress,
-                     runfile=os.path.abspath(args.file), only=todo, group_size=args.group_size)
+                     runfile=os.path.abspath(args.file), only=todo if args.points else None,
+                     group_size=args.group_size)
     res = {k: v for k, v in summ.items() if k != "provenance"}
     res["output"] = args.output
     return res

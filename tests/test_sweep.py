@@ -93,6 +93,10 @@ def test_sweep_failed_point_recorded_and_resume(tmp_path, capsys):
     os.remove(out / "points" / "00002.json")
     assert main(["sweep", path, "-o", str(out), "--resume", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["computed_this_run"] == 1
+    # without --resume a sweep into the same directory starts afresh
+    assert main(["sweep", path, "-o", str(out), "--json"]) == 0
+    s3 = json.loads(capsys.readouterr().out)
+    assert s3["computed_this_run"] == 3 and s3["skipped_as_finished"] == 0
 
 
 def test_run_single_job_and_set(tmp_path, capsys):
