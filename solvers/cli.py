@@ -43,10 +43,12 @@ RAISE = [False]
 
 
 def model_options(model):
-    """The option strings (``--T0``, ...) of a subcommand."""
-    ap = build_parser()
-    sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction))
-    return {o for act in sub.choices[model]._actions for o in act.option_strings}
+    """The option strings (``--T0``, ...) of a subcommand (nested ones as "nac sigma")."""
+    p = build_parser()
+    for word in model.split():
+        sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+        p = sub.choices[word]
+    return {o for act in p._actions for o in act.option_strings}
 
 
 def parse_point(argv):

@@ -139,7 +139,7 @@ def _scalar(text):
 
 def points_argv(model, point):
     """The command-line arguments of one point (``--key value``; booleans as flags; lists spread)."""
-    argv = [model]
+    argv = model.split()  # nested subcommands: "nac sigma", "avalanche lattice"
     for key, val in point.items():
         opt = "--" + key.replace("_", "-")
         if isinstance(val, bool):

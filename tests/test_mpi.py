@@ -7,6 +7,23 @@ import pytest
 pytestmark = pytest.mark.mpi
 
 
+def _shared_runfile(prefix, text):
+    """(comm, base directory shared by all ranks, path of a run file with ``text`` written by rank 0)."""
+    import tempfile
+
+    from solvers.petsc_env import init_petsc
+
+    PETSc, _ = init_petsc()
+    comm = PETSc.COMM_WORLD.tompi4py()
+    base = comm.bcast(tempfile.mkdtemp(prefix=prefix) if comm.Get_rank() == 0 else None)
+    run = os.path.join(base, "run.toml")
+    if comm.Get_rank() == 0:
+        with open(run, "w") as fh:
+            fh.write(text)
+    comm.Barrier()
+    return comm, base, run
+
+
 def test_ranks_agree_on_lambda_c():
     from solvers.petsc_env import init_petsc
 
@@ -39,23 +56,15 @@ def test_sweep_over_ranks_matches_serial():
     # order of BLAS threads may differ), and both ranks did work (dynamic distribution)
     import csv
     import json
-    import tempfile
 
     from solvers.cli import main
-    from solvers.petsc_env import init_petsc
     from solvers.runfile import load_runfile
     from solvers.sweep import run_sweep
     from solvers.commands import _point_solver
 
-    PETSc, _ = init_petsc()
-    comm = PETSc.COMM_WORLD.tompi4py()
-    base = comm.bcast(tempfile.mkdtemp(prefix="ephkin-mpi-") if comm.Get_rank() == 0 else None)
-    run = os.path.join(base, "run.toml")
-    if comm.Get_rank() == 0:
-        with open(run, "w") as fh:
-            fh.write('model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\nkernel = "paper"\n'
-                     '[sweep]\nmethod = ["zinv", "linear"]\nT0 = [0.18, 0.204, 0.229, 0.253]\n')
-    comm.Barrier()
+    comm, base, run = _shared_runfile("ephkin-mpi-", 'model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\n'
+                                      'kernel = "paper"\n[sweep]\nmethod = ["zinv", "linear"]\n'
+                                      'T0 = [0.18, 0.204, 0.229, 0.253]\n')
     assert main(["sweep", run, "-o", os.path.join(base, "mpi")]) == 0
     spec = load_runfile(run)
     serial = os.path.join(base, f"serial{comm.Get_rank()}")
@@ -77,22 +86,13 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
     # --group-size 2: both ranks solve every point together (distributed Vec/Mat, MUMPS inertia,
     # parallel SLEPc and TS): the same lambda_c, n_negative and evolution as on one rank
     import json
-    import tempfile
 
     from solvers.cli import main
-    from solvers.petsc_env import init_petsc
 
-    PETSc, _ = init_petsc()
-    comm = PETSc.COMM_WORLD.tompi4py()
+    comm, base, run = _shared_runfile("ephkin-group-", 'model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\n'
+                                      'method = "linear"\n[sweep]\nT0 = [0.204, 0.253]\n')
     if comm.Get_size() != 2:
         pytest.skip("needs exactly 2 ranks")
-    base = comm.bcast(tempfile.mkdtemp(prefix="ephkin-group-") if comm.Get_rank() == 0 else None)
-    run = os.path.join(base, "run.toml")
-    if comm.Get_rank() == 0:
-        with open(run, "w") as fh:
-            fh.write('model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\nmethod = "linear"\n'
-                     '[sweep]\nT0 = [0.204, 0.253]\n')
-    comm.Barrier()
     assert main(["sweep", run, "-o", os.path.join(base, "g"), "--group-size", "2"]) == 0
     summ = json.load(open(os.path.join(base, "g", "summary.json")))
     assert summ["group_size"] == 2 and summ["computed_per_rank"] == [2, 0]  # the leader records both
@@ -107,6 +107,8 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
 
     model = KineticModel(make_problem(parse_spectrum("einstein"), 1.0, 0.2, grid_step=0.05))
     serial = evolve(model, 0.205, 2.0)
+    from petsc4py import PETSc
+
     with solving_on(PETSc.COMM_WORLD):
         both = evolve(model, 0.205, 2.0)
     assert both["steps"] == serial["steps"]
@@ -117,20 +119,11 @@ def test_failing_point_and_resume_over_ranks():
     # under mpirun: a point that raises is recorded with its error while the others finish, and
     # --resume recomputes nothing (the point files written by both ranks are found)
     import json
-    import tempfile
 
     from solvers.cli import main
-    from solvers.petsc_env import init_petsc
 
-    PETSc, _ = init_petsc()
-    comm = PETSc.COMM_WORLD.tompi4py()
-    base = comm.bcast(tempfile.mkdtemp(prefix="ephkin-fail-") if comm.Get_rank() == 0 else None)
-    run = os.path.join(base, "run.toml")
-    if comm.Get_rank() == 0:
-        with open(run, "w") as fh:
-            fh.write('model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n'
-                     '[sweep]\nT0 = [0.18, -0.2, 0.2, 0.22, 0.19, 0.21]\n')
-    comm.Barrier()
+    comm, base, run = _shared_runfile("ephkin-fail-", 'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n'
+                                      '[sweep]\nT0 = [0.18, -0.2, 0.2, 0.22, 0.19, 0.21]\n')
     out = os.path.join(base, "o")
     assert main(["sweep", run, "-o", out]) == 0
     summ = json.load(open(os.path.join(out, "summary.json")))
