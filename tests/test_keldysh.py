@@ -1,0 +1,156 @@
+"""Steady-state Keldysh solver of the biased Holstein chain (seed 003, lattice model).
+
+Each check is against an independent reference: the exact Lorentzian Hilbert
+transform, a dense finite chain (matrix inversion, no Wannier-Stark reduction),
+the equilibrium fluctuation-dissipation theorem, the spectral sum rule, the
+continuity equation and grid refinement.
+"""
+
+import numpy as np
+import pytest
+
+from pde.errors import InputError
+from pde.keldysh import (_kk_kernel_fft, anderson, avalanche_field, kramers_kronig,
+                         lattice_problem, residual, solve_lattice)
+from pde.wannier_stark import check_grid, fermi, make_grid
+
+
+def test_kramers_kronig_of_a_lorentzian():
+    w = np.linspace(-20, 20, 4001)
+    F = 1.0 / (w - 0.3 + 0.2j)
+    size = 8192
+    re = kramers_kronig(F.imag, _kk_kernel_fft(w.size, size), size)
+    inner = np.abs(w) < 5          # away from the truncated tails (~ eta/20)
+    assert np.max(np.abs(re - F.real)[inner]) < 2e-3
+
+
+def _dense_chain(omega, gamma, E, T, delta, L=300):
+    """G^R_00, -i G^<_00, -i G^<_10 of a finite chain with per-site baths (site 0 in the middle)."""
+    sites = np.arange(-L // 2, L // 2)
+    H = np.diag(delta + 2.0 - sites * E) - np.eye(L, k=1) - np.eye(L, k=-1)
+    i0 = L // 2
+    out = []
+    for w in omega:
+        GR = np.linalg.inv((w + 1j * gamma) * np.eye(L) - H)
+        less = (GR * (2 * gamma * fermi(w + sites * E, T))) @ GR.conj().T
+        out.append((GR[i0, i0], less[i0, i0].real, less[i0 + 1, i0]))
+    return np.array(out).T
+
+
+def test_noninteracting_chain_matches_dense_finite_chain():
+    gamma, E, T, delta = 0.05, 0.1, 0.05, 1.0
+    r = solve_lattice(gamma, 0.0, 0.3, delta, E, T=T, n_omega=2**11)
+    cf, _ = r["problem"].greens(r["x"])
+    idx = np.arange(40, 2**11, 127)
+    G, n, less10 = _dense_chain(r["spectra"].omega[idx], gamma, E, T, delta)
+    assert np.max(np.abs(cf.G[idx] - G)) < 1e-6
+    assert np.max(np.abs(cf.n[idx] - n)) < 1e-6
+    # bond-current density: J = -2t Re int G^<_10 = 2 int Im(-i G^<_10)
+    j_dense = 2 * less10.imag
+    j_ws = 2 * (-cf.n * cf.aR.imag + cf.bR * cf.G.imag)[idx]
+    assert np.max(np.abs(j_ws - j_dense)) < 1e-8 + 1e-6 * np.max(np.abs(j_dense))
+    assert r["current"] > 0 and r["residual"] == 0.0
+
+
+def test_equilibrium_fdt_with_phonons():
+    r = solve_lattice(0.05, 0.4, 0.3, 1.0, 0.0, T=0.1, n_omega=2**11)
+    sp = r["spectra"]
+    assert r["converged"]
+    assert np.max(np.abs(sp.n - sp.f * sp.A)) < 1e-12 * sp.A.max()
+    # detailed balance of the phonon self-energy itself (Bose factors)
+    tot = sp.sigma_less + sp.sigma_gtr
+    assert np.max(np.abs(sp.sigma_less - sp.f * tot)) < 1e-12 * tot.max()
+    assert abs(r["current"]) < 1e-14
+
+
+def test_small_field_approaches_equilibrium():
+    gamma, T, N = 0.05, 0.1, 2**12
+    d = 13.0 / N
+    E = d                                          # E = gamma/16: one grid step per site
+    eq = solve_lattice(gamma, 0.4, 0.3, 1.0, 0.0, T=T, n_omega=N, omega_min=-4.0, d_omega=d)
+    ne = solve_lattice(gamma, 0.4, 0.3, 1.0, E, T=T, n_omega=N, omega_min=-4.0, d_omega=d)
+    a, b = eq["spectra"], ne["spectra"]
+    assert ne["grid"].shift == 1
+    assert np.max(np.abs(b.A - a.A)) < 0.02 * a.A.max()
+    # FDT with the local bath's Fermi function holds up to O(E/T)
+    assert np.max(np.abs(b.n - b.f * b.A)) < 0.05 * np.max(b.f * b.A) * E / T
+    assert abs(ne["n_ex"] - eq["n_ex"]) < 1e-4 * eq["n_ex"]
+
+
+@pytest.fixture(scope="module")
+def biased():
+    return solve_lattice(0.05, 0.4, 0.3, 1.0, 0.05, T=0.05, n_omega=2**12)
+
+
+def test_spectral_sum_rule(biased):
+    assert biased["converged"]
+    assert abs(biased["weight"] - 1.0) < 1e-4
+
+
+def test_current_conservation(biased):
+    sp = biased["spectra"]
+    dw = biased["grid"].d_omega / (2 * np.pi)
+    J = biased["current"]
+    assert J > 0
+    # the bond current into site 0 (left lead) equals the one out of it (right lead)
+    assert abs(biased["current_left"] - J) < 1e-8 * J
+    # the SCBA collision integral conserves particles; the bath exchanges none net
+    scale = np.sum(sp.sigma_less * sp.p) * dw
+    assert abs(np.sum(sp.sigma_less * sp.p - sp.sigma_gtr * sp.n) * dw) < 1e-5 * scale
+    assert abs(np.sum(2 * 0.05 * (sp.f * sp.A - sp.n)) * dw) < 1e-5 * scale
+
+
+def test_residual_vanishes_and_plain_mixing_agrees(biased):
+    p, x = biased["problem"], biased["x"]
+    N = p.grid.n
+    r = residual(x, p)
+    assert np.linalg.norm(r[:N]) < 1e-7 * np.linalg.norm(x[:N])
+    x_plain, info = anderson(p.phi, np.zeros(2 * N), N, tol=1e-10, history=0, mixing=1.0)
+    assert info["converged"]
+    assert np.max(np.abs(x_plain - x)) < 1e-6 * np.max(x)
+
+
+def test_grid_convergence():
+    """Fixed window [-4, 9], d_omega = E/m for m = 4, 8, 16: the changes shrink (J: second order)."""
+    E = 0.05
+    res = [solve_lattice(0.05, 0.4, 0.3, 1.0, E, T=0.05, n_omega=int(round(13 * m / E)),
+                         omega_min=-4.0, d_omega=E / m) for m in (4, 8, 16)]
+    for key, ratio in (("n_ex", 0.6), ("current", 0.4), ("weight", 0.4)):
+        v = [r[key] for r in res]
+        d1, d2 = abs(v[1] - v[0]), abs(v[2] - v[1])
+        assert d2 < ratio * d1
+        assert d2 < 1e-5 * abs(v[2])
+
+
+def test_grid_step_adjusted_to_divide_E():
+    g = make_grid(0.01, 2**12, -4.0, 9.0)
+    assert g.shift >= 1 and abs(g.shift * g.d_omega - 0.01) < 1e-15
+    assert g.omega_max >= 9.0 - g.d_omega and "adjusted" in g.note
+    assert check_grid(0.01, -4.0, 0.0025, 2**10).shift == 4
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(gamma=0.0), "gamma"),
+    (dict(omega0=-0.3), "omega0"),
+    (dict(g_ep=-0.1), "g_ep"),
+    (dict(d_omega=0.003), "d_omega"),
+    (dict(n_omega=10), "n_omega"),
+])
+def test_bad_input_names_the_parameter(kw, name):
+    args = dict(gamma=0.005, g_ep=0.3, omega0=0.3, delta=1.0, E=0.01, n_omega=2**10)
+    args.update(kw)
+    with pytest.raises(InputError, match=name):
+        lattice_problem(**args)
+
+
+def test_avalanche_field_needs_a_jump_in_the_bracket():
+    with pytest.raises(InputError, match="E_hi"):
+        avalanche_field(0.05, 0.3, 0.3, 1.0, 0.01, 0.02, n_omega=2**10)
+
+
+@pytest.mark.slow
+def test_acceptance_example_converges():
+    r = solve_lattice(0.005, 0.3, 0.3, 1.0, 0.01, n_omega=2**16)
+    assert r["converged"] and r["residual"] < 1e-8
+    assert 0 < r["n_ex"] < 1 and r["current"] > 0
+    assert abs(r["weight"] - 1) < 1e-4
