@@ -51,7 +51,7 @@ from scipy.sparse.linalg import spsolve
 
 from .errors import InputError, require_nonnegative, require_positive
 
-__all__ = ["fermi", "bose", "chemical_potential", "periodic_grid", "periodic_limit", "NACModel"]
+__all__ = ["fermi", "bose", "chemical_potential", "filling_at", "periodic_grid", "periodic_limit", "NACModel"]
 
 
 def fermi(eps, mu, T):
@@ -82,6 +82,16 @@ def chemical_potential(band, filling, T):
     D = band.dos(x)
     return brentq(lambda mu: np.trapz(D * fermi(x, mu, T), x) - filling,
                   band.lo - 40 * T, band.hi + 40 * T, xtol=1e-14)
+
+
+def filling_at(band, mu, T):
+    """int D f_T(mu) d eps: the filling that puts the chemical potential at ``mu`` (inverse of
+    :func:`chemical_potential`)."""
+    T = require_positive("T", T, "give the temperature in units of W, e.g. T=0.003")
+    if not band.lo < float(mu) < band.hi:
+        raise InputError(f"mu = {mu} lies outside the band [{band.lo:.4g}, {band.hi:.4g}]; give mu inside it")
+    x = np.linspace(band.lo, band.hi, 40001)
+    return float(np.trapz(band.dos(x) * fermi(x, float(mu), T), x))
 
 
 def periodic_grid(band, omega, mu, T, refine=1.0, h_max=0.01, h_edge=0.002, w_edge=0.02):

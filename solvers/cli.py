@@ -21,7 +21,7 @@ import time
 
 from pde.errors import InputError
 
-from . import commands
+from . import commands, nac
 from .options import pop_options, push_options, report_unused, split_petsc_options
 from .petsc_env import init_petsc
 from .provenance import to_jsonable
@@ -216,6 +216,8 @@ def build_parser():
     p.add_argument("-o", "--output", metavar="DIR", help="write summary.json here")
     p.set_defaults(func=commands.transport)
 
+    _add_nac(sub)
+
     p = sub.add_parser("run", help="one job from a run file (TOML), or without FILE the built-in default job "
                        "(Table S1, Fig. 1 insets, Fig. 3, Fig. S1/S2): results and PNGs in -o DIR")
     p.add_argument("file", nargs="?", metavar="FILE", help="run file (see runs/README.md); omit for the default job")
@@ -253,6 +255,61 @@ def build_parser():
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     p.set_defaults(func=commands.sweep, accepts_petsc=True)
     return ap
+
+
+def _zeta(text):
+    if text.strip().lower() in ("inf", "infinity"):
+        return math.inf
+    v = _finite(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 or inf: {text!r}")
+    return v
+
+
+def _nac_common(p):
+    p.add_argument("--dos", default="semicircle", metavar="DOS",
+                   help="semicircle[:W=1] | cosine[:tau=const|dos,eta=0.05] | cubic[:nk=32] | file:PATH (default "
+                        "semicircle, the trial DoS)")
+    p.add_argument("--mu", type=_finite, default=None, help="chemical potential in units of W (or --filling)")
+    p.add_argument("--filling", type=_finite, default=None, help="band filling in (0, 1) (default 0.5)")
+    p.add_argument("--T", type=_finite, default=0.003, help="bath and initial temperature T/W (default 0.003)")
+    p.add_argument("--omega-p", type=_finite, required=True, help="phonon energy omega_p/W")
+    p.add_argument("--gamma-in", type=_finite, default=0.0, help="inelastic rate Gamma_in/Gamma_eph, Eq. (6) (0)")
+    p.add_argument("--field", type=_finite, default=0.0,
+                   help="DC field F = eEv_F sqrt(tau_tr/Gamma_eph)/W, Eq. (7) (0)")
+    p.add_argument("--delta-omega", type=_finite, default=0.0, help="dispersive phonon width, Eq. (52) (0)")
+    p.add_argument("--refine", type=_finite, default=1.0, help="energy-grid density factor (default 1)")
+    p.add_argument("--rtol", type=_finite, default=1e-8, help="TS relative tolerance (default 1e-8)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help="write summary.json, CSV tables and PNG plots here")
+
+
+def _add_nac(sub):
+    p = sub.add_parser("nac", help="negative absolute conductivity of photoexcited metals (seed 001): "
+                       "'nac sigma', 'nac evolve'",
+                       epilog="Energies in units of the bandwidth W, times in 1/Gamma_eph.")
+    nsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    nsub.required = True
+    q = nsub.add_parser("sigma", help="sigma/sigma0 at fixed zeta: Eq. (8) (--zeta inf) or Eq. (2) evolved for "
+                        "--t-end with PETSc TS; --E-star: the field with sigma(E*) = 0 (Fig. 2e)")
+    _nac_common(q)
+    q.add_argument("--zeta", type=_zeta, required=True, help="phonon population zeta (a number or inf)")
+    q.add_argument("--t-end", type=_finite, default=10.0, help="evolution time Gamma_eph t (default 10, the seed's)")
+    q.add_argument("--steady", action="store_true", help="the t -> inf steady state instead of t = --t-end")
+    q.add_argument("--E-star", action="store_true", help="also E* with sigma(E*) = 0 and omega_E (Fig. 2e, 3b)")
+    q.set_defaults(func=nac.sigma, accepts_petsc=True)
+    q = nsub.add_parser("evolve", help="transient after a pump pulse (Fig. 3): sigma(t), zeta(t), f(eps, t), "
+                        "with --spontaneous the field E*(t) of the sigma < 0 instability")
+    _nac_common(q)
+    q.add_argument("--pump", choices=("pulse", "steady", "none"), default="pulse", help="I_p(t) (default pulse)")
+    q.add_argument("--zeta0", type=_finite, default=10.0, help="pump strength zeta0 (default 10)")
+    q.add_argument("--zeta-initial", type=_finite, default=0.0, help="zeta at t = 0 (default 0)")
+    q.add_argument("--tau-pulse", type=_finite, default=0.3, help="pulse width Gamma_eph tau_pulse (default 0.3)")
+    q.add_argument("--tau-ph", type=_zeta, default=5.0, help="anharmonic decay time Gamma_eph tau_ph (default 5)")
+    q.add_argument("--spontaneous", action="store_true", help="self-tuned field E*(t) keeping sigma >= 0 (Fig. 3b)")
+    q.add_argument("--tau-M", type=_finite, default=1e-3, help="field response time (default 1e-3 / Gamma_eph)")
+    q.add_argument("--t-end", type=_finite, default=15.0, help="final time Gamma_eph t (default 15)")
+    q.set_defaults(func=nac.evolve, accepts_petsc=True)
 
 
 def _print_human(result, stream=sys.stdout):
@@ -300,7 +357,7 @@ def main(argv=None):
             push_options(PETSc, petsc_opts)
         result = args.func(args)
         if petsc_opts:
-            report_unused(petsc_opts, ["stab_", "kin_"])
+            report_unused(petsc_opts, ["stab_", "kin_", "nac_"])
             pop_options(PETSc, petsc_opts)
     except InputError as exc:
         print(f"ephkin {args.command}: error: {exc}", file=sys.stderr)

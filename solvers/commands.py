@@ -316,6 +316,7 @@ def evolve(args):
 
     from .evolution import evolve as run_ts, evolve_scipy, linear_prediction
     from .stability import make_problem, stability_summary
+    from .fields import SnapshotWriter
 
     out = _outdir(args.output)
     for name, val in (("--T-in", args.T_in), ("--t-end", args.t_end)):
@@ -325,7 +326,7 @@ def evolve(args):
     lam = shape.lam if args.lam is None else args.lam
     p = make_problem(shape, lam, args.T0, args.units, "exact", args.refine, args.grid_step, args.cutoff)
     model = KineticModel(p)
-    writer = _SnapshotWriter(out, p.E) if out else None
+    writer = SnapshotWriter(out, p.E) if out else None
     last = {"t": -1.0}
 
     def progress(t, t_end):
@@ -370,51 +371,6 @@ def evolve(args):
                                        eq.zinv(p.proj, p.E, args.T0), res.get("zinv_zeros", []), args.units))
         files += writer.files
     return _finish(args, res, files)
-
-
-class _SnapshotWriter:
-    """f(E, t) as an XDMF/HDF5 time series (meshio; the energy grid as a 1-D line mesh), written
-    as the run goes, so that an interrupted run leaves the snapshots so far readable."""
-
-    def __init__(self, out, E):
-        import meshio
-
-        # meshio 5.3 resolves the .h5 (and the .xdmf at exit) against the working directory:
-        # open and close the writer from inside the output directory
-        self.out = os.path.abspath(out)
-        self.path = os.path.join(self.out, "f_E_t.xdmf")
-        points = np.column_stack([E, np.zeros_like(E)])
-        cells = [("line", np.column_stack([np.arange(E.size - 1), np.arange(1, E.size)]))]
-        self.w = meshio.xdmf.TimeSeriesWriter("f_E_t.xdmf")
-        with _cwd(self.out):
-            self.w.__enter__()
-            self.w.write_points_cells(points, cells)
-        self.samples, self.n = [], 0
-        self.files = [self.path, self.path.replace(".xdmf", ".h5")]
-
-    def __call__(self, t, f):
-        self.w.write_data(t, point_data={"f": np.asarray(f)})
-        self.n += 1
-        if len(self.samples) < 400:
-            self.samples.append((t, np.asarray(f).copy()))
-
-    def close(self):
-        with _cwd(self.out):
-            self.w.__exit__(None, None, None)
-
-
-class _cwd:
-    """Temporarily change the working directory."""
-
-    def __init__(self, path):
-        self.path, self.old = path, None
-
-    def __enter__(self):
-        self.old = os.getcwd()
-        os.chdir(self.path)
-
-    def __exit__(self, *exc):
-        os.chdir(self.old)
 
 
 # -------------------------------------------------------------------- two-temp

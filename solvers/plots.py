@@ -157,3 +157,32 @@ def plot_sweep(path, rows, spec):
     if ax.get_legend_handles_labels()[1]:
         ax.legend(fontsize=7)
     return _save(fig, path)
+
+
+def plot_nac_distribution(path, eps, dos_rel, f, f_T, info):
+    """f(eps) (blue), f_T (red dashed) and D/D_F (cyan dash-dotted): seed 001 Figs. 1, 3c, 5."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(eps, f, "b-", lw=1.2, label="f")
+    ax.plot(eps, f_T, "r--", lw=1, label=r"$f_T$")
+    ax.plot(eps, dos_rel / max(float(np.max(dos_rel)), 1e-300), "c-.", lw=1, label=r"$D/D_{max}$")
+    ax.set_xlabel(r"$\varepsilon / W$")
+    ax.set_title(f"{info['dos']}, $\\omega_p$ = {info['omega_p']:.4g} W, T = {info['T']:.3g} W"
+                 + (f", $\\sigma/\\sigma_0$ = {info['sigma_over_sigma0']:.4f}" if "sigma_over_sigma0" in info else ""),
+                 fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_nac_transient(path, t, sigma, zeta_rel, E_star, info):
+    """sigma/sigma0 and zeta/zeta0 against Gamma_eph t (Fig. 3a), E*(t) below (Fig. 3b)."""
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(6, 5), sharex=True)
+    a1.plot(t, sigma, "b-", lw=1.2, label=r"$\sigma/\sigma_0$")
+    a1.plot(t, zeta_rel, "r-", lw=1, label=r"$\zeta/\zeta_0$")
+    a1.axhline(0.0, color="k", lw=0.6)
+    a1.legend(fontsize=8)
+    a1.set_title(f"{info['dos']}, filling {info['filling']:.3g}, $\\omega_p$ = {info['omega_p']:.4g} W, "
+                 f"T = {info['T']:.3g} W", fontsize=9)
+    a2.plot(t, E_star, "g-", lw=1.2)
+    a2.set_ylabel(r"$E^*$ (F units)")
+    a2.set_xlabel(r"$\Gamma_{eph} t$")
+    return _save(fig, path)

@@ -28,7 +28,7 @@ def test_lambda_a6_middle_line_by_quadrature():
     m, g, G, w0 = FIG6.values()
     for E in (0.0007, 0.004, 0.03):
         c = 2 * m * G / E
-        integral = 2 * mp.quad(lambda q: mp.exp(-c * (q * q / (2 * m) + w0) / q) / q, [0, 0.1, 1, 10, mp.inf])
+        integral = 2 * mp.quad(lambda q, c=c: mp.exp(-c * (q * q / (2 * m) + w0) / q) / q, [0, 0.1, 1, 10, mp.inf])
         ref = m * g * g / (4 * w0 * E) * integral
         assert av.lambda_a6(E, **FIG6) == pytest.approx(float(ref), rel=1e-10)
 
