@@ -40,6 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 RAISE = [False]
+_PARSER = []  # built once: a sweep parses every point
 
 
 def model_options(model):
@@ -55,7 +56,9 @@ def parse_point(argv):
     """Parse one run-file point as a command line; InputError (not exit) on bad keys or values."""
     RAISE[0] = True
     try:
-        return build_parser().parse_args(argv)
+        if not _PARSER:
+            _PARSER.append(build_parser())
+        return _PARSER[0].parse_args(argv)
     finally:
         RAISE[0] = False
 

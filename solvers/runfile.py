@@ -31,7 +31,8 @@ from pde.errors import InputError
 
 __all__ = ["load_runfile", "points_argv"]
 
-_COMPUTE = ("lambda-c", "stability", "evolve", "zinv", "cel", "spectrum", "two-temp", "transport")
+_COMPUTE = ("lambda-c", "stability", "evolve", "zinv", "cel", "spectrum", "two-temp", "transport", "nac sigma",
+            "nac evolve", "avalanche criterion", "avalanche lattice", "avalanche curve")
 
 
 def _read(path):
