@@ -21,7 +21,7 @@ import time
 
 from pde.errors import InputError
 
-from . import commands, nac
+from . import avalanche, commands, nac
 from .options import pop_options, push_options, report_unused, split_petsc_options
 from .petsc_env import init_petsc
 from .provenance import to_jsonable
@@ -220,6 +220,7 @@ def build_parser():
     p.set_defaults(func=commands.transport)
 
     _add_nac(sub)
+    _add_avalanche(sub)
 
     p = sub.add_parser("run", help="one job from a run file (TOML), or without FILE the built-in default job "
                        "(Table S1, Fig. 1 insets, Fig. 3, Fig. S1/S2): results and PNGs in -o DIR")
@@ -315,6 +316,47 @@ def _add_nac(sub):
     q.set_defaults(func=nac.evolve, accepts_petsc=True)
 
 
+def _avalanche_common(p, delta=False):
+    p.add_argument("--gamma", type=_finite, required=True, help="bath dephasing rate Gamma (> 0)")
+    p.add_argument("--g-ep", type=_finite, required=True, help="electron-phonon coupling g_ep (> 0)")
+    p.add_argument("--omega0", type=_finite, required=True, help="Einstein phonon energy omega0 (> 0)")
+    p.add_argument("--T", type=_finite, default=0.0 if not delta else 0.01,
+                   help=f"bath temperature (default {0.0 if not delta else 0.01})")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help="write summary.json, CSV tables and PNG plots here")
+
+
+def _add_avalanche(sub):
+    p = sub.add_parser("avalanche", help="quantum avalanche of a DC-biased band (seed 003): 'avalanche criterion', "
+                       "'avalanche curve', 'avalanche lattice'",
+                       epilog="Units hbar = e = k_B = 1, t a^2 = hbar^2/2m = 1 (the seed's lattice: m = 1/2).")
+    asub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    asub.required = True
+    q = asub.add_parser("criterion", help="Eqs. (11)-(16): beta, beta_c, x0, both roots E_av < E_av_upper of "
+                        "lambda(E) = 1, Eq. (12), T*")
+    q.add_argument("--mass", type=_finite, default=0.5, help="band mass m (default 1/2, the seed's lattice)")
+    _avalanche_common(q)
+    q.set_defaults(func=avalanche.criterion)
+    q = asub.add_parser("curve", help="lambda(E) of Eq. (A6) against lambda' of Eq. (A7) (Fig. 6)")
+    q.add_argument("--mass", type=_finite, default=0.5, help="band mass m (default 1/2)")
+    q.add_argument("--E-range", type=_finite, nargs=3, default=[3e-4, 5e-2, 40], metavar=("EMIN", "EMAX", "N"),
+                   help="log grid of fields (default 3e-4 5e-2 40)")
+    _avalanche_common(q)
+    q.set_defaults(func=avalanche.curve)
+    q = asub.add_parser("lattice", help="steady state of the biased tight-binding chain with fermion baths and "
+                        "Holstein phonons (SCBA, Keldysh): n_ex, current, spectra")
+    q.add_argument("--delta", type=_finite, default=1.0, help="band bottom above the bath Fermi level (default 1)")
+    q.add_argument("--E", type=_finite, required=True, help="DC field (potential drop per site)")
+    q.add_argument("--n-omega", type=int, default=2**16, help="frequency points (default 2^16); the step is "
+                   "adjusted to divide E and the adjustment reported")
+    q.add_argument("--solver", choices=("anderson", "snes"), default="anderson",
+                   help="Anderson mixing in numpy (default) or PETSc SNES (SNESANDERSON by default; any "
+                   "-aval_snes_type)")
+    q.add_argument("--tol", type=_finite, default=1e-8, help="residual tolerance (default 1e-8)")
+    _avalanche_common(q, delta=True)
+    q.set_defaults(func=avalanche.lattice, accepts_petsc=True)
+
+
 def _print_human(result, stream=sys.stdout):
     for k, v in result.items():
         if isinstance(v, list) and v and isinstance(v[0], dict):
@@ -360,7 +402,7 @@ def main(argv=None):
             push_options(PETSc, petsc_opts)
         result = args.func(args)
         if petsc_opts:
-            report_unused(petsc_opts, ["stab_", "kin_", "nac_"])
+            report_unused(petsc_opts, ["stab_", "kin_", "nac_", "aval_"])
             pop_options(PETSc, petsc_opts)
     except InputError as exc:
         print(f"ephkin {args.command}: error: {exc}", file=sys.stderr)

@@ -186,3 +186,33 @@ def plot_nac_transient(path, t, sigma, zeta_rel, E_star, info):
     a2.set_ylabel(r"$E^*$ (F units)")
     a2.set_xlabel(r"$\Gamma_{eph} t$")
     return _save(fig, path)
+
+
+def plot_avalanche_lambda(path, E, lam6, lam7, info):
+    """lambda(E) of Eq. (A6) (line) and lambda' of (A7) (circles) with lambda = 1 and the roots (seed 003 Fig. 6)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(E, lam6, "k-", lw=1.2, label="Eq. (A6)")
+    ax.plot(E, lam7, "o", ms=3, mfc="none", label="Eq. (A7), numerical")
+    ax.axhline(1.0, color="r", lw=0.8)
+    for key in ("E_av", "E_av_upper"):
+        if info.get(key):
+            ax.axvline(info[key], color="r", ls="--", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("E")
+    ax.set_ylabel(r"$\lambda$")
+    ax.set_title(f"beta = {info['beta']:.4g} (beta_c = {info['beta_c']:.4g})", fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_avalanche_spectra(path, sp, info):
+    """Site spectral function A(omega) and occupation spectrum n(omega) of the biased chain (log scale)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy(sp.omega, np.maximum(sp.A, 1e-300), "k-", lw=1, label=r"$A(\omega)$")
+    ax.semilogy(sp.omega, np.maximum(sp.n, 1e-300), "b-", lw=1, label=r"$-iG^<(\omega)$")
+    ax.set_ylim(max(1e-12, float(np.max(sp.n)) * 1e-10), None)
+    ax.set_xlabel(r"$\omega$")
+    ax.set_title(f"E = {info['E']:g}, Gamma = {info['gamma']:g}, g = {info['g_ep']:g}: n_ex = {info['n_ex']:.4g}",
+                 fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
