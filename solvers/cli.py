@@ -288,12 +288,17 @@ def _nac_common(p):
     p.add_argument("-o", "--output", metavar="DIR", help="write summary.json, CSV tables and PNG plots here")
 
 
+def _nested(sub, name, help, epilog):
+    """A command with actions ("ephkin nac sigma"): returns the actions' subparsers."""
+    p = sub.add_parser(name, help=help, epilog=epilog)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    actions.required = True
+    return actions
+
+
 def _add_nac(sub):
-    p = sub.add_parser("nac", help="negative absolute conductivity of photoexcited metals (seed 001): "
-                       "'nac sigma', 'nac evolve'",
-                       epilog="Energies in units of the bandwidth W, times in 1/Gamma_eph.")
-    nsub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    nsub.required = True
+    nsub = _nested(sub, "nac", "negative absolute conductivity of photoexcited metals (seed 001): 'nac sigma', "
+                   "'nac evolve'", "Energies in units of the bandwidth W, times in 1/Gamma_eph.")
     q = nsub.add_parser("sigma", help="sigma/sigma0 at fixed zeta: Eq. (8) (--zeta inf) or Eq. (2) evolved for "
                         "--t-end with PETSc TS; --E-star: the field with sigma(E*) = 0 (Fig. 2e)")
     _nac_common(q)
@@ -327,11 +332,9 @@ def _avalanche_common(p, delta=False):
 
 
 def _add_avalanche(sub):
-    p = sub.add_parser("avalanche", help="quantum avalanche of a DC-biased band (seed 003): 'avalanche criterion', "
-                       "'avalanche curve', 'avalanche lattice'",
-                       epilog="Units hbar = e = k_B = 1, t a^2 = hbar^2/2m = 1 (the seed's lattice: m = 1/2).")
-    asub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
-    asub.required = True
+    asub = _nested(sub, "avalanche", "quantum avalanche of a DC-biased band (seed 003): 'avalanche criterion', "
+                   "'avalanche curve', 'avalanche lattice'",
+                   "Units hbar = e = k_B = 1, t a^2 = hbar^2/2m = 1 (the seed's lattice: m = 1/2).")
     q = asub.add_parser("criterion", help="Eqs. (11)-(16): beta, beta_c, x0, both roots E_av < E_av_upper of "
                         "lambda(E) = 1, Eq. (12), T*")
     q.add_argument("--mass", type=_finite, default=0.5, help="band mass m (default 1/2, the seed's lattice)")
