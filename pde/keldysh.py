@@ -28,6 +28,22 @@ Unknown of the fixed point / Newton problem: x = [sigma^<, sigma^>] with
 sigma^< = -i Sigma_ph^< >= 0 and sigma^> = i Sigma_ph^> >= 0 on the grid (2N reals);
 ``residual(x, problem) = Phi(x) - x``.
 
+The replica (rainbow-generation) criterion, ``replica_ratio``, is the lattice
+analogue of the seed's lambda(E), Eqs. (9)-(11) and (A6): generation k + 1 of
+the lesser self-energy is built from generation k through the retarded
+functions of the bath-dressed chain WITHOUT phonons (damped by Gamma only, as
+in the seed's Eqs. (3), (8)).  With Sigma^R = -i Gamma the lesser continued
+fraction is linear in the source s, so one generation is the positive linear map
+
+    n_k -> sigma_k^< = c [(1 + N) n_k(w + omega0) + N n_k(w - omega0)]   (Eq. (2), on every site),
+    n_{k+1} = -i [G^R sigma_k^< G^A]_00  (the whole chain's response, Wannier-Stark reduced).
+
+``generation="perron"`` gives its spectral radius (the asymptotic ratio of
+successive generations); ``generation="band_edge"`` gives the seed's own
+one-step ratio int sigma_1^< / int sigma_0^< (Eq. (A6): Sigma^(4)<(t=0) /
+Sigma^(2)<(t=0)) with generation 0 injected at the band bottom of every site
+(n_<(p) ~ delta(p), Eq. (6)).
+
 Outputs: n_ex = int n(w) dw/2pi, the electron number per site of the band
 (including the Gamma-broadened equilibrium tail, as the seed's Fig. 1c; the
 analytic wide-band tail beyond the grid is added), and the particle current
@@ -41,11 +57,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scipy.optimize import brentq
+
 from .errors import InputError, require_nonnegative, require_positive
 from .wannier_stark import FrequencyGrid, chain_functions, check_grid, fermi, make_grid
 
 __all__ = ["LatticeProblem", "lattice_problem", "phonon_self_energy", "kramers_kronig",
-           "residual", "anderson", "observables", "solve_lattice", "Spectra", "avalanche_field"]
+           "residual", "anderson", "observables", "solve_lattice", "Spectra", "avalanche_field",
+           "replica_problem", "replica_map", "replica_ratio", "lattice_avalanche_field"]
 
 
 def _kk_kernel_fft(n, size):
@@ -340,3 +359,120 @@ def avalanche_field(gamma, g_ep, omega0, delta, E_lo, E_hi, jump=10.0, rtol=0.02
         else:
             a = mid
     return 0.5 * (a + b), n_lo, (a, b)
+
+
+def replica_problem(gamma, g_ep, omega0, delta, E, T=0.0, t=1.0, d_omega=None, margin=1.0):
+    """The LatticeProblem of the replica map: window [Delta - margin, Delta + 4t + margin].
+
+    The step is the largest E/m <= ``d_omega`` (default Gamma/4, which resolves
+    the Gamma-broadened Wannier-Stark ladder); the bath source (the Fermi sea
+    below the band) plays no part in the map, so the window covers the band only.
+    """
+    gamma = require_positive("gamma", gamma, "the bath rate Gamma must be > 0 (e.g. 0.005)")
+    E = require_positive("E", E, "the replica map needs a field E > 0 (at E = 0 emission only "
+                                 "lowers the energy and its spectral radius is 0)")
+    margin = require_positive("margin", margin, "give the window margin around the band (e.g. 1)")
+    d = gamma / 4 if d_omega is None else require_positive("d_omega", d_omega,
+                                                           "give a positive frequency step")
+    d = E / math.ceil(E / d * (1 - 1e-12))
+    n = int(math.ceil((4 * t + 2 * margin) / d)) + 1
+    return lattice_problem(gamma, g_ep, omega0, delta, E, T, t, n,
+                           omega_min=float(delta) - margin, d_omega=d)
+
+
+def replica_map(problem):
+    """One rainbow generation n_k -> n_{k+1} (module docstring) as a function on the grid.
+
+    n = -i G^<_00 >= 0 of generation k; sigma_k^< is ``phonon_self_energy`` of
+    it (Eq. (2), n_b(T) of the problem's lines); n_{k+1} is the lesser
+    continued fraction of ``chain_functions`` with Sigma^R = -i Gamma (no
+    phonon self-energy) and no source beyond the grid.  Linear and positive.
+    """
+    N = problem.grid.n
+    z = problem.z_out(problem.omega)
+    zero = np.zeros(N)
+
+    def none_outside(w):
+        return np.zeros(np.shape(w))
+
+    def apply(n):
+        s = phonon_self_energy(n, zero, problem)[:N]
+        return chain_functions(z, s, problem.grid, problem.t, problem.z_out, none_outside).n
+    return apply
+
+
+def replica_ratio(gamma, g_ep, omega0, delta, E, T=0.0, t=1.0, generation="perron",
+                  d_omega=None, margin=1.0, tol=1e-6, maxiter=3000):
+    """lambda_lat(E): the lattice analogue of lambda(E), Eqs. (10), (11), (A6).
+
+    generation="perron": the spectral radius of ``replica_map`` (the asymptotic
+    ratio of successive generations of sigma^<), by power iteration from the
+    bath-free spectral function; the map is positive, so the iterates stay
+    positive and the Collatz-Wielandt ratios (L x)_i / x_i bracket the Perron
+    root.  Stops when they agree to ``tol`` on the bulk of x (x_i > 1e-6 max x).
+    generation="band_edge": int sigma_1^< / int sigma_0^< with generation 0 the
+    response to a source at the band bottom Delta of every site (seed Eq. (6),
+    n_<(p) = 2 pi n_ex delta(p)), i.e. Sigma^(4)<(t=0) / Sigma^(2)<(t=0) of Eq. (A6).
+    """
+    if generation not in ("perron", "band_edge"):
+        raise InputError(f"generation must be 'perron' or 'band_edge' (got {generation!r})")
+    problem = replica_problem(gamma, g_ep, omega0, delta, E, T, t, d_omega, margin)
+    L, N = replica_map(problem), problem.grid.n
+    if problem.g_ep == 0.0:
+        return 0.0
+    if generation == "band_edge":
+        s = np.zeros(N)
+        s[int(round((problem.delta - problem.grid.omega_min) / problem.grid.d_omega))] = 1.0
+        n0 = chain_functions(problem.z_out(problem.omega), s, problem.grid, problem.t,
+                             problem.z_out, lambda w: np.zeros(np.shape(w))).n
+        sig0 = phonon_self_energy(n0, np.zeros(N), problem)[:N]
+        return float(np.sum(phonon_self_energy(L(n0), np.zeros(N), problem)[:N]) / np.sum(sig0))
+    x = -2 * chain_functions(problem.z_out(problem.omega), np.zeros(N), problem.grid, problem.t,
+                             problem.z_out, lambda w: np.zeros(np.shape(w))).G.imag
+    for _ in range(maxiter):
+        y = L(x)
+        bulk = x > 1e-6 * x.max()
+        r = y[bulk] / x[bulk]
+        if r.max() - r.min() <= tol * r.max():
+            return float(np.sum(y) / np.sum(x))
+        x = y / y.max()
+    raise InputError(f"power iteration for lambda_lat(E = {E:g}) did not reach tol = {tol:g} "
+                     f"in maxiter = {maxiter} steps (Collatz-Wielandt bounds {r.min():.6g}, "
+                     f"{r.max():.6g}); raise maxiter or tol")
+
+
+def lattice_avalanche_field(gamma, g_ep, omega0, delta, E_lo, E_hi, n_scan=16, rtol=1e-3,
+                            **kw):
+    """The roots of lambda_lat(E) = 1 (``replica_ratio``, keywords ``kw``) in [E_lo, E_hi].
+
+    lambda_lat is scanned on ``n_scan`` log-spaced fields; each sign change of
+    lambda_lat - 1 is refined by brentq to ``rtol``.  Returns a dict: E_av (the
+    lowest upward crossing, the avalanche field, cf. Eq. (11)), E_av_upper (the
+    first downward crossing above it, None if lambda_lat stays >= 1 up to E_hi),
+    roots (all crossings), E and ratio (the scan).  lambda_lat(E_lo) >= 1 is an
+    InputError (lower E_lo); no crossing gives E_av = None with ``reason``.
+    """
+    E_lo = require_positive("E_lo", E_lo, "give the lower end of the field scan (> 0)")
+    E_hi = require_positive("E_hi", E_hi, "give the upper end of the field scan (> E_lo)")
+    if not E_hi > E_lo:
+        raise InputError(f"E_hi = {E_hi:g} must exceed E_lo = {E_lo:g}; widen the scan")
+    if int(n_scan) != n_scan or n_scan < 2:
+        raise InputError(f"n_scan must be an integer >= 2 (got {n_scan!r}); e.g. 16")
+
+    def f(E):
+        return replica_ratio(gamma, g_ep, omega0, delta, E, **kw) - 1.0
+
+    Es = np.geomspace(E_lo, E_hi, int(n_scan))
+    vals = np.array([f(E) for E in Es])
+    if vals[0] >= 0.0:
+        raise InputError(f"lambda_lat(E_lo = {E_lo:g}) = {vals[0] + 1:.4g} >= 1: the avalanche "
+                         "field is below the scan; lower E_lo")
+    roots = [brentq(f, Es[i], Es[i + 1], rtol=rtol)
+             for i in range(len(Es) - 1) if (vals[i] < 0.0) != (vals[i + 1] < 0.0)]
+    out = dict(E_av=roots[0] if roots else None,
+               E_av_upper=roots[1] if len(roots) > 1 else None,
+               roots=roots, E=Es, ratio=vals + 1.0)
+    if not roots:
+        out["reason"] = (f"lambda_lat stays below 1 on [{E_lo:g}, {E_hi:g}] "
+                         f"(max {vals.max() + 1:.4g}); raise E_hi or g_ep")
+    return out

@@ -372,8 +372,12 @@ class NACModel:
             c = self._ph.c
             row = np.bincount(self._ph.lo, c * dl, N) + np.bincount(self._ph.up, c * du, N)
             corner = float(np.sum(c * dn)) - (0.0 if math.isinf(self.tau_ph) else 1.0 / self.tau_ph)
-        return sp.bmat([[Jff, sp.csr_matrix(col[:, None])],
-                        [sp.csr_matrix(row[None, :]), sp.csr_matrix([[corner]])]], format="csr")
+        Jff = Jff.tocoo()
+        k = np.arange(N)
+        rows = np.concatenate([Jff.row, k, np.full(N, N), [N]])
+        cols = np.concatenate([Jff.col, np.full(N, N), k, [N]])
+        vals = np.concatenate([Jff.data, col, row, [corner]])
+        return sp.csr_matrix((vals, (rows, cols)), shape=(N + 1, N + 1))
 
     # ------------------------------------------------------------------ steady states
     def periodic_limit(self):
