@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scipy.optimize import brentq
+from scipy.sparse.linalg import ArpackError, LinearOperator, eigs
 
 from .errors import InputError, require_nonnegative, require_positive
 from .wannier_stark import FrequencyGrid, chain_functions, check_grid, fermi, make_grid
@@ -406,39 +407,76 @@ def replica_ratio(gamma, g_ep, omega0, delta, E, T=0.0, t=1.0, generation="perro
     """lambda_lat(E): the lattice analogue of lambda(E), Eqs. (10), (11), (A6).
 
     generation="perron": the spectral radius of ``replica_map`` (the asymptotic
-    ratio of successive generations of sigma^<), by power iteration from the
-    bath-free spectral function; the map is positive, so the iterates stay
-    positive and the Collatz-Wielandt ratios (L x)_i / x_i bracket the Perron
-    root.  Stops when they agree to ``tol`` on the bulk of x (x_i > 1e-6 max x).
+    ratio of successive generations of sigma^<).  The map is positive, so the
+    Perron root has a nonnegative eigenvector x and the Collatz-Wielandt ratios
+    (L x)_i / x_i of any positive x bracket it; the result is accepted when they
+    agree to ``tol`` on the bulk of x (x_i > 1e-6 max x).  ``_perron_root``
+    tries power iteration, then Arnoldi (ARPACK) seeded with its iterate, then
+    power iteration again up to ``maxiter`` steps.
     generation="band_edge": int sigma_1^< / int sigma_0^< with generation 0 the
     response to a source at the band bottom Delta of every site (seed Eq. (6),
     n_<(p) = 2 pi n_ex delta(p)), i.e. Sigma^(4)<(t=0) / Sigma^(2)<(t=0) of Eq. (A6).
+    Both are independent of Delta: the map has no Fermi level, and Delta only
+    shifts the frequency axis (the large-Delta limit of Fig. 3(b)).
     """
     if generation not in ("perron", "band_edge"):
         raise InputError(f"generation must be 'perron' or 'band_edge' (got {generation!r})")
     problem = replica_problem(gamma, g_ep, omega0, delta, E, T, t, d_omega, margin)
-    L, N = replica_map(problem), problem.grid.n
     if problem.g_ep == 0.0:
         return 0.0
+    L, N = replica_map(problem), problem.grid.n
+
+    def response(s):
+        return chain_functions(problem.z_out(problem.omega), s, problem.grid, problem.t,
+                               problem.z_out, lambda w: np.zeros(np.shape(w)))
+
     if generation == "band_edge":
         s = np.zeros(N)
         s[int(round((problem.delta - problem.grid.omega_min) / problem.grid.d_omega))] = 1.0
-        n0 = chain_functions(problem.z_out(problem.omega), s, problem.grid, problem.t,
-                             problem.z_out, lambda w: np.zeros(np.shape(w))).n
-        sig0 = phonon_self_energy(n0, np.zeros(N), problem)[:N]
-        return float(np.sum(phonon_self_energy(L(n0), np.zeros(N), problem)[:N]) / np.sum(sig0))
-    x = -2 * chain_functions(problem.z_out(problem.omega), np.zeros(N), problem.grid, problem.t,
-                             problem.z_out, lambda w: np.zeros(np.shape(w))).G.imag
-    for _ in range(maxiter):
-        y = L(x)
-        bulk = x > 1e-6 * x.max()
-        r = y[bulk] / x[bulk]
-        if r.max() - r.min() <= tol * r.max():
-            return float(np.sum(y) / np.sum(x))
-        x = y / y.max()
-    raise InputError(f"power iteration for lambda_lat(E = {E:g}) did not reach tol = {tol:g} "
-                     f"in maxiter = {maxiter} steps (Collatz-Wielandt bounds {r.min():.6g}, "
-                     f"{r.max():.6g}); raise maxiter or tol")
+        n0 = response(s).n
+        return float(np.sum(L(n0)) / np.sum(n0))    # = int sigma_1 / int sigma_0 (shifts by omega0)
+    rho = _perron_root(L, response(np.zeros(N)).A, tol, maxiter)
+    if rho is None:
+        raise InputError(f"lambda_lat(E = {E:g}) did not converge to tol = {tol:g} in "
+                         f"maxiter = {maxiter} power steps; raise maxiter or tol")
+    return rho
+
+
+def _collatz_wielandt(L, x, tol):
+    """(L x, rho) with rho = sum(Lx)/sum(x) if the ratios (Lx)_i/x_i agree to tol on the bulk, else None."""
+    y = L(x)
+    bulk = x > 1e-6 * x.max()
+    r = y[bulk] / x[bulk]
+    return y, (float(np.sum(y) / np.sum(x)) if r.max() - r.min() <= tol * r.max() else None)
+
+
+def _perron_root(L, x, tol, maxiter, first=60):
+    """Perron root of the positive map L from the positive start x (see ``replica_ratio``), or None."""
+    def power(x, steps):
+        for _ in range(steps):
+            y, rho = _collatz_wielandt(L, x, tol)
+            if rho is not None:
+                return x, rho
+            x = y / y.max()
+        return x, None
+
+    x, rho = power(x, first)
+    if rho is not None:
+        return rho
+    N = x.size
+    op = LinearOperator((N, N), dtype=float, matvec=lambda v: L(np.ravel(v)))
+    try:
+        vals, vecs = eigs(op, k=3, which="LM", v0=x, ncv=30, tol=1e-3 * tol, maxiter=30)
+    except ArpackError:
+        vals, vecs = [], None
+    for i in np.argsort(-np.abs(vals)):
+        v = np.real(vecs[:, i])
+        v = np.abs(v) if abs(vals[i].imag) <= tol * abs(vals[i]) else None
+        if v is not None and v.max() > 0:
+            rho = _collatz_wielandt(L, v, tol)[1]
+            if rho is not None:
+                return rho
+    return power(x, maxiter - first)[1]
 
 
 def lattice_avalanche_field(gamma, g_ep, omega0, delta, E_lo, E_hi, n_scan=16, rtol=1e-3,
@@ -463,10 +501,11 @@ def lattice_avalanche_field(gamma, g_ep, omega0, delta, E_lo, E_hi, n_scan=16, r
         return replica_ratio(gamma, g_ep, omega0, delta, E, **kw) - 1.0
 
     Es = np.geomspace(E_lo, E_hi, int(n_scan))
-    vals = np.array([f(E) for E in Es])
-    if vals[0] >= 0.0:
-        raise InputError(f"lambda_lat(E_lo = {E_lo:g}) = {vals[0] + 1:.4g} >= 1: the avalanche "
+    first = f(E_lo)
+    if first >= 0.0:
+        raise InputError(f"lambda_lat(E_lo = {E_lo:g}) = {first + 1:.4g} >= 1: the avalanche "
                          "field is below the scan; lower E_lo")
+    vals = np.array([first] + [f(E) for E in Es[1:]])
     roots = [brentq(f, Es[i], Es[i + 1], rtol=rtol)
              for i in range(len(Es) - 1) if (vals[i] < 0.0) != (vals[i + 1] < 0.0)]
     out = dict(E_av=roots[0] if roots else None,

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from pde.errors import InputError
+from pde.avalanche import criterion, lambda_a6
 from pde.keldysh import (_kk_kernel_fft, anderson, avalanche_field, kramers_kronig,
-                         lattice_problem, residual, solve_lattice)
+                         lattice_avalanche_field, lattice_problem, replica_map, replica_problem,
+                         replica_ratio, residual, solve_lattice)
 from pde.wannier_stark import check_grid, fermi, make_grid
 
 
@@ -154,3 +156,91 @@ def test_acceptance_example_converges():
     assert r["converged"] and r["residual"] < 1e-8
     assert 0 < r["n_ex"] < 1 and r["current"] > 0
     assert abs(r["weight"] - 1) < 1e-4
+
+
+# --- replica (rainbow-generation) criterion: lattice analogue of Eq. (A6) -----------------
+
+TINY = dict(gamma=0.05, omega0=0.3, delta=1.0, E=0.05, d_omega=0.025, margin=0.5)
+
+
+def test_replica_ratio_is_exactly_quadratic_in_g():
+    """One generation carries g^2 / 2 omega0 (Eq. (2)): lambda_lat / g^2 is constant, 0 at g = 0."""
+    r = [replica_ratio(g_ep=g, **TINY) / g**2 for g in (1e-3, 0.15, 0.3)]
+    assert max(r) - min(r) < 1e-5 * r[-1]
+    assert replica_ratio(g_ep=0.0, **TINY) == 0.0
+    be = [replica_ratio(g_ep=g, generation="band_edge", **TINY) / g**2 for g in (1e-3, 0.3)]
+    assert abs(be[0] - be[1]) < 1e-12 * be[1]
+
+
+def test_replica_perron_root_matches_dense_eigensolve():
+    """Power iteration / Arnoldi vs numpy.linalg.eig of the assembled map on a tiny grid."""
+    p = replica_problem(TINY["gamma"], 0.3, TINY["omega0"], TINY["delta"], TINY["E"],
+                        d_omega=TINY["d_omega"], margin=TINY["margin"])
+    L, N = replica_map(p), p.grid.n
+    M = np.column_stack([L(e) for e in np.eye(N)])
+    assert M.min() >= 0.0                                  # a positive map (Perron-Frobenius)
+    ev, vec = np.linalg.eig(M)
+    i = np.argmax(np.abs(ev))
+    rho = replica_ratio(g_ep=0.3, **TINY)
+    assert abs(ev[i].imag) < 1e-10 and abs(ev[i].real - rho) < 1e-6 * rho
+    v = np.real(vec[:, i]) * np.sign(np.real(vec[:, i]).sum())
+    assert v.min() > -1e-10 * v.max()                      # the Perron vector is nonnegative
+    # linearity: L(a x + b y) = a L x + b L y
+    x, y = np.random.default_rng(0).random((2, N))
+    assert np.allclose(L(2 * x + 3 * y), 2 * L(x) + 3 * L(y), rtol=1e-12, atol=0)
+
+
+def test_replica_ratio_does_not_depend_on_delta():
+    """No Fermi level enters the map: Delta only shifts the frequency axis (Fig. 3(b), large Delta)."""
+    for gen in ("perron", "band_edge"):
+        r = [replica_ratio(g_ep=0.3, generation=gen, **dict(TINY, delta=d)) for d in (0.3, 1.0, 3.0)]
+        assert max(r) - min(r) < 1e-5 * r[0]
+
+
+def test_band_edge_ratio_follows_eq_a6_for_small_gamma():
+    """The seed's one-step ratio Sigma^(4)<(0)/Sigma^(2)<(0) on the lattice tracks lambda(E) of
+    Eq. (A6) through its exponential rise (x = 2 Gamma sqrt(2 m omega0)/E from 1.1 to 5.5)."""
+    gamma, g, w0 = 0.005, 0.3, 0.3
+    E = np.array([0.001, 0.002, 0.005])
+    lat = np.array([replica_ratio(gamma, g, w0, 1.0, e, generation="band_edge") for e in E])
+    a6 = lambda_a6(E, 0.5, g, gamma, w0)
+    assert np.all(np.diff(lat) > 0)
+    assert np.all((lat / a6 > 0.5) & (lat / a6 < 2.5))      # A6 itself rises 34-fold here
+
+
+def test_lattice_avalanche_field_grows_with_gamma():
+    """Fig. 3(a): E_av(Gamma) increases; band-edge ratio, each within a factor 2 of Eq. (11)."""
+    out = []
+    for gamma in (0.01, 0.02):
+        r = lattice_avalanche_field(gamma, 0.3, 0.3, 1.0, 0.1 * gamma, 2 * gamma, n_scan=5,
+                                    rtol=1e-2, generation="band_edge", d_omega=gamma / 2)
+        out.append(r["E_av"])
+        assert 0.5 < r["E_av"] / criterion(0.5, 0.3, gamma, 0.3)["E_av"] < 2.0
+    assert out[1] > 1.5 * out[0]
+
+
+@pytest.mark.slow
+def test_perron_avalanche_field_grows_with_gamma():
+    e = [lattice_avalanche_field(gamma, 0.3, 0.3, 1.0, 0.02 * gamma, gamma, n_scan=6,
+                                 rtol=1e-2)["E_av"] for gamma in (0.01, 0.02)]
+    assert e[1] > 1.5 * e[0]
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(E=0.0), "E"),
+    (dict(generation="rainbow"), "generation"),
+    (dict(gamma=-1.0), "gamma"),
+    (dict(d_omega=0.0), "d_omega"),
+])
+def test_replica_bad_input_names_the_parameter(kw, name):
+    args = dict(TINY, g_ep=0.3)
+    args.update(kw)
+    with pytest.raises(InputError, match=name):
+        replica_ratio(**args)
+
+
+def test_lattice_avalanche_field_bracket_errors():
+    with pytest.raises(InputError, match="E_hi"):
+        lattice_avalanche_field(0.05, 0.3, 0.3, 1.0, 0.1, 0.05)
+    with pytest.raises(InputError, match="E_lo"):     # already above 1 at E_lo
+        lattice_avalanche_field(0.05, 0.3, 0.3, 1.0, 0.05, 0.1, d_omega=0.025, margin=0.5)
