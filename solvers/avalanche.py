@@ -8,6 +8,8 @@ lattice steady state.
 * ``avalanche lattice``: the SCBA steady state of the biased chain (``pde.keldysh``); the fixed point
   Phi(x) = x is solved by Anderson mixing (numpy, default) or by PETSc SNES (``--solver snes``,
   SNESANDERSON), options ``-aval_``.
+* ``avalanche replica``: the lattice avalanche criterion lambda_lat(E) = 1 (``pde.keldysh.replica_ratio``)
+  beside Eq. (11).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .petsc_env import init_petsc
 
 PREFIX = "aval_"
 
-__all__ = ["snes_solve", "criterion", "curve", "lattice"]
+__all__ = ["snes_solve", "criterion", "curve", "lattice", "replica"]
 
 
 def snes_solve(problem, x0, tol=1e-8, max_it=300):
@@ -132,3 +134,22 @@ def lattice(args):
                                     np.real(sp.sigma_r[keep]))))
         files.append(plot_avalanche_spectra(os.path.join(out, "spectra.png"), sp, res))
     return _finish(args, res, files)
+
+
+def replica(args):
+    """The lattice avalanche criterion: lambda_lat(E) = 1 for the replica map of the biased chain with
+    Gamma-damped propagators (the seed's Eq. (10) on the lattice), next to the analytic Eq. (11)."""
+    from .commands import _finish
+
+    lat = keldysh.lattice_avalanche_field(args.gamma, args.g_ep, args.omega0, args.delta, args.E_range[0],
+                                          args.E_range[1], n_scan=int(args.E_range[2]), T=args.T,
+                                          generation=args.generation)
+    ana = av.criterion(0.5, args.g_ep, args.gamma, args.omega0, args.T)
+    res = {"gamma": args.gamma, "g_ep": args.g_ep, "omega0": args.omega0, "delta": args.delta, "T": args.T,
+           "generation": args.generation, "E_av_lattice": lat["E_av"], "E_av_upper_lattice": lat["E_av_upper"],
+           "E_av_analytic": ana["E_av"], "E_av_upper_analytic": ana["E_av_upper"],
+           "ratio_lattice_over_analytic": (lat["E_av"] / ana["E_av"] if lat["E_av"] and ana["E_av"] else None),
+           "scan": {"E": np.asarray(lat["E"]).tolist(), "lambda_lat": np.asarray(lat["ratio"]).tolist()}}
+    if "reason" in lat:
+        res["reason"] = lat["reason"]
+    return _finish(args, res)

@@ -358,6 +358,16 @@ def _add_avalanche(sub):
     q.add_argument("--tol", type=_finite, default=1e-8, help="residual tolerance (default 1e-8)")
     _avalanche_common(q, delta=True)
     q.set_defaults(func=avalanche.lattice, accepts_petsc=True)
+    q = asub.add_parser("replica", help="lattice avalanche criterion: lambda_lat(E) = 1 for the replica map of "
+                        "the chain with Gamma-damped propagators (Eq. (10) on the lattice), beside Eq. (11)")
+    q.add_argument("--delta", type=_finite, default=1.0, help="band bottom above the bath Fermi level (default 1)")
+    q.add_argument("--E-range", type=_finite, nargs=3, default=[1e-4, 0.05, 16], metavar=("EMIN", "EMAX", "N"),
+                   help="log scan of fields (default 1e-4 0.05 16)")
+    q.add_argument("--generation", choices=("band_edge", "perron"), default="band_edge",
+                   help="band_edge: ratio of the first two generations from a band-bottom source (the seed's "
+                        "Eq. (A6) construction, default); perron: spectral radius of the replica map")
+    _avalanche_common(q)
+    q.set_defaults(func=avalanche.replica)
 
 
 def _print_human(result, stream=sys.stdout):
@@ -425,11 +435,15 @@ def main(argv=None):
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
     if commands._launcher_rank() != 0:
         return 0  # under mpirun only rank 0 prints
-    if getattr(args, "json", False):
-        json.dump(to_jsonable(result), sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        _print_human(result)
+    try:
+        if getattr(args, "json", False):
+            json.dump(to_jsonable(result), sys.stdout)
+            sys.stdout.write("\n")
+        else:
+            _print_human(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `ephkin ... | head`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -32,7 +32,7 @@ from pde.errors import InputError
 __all__ = ["load_runfile", "points_argv"]
 
 _COMPUTE = ("lambda-c", "stability", "evolve", "zinv", "cel", "spectrum", "two-temp", "transport", "nac sigma",
-            "nac evolve", "avalanche criterion", "avalanche lattice", "avalanche curve")
+            "nac evolve", "avalanche criterion", "avalanche lattice", "avalanche curve", "avalanche replica")
 
 
 def _read(path):

@@ -54,3 +54,11 @@ def test_bad_input_one_line(capsys, argv, words):
     assert main(["avalanche"] + argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err
+
+
+def test_replica_lattice_criterion_beside_eq11(capsys):
+    # the lattice replica ratio (Gamma-damped propagators) crosses 1 near the analytic E_av
+    r = run_json(capsys, "avalanche", "replica", "--gamma", "0.005", "--g-ep", "0.3", "--omega0", "0.3",
+                 "--E-range", "2e-4", "0.01", "8")
+    assert 0.6 < r["ratio_lattice_over_analytic"] < 1.2
+    assert min(r["scan"]["lambda_lat"]) < 1 < max(r["scan"]["lambda_lat"])
