@@ -61,8 +61,9 @@ def make_grid(E, n_omega, omega_min, omega_max):
     """Grid of n_omega points from omega_min whose step divides E.
 
     The step is E/m with m = max(1, floor(E n / (omega_max - omega_min))), i.e.
-    the largest step <= the requested one; the window then ends at or above
-    omega_max.  The adjustment is reported in ``grid.note``.
+    the smallest step >= the requested one, so that the n points still reach
+    omega_max (the window ends at or above it).  The adjustment is reported in
+    ``grid.note``; pass more points for a finer step.
     """
     n = _check_n(n_omega)
     if not omega_max > omega_min:
