@@ -64,7 +64,7 @@ from .errors import InputError, require_nonnegative, require_positive
 from .wannier_stark import FrequencyGrid, chain_functions, check_grid, fermi, make_grid
 
 __all__ = ["LatticeProblem", "lattice_problem", "phonon_self_energy", "kramers_kronig",
-           "residual", "anderson", "observables", "solve_lattice", "Spectra", "avalanche_field",
+           "residual", "block_norm", "anderson", "observables", "solve_lattice", "Spectra", "avalanche_field",
            "replica_problem", "replica_map", "replica_ratio", "lattice_avalanche_field"]
 
 
@@ -216,7 +216,7 @@ def residual(x, problem):
     return problem.phi(x) - x
 
 
-def _block_norm(r, g, n):
+def block_norm(r, g, n):
     """max over the two blocks of ||r_b|| / ||g_b||: each rate converged relative to itself."""
     out = 0.0
     for sl in (slice(0, n), slice(n, 2 * n)):
@@ -233,7 +233,7 @@ def anderson(phi, x0, n, tol=1e-8, maxiter=500, mixing=0.5, history=8):
     residual scaled block-wise by ||phi_b|| (the two rates differ by orders of
     magnitude before the avalanche).  If the residual grows tenfold over the
     best one, the history is dropped and the iteration restarts from the best x.
-    Stops when the block-relative residual norm (``_block_norm``) is <= tol.
+    Stops when the block-relative residual norm (``block_norm``) is <= tol.
     Returns (phi(x), info) for the converged iterate x (the best x if not
     converged), info = {converged, iterations, residual, history}.
     """
@@ -244,7 +244,7 @@ def anderson(phi, x0, n, tol=1e-8, maxiter=500, mixing=0.5, history=8):
     for it in range(1, maxiter + 1):
         g = phi(x)
         r = g - x
-        res = _block_norm(r, g, n)
+        res = block_norm(r, g, n)
         hist.append(res)
         if res < best[0]:
             best = (res, x)

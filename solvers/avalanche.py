@@ -65,7 +65,7 @@ def snes_solve(problem, x0, tol=1e-8, max_it=300):
         x.destroy()
         r.destroy()
     g = problem.phi(xs)
-    res = keldysh._block_norm(g - xs, g, n)
+    res = keldysh.block_norm(g - xs, g, n)
     return g, dict(converged=bool(res <= 10 * tol), iterations=int(its), residual=res, history=hist)
 
 
