@@ -15,10 +15,10 @@ import time
 
 import numpy as np
 
-from pde.kinetic import KineticModel
-from pde.spectra import parse_spectrum
-from solvers.evolution import evolve
-from solvers.stability import make_problem
+from ephkin.pde.kinetic import KineticModel
+from ephkin.pde.spectra import parse_spectrum
+from ephkin.solvers.evolution import evolve
+from ephkin.solvers.stability import make_problem
 
 
 def main(argv=None):

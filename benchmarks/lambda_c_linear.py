@@ -20,9 +20,9 @@ import time
 import numpy as np
 import scipy.linalg as sla
 
-from pde.instability import lambda_c as lambda_c_zinv
-from pde.spectra import parse_spectrum
-from solvers.stability import lambda_c_linear, make_problem
+from ephkin.pde.instability import lambda_c_zinv
+from ephkin.pde.spectra import parse_spectrum
+from ephkin.solvers.stability import lambda_c_linear, make_problem
 
 SHAPE = parse_spectrum("modes:40-60")
 

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from pde import keldysh
-from pde.dos import make_dos
-from pde.nac import NACModel, filling_at
+from ephkin.pde import keldysh
+from ephkin.pde.dos import make_dos
+from ephkin.pde.nac import NACModel, filling_at
 
 
 def best(fn, repeat):
@@ -34,8 +34,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args(argv)
-    from solvers.avalanche import snes_solve
-    from solvers.nac import integrate
+    from ephkin.solvers.avalanche import snes_solve
+    from ephkin.solvers.nac import integrate
 
     band = make_dos("semicircle")
     m = NACModel(band, 0.5, T=0.003, filling=filling_at(band, 0.0, 0.003), hold_zeta=True)

@@ -122,7 +122,7 @@ def _first_crossing(fun, lo, hi_max, factor=1.25, xtol=1e-10):
     return None, f"no sign change up to lambda = {hi_max:g}"
 
 
-def lambda_c(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10, refine_min=True, factor=1.25):
+def lambda_c_zinv(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10, refine_min=True, factor=1.25):
     """Critical coupling of the Z0 criterion, min_E Z0^-1 = 0 (Eq. (10)/(S21); Table S1 col. 3).
 
     ``shape`` is any spectrum; it is rescaled to each trial lambda with

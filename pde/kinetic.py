@@ -17,7 +17,7 @@ on the folded grid E_i = i eps (``pde.grids``) with the boundary conditions
 * The equation is linearly implicit: M(f) fdot = I(f) with
   M(f) = diag(1 - Sigma'[f]) - diag(f') K, because dSigma/dt = -K fdot.
   At f = f0, M(f0) fdot = A phidot for delta f = -f0' phi (Eq. (13)).
-* I_ep: ``pde.collisions.collision_ep`` (Eq. (2)); e-e collisions optional
+* I_ep: ``pde.electron_phonon.collision_ep`` (Eq. (2)); e-e collisions optional
   (``pde.electron_electron.collision_ee``, weight a_ee).
 """
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .collisions import collision_ep
+from .electron_phonon import collision_ep
 from .eliashberg import fermi
 from .errors import InputError
 from .linearized import KernelOperator, LinearizedProblem

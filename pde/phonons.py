@@ -21,7 +21,7 @@ import numpy as np
 from scipy import constants
 from scipy.special import gammaincc, zeta
 
-from pde.errors import InputError, require_nonnegative, require_positive
+from .errors import InputError, require_nonnegative, require_positive
 
 __all__ = [
     "moments",

@@ -18,11 +18,11 @@ import os
 
 import numpy as np
 
-from pde import avalanche as av
-from pde import keldysh
-from pde.errors import InputError
+from ephkin.pde import avalanche as av
+from ephkin.pde import keldysh
+from ephkin.pde.errors import InputError
 
-from .group import comm, gather, scatter, vec
+from .bridge import comm, gather, scatter, vec
 from .petsc_env import init_petsc
 
 PREFIX = "aval_"

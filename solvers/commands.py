@@ -13,19 +13,19 @@ import time
 
 import numpy as np
 
-from pde import __version__
-from pde import phonons
-from pde import eliashberg as eq
-from pde.errors import InputError
-from pde.instability import (
+from ephkin.pde import __version__
+from ephkin.pde import phonons
+from ephkin.pde import eliashberg as eq
+from ephkin.pde.errors import InputError
+from ephkin.pde.instability import (
     cel_analysis,
-    lambda_c as lambda_c_zinv,
+    lambda_c_zinv,
     lambda_c_cel,
     strong_coupling_analysis,
     strong_coupling_T0_max,
     zinv_analysis,
 )
-from pde.spectra import make_spectrum, parse_spectrum
+from ephkin.pde.spectra import make_spectrum, parse_spectrum
 
 from .provenance import provenance, write_json
 
@@ -250,14 +250,14 @@ def lambda_c(args):
 # ------------------------------------------------------------------- stability
 def stability(args):
     """gamma spectrum of Eq. (14) with SLEPc, inertia counts and the temperature-mode check."""
-    from pde.linearized import cel_identity
+    from ephkin.pde.linearized import cel_identity
 
     from .stability import make_problem, stability_summary
 
     out = _outdir(args.output)
     if args.nev < 1:
         raise InputError(f"--nev must be >= 1 (got {args.nev})")
-    from pde.electron_electron import gaussian_p
+    from ephkin.pde.electron_electron import gaussian_p
 
     shape = parse_spectrum(args.spectrum)
     lam = shape.lam if args.lam is None else args.lam
@@ -312,11 +312,11 @@ def _gamma_scan(args, shape, out):
 def evolve(args):
     """The kinetic equation (S26)-(S31) with PETSc TS: relaxation (decay rate vs the slowest linear
     gamma, deviation vs the linear modal prediction) or the instability (time, energies, rate)."""
-    from pde.kinetic import KineticModel
+    from ephkin.pde.kinetic import KineticModel
 
     from .evolution import evolve as run_ts, evolve_scipy, linear_prediction
     from .stability import make_problem, stability_summary
-    from .fields import SnapshotWriter
+    from .xdmf import SnapshotWriter
 
     out = _outdir(args.output)
     for name, val in (("--T-in", args.T_in), ("--t-end", args.t_end)):
@@ -376,7 +376,7 @@ def evolve(args):
 # -------------------------------------------------------------------- two-temp
 def two_temp(args):
     """Eq. (16): relaxation rate at T0 and T(t) from T_in (runaway to T_-/T_+ where C_el < 0)."""
-    from pde.two_temperature import evolve_temperature, relaxation_rate
+    from ephkin.pde.two_temperature import evolve_temperature, relaxation_rate
 
     out = _outdir(args.output)
     s = make_spectrum(args.spectrum, args.lam, args.units)
@@ -493,7 +493,7 @@ def _push_runfile_petsc(spec):
     if spec["petsc"]:
         from .options import push_options
 
-        PETSc, _ = __import__("solvers.petsc_env", fromlist=["init_petsc"]).init_petsc(["ephkin"])
+        PETSc, _ = __import__("ephkin.solvers.petsc_env", fromlist=["init_petsc"]).init_petsc(["ephkin"])
         push_options(PETSc, spec["petsc"])
 
 

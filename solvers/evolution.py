@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from pde.instability import zinv_analysis
-from pde.kinetic import KineticModel, fit_decay_rate
+from ephkin.pde.instability import zinv_analysis
+from ephkin.pde.kinetic import KineticModel, fit_decay_rate
 
-from .group import aij, comm, gather, parallel, scatter, set_rows, vec
+from .bridge import aij, comm, gather, parallel, scatter, set_rows, vec
 from .petsc_env import init_petsc
 
 PREFIX = "kin_"

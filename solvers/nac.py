@@ -16,11 +16,11 @@ import os
 
 import numpy as np
 
-from pde.dos import make_dos
-from pde.errors import InputError
-from pde.nac import NACModel, filling_at
+from ephkin.pde.dos import make_dos
+from ephkin.pde.errors import InputError
+from ephkin.pde.nac import NACModel, filling_at
 
-from .group import aij, comm, gather, parallel, scatter, set_rows, vec
+from .bridge import aij, comm, gather, parallel, scatter, set_rows, vec
 from .petsc_env import init_petsc
 
 PREFIX = "nac_"
@@ -182,7 +182,7 @@ def evolve(args):
     """The transient after a pump (Fig. 3): f(eps, t), zeta(t), sigma(t) and, with --spontaneous, the
     field E*(t) that keeps sigma >= 0 (the sigma < 0 instability)."""
     from .commands import _finish, _outdir, _progress, _write_csv
-    from .fields import SnapshotWriter
+    from .xdmf import SnapshotWriter
 
     out = _outdir(args.output)
     if not args.t_end > 0:

@@ -64,7 +64,7 @@ def versions():
     import numpy
     import scipy
 
-    from pde import __version__
+    from ephkin.pde import __version__
 
     out = {
         "ephkin": __version__,

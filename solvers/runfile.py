@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from pde.errors import InputError
+from ephkin.pde.errors import InputError
 
 __all__ = ["load_runfile", "points_argv"]
 

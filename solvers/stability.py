@@ -13,7 +13,7 @@
   around a target (default just below 0, so that the ladder null modes of M come
   out as gamma = 0), options under the prefix ``-stab_``.
 
-All PETSc objects are created on the point's communicator (``solvers.group.comm``:
+All PETSc objects are created on the point's communicator (``solvers.bridge.comm``:
 COMM_SELF, or a rank group of ``ephkin sweep --group-size K``) and destroyed after use.
 """
 
@@ -23,12 +23,12 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.optimize import brentq
 
-from pde.errors import InputError
-from pde.grids import default_grid
-from pde.instability import lambda_c as lambda_c_zinv
-from pde.linearized import LinearizedProblem
+from ephkin.pde.errors import InputError
+from ephkin.pde.grids import default_grid
+from ephkin.pde.instability import lambda_c_zinv
+from ephkin.pde.linearized import LinearizedProblem
 
-from .group import aij, comm, gather, parallel, scatter
+from .bridge import aij, comm, gather, parallel, scatter
 from .petsc_env import init_petsc
 
 PREFIX = "stab_"
@@ -291,9 +291,9 @@ def lambda_c_graded(shape, T0, units="g", kernel="exact", refine=1, cutoff=None,
     the integrals use the uniform fine grid (``refine``) with A applied by FFT.
     The Ritz value is an upper bound, so lambda_c(graded) >= lambda_c(fine).
     """
-    from pde.grids import graded_nodes
-    from pde.instability import zinv_analysis
-    from pde.linearized import GalerkinProblem
+    from ephkin.pde.grids import graded_nodes
+    from ephkin.pde.instability import zinv_analysis
+    from ephkin.pde.linearized import GalerkinProblem
 
     guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max, lam_min=0.1, xtol=1e-3,
                           refine_min=False, factor=2.0)["lambda_c"] or 1.0

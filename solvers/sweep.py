@@ -7,7 +7,7 @@
 * ``group_size = K > 1`` splits COMM_WORLD into groups of K consecutive ranks
   (``COMM_WORLD.Split``, as in defcon); the group leaders share the counter, each
   leader broadcasts its point to its group, and the group solves it with PETSc
-  on the group communicator (``solvers.group.solving_on``); the leader writes it.
+  on the group communicator (``solvers.bridge.solving_on``); the leader writes it.
 * Nothing is lost: each finished point is written at once as
   ``points/NNNNN.json`` (atomic rename) and as a line of ``results.rankR.jsonl``;
   a point that raises is recorded with its error and the sweep goes on;
@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from pde.errors import InputError
+from ephkin.pde.errors import InputError
 
 from .provenance import provenance, to_jsonable, write_json
 
@@ -109,7 +109,7 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
     """
     from contextlib import nullcontext
 
-    from .group import solving_on
+    from .bridge import solving_on
 
     rank = comm.Get_rank() if comm is not None else 0
     size = comm.Get_size() if comm is not None else 1

@@ -6,8 +6,8 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from pde import avalanche as av
-from pde.errors import InputError
+from ephkin.pde import avalanche as av
+from ephkin.pde.errors import InputError
 
 FIG6 = dict(mass=0.5, g_ep=0.10, gamma=0.002, omega0=0.3)  # Fig. 6; also the CLI acceptance example
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from solvers.cli import main
+from ephkin.solvers.cli import main
 
 KEYS = {"beta", "beta_c", "x0", "E_av", "E_av_upper", "E_av_asymptotic", "T_star"}
 

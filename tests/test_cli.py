@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from solvers.cli import main
+from ephkin.solvers.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,7 +81,7 @@ def test_bad_input_one_line_exit_2(capsys, argv, word):
 def test_negative_spectrum_file_via_console_script(tmp_path):
     f = tmp_path / "neg.dat"
     f.write_text("0.1 0.1\n0.2 -0.3\n0.3 0.1\n")
-    p = subprocess.run([sys.executable, "-m", "solvers.cli", "lambda-c", "--spectrum", f"file:{f}",
+    p = subprocess.run([sys.executable, "-m", "ephkin.solvers.cli", "lambda-c", "--spectrum", f"file:{f}",
                         "--T0", "0.1"], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.count("\n") == 1 and "negative" in p.stderr

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from pde.electron_electron import collision_ee, gaussian_p, m_ee_folded
-from pde.eliashberg import fermi
-from pde.errors import InputError
-from pde.grids import FoldedGrid
-from pde.linearized import fermi_prime
-from pde.spectra import parse_spectrum
-from solvers.stability import gamma_dense, make_problem
+from ephkin.pde.electron_electron import collision_ee, gaussian_p, m_ee_folded
+from ephkin.pde.eliashberg import fermi
+from ephkin.pde.errors import InputError
+from ephkin.pde.grids import FoldedGrid
+from ephkin.pde.linearized import fermi_prime
+from ephkin.pde.spectra import parse_spectrum
+from ephkin.solvers.stability import gamma_dense, make_problem
 
 EPS, L = 0.02, 120
 E = EPS * np.arange(-L, L + 1)

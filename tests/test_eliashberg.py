@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from pde import eliashberg as eq
-from pde.spectra import make_spectrum
+from ephkin.pde import eliashberg as eq
+from ephkin.pde.spectra import make_spectrum
 
 mp.mp.dps = 30
 
@@ -118,7 +118,7 @@ def test_electronic_energy_quadrature():
 
 
 def test_bad_temperature():
-    from pde.errors import InputError
+    from ephkin.pde.errors import InputError
 
     s = make_spectrum("einstein", 1.0)
     with pytest.raises(InputError, match="T0"):

@@ -9,12 +9,12 @@ continuity equation and grid refinement.
 import numpy as np
 import pytest
 
-from pde.errors import InputError
-from pde.avalanche import criterion, lambda_a6
-from pde.keldysh import (_kk_kernel_fft, anderson, avalanche_field, branching_ratio, kramers_kronig,
+from ephkin.pde.errors import InputError
+from ephkin.pde.avalanche import criterion, lambda_a6
+from ephkin.pde.keldysh import (_kk_kernel_fft, anderson, avalanche_field, branching_ratio, kramers_kronig,
                          lattice_avalanche_field, lattice_problem, replica_map, replica_problem,
                          replica_ratio, residual, solve_lattice)
-from pde.wannier_stark import check_grid, fermi, make_grid
+from ephkin.pde.wannier_stark import check_grid, fermi, make_grid
 
 
 def test_kramers_kronig_of_a_lorentzian():

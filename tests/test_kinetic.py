@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from pde import eliashberg as eq
-from pde.kinetic import KineticModel
-from pde.spectra import parse_spectrum
-from solvers.evolution import evolve, evolve_scipy, linear_prediction, slowest_rate
-from solvers.stability import make_problem
+from ephkin.pde import eliashberg as eq
+from ephkin.pde.kinetic import KineticModel
+from ephkin.pde.spectra import parse_spectrum
+from ephkin.solvers.evolution import evolve, evolve_scipy, linear_prediction, slowest_rate
+from ephkin.solvers.stability import make_problem
 
 MODES, EINSTEIN = parse_spectrum("modes:40-60"), parse_spectrum("einstein")
 
@@ -76,8 +76,8 @@ def test_instability_reported_between_the_zeros():
 def test_burgers_strong_coupling_limit():
     # Eq. (8): f0 is a steady state up to the O(eps^2) central differences; stable above 1.63 T_c,
     # unstable at T_c with the growth inside the negative-viscosity window 0.39 < E < 1.16 (Eq. S38)
-    from pde.burgers import BurgersModel
-    from solvers.evolution import evolve_burgers
+    from ephkin.pde.burgers import BurgersModel
+    from ephkin.solvers.evolution import evolve_burgers
 
     res = [np.max(np.abs(m.rhs(m.f_eq))) for m in (BurgersModel(0.5, h, 15.5) for h in (0.04, 0.02))]
     assert res[0] / res[1] == pytest.approx(4.0, rel=0.1)

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 
-from pde.collisions import collision_ep
-from pde.errors import InputError
-from pde.grids import default_grid
-from pde.instability import lambda_c as lambda_c_zinv, lambda_c_cel
-from pde.linearized import LinearizedProblem, cel_identity
-from pde.spectra import make_spectrum, parse_spectrum
-from solvers.stability import (
+from ephkin.pde.electron_phonon import collision_ep
+from ephkin.pde.errors import InputError
+from ephkin.pde.grids import default_grid
+from ephkin.pde.instability import lambda_c_zinv, lambda_c_cel
+from ephkin.pde.linearized import LinearizedProblem, cel_identity
+from ephkin.pde.spectra import make_spectrum, parse_spectrum
+from ephkin.solvers.stability import (
     SmallestEigenvalue,
     gamma_dense,
     gamma_spectrum,
@@ -191,7 +191,7 @@ def test_graded_grid_galerkin_converges_from_above():
     # nonuniform grid: Rayleigh-Ritz in hat functions on graded nodes (fine near E = 0 and the
     # Z0^-1 minimum); the Ritz value bounds mu_min from above, so lambda_c(graded) >= lambda_c(fine),
     # and the error falls at least as h^2 with the node spacing
-    from solvers.stability import lambda_c_graded
+    from ephkin.solvers.stability import lambda_c_graded
 
     fine = lambda_c_linear(MODES, 0.204, refine=4)
     errs, nodes = [], []
@@ -205,7 +205,7 @@ def test_graded_grid_galerkin_converges_from_above():
 
 
 def test_hat_interpolation_and_graded_nodes():
-    from pde.grids import graded_nodes, hat_interpolation
+    from ephkin.pde.grids import graded_nodes, hat_interpolation
 
     nodes = graded_nodes(0.2, 8.0, focus=[1.2], h_min=0.02, h_max=0.5)
     assert nodes[-1] == 8.0 and np.all(np.diff(nodes) > 0)

@@ -11,7 +11,7 @@ def _shared_runfile(prefix, text):
     """(comm, base directory shared by all ranks, path of a run file with ``text`` written by rank 0)."""
     import tempfile
 
-    from solvers.petsc_env import init_petsc
+    from ephkin.solvers.petsc_env import init_petsc
 
     PETSc, _ = init_petsc()
     comm = PETSc.COMM_WORLD.tompi4py()
@@ -25,25 +25,25 @@ def _shared_runfile(prefix, text):
 
 
 def test_ranks_agree_on_lambda_c():
-    from solvers.petsc_env import init_petsc
+    from ephkin.solvers.petsc_env import init_petsc
 
     PETSc, _ = init_petsc()
     comm = PETSc.COMM_WORLD.tompi4py()
     launched = int(os.environ.get("OMPI_COMM_WORLD_SIZE", os.environ.get("PMI_SIZE", "1")))
     assert comm.Get_size() == launched  # really running on the ranks mpirun started
-    from pde.instability import lambda_c
-    from pde.spectra import parse_spectrum
+    from ephkin.pde.instability import lambda_c_zinv
+    from ephkin.pde.spectra import parse_spectrum
 
-    lc = lambda_c(parse_spectrum("einstein"), 0.20)["lambda_c"]
+    lc = lambda_c_zinv(parse_spectrum("einstein"), 0.20)["lambda_c"]
     every = comm.allgather(lc)
     assert len(set(every)) == 1 and round(lc, 4) == 1.2716
 
 
 def test_rank_local_slepc_solves_agree():
     # every rank solves its own problem on COMM_SELF (the layout of the sweeps): same answer everywhere
-    from solvers.petsc_env import init_petsc
-    from solvers.stability import lambda_c_linear
-    from pde.spectra import parse_spectrum
+    from ephkin.solvers.petsc_env import init_petsc
+    from ephkin.solvers.stability import lambda_c_linear
+    from ephkin.pde.spectra import parse_spectrum
 
     PETSc, _ = init_petsc()
     comm = PETSc.COMM_WORLD.tompi4py()
@@ -57,10 +57,10 @@ def test_sweep_over_ranks_matches_serial():
     import csv
     import json
 
-    from solvers.cli import main
-    from solvers.runfile import load_runfile
-    from solvers.sweep import run_sweep
-    from solvers.commands import _point_solver
+    from ephkin.solvers.cli import main
+    from ephkin.solvers.runfile import load_runfile
+    from ephkin.solvers.sweep import run_sweep
+    from ephkin.solvers.commands import _point_solver
 
     comm, base, run = _shared_runfile("ephkin-mpi-", 'model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\n'
                                       'kernel = "paper"\n[sweep]\nmethod = ["zinv", "linear"]\n'
@@ -87,7 +87,7 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
     # parallel SLEPc and TS): the same lambda_c, n_negative and evolution as on one rank
     import json
 
-    from solvers.cli import main
+    from ephkin.solvers.cli import main
 
     comm, base, run = _shared_runfile("ephkin-group-", 'model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\n'
                                       'method = "linear"\n[sweep]\nT0 = [0.204, 0.253]\n')
@@ -99,11 +99,11 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
     recs = [json.load(open(os.path.join(base, "g", "points", f"{i:05d}.json"))) for i in range(2)]
     assert abs(recs[0]["result"]["lambda_c"] - 1.556994) < 2e-6  # the exact-kernel value (SPEC section 1)
     assert recs[0]["result"]["n_negative"] == 1 and recs[1]["result"]["n_negative"] == 1
-    from pde.kinetic import KineticModel
-    from pde.spectra import parse_spectrum
-    from solvers.evolution import evolve
-    from solvers.group import solving_on
-    from solvers.stability import make_problem
+    from ephkin.pde.kinetic import KineticModel
+    from ephkin.pde.spectra import parse_spectrum
+    from ephkin.solvers.evolution import evolve
+    from ephkin.solvers.bridge import solving_on
+    from ephkin.solvers.stability import make_problem
 
     model = KineticModel(make_problem(parse_spectrum("einstein"), 1.0, 0.2, grid_step=0.05))
     serial = evolve(model, 0.205, 2.0)
@@ -120,7 +120,7 @@ def test_failing_point_and_resume_over_ranks():
     # --resume recomputes nothing (the point files written by both ranks are found)
     import json
 
-    from solvers.cli import main
+    from ephkin.solvers.cli import main
 
     comm, base, run = _shared_runfile("ephkin-fail-", 'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n'
                                       '[sweep]\nT0 = [0.18, -0.2, 0.2, 0.22, 0.19, 0.21]\n')

@@ -7,9 +7,9 @@ import pytest
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from pde.dos import cosine, cubic_tables, from_file, make_dos, semicircle
-from pde.errors import InputError
-from pde.nac import NACModel, fermi, periodic_limit
+from ephkin.pde.dos import cosine, cubic_tables, from_file, make_dos, semicircle
+from ephkin.pde.errors import InputError
+from ephkin.pde.nac import NACModel, fermi, periodic_limit
 
 SEMI = semicircle()
 

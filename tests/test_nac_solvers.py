@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from pde.dos import make_dos
-from pde.nac import NACModel
-from solvers.cli import main
+from ephkin.pde.dos import make_dos
+from ephkin.pde.nac import NACModel
+from ephkin.solvers.cli import main
 
 
 def run_json(capsys, *argv):
@@ -31,7 +31,7 @@ def test_sigma_eq8_and_evolved_contract(capsys):
 
 def test_petsc_ts_agrees_with_scipy_bdf():
     # the same Eq. (2) at fixed zeta by PETSc TS (BDF, assembled Jacobian) and SciPy's BDF
-    from solvers.nac import integrate
+    from ephkin.solvers.nac import integrate
 
     m = NACModel(make_dos("semicircle"), 0.36, T=0.003, filling=0.5, hold_zeta=True, gamma_in=0.01)
     ref = m.evolve_fixed(20.0, 3.0, rtol=1e-10, atol=1e-13)
@@ -49,7 +49,7 @@ def test_long_time_approaches_eq8_like_one_over_zeta(capsys):
 
 def test_energy_conserved_by_ts_without_bath_pump_decay():
     # St_el + St_ph conserve int eps D f + omega_p zeta (SPEC section 2): the TS run keeps it
-    from solvers.nac import integrate
+    from ephkin.solvers.nac import integrate
 
     m = NACModel(make_dos("semicircle"), 0.3, T=0.003, filling=0.5)
     run = integrate(m, m.initial(5.0), 2.0, rtol=1e-10, atol=1e-13)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import constants
 
-from pde.errors import InputError
-from pde.phonons import (allen_dynes_tc, bloch_gruneisen_rate, bose_integral,
+from ephkin.pde.errors import InputError
+from ephkin.pde.phonons import (allen_dynes_tc, bloch_gruneisen_rate, bose_integral,
                          cph_debye, cph_einstein, mcmillan_tc, moments,
                          resistivity, transport_rate)
 

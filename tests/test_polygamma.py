@@ -7,7 +7,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from pde.polygamma import (cel_g, digamma, im_trigamma_half, re_digamma_half,
+from ephkin.pde.polygamma import (cel_g, digamma, im_trigamma_half, re_digamma_half,
                            re_tetragamma_half, tetragamma, trigamma)
 
 mp.mp.dps = 30

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from pde.errors import InputError
-from pde.spectra import make_spectrum, parse_spectrum, read_a2f_file
+from ephkin.pde.errors import InputError
+from ephkin.pde.spectra import make_spectrum, parse_spectrum, read_a2f_file
 
 
 def test_modes_g_units_match_spec():

@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from pde.errors import InputError
-from solvers.cli import main
-from solvers.runfile import load_runfile
+from ephkin.pde.errors import InputError
+from ephkin.solvers.cli import main
+from ephkin.solvers.runfile import load_runfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -114,7 +114,7 @@ def test_shipped_run_files_validate():
     for name in sorted(os.listdir(os.path.join(ROOT, "runs"))):
         if name.endswith(".toml"):
             spec = load_runfile(os.path.join(ROOT, "runs", name))
-            from solvers.commands import _point_solver
+            from ephkin.solvers.commands import _point_solver
 
             _point_solver(spec, name)  # every point parses
 
@@ -127,7 +127,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
 
     path = write(tmp_path, EVOLVE.format(fixed="T_in = 0.202", axis="t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]"))
     out = tmp_path / "k"
-    proc = subprocess.Popen([sys.executable, "-m", "solvers.cli", "sweep", path, "-o", str(out)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "ephkin.solvers.cli", "sweep", path, "-o", str(out)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while time.time() < deadline and len(list((out / "points").glob("*.json")) if (out / "points").exists() else []) < 2:
@@ -137,7 +137,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     done = sorted(p.name for p in (out / "points").glob("*.json"))
     assert 2 <= len(done) < 8 and proc.returncode != 0
     mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
-    r = subprocess.run([sys.executable, "-m", "solvers.cli", "sweep", path, "-o", str(out), "--resume", "--json"],
+    r = subprocess.run([sys.executable, "-m", "ephkin.solvers.cli", "sweep", path, "-o", str(out), "--resume", "--json"],
                        cwd=ROOT, capture_output=True, text=True)
     s = json.loads(r.stdout)
     assert s["ok"] == 8 and s["skipped_as_finished"] == len(done) and s["computed_this_run"] == 8 - len(done)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from pde.spectra import make_spectrum, parse_spectrum
-from pde.two_temperature import evolve_temperature, relaxation_rate
-from solvers.stability import make_problem
+from ephkin.pde.spectra import make_spectrum, parse_spectrum
+from ephkin.pde.two_temperature import evolve_temperature, relaxation_rate
+from ephkin.solvers.stability import make_problem
 
 
 @pytest.mark.parametrize("spec, lam, T0", [("modes:40-60", 1.0, 0.2), ("einstein", 1.5, 0.3)])

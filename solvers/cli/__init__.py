@@ -19,12 +19,12 @@ import threading
 import time
 
 
-from pde.errors import InputError
+from ephkin.pde.errors import InputError
 
-from . import avalanche, commands, nac
-from .options import pop_options, push_options, report_unused, split_petsc_options
-from .petsc_env import init_petsc
-from .provenance import to_jsonable
+from .. import avalanche, commands, nac
+from ..options import pop_options, push_options, report_unused, split_petsc_options
+from ..petsc_env import init_petsc
+from ..provenance import to_jsonable
 
 EPILOG = "Energies and temperatures are in units of g (g^2 = 2 int omega a2F) unless --units plain."
 
