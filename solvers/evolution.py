@@ -26,10 +26,13 @@ import scipy.sparse as sp
 from ephkin.pde.instability import zinv_analysis
 from ephkin.pde.kinetic import KineticModel, fit_decay_rate
 
-from .bridge import aij, comm, gather, parallel, scatter, set_rows, vec
+from .bridge import aij, comm, gather, scatter, set_rows, vec
 from .petsc_env import init_petsc
+from .ts import build_ts
 
 PREFIX = "kin_"
+
+__all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_prediction", "slowest_rate"]
 
 
 class _Unstable(Exception):
@@ -64,8 +67,6 @@ class _JacobianShell:
 def _banded_kernel(model, rows_tol=1e-10):
     """Sparse f'-row-scaled part of K kept in the preconditioner: |i - j| <= 2 r_max (+ the Hankel
     corner), on the rows where |f0'| is not negligible (elsewhere f' K is ~ 0)."""
-    import scipy.sparse as sp
-
     L, K = model.L, model.K
     b = min(L - 1, 2 * int(np.max(model.p.r)) + 2)
     fp = np.abs(model.p.fp)
@@ -79,11 +80,9 @@ def _banded_kernel(model, rows_tol=1e-10):
     return sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(L, L))
 
 
-def _ts_setup(PETSc, model, shell, Kb):
+def _matrices(PETSc, model, shell, Kb):
     """The shell Jacobian and the preconditioner matrix, preallocated with its exact pattern
     (diagonal + banded kernel rows + collision stencil), so reassembly is cheap."""
-    import scipy.sparse as sp
-
     L = model.L
     J = PETSc.Mat().createPython([L, L], context=shell, comm=comm())
     J.setUp()
@@ -93,132 +92,106 @@ def _ts_setup(PETSc, model, shell, Kb):
     return J, P
 
 
+class KineticTS:
+    """The DAE M(f) fdot = I_ep(f) of Eq. (S27) as TS callbacks (petsc4py ``demo/ode`` style), with the
+    history and the stopping rules of the instability (growth, step collapse, loss of definiteness)."""
+
+    def __init__(self, model, f_init, t_end, growth_limit, h_min, snapshots=None, progress=None):
+        self.m, self.t_end, self.growth_limit, self.h_min = model, t_end, growth_limit, h_min
+        self.snapshots, self.progress = snapshots, progress
+        self.dev0 = float(np.max(np.abs(model.deviation(f_init))))
+        self.window = model.p.E < model.p.grid.cutoff - 2.0 * float(np.max(model.p.omega_r))
+        self.definite = float(np.min(model.mass_diag(f_init)[self.window])) > 0
+        # preconditioner: a diag(1 - Sigma') - dI/df; the banded kernel part -a f' K only when the mass
+        # matrix is indefinite (there GMRES needs it; for a definite mass its LU costs more than it saves)
+        self.Kb = sp.csr_matrix((model.L, model.L)) if self.definite else _banded_kernel(model)
+        self.shell = _JacobianShell(model)
+        self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
+
+    def ifunction(self, ts, t, X, Xdot, F):
+        scatter(self.m.residual(gather(Xdot), gather(X)), F)
+
+    def ijacobian(self, ts, t, X, Xdot, a, J, P):
+        f, fdot = gather(X), gather(Xdot)
+        JI = self.m.collisions_jacobian(f)
+        sh = self.shell
+        sh.update(f, fdot, a, JI)
+        set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JI).tocsr())
+        J.assemble()
+        return True
+
+    def monitor(self, ts, step, t, X):
+        m, hist = self.m, self.hist
+        f = gather(X).copy()
+        dev = float(np.max(np.abs(m.deviation(f))))
+        hist["t"].append(t)
+        hist["dev"].append(dev)
+        hist["energy"].append(m.energy(f))
+        hist["power"].append(m.energy_rate_collisions(f))
+        hist["mass_min"].append(float(np.min(m.mass_diag(f)[self.window])))
+        hist["f"] = [f]  # only the latest state is kept (memory independent of the number of steps)
+        if self.snapshots is not None:
+            self.snapshots(t, f)
+        if self.progress is not None:
+            self.progress(t, self.t_end)
+        if not np.all(np.isfinite(f)) or dev > self.growth_limit * max(self.dev0, 1e-12):
+            raise _Unstable(f"max|f - f0| exceeded {self.growth_limit:g} x its initial value")
+        if step > 10 and ts.getTimeStep() <= 1.01 * self.h_min:
+            raise _Unstable(f"the time step collapsed to h_min = {self.h_min:g} (fast growth)")
+        if self.definite and hist["mass_min"][-1] <= 0:
+            raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
+
+
+def _solve(PETSc, ts, x):
+    """Run ``ts``; the instability (a monitor's _Unstable, divergence, a PETSc error) is a result:
+    returns (status, reason)."""
+    try:
+        ts.solve(x)
+        r = ts.getConvergedReason()
+        return ("unstable", f"TS diverged (reason {r})") if r < 0 else ("stable", None)
+    except _Unstable as exc:
+        return "unstable", str(exc)
+    except PETSc.Error as exc:
+        return "unstable", f"TS failed: PETSc error {exc.ierr}"
+
+
 def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=100.0,
            snapshots=None, progress=None, h_min=1e-7):
     """Integrate from f0(T_in) to t_end (or until the instability); returns a result dict.
 
+    BDF with adaptive steps on the implicit form; failed steps are retried with smaller dt, and a
+    collapse of dt below h_min is the instability (what the seed's IDA reports as h < h_min).
     ``snapshots``: optional callable (t, f) called at every accepted step (e.g. an
     XDMF writer).  ``progress``: optional callable (t, t_end) for rank-0 progress.
     """
     PETSc, _ = init_petsc()
     f_init = model.initial(T_in)
-    dev0 = float(np.max(np.abs(model.deviation(f_init))))
-    shell = _JacobianShell(model)
-    window = model.p.E < model.p.grid.cutoff - 2.0 * float(np.max(model.p.omega_r))
-    definite = float(np.min(model.mass_diag(f_init)[window])) > 0
-    # preconditioner: a diag(1 - Sigma') - dI/df; the banded kernel part -a f' K only when the mass
-    # matrix is indefinite (there GMRES needs it; for a definite mass its LU costs more than it saves)
-    Kb = sp.csr_matrix((model.L, model.L)) if definite else _banded_kernel(model)
-    J, P = _ts_setup(PETSc, model, shell, Kb)
+    problem = KineticTS(model, f_init, t_end, growth_limit, h_min, snapshots, progress)
+    J, P = _matrices(PETSc, model, problem.shell, problem.Kb)
     x = vec(f_init)
-    F = x.duplicate()
-    hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
-
-    def ifunction(ts, t, X, Xdot, Fv):
-        scatter(model.residual(gather(Xdot), gather(X)), Fv)
-
-    def ijacobian(ts, t, X, Xdot, a, Jm, Pm):
-        f, fdot = gather(X), gather(Xdot)
-        JI = model.collisions_jacobian(f)
-        shell.update(f, fdot, a, JI)
-        set_rows(Pm, (a * (_sp_diag(shell.diag) - _sp_diag(shell.fp) @ Kb) - JI).tocsr())
-        Jm.assemble()
-        return True
-
-    def monitor(ts, step, t, X):
-        f = gather(X).copy()
-        dev = float(np.max(np.abs(model.deviation(f))))
-        hist["t"].append(t)
-        hist["dev"].append(dev)
-        hist["energy"].append(model.energy(f))
-        hist["power"].append(model.energy_rate_collisions(f))
-        hist["mass_min"].append(float(np.min(model.mass_diag(f)[window])))
-        hist["f"] = [f]  # only the latest state is kept (memory independent of the number of steps)
-        if snapshots is not None:
-            snapshots(t, f)
-        if progress is not None:
-            progress(t, t_end)
-        if not np.all(np.isfinite(f)) or dev > growth_limit * max(dev0, 1e-12):
-            raise _Unstable(f"max|f - f0| exceeded {growth_limit:g} x its initial value")
-        if step > 10 and ts.getTimeStep() <= 1.01 * h_min:
-            raise _Unstable(f"the time step collapsed to h_min = {h_min:g} (fast growth)")
-        if definite and hist["mass_min"][-1] <= 0:
-            raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
-
-    ts = PETSc.TS().create(comm=comm())
-    status, reason = "stable", None
-    set_here = []
+    # like IDA, keep the Jacobian and its factorisation over several Newton iterations and steps --
+    # but only while the mass matrix is definite (well-posed problem); with 1 - Sigma' < 0 somewhere
+    # a stale Jacobian only adds noise to the growth.  -kin_snes_lag_* on the command line win.
+    lag = "5" if problem.definite else "1"
+    ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, P=P, ksp_type="gmres",
+                  pc_type="lu", h_min=h_min, max_snes_failures=50, max_rejections=50,
+                  defaults={"snes_lag_jacobian": lag, "snes_lag_jacobian_persists": "true",
+                            "snes_lag_preconditioner": lag, "snes_lag_preconditioner_persists": "true"})
     try:
-        _configure_ts(ts, PREFIX, ifunction, ijacobian, F, J, P, t_end, rtol, atol, h_min, monitor)
-        snes = ts.getSNES()
-        # like IDA, keep the Jacobian and its factorisation over several Newton iterations and steps --
-        # but only while the mass matrix is definite (well-posed problem); with 1 - Sigma' < 0 somewhere
-        # a stale Jacobian only adds noise to the growth.  -kin_snes_lag_* on the command line win.
-        lag = "5" if definite else "1"
-        opts = PETSc.Options()
-        for key, val in (("snes_lag_jacobian", lag), ("snes_lag_jacobian_persists", "true"),
-                         ("snes_lag_preconditioner", lag), ("snes_lag_preconditioner_persists", "true")):
-            if not opts.hasName(PREFIX + key):
-                opts.setValue(PREFIX + key, val)
-                set_here.append(PREFIX + key)
-        ksp = snes.getKSP()
-        ksp.setType("gmres")
-        ksp.getPC().setType("lu")
-        if parallel():
-            ksp.getPC().setFactorSolverType("mumps")
-        ksp.setTolerances(rtol=1e-10)
-        ts.setFromOptions()
         if ts.getType() == PETSc.TS.Type.ARKIMEX:
             import sys
 
             print("ephkin: warning: -kin_ts_type arkimex assumes a state-independent mass matrix; here "
                   "M(f) = 1 - Sigma'[f] - f'K varies with f (measured: 5% off on Fig. 1(b)); prefer bdf "
                   "(default), beuler or theta", file=sys.stderr)
-        try:
-            ts.solve(x)
-            r = ts.getConvergedReason()
-            if r < 0:
-                status, reason = "unstable", f"TS diverged (reason {r})"
-        except _Unstable as exc:
-            status, reason = "unstable", str(exc)
-        except PETSc.Error as exc:
-            status, reason = "unstable", f"TS failed: PETSc error {exc.ierr}"
+        status, reason = _solve(PETSc, ts, x)
         steps = ts.getStepNumber()
     finally:
-        for key in set_here:  # our defaults must not leak into the next run in this process
-            PETSc.Options().delValue(key)
         ts.destroy()
         J.destroy()
         P.destroy()
         x.destroy()
-        F.destroy()
-    return _result(model, hist, status, reason, steps, dev0, t_end)
-
-
-def _configure_ts(ts, prefix, ifunction, ijacobian, F, J, P, t_end, rtol, atol, h_min, monitor):
-    """BDF with adaptive steps on the implicit form; failed steps are retried with smaller dt, and
-    a collapse of dt below h_min is the instability (what the seed's IDA reports as h < h_min)."""
-    from petsc4py import PETSc
-
-    ts.setOptionsPrefix(prefix)
-    ts.setProblemType(PETSc.TS.ProblemType.NONLINEAR)
-    ts.setType(PETSc.TS.Type.BDF)
-    ts.setIFunction(ifunction, F)
-    ts.setIJacobian(ijacobian, J, P)
-    ts.setTime(0.0)
-    ts.setTimeStep(1e-3)
-    ts.setMaxTime(t_end)
-    ts.setMaxSteps(10**6)
-    ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
-    ts.setTolerances(rtol=rtol, atol=atol)
-    ts.setMaxSNESFailures(50)
-    ts.setMaxStepRejections(50)
-    ts.setStepLimits(h_min, 0.1 * t_end)
-    ts.setMonitor(monitor)
-
-
-def _sp_diag(d):
-    return sp.diags(d)
+    return _result(model, problem.hist, status, reason, steps, problem.dev0, t_end)
 
 
 def _result(model, hist, status, reason, steps, dev0, t_end):
@@ -299,60 +272,51 @@ def slowest_rate(model):
     return stability_summary(model.p, nev=2)["gamma_min_positive"]
 
 
-__all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_prediction", "slowest_rate"]
+
+class BurgersTS:
+    """Eq. (8) (``pde.burgers.BurgersModel``) as TS callbacks: residual, the tridiagonal Jacobian
+    a diag(Z0^-1) - d rhs/df, and the stopping rules of :class:`KineticTS`."""
+
+    def __init__(self, model, T_in, growth_limit, h_min):
+        self.m, self.growth_limit, self.h_min = model, growth_limit, h_min
+        self.dev0 = float(np.max(np.abs(model.deviation(model.initial(T_in)))))
+        self.hist = {"t": [], "dev": []}
+
+    def ifunction(self, ts, t, X, Xdot, F):
+        scatter(self.m.residual(gather(Xdot), gather(X)), F)
+
+    def ijacobian(self, ts, t, X, Xdot, a, J, P):
+        set_rows(P, (sp.diags(a * self.m.zinv) - self.m.rhs_jacobian(gather(X))).tocsr())
+        return True
+
+    def monitor(self, ts, step, t, X):
+        dev = float(np.max(np.abs(self.m.deviation(gather(X)))))
+        self.hist["t"].append(t)
+        self.hist["dev"].append(dev)
+        if not np.isfinite(dev) or dev > self.growth_limit * self.dev0:
+            raise _Unstable(f"max|f - f0| exceeded {self.growth_limit:g} x its initial value")
+        if step > 10 and ts.getTimeStep() <= 1.01 * self.h_min:
+            raise _Unstable(f"the time step collapsed to h_min = {self.h_min:g} (fast growth)")
 
 
 def evolve_burgers(model, T_in, t_end, rtol=1e-6, atol=1e-10, growth_limit=100.0, h_min=1e-7):
-    """Eq. (8) (``pde.burgers.BurgersModel``) with PETSc TS, assembled tridiagonal Jacobian
-    a diag(Z0^-1) - d rhs/df; same stopping rules as :func:`evolve`."""
+    """Eq. (8) with PETSc TS (options ``-kin_burgers_``), tridiagonal LU; same stopping rules as
+    :func:`evolve`."""
     PETSc, _ = init_petsc()
     L = model.L
+    problem = BurgersTS(model, T_in, growth_limit, h_min)
     x = vec(model.initial(T_in))
-    F = x.duplicate()
     J = aij(sp.diags([np.ones(L - 1), np.ones(L), np.ones(L - 1)], [-1, 0, 1]), values=False)
-    dev0 = float(np.max(np.abs(model.deviation(model.initial(T_in)))))
-    hist = {"t": [], "dev": []}
-
-    def ifunction(ts, t, X, Xdot, Fv):
-        scatter(model.residual(gather(Xdot), gather(X)), Fv)
-
-    def ijacobian(ts, t, X, Xdot, a, Jm, Pm):
-        set_rows(Pm, (_sp_diag(a * model.zinv) - model.rhs_jacobian(gather(X))).tocsr())
-        return True
-
-    def monitor(ts, step, t, X):
-        dev = float(np.max(np.abs(model.deviation(gather(X)))))
-        hist["t"].append(t)
-        hist["dev"].append(dev)
-        if not np.isfinite(dev) or dev > growth_limit * dev0:
-            raise _Unstable(f"max|f - f0| exceeded {growth_limit:g} x its initial value")
-        if step > 10 and ts.getTimeStep() <= 1.01 * h_min:
-            raise _Unstable(f"the time step collapsed to h_min = {h_min:g} (fast growth)")
-
-    ts = PETSc.TS().create(comm=comm())
-    status, reason = "stable", None
+    ts = build_ts(problem, PREFIX + "burgers_", x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, h_min=h_min,
+                  max_snes_failures=50, max_rejections=50)
     try:
-        _configure_ts(ts, PREFIX + "burgers_", ifunction, ijacobian, F, J, J, t_end, rtol, atol, h_min, monitor)
-        ksp = ts.getSNES().getKSP()
-        ksp.setType("preonly")
-        ksp.getPC().setType("lu")  # tridiagonal: exact, no fill
-        if parallel():
-            ksp.getPC().setFactorSolverType("mumps")
-        ts.setFromOptions()
-        try:
-            ts.solve(x)
-            if ts.getConvergedReason() < 0:
-                status, reason = "unstable", f"TS diverged (reason {ts.getConvergedReason()})"
-        except _Unstable as exc:
-            status, reason = "unstable", str(exc)
-        except PETSc.Error as exc:
-            status, reason = "unstable", f"TS failed: PETSc error {exc.ierr}"
+        status, reason = _solve(PETSc, ts, x)
         f_final = gather(x).copy()
     finally:
         ts.destroy()
         J.destroy()
         x.destroy()
-        F.destroy()
+    hist, dev0 = problem.hist, problem.dev0
     t = np.asarray(hist["t"])
     out = {"status": status, "t_final": float(t[-1]) if t.size else 0.0, "initial_deviation": dev0,
            "max_deviation": hist["dev"][-1] if hist["dev"] else dev0}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import re
 import sys
+from contextlib import contextmanager
 
 _PETSC_OPT = re.compile(r"^-[A-Za-z][A-Za-z0-9_]+$")
 _OURS = {"-o", "-h"}
@@ -85,3 +86,23 @@ def pop_options(PETSc, petsc_argv):
     for name in petsc_argv:
         if _PETSC_OPT.match(name):
             opts.delValue(name[1:])
+
+
+@contextmanager
+def option_defaults(prefix, defaults):
+    """Push ``defaults`` ({key: value}) under ``prefix`` for the options the user did not set, and remove
+    exactly those again on exit (the dolfinx ``fem/petsc.py`` idiom): call ``setFromOptions`` (and, for
+    objects that read the database later, the solve) inside the block.  User values always win."""
+    from .petsc_env import init_petsc
+
+    PETSc, _ = init_petsc()
+    opts, pushed = PETSc.Options(), []
+    for key, val in (defaults or {}).items():
+        if not opts.hasName(prefix + key):
+            opts.setValue(prefix + key, val)
+            pushed.append(prefix + key)
+    try:
+        yield
+    finally:
+        for name in pushed:
+            opts.delValue(name)

@@ -31,10 +31,6 @@ from ephkin.pde.errors import InputError
 
 __all__ = ["load_runfile", "points_argv"]
 
-_COMPUTE = ("lambda-c", "stability", "evolve", "zinv", "cel", "spectrum", "two-temp", "transport", "nac sigma",
-            "nac evolve", "avalanche criterion", "avalanche lattice", "avalanche curve", "avalanche replica")
-
-
 def _read(path):
     try:
         import tomllib
@@ -74,16 +70,17 @@ def _axis(path, key, spec):
     return values
 
 
-def load_runfile(path, overrides=()):
-    """Parse and validate a run file; returns dict(model, points=[{param: value}], petsc=[argv])."""
+def load_runfile(path, overrides=(), models=()):
+    """Parse and validate a run file whose model is one of ``models`` (the commands that compute);
+    returns dict(model, points=[{param: value}], petsc=[argv], axes, plot)."""
     data = _read(path)
     known = {"model", "parameters", "sweep", "petsc", "description", "plot"}
     for key in data:
         if key not in known:
             raise InputError(f"run file {path}: unknown key {key!r}; allowed: {', '.join(sorted(known))}")
     model = data.get("model")
-    if model not in _COMPUTE:
-        raise InputError(f"run file {path}: model must be one of {', '.join(_COMPUTE)} (got {model!r})")
+    if model not in models:
+        raise InputError(f"run file {path}: model must be one of {', '.join(models)} (got {model!r})")
     params = dict(data.get("parameters", {}))
     if not isinstance(params, dict):
         raise InputError(f"run file {path}: [parameters] must be a table")

@@ -29,6 +29,7 @@ from ephkin.pde.instability import lambda_c_zinv
 from ephkin.pde.linearized import LinearizedProblem
 
 from .bridge import aij, comm, gather, parallel, scatter
+from .eps import create_eps, solve_eigensystem
 from .petsc_env import init_petsc
 
 PREFIX = "stab_"
@@ -102,22 +103,6 @@ class _AhatShell:
         scatter(self.p.ahat_diagonal(), d)
 
 
-def _configure_st(eps, st_type, pc_type, context=None, mumps=False):
-    """ST of ``eps``: type, a direct (preonly) KSP, the PC (Python context or MUMPS factorisation)."""
-    from petsc4py import PETSc
-
-    st = eps.getST()
-    st.setType(st_type)
-    ksp = st.getKSP()
-    ksp.setType("preonly")
-    pc = ksp.getPC()
-    pc.setType(pc_type)
-    if context is not None:
-        pc.setPythonContext(context)
-    if mumps and PETSc.Sys.hasExternalPackage("mumps"):
-        pc.setFactorSolverType("mumps")
-
-
 class _AbsJacobi:
     """Preconditioner 1/(|diag A_hat| + 0.05): SPD even where Z0^-1 < 0 makes the diagonal indefinite."""
 
@@ -145,24 +130,16 @@ class SmallestEigenvalue:
         self.eps = self.A = self.v = None
 
     def _setup(self, problem):
-        PETSc, SLEPc = init_petsc()
+        PETSc, _ = init_petsc()
         self.destroy()
         L = self.L = problem.grid.L
         self.shell, self.pcctx = _AhatShell(problem), _AbsJacobi(problem.ahat_diagonal())
         self.A = PETSc.Mat().createPython([L, L], context=self.shell, comm=comm())
         self.A.setUp()
-        eps = self.eps = SLEPc.EPS().create(comm=comm())
-        eps.setOptionsPrefix(PREFIX + "lc_")
-        eps.setOperators(self.A)
-        eps.setProblemType(SLEPc.EPS.ProblemType.HEP)
-        eps.setType(SLEPc.EPS.Type.GD)
-        eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
-        eps.setDimensions(1, PETSc.DECIDE)
         # absolute residual test: near lambda_c, mu_min -> 0 and a relative test never converges
-        eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
-        eps.setTolerances(self.tol, 5000)
-        _configure_st(eps, "precond", "python", context=self.pcctx)
-        eps.setFromOptions()
+        self.eps = create_eps(self.A, prefix=PREFIX + "lc_", problem_type="HEP", eps_type="gd",
+                              which="SMALLEST_REAL", nev=1, conv_abs=True, tol=self.tol, max_it=5000,
+                              st_type="precond", pc_type="python", pc_context=self.pcctx)
         self.v = None
 
     def __call__(self, problem):
@@ -379,41 +356,20 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
     ``-stab_`` (``-stab_eps_nev``, ``-stab_st_type``, ``-stab_eps_target`` ...).
     Returns (gamma sorted by |gamma - target|, eigenvectors phi = S x as columns).
     """
-    PETSc, SLEPc = init_petsc()
     Mh = problem.m_matrix(scaled=True)
     Ah = problem.ahat_dense()
     if target is None:
         target = -1e-9 * float(Mh.diagonal().max())
     Am, Mm = aij(Ah, drop=1e-300), aij(Mh)
-    eps = SLEPc.EPS().create(comm=comm())
     try:
-        eps.setOptionsPrefix(PREFIX)
-        eps.setOperators(Mm, Am)
-        eps.setProblemType(SLEPc.EPS.ProblemType.GNHEP)
-        eps.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
-        eps.setDimensions(nev, PETSc.DECIDE)
-        eps.setTarget(target)
-        eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
-        eps.setTolerances(tol, 1000)
-        _configure_st(eps, "sinvert", "lu", mumps=True)
-        eps.setFromOptions()
-        eps.solve()
-        nconv = eps.getConverged()
-        vals, vecs = [], []
-        vr, vi = Am.createVecRight(), Am.createVecRight()
-        for i in range(min(nconv, max(nev, eps.getDimensions()[0]))):
-            lam = eps.getEigenpair(i, vr, vi)
-            vals.append(lam.real)
-            vecs.append(problem.s * gather(vr))
-        vr.destroy()
-        vi.destroy()
+        vals, vecs = solve_eigensystem(Mm, Am, prefix=PREFIX, problem_type="GNHEP", eps_type="krylovschur",
+                                       which="TARGET_MAGNITUDE", nev=nev, target=target, tol=tol, max_it=1000,
+                                       st_type="sinvert", pc_type="lu", mumps=True, scale=problem.s)
     finally:
-        eps.destroy()
         Am.destroy()
         Mm.destroy()
-    order = np.argsort(np.abs(np.asarray(vals) - target))
-    vals = np.asarray(vals)[order]
-    vecs = np.array(vecs)[order].T if vecs else np.zeros((problem.grid.L, 0))
+    order = np.argsort(np.abs(vals - target))
+    vals, vecs = vals[order], vecs[:, order]
     if vecs.size:
         vecs /= np.max(np.abs(vecs), axis=0)
     return vals, vecs
@@ -426,38 +382,21 @@ def _pencil_gammas(problem, k, nearest_zero, tol=1e-12):
     nearest_zero=True: mu nearest 0 by shift-and-invert (the largest |gamma|, which
     diverge at lambda_c: the poles of Fig. 2).  Returns (gamma, phi columns).
     """
-    PETSc, SLEPc = init_petsc()
     Am = aij(problem.ahat_dense(), drop=1e-300)
     Mm = aij(problem.m_matrix(scaled=True))
-    eps = SLEPc.EPS().create(comm=comm())
-    vals, vecs = [], []
+    shift = dict(target=0.0, which="TARGET_MAGNITUDE", st_type="sinvert", pc_type="lu", mumps=True)
     try:
-        eps.setOptionsPrefix(PREFIX + ("pole_" if nearest_zero else "unstable_"))
-        eps.setOperators(Am, Mm)
-        eps.setProblemType(SLEPc.EPS.ProblemType.GHEP)
-        eps.setDimensions(k, PETSc.DECIDE)
-        eps.setTolerances(tol, 1000)
-        if nearest_zero:
-            eps.setTarget(0.0)
-            eps.setWhichEigenpairs(SLEPc.EPS.Which.TARGET_MAGNITUDE)
-            _configure_st(eps, "sinvert", "lu", mumps=True)
-        else:
-            eps.setWhichEigenpairs(SLEPc.EPS.Which.SMALLEST_REAL)
-        eps.setFromOptions()
-        eps.solve()
-        vr = Am.createVecRight()
-        for i in range(min(k, eps.getConverged())):
-            mu = eps.getEigenpair(i, vr).real
-            if nearest_zero or mu < 0:
-                vals.append(1.0 / mu)
-                v = problem.s * gather(vr)
-                vecs.append(v / np.max(np.abs(v)))
-        vr.destroy()
+        mu, vecs = solve_eigensystem(Am, Mm, k=k, prefix=PREFIX + ("pole_" if nearest_zero else "unstable_"),
+                                     problem_type="GHEP", nev=k, tol=tol, max_it=1000, scale=problem.s,
+                                     **(shift if nearest_zero else dict(which="SMALLEST_REAL")))
     finally:
-        eps.destroy()
         Am.destroy()
         Mm.destroy()
-    return np.asarray(vals), (np.array(vecs).T if vecs else np.zeros((problem.grid.L, 0)))
+    keep = np.ones(mu.size, bool) if nearest_zero else mu < 0
+    vecs = vecs[:, keep]
+    if vecs.size:
+        vecs /= np.max(np.abs(vecs), axis=0)
+    return 1.0 / mu[keep], vecs
 
 
 def n_negative_slicing(problem):
@@ -467,7 +406,7 @@ def n_negative_slicing(problem):
     mu_lo = 1.01 lambda_min(A_hat)/lambda_min(M_hat); slicing returns every
     eigenvalue in that interval.  Returns None without MUMPS or when M is singular.
     """
-    PETSc, SLEPc = init_petsc()
+    PETSc, _ = init_petsc()
     if not PETSc.Sys.hasExternalPackage("mumps"):
         return None
     Ah = problem.ahat_dense()
@@ -480,28 +419,15 @@ def n_negative_slicing(problem):
     if m_min <= 1e-12 * float(np.max(np.diag(Md))):
         return None
     Am, Mm = aij(Ah, drop=1e-300), aij(Mh)
-    eps = SLEPc.EPS().create(comm=comm())
+    # the slices copy the ST's KSP from the options database: the defaults stay there through the solve
+    defaults = {"st_ksp_type": "preonly", "st_pc_type": "cholesky", "st_pc_factor_mat_solver_type": "mumps",
+                "st_mat_mumps_icntl_24": "1", "st_mat_mumps_icntl_13": "1" if parallel() else "0"}
     try:
-        eps.setOptionsPrefix(PREFIX + "slice_")
-        eps.setOperators(Am, Mm)
-        eps.setProblemType(SLEPc.EPS.ProblemType.GHEP)
-        eps.setType(SLEPc.EPS.Type.KRYLOVSCHUR)
-        eps.setWhichEigenpairs(SLEPc.EPS.Which.ALL)
-        eps.setInterval(1.01 * a_min / m_min, -1e-14)
-        st = eps.getST()
-        st.setType("sinvert")
-        # the slices copy the ST's KSP from the options database: set them there (user values win)
-        opts = PETSc.Options()
-        for key, val in (("st_ksp_type", "preonly"), ("st_pc_type", "cholesky"),
-                         ("st_pc_factor_mat_solver_type", "mumps"), ("st_mat_mumps_icntl_24", "1"),
-                ("st_mat_mumps_icntl_13", "1" if parallel() else "0")):
-            if not opts.hasName(PREFIX + "slice_" + key):
-                opts.setValue(PREFIX + "slice_" + key, val)
-        eps.setFromOptions()
-        eps.solve()
-        return int(eps.getConverged())
+        mu, _ = solve_eigensystem(Am, Mm, prefix=PREFIX + "slice_", problem_type="GHEP", eps_type="krylovschur",
+                                  which="ALL", interval=(1.01 * a_min / m_min, -1e-14), st_type="sinvert",
+                                  defaults=defaults, keep_defaults=True)
+        return int(mu.size)
     finally:
-        eps.destroy()
         Am.destroy()
         Mm.destroy()
 

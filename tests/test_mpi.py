@@ -58,9 +58,9 @@ def test_sweep_over_ranks_matches_serial():
     import json
 
     from ephkin.solvers.cli import main
-    from ephkin.solvers.runfile import load_runfile
+    from ephkin.solvers.cli import load_runfile
     from ephkin.solvers.sweep import run_sweep
-    from ephkin.solvers.commands import _point_solver
+    from ephkin.solvers.cli import point_solver as _point_solver
 
     comm, base, run = _shared_runfile("ephkin-mpi-", 'model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\n'
                                       'kernel = "paper"\n[sweep]\nmethod = ["zinv", "linear"]\n'

@@ -72,12 +72,12 @@ def test_pulse_transient_and_spontaneous_field(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--omega-p", "0", "--zeta", "inf"], "omega_p must be > 0"),
+    (["--omega-p", "0", "--zeta", "inf"], "--omega-p must be > 0"),
     (["--omega-p", "0.5", "--zeta", "inf", "--filling", "1.2"], "filling must lie in (0, 1)"),
-    (["--omega-p", "0.5", "--zeta", "inf", "--T", "-0.1"], "T must be > 0"),
+    (["--omega-p", "0.5", "--zeta", "inf", "--T", "-0.1"], "--T must be > 0"),
     (["--omega-p", "0.5", "--zeta", "-3"], "--zeta"),
     (["--omega-p", "0.5", "--zeta", "inf", "--dos", "sombrero"], "unknown DoS 'sombrero'"),
-    (["--omega-p", "0.5", "--zeta", "inf", "--mu", "0", "--filling", "0.5"], "either --mu or --filling"),
+    (["--omega-p", "0.5", "--zeta", "inf", "--mu", "0", "--filling", "0.5"], "--mu: give either mu or filling"),
 ])
 def test_bad_input_one_line(capsys, argv, words):
     try:

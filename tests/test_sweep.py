@@ -8,7 +8,7 @@ import pytest
 
 from ephkin.pde.errors import InputError
 from ephkin.solvers.cli import main
-from ephkin.solvers.runfile import load_runfile
+from ephkin.solvers.cli import load_runfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -114,7 +114,7 @@ def test_shipped_run_files_validate():
     for name in sorted(os.listdir(os.path.join(ROOT, "runs"))):
         if name.endswith(".toml"):
             spec = load_runfile(os.path.join(ROOT, "runs", name))
-            from ephkin.solvers.commands import _point_solver
+            from ephkin.solvers.cli import point_solver as _point_solver
 
             _point_solver(spec, name)  # every point parses
 

@@ -1,0 +1,206 @@
+"""What every ``ephkin`` command shares: the parser class, argument types and groups, output files,
+progress on rank 0, and the mapping from a physics parameter to its flag in error messages.
+
+A command is declared with :func:`add_command`; its handler takes the parsed arguments and returns
+a result dict (printed as JSON or text by ``ephkin.solvers.cli.main``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import sys
+
+from ephkin.pde.errors import InputError
+
+from ..provenance import provenance, write_json
+
+EPILOG = "Energies and temperatures are in units of g (g^2 = 2 int omega a2F) unless --units plain."
+
+#: A Python-API parameter whose flag is not simply --NAME (dest names map to their own flags).
+PARAM_FLAGS = {"lambda": "--lam", "lam_max": "--lam-max", "converge": "--converge"}
+
+
+class CommandParser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2) instead of usage dumps; while run-file points are
+    parsed (:func:`raising`) it raises InputError instead of exiting."""
+
+    raising = False
+
+    def error(self, message):
+        if CommandParser.raising:
+            raise InputError(message)
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class raising:
+    """Context: the parsers raise InputError (run-file points) instead of exiting."""
+
+    def __enter__(self):
+        CommandParser.raising = True
+
+    def __exit__(self, *exc):
+        CommandParser.raising = False
+
+
+def finite(text):
+    """argparse type: a finite float."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be finite: {text!r}")
+    return v
+
+
+def nonnegative_or_inf(text):
+    """argparse type: a number >= 0, or inf."""
+    if text.strip().lower() in ("inf", "infinity"):
+        return math.inf
+    v = finite(text)
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 or inf: {text!r}")
+    return v
+
+
+def add_command(sub, name, func, help, prefixes=(), runfile=True, **kw):
+    """Declare the command ``name`` with its handler; ``prefixes``: the PETSc option prefixes its solvers
+    read (options under them pass through, unused ones are reported); ``runfile``: usable as a run-file
+    model.  Returns the subparser, for the command's own arguments."""
+    p = sub.add_parser(name, help=help, **kw)
+    p.set_defaults(func=func, petsc_prefixes=tuple(prefixes), runfile_model=runfile)
+    return p
+
+
+def add_family(sub, name, help, epilog=None):
+    """A command with actions ("ephkin nac sigma"): returns the actions' subparsers."""
+    p = sub.add_parser(name, help=help, epilog=epilog)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=CommandParser)
+    actions.required = True
+    return actions
+
+
+def add_output(p, what="summary.json, CSV tables and PNG plots"):
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
+
+
+def add_spectrum(p, lam=True, units="g", t0=None):
+    """--spectrum, --lam, --units, (--T0), --json, -o."""
+    p.add_argument("--spectrum", required=True, metavar="SPEC",
+                   help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
+                        "lorentz:C:G[,C:G] | file:PATH[:COL]")
+    if lam:
+        p.add_argument("--lam", type=finite, default=None, metavar="LAMBDA",
+                       help="electron-phonon coupling lambda (default: the spectrum's own, 1 for built-in shapes)")
+    p.add_argument("--units", choices=("g", "plain"), default=units,
+                   help=f"energy units: g (g = 1, frequencies scale with lambda) or plain (the spectrum's "
+                        f"own frequency unit) (default: {units})")
+    if t0:
+        p.add_argument("--T0", type=finite, required=True, help=t0)
+    add_output(p)
+
+
+def add_grid(p):
+    """The folded energy grid of the linear and kinetic problems: --kernel, --pv, --refine, --grid-step,
+    --cutoff."""
+    p.add_argument("--kernel", choices=("exact", "paper"), default="exact",
+                   help="kernel of A: exact (grid units, SPEC section 1) or paper (suppressed by eps^2, "
+                        "reproduces seed 000 Table S1 column 2) (default exact)")
+    p.add_argument("--pv", choices=("subtracted", "dropped"), default=None,
+                   help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
+                        "third order; default for --kernel exact) or dropped (the seed's rule, first order; "
+                        "default for --kernel paper)")
+    add_energy_grid(p)
+
+
+def add_energy_grid(p):
+    p.add_argument("--refine", type=int, default=1, help="divide the default grid step by this integer (default 1)")
+    p.add_argument("--grid-step", type=finite, default=None, help="energy grid step eps (overrides the default)")
+    p.add_argument("--cutoff", type=finite, default=None,
+                   help="energy cutoff Lambda of the folded grid (default max(2 omega_max + 30 T0, 6 g))")
+
+
+def launcher_rank():
+    """This process's rank as the MPI launcher set it (0 outside mpirun), without initialising MPI."""
+    for var in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
+
+
+def progress(msg):
+    """Progress on stderr (rank 0 only), never on stdout."""
+    if launcher_rank() == 0:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def output_dir(path):
+    """Create the -o directory (None without -o)."""
+    if not path:
+        return None
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"-o {path}: cannot create the output directory ({exc.strerror}); "
+                         "choose a writable path") from None
+    return path
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+#: Attributes of the parsed arguments that are not parameters of the computation.
+_NOT_PARAMETERS = {"func", "json", "output", "petsc_prefixes", "runfile_model", "command_parser"}
+
+
+def parameters(args):
+    """The parameters of a command (for provenance): the parsed arguments without the plumbing."""
+    return {k: v for k, v in vars(args).items() if k not in _NOT_PARAMETERS}
+
+
+def finish(args, result, files=()):
+    """Drop the arrays (keys starting with "_"), add the files list and write summary.json (with
+    provenance) when -o is given."""
+    result = {k: v for k, v in result.items() if not k.startswith("_")}
+    out = getattr(args, "output", None)
+    if out:
+        summary = dict(result)
+        summary["files"] = [os.path.basename(f) for f in files]
+        summary["provenance"] = provenance(parameters(args))
+        write_json(os.path.join(out, "summary.json"), summary)
+        result["output"] = out
+    return result
+
+
+def subcommand_parser(parser, words):
+    """The parser of the (nested) subcommand ``words`` ("lambda-c", "nac sigma")."""
+    for word in words:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[word]
+    return parser
+
+
+def flag_message(parser, exc):
+    """The one-line message of an InputError raised with ``param``: the physics parameter named at the
+    start of the message becomes the command's flag (``T0 must be > 0`` -> ``--T0 must be > 0``);
+    elsewhere the flag is put in front.  ``parser`` is the command's own parser."""
+    msg, param = str(exc), getattr(exc, "param", None)
+    if not param:
+        return msg
+    flags = {a.dest: a.option_strings[-1] for a in parser._actions if a.option_strings}
+    known = {o for a in parser._actions for o in a.option_strings}
+    flag = flags.get(param) or PARAM_FLAGS.get(param)
+    if flag is None or flag not in known:
+        return msg
+    if msg.startswith(param + " ") or msg.startswith(param + ":"):
+        return flag + msg[len(param):]
+    return f"{flag}: {msg}"

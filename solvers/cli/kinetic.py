@@ -1,0 +1,56 @@
+"""The full kinetic equation (seed 000 Eqs. (1), (S26)-(S31)): ``evolve`` with PETSc TS."""
+
+from __future__ import annotations
+
+import os
+
+from .. import api
+from ..evolution import PREFIX
+from .common import EPILOG, add_command, add_energy_grid, add_spectrum, finish, finite, output_dir, progress, write_csv
+
+#: PETSc option prefixes read by this family's solvers (TS, SNES, KSP of the kinetic DAE).
+PETSC_PREFIXES = (PREFIX,)
+
+
+def add_commands(sub):
+    p = add_command(sub, "evolve", evolve, "the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): "
+                    "relaxation or instability", PETSC_PREFIXES, epilog=EPILOG + " PETSc options go under -kin_ "
+                    "(e.g. -kin_ts_type arkimex -kin_ts_monitor).")
+    add_spectrum(p, t0="phonon (bath) temperature T0")
+    p.add_argument("--T-in", type=finite, required=True, help="initial electron temperature T_in (Eq. S29)")
+    p.add_argument("--t-end", type=finite, required=True, help="final time (rescaled, pi t -> t)")
+    p.add_argument("--rtol", type=finite, default=1e-6, help="TS relative tolerance (default 1e-6)")
+    p.add_argument("--atol", type=finite, default=1e-10, help="TS absolute tolerance (default 1e-10)")
+    add_energy_grid(p)
+    p.add_argument("--growth-limit", type=finite, default=100.0,
+                   help="report 'unstable' when max|f - f0| exceeds this factor times its initial value")
+    p.add_argument("--reference", action="store_true",
+                   help="also integrate with SciPy's BDF (dense, small N) and report the difference")
+
+
+def evolve(args):
+    """The kinetic equation (S26)-(S31) with PETSc TS: relaxation (decay rate vs the slowest linear
+    gamma, deviation vs the linear modal prediction) or the instability (time, energies, rate)."""
+    out = output_dir(args.output)
+    last = {"t": -1.0}
+
+    def report(t, t_end):
+        if t - last["t"] >= 0.1 * t_end:
+            last["t"] = t
+            progress(f"evolve: t = {t:.4g} / {t_end:g}")
+
+    r = api.evolve(args.spectrum, args.lam, args.T0, args.T_in, args.t_end, args.units, args.rtol, args.atol,
+                   args.refine, args.grid_step, args.cutoff, args.growth_limit, args.reference, xdmf_dir=out,
+                   progress=report)
+    res = dict({"spectrum": args.spectrum, "units": args.units}, **r)
+    files = []
+    if out:
+        from ..plots import plot_distribution
+
+        hist = r["_history"]
+        files.append(write_csv(os.path.join(out, "history.csv"), ["t", "max_deviation"],
+                               zip(hist["t"], hist["max_deviation"])))
+        files.append(plot_distribution(os.path.join(out, "f_E_t.png"), r["_E"], r["_samples"], r["_f_eq"],
+                                       r["_zinv"], res.get("zinv_zeros", []), args.units))
+        files += r["_files"]
+    return finish(args, res, files)

@@ -1,0 +1,306 @@
+"""Run files and sweeps: ``run`` (one job from a TOML run file, or the built-in default job), ``converge``
+(refine one parameter; observed order), ``sweep`` (all points over MPI ranks, resumable).
+
+A run file's model is any command declared with ``runfile=True``; each point becomes that command's
+argument list and is parsed by the same parser as the command line before anything is computed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from ephkin.pde import eliashberg as eq
+from ephkin.pde.errors import InputError
+from ephkin.pde.instability import cel_analysis, strong_coupling_analysis, zinv_analysis
+from ephkin.pde.spectra import make_spectrum, parse_spectrum
+
+from .. import api
+from ..provenance import provenance, write_json
+from ..runfile import load_runfile, points_argv
+from .common import add_command, finish, finite, output_dir, progress, raising, subcommand_parser, write_csv
+
+#: PETSc option prefixes: a run file's [petsc] table and the command line go to the model's own.
+PETSC_PREFIXES = ()
+
+
+def add_commands(sub):
+    p = add_command(sub, "run", run, "one job from a run file (TOML), or without FILE the built-in default job "
+                    "(Table S1, Fig. 1 insets, Fig. 3, Fig. S1/S2): results and PNGs in -o DIR", runfile=False)
+    p.add_argument("file", nargs="?", metavar="FILE", help="run file (see runs/README.md); omit for the default job")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("-o", "--output", metavar="DIR", default="out", help="output directory (default out)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+
+    p = add_command(sub, "converge", converge, "refine one numerical parameter of a run file: each level's result, "
+                    "the observed order and a Richardson estimate with its error bar", runfile=False)
+    p.add_argument("file", metavar="FILE", help="run file with one point")
+    p.add_argument("--param", required=True, help="parameter to refine: grid_step (divided) or refine (multiplied)")
+    p.add_argument("--factor", type=finite, default=2.0, help="refinement factor per level (default 2)")
+    p.add_argument("--levels", type=int, default=4, help="number of levels (>= 3, default 4)")
+    p.add_argument("--key", default="lambda_c", help="result to follow (default lambda_c)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    p.add_argument("-o", "--output", metavar="DIR", help="write summary.json here")
+
+    p = add_command(sub, "sweep", sweep, "all points of a run file, distributed over MPI ranks (mpirun -n N "
+                    "ephkin sweep FILE), resumable", runfile=False, epilog="Each finished point is written at "
+                    "once (points/NNNNN.json); --resume recomputes none of them.")
+    p.add_argument("file", metavar="FILE", help="run file with a [sweep] table (see runs/README.md)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
+    p.add_argument("--resume", action="store_true", help="keep finished points and compute only the others")
+    p.add_argument("--group-size", type=int, default=1,
+                   help="ranks per point: groups of K ranks solve each point with PETSc on their sub-communicator (1)")
+    p.add_argument("--fields", action="store_true",
+                   help="also write each point's own outputs (f(E,t) XDMF time series, PNG plots, summary.json) "
+                        "into DIR/fields/NNNNN/")
+    p.add_argument("--points", default=None, metavar="START:STOP",
+                   help="only these point indices (array jobs of a batch scheduler: give each job a range and "
+                        "the same -o DIR; every job's final merge includes all points finished so far)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+
+
+def runfile_models(parser):
+    """The commands a run file may name (declared with ``runfile=True``), nested ones as "nac sigma"."""
+    import argparse
+
+    out = []
+
+    def walk(p, prefix):
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for name, q in a.choices.items():
+                    if q.get_default("runfile_model"):
+                        out.append(prefix + name)
+                    walk(q, prefix + name + " ")
+
+    walk(parser, "")
+    return out
+
+
+def _load(args):
+    return load_runfile(args.file, args.set, runfile_models(args.command_parser))
+
+
+def point_solver(parser, spec, path, fields_dir=None, single=False):
+    """Validate every point (parsed as a command line by ``parser``) before computing; return
+    solve(i, point).  With ``fields_dir``, point i writes its own outputs into fields_dir/NNNNN/
+    (``single``: into fields_dir itself)."""
+    sub = subcommand_parser(parser, spec["model"].split())
+    known = {o for act in sub._actions for o in act.option_strings}
+    for key in spec["points"][0]:
+        if "--" + key.replace("_", "-") not in known:
+            names = sorted(o[2:] for o in known if o.startswith("--") and o not in ("--help", "--json", "--output"))
+            raise InputError(f"run file {path}: unknown parameter {key!r} for model {spec['model']} "
+                             f"(known: {', '.join(names)})")
+    parsed = []
+    for i, point in enumerate(spec["points"]):
+        try:
+            with raising():
+                a = parser.parse_args(points_argv(spec["model"], point) + ["--json"])
+        except InputError as exc:
+            raise InputError(f"run file {path}: point {i} ({_short(point)}): {exc}") from None
+        a.output = None
+        parsed.append(a)
+
+    def solve(i, point):
+        if fields_dir is not None:
+            parsed[i].output = fields_dir if single else os.path.join(fields_dir, f"{i:05d}")
+        return parsed[i].func(parsed[i])
+
+    return solve
+
+
+def _short(point):
+    return ", ".join(f"{k}={v}" for k, v in list(point.items())[:4])
+
+
+def _push_runfile_petsc(spec):
+    if spec["petsc"]:
+        from ..options import push_options
+        from ..petsc_env import init_petsc
+
+        PETSc, _ = init_petsc(["ephkin"])
+        push_options(PETSc, spec["petsc"])
+
+
+def run(args):
+    """One job from a run file, or the built-in default job when no FILE is given."""
+    if args.file is None:
+        return run_default(args)
+    spec = _load(args)
+    if len(spec["points"]) != 1:
+        raise InputError(f"run file {args.file}: {len(spec['points'])} points; use 'ephkin sweep {args.file}'")
+    out = args.output
+    solve = point_solver(args.command_parser, spec, args.file, out, single=True)
+    _push_runfile_petsc(spec)
+    out = output_dir(out)
+    res = {"model": spec["model"], "parameters": spec["points"][0]}
+    res.update(solve(0, spec["points"][0]))
+    if out:
+        path = os.path.join(out, "summary.json")  # the point's own summary (its files) + the run file
+        prev = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
+        write_json(path, dict(prev, **res, provenance=provenance(
+            {"runfile": os.path.abspath(args.file), "set": args.set, "point": spec["points"][0]})))
+        res["output"] = out
+    return res
+
+
+def converge(args):
+    """Refine one parameter of a one-point run file by --factor per level; observed order + Richardson."""
+    spec = _load(args)
+    if len(spec["points"]) != 1:
+        raise InputError(f"run file {args.file}: converge needs one point (it has {len(spec['points'])})")
+    if args.levels < 3:
+        raise InputError(f"--levels must be >= 3 for an observed order (got {args.levels})")
+    if not args.factor > 1:
+        raise InputError(f"--factor must be > 1 (got {args.factor})")
+    base = dict(spec["points"][0])
+    key = args.param
+    if key == "refine":
+        start, step = int(base.get("refine", 1)), lambda v, k: int(round(v * args.factor**k))  # noqa: E731
+    elif key in base:
+        start, step = float(base[key]), lambda v, k: v / args.factor**k  # noqa: E731
+    else:
+        raise InputError(f"--param {key}: give its starting value in the run file's [parameters] "
+                         "(or use --param refine)")
+    levels, values = [], []
+    for k in range(args.levels):
+        point = dict(base, **{key: step(start, k)})
+        res = point_solver(args.command_parser, dict(spec, points=[point]), args.file)(0, point)
+        if args.key not in res:
+            raise InputError(f"--key {args.key}: the {spec['model']} result has no such entry "
+                             f"(it has {', '.join(sorted(res)[:12])} ...)")
+        values.append(res[args.key])
+        levels.append({key: point[key], args.key: res[args.key], "L": res.get("L")})
+        progress(f"converge: level {k + 1}/{args.levels} {key}={point[key]} {args.key}={res[args.key]}")
+    out = {"model": spec["model"], "param": key, "factor": args.factor, "key": args.key, "levels": levels}
+    out.update(api.convergence(values, args.factor))
+    return finish(args, out)
+
+
+def _point_range(text, n):
+    if text is None:
+        return list(range(n))
+    a, sep, b = text.partition(":")
+    try:
+        lo, hi = int(a or 0), int(b) if b else n
+    except ValueError:
+        raise InputError(f"--points {text!r}: use START:STOP with integers (e.g. 0:8)") from None
+    if not sep or not 0 <= lo < hi:
+        raise InputError(f"--points {text!r}: use START:STOP with 0 <= START < STOP (the run file has {n} points)")
+    return list(range(lo, min(hi, n)))
+
+
+def sweep(args):
+    """All points of a run file over the MPI ranks (see solvers/sweep.py)."""
+    from ..petsc_env import init_petsc
+    from ..sweep import run_sweep
+
+    if args.group_size < 1:
+        raise InputError(f"--group-size must be >= 1 (got {args.group_size}); give the ranks per point")
+    spec = _load(args)
+    fields = os.path.join(args.output, "fields") if args.fields else None
+    solve = point_solver(args.command_parser, spec, args.file, fields)  # every point validated before anything runs
+    _push_runfile_petsc(spec)
+    output_dir(args.output)
+    # PETSc first: it must be initialised (and finalised) around mpi4py's MPI, not the other way round
+    PETSc, _ = init_petsc()
+    comm = PETSc.COMM_WORLD.tompi4py()
+    if comm.Get_size() == 1:
+        comm = None
+    t0 = time.perf_counter()
+    done = {"n": 0}
+
+    def report(rank, i, n, rec):
+        done["n"] += 1
+        el = time.perf_counter() - t0
+        size = comm.Get_size() // args.group_size if comm is not None else 1
+        eta = el / done["n"] * max(len(todo) / size - done["n"], 0.0)
+        if rank == 0:
+            print(f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s; rank 0 has done "
+                  f"{done['n']}, elapsed {el:.1f} s, ETA {eta:.0f} s)", file=sys.stderr, flush=True)
+
+    todo = _point_range(args.points, len(spec["points"]))
+    summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=report,
+                     runfile=os.path.abspath(args.file), only=todo if args.points else None,
+                     group_size=args.group_size)
+    res = {k: v for k, v in summ.items() if k != "provenance"}
+    res["output"] = args.output
+    return res
+
+
+#: Seed 000 Table S1 column 2 (linear analysis, suppressed "paper" kernel) -- comparison only.
+TABLE_S1_LINEAR = {0.180: 1.1335, 0.192: 1.3262, 0.204: 1.5644, 0.217: 1.8991, 0.229: 2.3096,
+                   0.241: 2.8822, 0.253: 3.7427, 0.266: 5.3639, 0.278: 8.6508}
+#: Seed 000 Table S1 column 3 (Z0 criterion) -- for the comparison column only.
+TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.229: 2.3094,
+                 0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
+
+
+def run_default(args):
+    """Built-in default job: Table S1 (Z0 criterion and C_el bound), Fig. 1 insets,
+    strong-coupling Z0^-1, Fig. 3 (Einstein lambda = 4.5)."""
+    from ..plots import plot_cel, plot_eigenvectors, plot_lambda_c, plot_zinv
+
+    out = output_dir(args.output)
+    files, res = [], {"job": "default: seed 000 equilibrium toolkit"}
+    shape = parse_spectrum("modes:40-60")
+    rows = []
+    for i, (T0, ref) in enumerate(TABLE_S1_ZINV.items()):
+        row = api.lambda_c(shape, T0)
+        row["table_s1"] = ref
+        row["rel_diff"] = row["lambda_c"] / ref - 1.0
+        rows.append(row)
+        progress(f"[{i + 1}/9] Table S1 T0={T0:.3f}: lambda_c={row['lambda_c']:.6f} (seed {ref}), "
+                 f"C_el<0 above lambda={row['lambda_c_cel']}")
+    for row in rows:
+        for kernel in ("exact", "paper"):
+            row[f"lambda_c_linear_{kernel}"] = api.lambda_c(shape, row["T0"], method="linear",
+                                                            kernel=kernel)["lambda_c"]
+        row["table_s1_col2"] = TABLE_S1_LINEAR[row["T0"]]
+        progress(f"Table S1 T0={row['T0']:.3f}: linear lambda_c exact kernel {row['lambda_c_linear_exact']:.5f}, "
+                 f"paper kernel {row['lambda_c_linear_paper']:.5f} (seed {row['table_s1_col2']})")
+    res["table_s1"] = rows
+    keys = list(rows[0].keys())
+    files.append(write_csv(os.path.join(out, "table_s1.csv"), keys, ([r[k] for k in keys] for r in rows)))
+    files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [r["T0"] for r in rows],
+                               {"Z0 criterion (Eq. S21)": [r["lambda_c"] for r in rows],
+                                "linear, exact kernel": [r["lambda_c_linear_exact"] for r in rows],
+                                "linear, paper kernel (Table S1 col. 2)": [r["lambda_c_linear_paper"] for r in rows],
+                                "C_el < 0 (Eq. S14)": [r["lambda_c_cel"] for r in rows]}, "g"))
+    # Fig. S1: eigenvectors at lambda = 5, T0 = 0.20 (exact kernel)
+    st = api.stability(shape, 5.0, 0.20, nev=6)
+    files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), st["_E"], st["_eigenvectors"],
+                                   st["_eigenvector_gammas"], st["_zinv"], "g"))
+    res["stability_modes_lambda_5_T0_0.20"] = {k: v for k, v in st.items() if not k.startswith("_")}
+    progress(f"Fig. S1: lambda=5, T0=0.20: {st['n_negative']} unstable modes, slowest stable gamma "
+             f"{st['gamma_min_positive']:.5f}")
+    # Fig. 1 insets: Einstein, T0 = 0.20, lambda = 2.169 (unstable) and 1.0 (stable)
+    E = np.linspace(0.0, 2.5, 801)
+    curves, zeros = {}, []
+    for lam in (1.0, 2.169):
+        s = make_spectrum("einstein", lam, "g")
+        a = zinv_analysis(s, 0.20)
+        curves[f"Einstein lambda={lam}"] = eq.zinv(s, E, 0.20)
+        res[f"einstein_lambda_{lam}_T0_0.20"] = a
+        zeros += a["zeros"]
+    curves["strong coupling, T0=Tc"] = eq.zinv_strong(E, api.TC_STRONG)
+    res["strong_coupling_T0_Tc"] = strong_coupling_analysis(api.TC_STRONG)
+    files.append(plot_zinv(os.path.join(out, "zinv.png"), E, curves, "g", zeros, r"$T_0 = 0.20g$ (Fig. 1 insets)"))
+    progress("Fig. 1 insets: Z0^-1(E) for Einstein lambda = 1.0, 2.169 and the strong-coupling limit")
+    # Fig. 3: Einstein lambda = 4.5, temperatures in units of Omega
+    s = make_spectrum("einstein", 4.5, "plain")
+    ca = cel_analysis(s, 0.01, 5.0)
+    res["einstein_lambda_4.5_cel"] = ca
+    T = np.linspace(0.01, 1.5, 300)
+    files.append(plot_cel(os.path.join(out, "cel.png"), T, eq.cel_ratio(s, T), eq.electronic_energy(s, T),
+                          (ca["T_minus"], ca["T_plus"]), "Omega"))
+    progress(f"Fig. 3: C_el < 0 for {ca['T_minus']:.4f} < T/Omega < {ca['T_plus']:.4f}")
+    progress(f"results in {out}/")
+    return finish(args, res, files)

@@ -1,0 +1,98 @@
+"""One way to build and solve a SLEPc EPS (the ``solve_eigensystem`` shape of slepc4py's demos).
+
+:func:`create_eps` configures an eigensolver for A x = mu B x under an options
+prefix: problem type, which eigenpairs, dimensions, tolerances, the spectral
+transformation (type, a direct KSP, its PC -- a factorisation, MUMPS where
+available, or a Python preconditioner context) and option defaults that are
+pushed, read by ``setFromOptions`` and removed again (user values win).
+:func:`solve_eigensystem` is create + solve + the converged pairs as numpy
+arrays + destroy.  Objects live on the current point's communicator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bridge import comm, gather
+from .options import option_defaults
+from .petsc_env import init_petsc
+
+__all__ = ["create_eps", "eigenpairs", "solve_eigensystem"]
+
+
+def create_eps(A, B=None, *, prefix, problem_type, which, nev=1, eps_type=None, target=None, interval=None,
+               tol=1e-12, max_it=1000, conv_abs=False, st_type=None, pc_type=None, pc_context=None, mumps=False,
+               defaults=None):
+    """A configured EPS for A x = mu B x (``B=None``: standard problem).
+
+    ``problem_type``/``which``/``eps_type``: SLEPc names ("GHEP", "SMALLEST_REAL", "krylovschur"...);
+    ``st_type`` ("sinvert", "precond"...) gets a preonly KSP with ``pc_type`` ("lu", "cholesky",
+    "python" with ``pc_context``), factorised by MUMPS when ``mumps`` and PETSc has it.  ``defaults``
+    are option defaults under ``prefix``, read by ``setFromOptions`` and removed again.
+    """
+    PETSc, SLEPc = init_petsc()
+    eps = SLEPc.EPS().create(comm=comm())
+    eps.setOptionsPrefix(prefix)
+    eps.setOperators(A, B)
+    eps.setProblemType(getattr(SLEPc.EPS.ProblemType, problem_type))
+    if eps_type is not None:
+        eps.setType(eps_type)
+    eps.setWhichEigenpairs(getattr(SLEPc.EPS.Which, which))
+    if interval is not None:
+        eps.setInterval(*interval)
+    else:
+        eps.setDimensions(nev, PETSc.DECIDE)
+    if target is not None:
+        eps.setTarget(target)
+    if conv_abs:  # absolute residual test: an eigenvalue that crosses 0 never meets a relative one
+        eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
+    eps.setTolerances(tol, max_it)
+    if st_type is not None:
+        st = eps.getST()
+        st.setType(st_type)
+        if pc_type is not None:
+            ksp = st.getKSP()
+            ksp.setType("preonly")
+            pc = ksp.getPC()
+            pc.setType(pc_type)
+            if pc_context is not None:
+                pc.setPythonContext(pc_context)
+            if mumps and PETSc.Sys.hasExternalPackage("mumps"):
+                pc.setFactorSolverType("mumps")
+    with option_defaults(prefix, defaults):
+        eps.setFromOptions()
+    return eps
+
+
+def eigenpairs(eps, k, scale=None):
+    """The first min(k, converged) eigenpairs: (real values, vectors as columns of a numpy array,
+    each multiplied by ``scale`` when given)."""
+    n = min(k, eps.getConverged())
+    A, _ = eps.getOperators()
+    vr = A.createVecRight()
+    vals, vecs = [], []
+    try:
+        for i in range(n):
+            vals.append(eps.getEigenpair(i, vr).real)
+            v = gather(vr).copy()
+            vecs.append(v if scale is None else scale * v)
+    finally:
+        vr.destroy()
+    return np.asarray(vals), (np.array(vecs).T if vecs else np.zeros((A.getSize()[0], 0)))
+
+
+def solve_eigensystem(A, B=None, *, k=None, scale=None, keep_defaults=False, **kw):
+    """Solve A x = mu B x with :func:`create_eps` (keywords as there); return :func:`eigenpairs` of the
+    first ``k`` converged pairs (default: nev, or every pair of an ``interval``).  With ``keep_defaults``
+    the option defaults stay in the database through the solve (spectrum slicing creates its
+    sub-solvers from the database then).  The EPS is destroyed before returning."""
+    with option_defaults(kw["prefix"], kw.get("defaults") if keep_defaults else None):
+        eps = create_eps(A, B, **kw)
+        try:
+            eps.solve()
+            if k is None:
+                k = eps.getConverged() if kw.get("interval") is not None else max(kw.get("nev", 1),
+                                                                                   eps.getDimensions()[0])
+            return eigenpairs(eps, k, scale)
+        finally:
+            eps.destroy()
