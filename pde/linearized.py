@@ -187,10 +187,6 @@ class LinearizedProblem:
             self._ahat = Kd
         return self._ahat
 
-    def a_dense(self):
-        """Dense A = S^-1 A_hat S^-1 (small-L reference)."""
-        return self.ahat_dense() / (self.s[:, None] * self.s[None, :])
-
     # ---------------------------------------------------------------- M
     def m_sparse(self, scaled=False):
         """M^ep (Eq. (S21), N0 inside the sum) as a symmetric CSR matrix; scaled: S M S."""
