@@ -172,7 +172,8 @@ def numpy_required(petsc4py_dir=None):
 def _abi_message(where, need, have, detail=""):
     ver = need["version"] if need else None
     what = f"numpy {ver} ({need['source']})" if need else "the numpy it was built with"
-    fix = [f"pip install 'numpy=={ver}' in this environment" if ver else
+    # scipy/matplotlib named too: pip then re-resolves them for that numpy (a recent scipy needs numpy 2)
+    fix = [f"pip install 'numpy=={ver}' scipy matplotlib (in this environment)" if ver else
            "install the numpy petsc4py was built with in this environment",
            "or use the Makefile's venv (`make test`: --system-site-packages, numpy pinned by constraints)",
            f"or point PETSC_DIR/SLEPC_DIR at a PETSc build with petsc4py for numpy {have}"]
