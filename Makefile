@@ -1,6 +1,8 @@
 # ephkin: two commands on a fresh Debian machine -- `make run` and `make test`.
 # Each installs whatever is missing first (Debian packages, a venv that sees
-# them, the package in editable mode), then does its job.
+# them, the package in editable mode), then does its job.  With everything
+# present nothing is installed: apt-get runs only for packages that are really
+# missing, and pip never touches the network (--no-deps: `deps` checked them).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -20,10 +22,20 @@ PETSC_DIR ?= $(lastword $(sort $(wildcard /usr/lib/petscdir/petsc*/*-real)))
 SLEPC_DIR ?= $(lastword $(sort $(wildcard /usr/lib/slepcdir/slepc*/*-real)))
 export PETSC_DIR SLEPC_DIR
 
-DEB_PKGS := python3-petsc4py-real python3-slepc4py-real python3-mpi4py openmpi-bin \
-            python3-numpy python3-scipy python3-matplotlib python3-meshio python3-h5py \
-            python3-mpmath python3-pytest python3-venv python3-setuptools python3-wheel
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# What `deps` checks: import:Debian-package and command:Debian-package pairs.
+# Keep in sync with pyproject.toml (the venv gets ephkin with --no-deps).
+# The check runs the interpreter the venv will use ($(VENV)/bin/python once it
+# exists, else $(PYTHON_SYS)) with $(PETSC_DIR)/$(SLEPC_DIR)'s dist-packages on
+# its path, as ephkin.solvers.petsc_env does at run time.  It only looks modules
+# up (importlib.util.find_spec): nothing is initialised, no MPI is spawned.
+DEP_IMPORTS ?= petsc4py:python3-petsc4py-real slepc4py:python3-slepc4py-real mpi4py:python3-mpi4py \
+               numpy:python3-numpy scipy:python3-scipy matplotlib:python3-matplotlib \
+               meshio:python3-meshio h5py:python3-h5py mpmath:python3-mpmath pytest:python3-pytest \
+               setuptools:python3-setuptools wheel:python3-wheel
+DEP_COMMANDS ?= $(MPIRUN):openmpi-bin
+CHECK_PY = $(if $(wildcard $(PY)),$(PY),$(PYTHON_SYS))
+# venv creation needs ensurepip (python3-venv) only while there is no venv
+DEP_IMPORTS_ALL = $(DEP_IMPORTS) $(if $(wildcard $(PY)),,ensurepip:python3-venv)
 
 # Open MPI refuses to run as root unless told to.
 ifeq ($(shell id -u),0)
@@ -42,18 +54,36 @@ help:
 	@echo "make bench      benchmarks (figures for docs/benchmarks.md)"
 
 deps:
-	@if ! $(PYTHON_SYS) -c "import petsc4py, slepc4py, mpi4py, numpy, scipy, matplotlib, meshio, mpmath, pytest" 2>/dev/null \
-	    || ! command -v $(MPIRUN) >/dev/null; then \
-	  echo "== installing Debian packages: $(DEB_PKGS)"; \
-	  $(SUDO) apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(DEB_PKGS); \
-	fi
+	@set -u; py="$(CHECK_PY)"; \
+	pp="$(PETSC_DIR)/lib/python3/dist-packages:$(SLEPC_DIR)/lib/python3/dist-packages$${PYTHONPATH:+:$$PYTHONPATH}"; \
+	missing=$$(PYTHONPATH="$$pp" "$$py" -c 'import importlib.util as u, sys; \
+	  print(" ".join(sorted({p for m, p in (a.split(":", 1) for a in sys.argv[1:]) if u.find_spec(m) is None})))' \
+	  $(DEP_IMPORTS_ALL) 2>/dev/null) || missing="python3 $(foreach d,$(DEP_IMPORTS_ALL),$(lastword $(subst :, ,$(d))))"; \
+	for c in $(DEP_COMMANDS); do command -v "$${c%%:*}" >/dev/null || missing="$$missing $${c##*:}"; done; \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); missing=$${missing% }; \
+	[ -z "$$missing" ] && exit 0; \
+	own=""; \
+	case "$(PETSC_DIR)" in ""|/usr/lib/petscdir/*) ;; *) case " $$missing " in *" python3-petsc4py-real "*) \
+	  own="petsc4py is not importable with your PETSC_DIR=$(PETSC_DIR) (looked in $(PETSC_DIR)/lib/python3/dist-packages and $$py's site-packages): build/install petsc4py for it, or unset PETSC_DIR to use Debian's";; esac;; esac; \
+	case "$(SLEPC_DIR)" in ""|/usr/lib/slepcdir/*) ;; *) case " $$missing " in *" python3-slepc4py-real "*) \
+	  own="$${own:+$$own; }slepc4py is not importable with your SLEPC_DIR=$(SLEPC_DIR): build/install slepc4py for it, or unset SLEPC_DIR";; esac;; esac; \
+	case "$$(readlink -f "$(PYTHON_SYS)" 2>/dev/null)" in /usr/bin/python3*) ;; *) [ -x "$(PYTHON_SYS)" ] || missing="$(PYTHON_SYS) (not found)"; \
+	  own="$${own:+$$own; }your PYTHON_SYS=$(PYTHON_SYS) is not Debian's python3, so apt cannot provide its modules: pip install them for it ($$missing are the Debian names)";; esac; \
+	if [ -n "$$own" ]; then echo "ephkin deps: $$own" >&2; exit 1; fi; \
+	apt_line="apt-get install -y --no-install-recommends $$missing"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "ephkin deps: missing Debian packages $$missing and you are not root (no passwordless sudo): have an administrator run 'apt-get update && $$apt_line', or use your own PETSc: make $(MAKECMDGOALS) PETSC_DIR=/path/to/petsc SLEPC_DIR=/path/to/slepc PYTHON_SYS=/path/to/python3 (petsc4py/slepc4py/mpi4py built for that python)" >&2; exit 1; fi; \
+	echo "== installing missing Debian packages: $$missing"; \
+	$$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive $$apt_line -q \
+	  || { echo "ephkin deps: '$$apt_line' failed (see above)" >&2; exit 1; }
 
 $(STAMP): pyproject.toml | deps
 	@test -x $(PY) || $(PYTHON_SYS) -m venv --system-site-packages $(VENV)
 	@# Pin whatever numpy/scipy/matplotlib the system has: pip must never replace them.
 	@$(PY) -c "import numpy, scipy, matplotlib; print(f'numpy=={numpy.__version__}\nscipy=={scipy.__version__}\nmatplotlib=={matplotlib.__version__}')" > $(VENV)/constraints.txt
-	$(PY) -m pip install -q --no-build-isolation -c $(VENV)/constraints.txt -e '.[test]'
+	@# --no-deps: `deps` has checked every dependency, so pip needs no network and replaces nothing.
+	$(PY) -m pip install -q --no-deps --no-build-isolation -c $(VENV)/constraints.txt -e .
 	@$(VENV)/bin/ephkin info >/dev/null
 	@touch $@
 

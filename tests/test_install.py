@@ -1,0 +1,266 @@
+"""Installation: the Makefile's dependency check, the pip route, and PETSc's one-line failures.
+
+CI-safe: apt-get and sudo are replaced by failing stubs on PATH (a call is recorded, never
+made); the non-root case runs as ``nobody`` (setpriv) when the suite runs as root.  The pip
+route into a fresh venv without system site packages is ``slow``: it needs PyPI (network) for
+the numpy/scipy/matplotlib/meshio/h5py wheels.
+"""
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAKEFILE = os.path.join(ROOT, "Makefile")
+FAKE_PKG = "python3-ephkin-fake-missing"
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None or not os.path.exists(MAKEFILE),
+                                reason="needs make and the checkout's Makefile")
+
+
+def _stubs(tmp_path):
+    """A PATH directory whose apt-get and sudo fail and record each call in ``calls``."""
+    d = tmp_path / "stubs"
+    d.mkdir()
+    log = tmp_path / "calls"
+    for name in ("apt-get", "sudo"):
+        p = d / name
+        p.write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\nexit 1\n')
+        p.chmod(0o755)
+    os.chmod(tmp_path, 0o777)  # the stubs must be able to write the log as `nobody`
+    return d, log
+
+
+def _env(stubdir):
+    env = dict(os.environ)
+    env["PATH"] = f"{stubdir}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("MAKEFLAGS", None)
+    env.pop("MFLAGS", None)
+    return env
+
+
+def _venv_vars():
+    """Makefile variables that make the check run the interpreter running these tests."""
+    if sys.prefix != sys.base_prefix:  # a venv: the check uses $(VENV)/bin/python
+        return [f"VENV={sys.prefix}"]
+    return ["VENV=/nonexistent-ephkin-venv", f"PYTHON_SYS={sys.executable}"]
+
+
+def _everything_present():
+    from ephkin.solvers.petsc_env import ensure_paths
+
+    ensure_paths()
+    mods = ("petsc4py", "slepc4py", "mpi4py", "numpy", "scipy", "matplotlib", "meshio", "h5py", "mpmath",
+            "pytest", "setuptools", "wheel")
+    gone = [m for m in mods if importlib.util.find_spec(m) is None]
+    if shutil.which(os.environ.get("MPIRUN", "mpirun")) is None:
+        gone.append("mpirun")
+    return gone
+
+
+@needs_make
+def test_deps_present_never_calls_apt(tmp_path):
+    """(a) everything present, apt-get/sudo failing stubs on PATH: `make deps` exits 0 without calling them."""
+    gone = _everything_present()
+    if gone:
+        pytest.skip(f"not everything is installed here ({', '.join(gone)}): the check would rightly ask apt")
+    stubs, log = _stubs(tmp_path)
+    r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "deps", *_venv_vars()],
+                       env=_env(stubs), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not log.exists(), log.read_text()
+    assert "installing" not in r.stdout
+
+
+def _as_other_user():
+    """argv prefix running a command as an unprivileged user without sudo (None if impossible)."""
+    if os.geteuid() != 0:
+        return []  # already not root; the sudo stub on PATH makes sudo unavailable
+    if shutil.which("setpriv") is None:
+        return None
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+@needs_make
+@pytest.mark.parametrize("target", ["deps", "test"])
+def test_non_root_without_sudo_stops_with_install_line(target):
+    """(b) a missing Debian package, not root, no sudo: stop at once with the one-line install instruction."""
+    prefix = _as_other_user()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: cannot become an unprivileged user")
+    if not os.path.exists("/usr/bin/python3"):
+        pytest.skip("needs Debian's /usr/bin/python3 (the check's default PYTHON_SYS)")
+    import pathlib
+    import tempfile
+
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="ephkin-deps-"))  # pytest's tmp_path is private to root
+    os.chmod(tmp_path, 0o777)
+    work = tmp_path / "checkout"
+    work.mkdir()
+    for f in ("Makefile", "pyproject.toml"):
+        shutil.copy(os.path.join(ROOT, f), work / f)
+    os.chmod(work, 0o777)
+    stubs, log = _stubs(tmp_path)
+    t0 = time.perf_counter()
+    r = subprocess.run([*prefix, "make", "--no-print-directory", "-C", str(work), target,
+                        f"DEP_IMPORTS=json:python3-minimal ephkin_fake_missing_module:{FAKE_PKG}",
+                        "DEP_COMMANDS=sh:dash"],
+                       env=_env(stubs), capture_output=True, text=True, timeout=120)
+    elapsed = time.perf_counter() - t0
+    assert r.returncode != 0
+    ours = [ln for ln in r.stderr.splitlines() if ln.startswith("ephkin deps:")]
+    assert len(ours) == 1, r.stderr
+    line = ours[0]
+    assert "not root" in line and f"apt-get install -y --no-install-recommends {FAKE_PKG}" in line
+    assert "PETSC_DIR=" in line and "python3-minimal" not in line  # only what is missing
+    assert not log.exists() or "apt-get" not in log.read_text()  # apt was never tried
+    assert not (work / ".venv").exists() and elapsed < 30  # stopped at once: nothing else ran
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@needs_make
+def test_own_petsc_dir_is_not_sent_to_apt(tmp_path):
+    """A user's PETSC_DIR without petsc4py: one message about that PETSC_DIR, no apt (even as root)."""
+    if not os.path.exists("/usr/bin/python3"):
+        pytest.skip("needs Debian's /usr/bin/python3")
+    stubs, log = _stubs(tmp_path)
+    r = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "deps", "VENV=/nonexistent-ephkin-venv",
+                        "PETSC_DIR=/opt/my-own-petsc", "DEP_COMMANDS=sh:dash",
+                        "DEP_IMPORTS=ephkin_fake_missing_module:python3-petsc4py-real"],
+                       env=_env(stubs), capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0
+    assert "your PETSC_DIR=/opt/my-own-petsc" in r.stderr and not log.exists(), r.stderr
+
+
+# ------------------------------------------------------- PETSc: lazy, and one line when unusable
+def _run_py(code, tmp_path, extra_path=(), env_extra=None, args=()):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, extra_path), ROOT, env.get("PYTHONPATH", "")])
+    env.update(env_extra or {})
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(code))
+    return subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=str(tmp_path))
+
+
+BLOCK = """
+import sys
+for m in ("petsc4py", "slepc4py", "mpi4py"):
+    sys.modules[m] = None  # import fails as if they were not installed
+"""
+
+
+def test_equilibrium_runs_without_petsc(tmp_path):
+    """lambda-c with petsc4py/slepc4py/mpi4py unimportable: runs; stability: exit 2, one line, the apt line."""
+    r = _run_py(BLOCK + """
+from ephkin.solvers.cli import main
+sys.exit(main(sys.argv[1:]))
+""", tmp_path, args=["lambda-c", "--spectrum", "einstein", "--T0", "0.2", "--json"])
+    assert r.returncode == 0, r.stderr
+    assert abs(json.loads(r.stdout)["lambda_c"] - 1.27159) < 1e-4
+    r = _run_py(BLOCK + """
+from ephkin.solvers.cli import main
+sys.exit(main(sys.argv[1:]))
+""", tmp_path, args=["avalanche", "criterion", "--gamma", "0.1", "--g-ep", "0.5", "--omega0", "0.2", "--json"])
+    assert r.returncode == 0 and "E_av" in json.loads(r.stdout), r.stderr
+    r = _run_py(BLOCK + """
+from ephkin.solvers.cli import main
+sys.exit(main(sys.argv[1:]))
+""", tmp_path, args=["stability", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2"])
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "apt-get install python3-petsc4py-real" in lines[0], r.stderr
+    assert "internal error" not in r.stderr
+
+
+def test_petsc_unavailable_is_an_input_error(tmp_path):
+    r = _run_py(BLOCK + """
+from ephkin.pde.errors import InputError
+from ephkin.solvers.petsc_env import PetscUnavailable, init_petsc, petsc_available
+assert issubclass(PetscUnavailable, InputError)
+assert not petsc_available()
+try:
+    init_petsc()
+except PetscUnavailable as exc:
+    print(exc.reason, "|", exc)
+""", tmp_path)
+    assert r.returncode == 0, r.stderr
+    reason, msg = r.stdout.split("|", 1)
+    assert reason.strip() == "missing" and "petsc4py" in msg and "apt-get install" in msg
+
+
+def test_numpy_abi_mismatch_is_one_line(tmp_path):
+    """A petsc4py whose extension fails as a numpy-1 build does under numpy 2: PetscUnavailable naming numpy."""
+    for name, mod in (("petsc4py", "PETSc"), ("slepc4py", "SLEPc")):
+        pkg = tmp_path / "fake" / name
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("__version__ = '0.0'\ndef init(args=None):\n    pass\n")
+        (pkg / f"{mod}.py").write_text(
+            "raise ValueError('numpy.dtype size changed, may indicate binary incompatibility. '"
+            "'Expected 96 from C header, got 88 from PyObject')\n")
+    r = _run_py("""
+from ephkin.solvers.petsc_env import PetscUnavailable, init_petsc
+try:
+    init_petsc()
+except PetscUnavailable as exc:
+    print(exc.reason, "|", exc)
+""", tmp_path, extra_path=[tmp_path / "fake"], env_extra={"PETSC_DIR": "/nonexistent", "SLEPC_DIR": "/nonexistent"})
+    assert r.returncode == 0, r.stderr
+    reason, msg = r.stdout.split("|", 1)
+    assert reason.strip() == "numpy-abi", msg
+    assert "numpy.dtype size changed" in msg and "numpy" in msg and "Fix:" in msg and "\n" not in msg.strip()
+
+
+def test_versions_is_cheap_and_clean(tmp_path):
+    """versions(): resolved PETSC_DIR, no NUL in the MPI string, nothing heavy imported, MPI not initialised."""
+    r = _run_py("""
+import json, sys
+from ephkin.solvers.petsc_env import versions
+v = versions()
+heavy = [m for m in ("petsc4py.PETSc", "slepc4py.SLEPc", "mpi4py.MPI", "matplotlib", "scipy", "meshio", "h5py")
+         if m in sys.modules]
+print(json.dumps({"v": v, "heavy": heavy}))
+""", tmp_path, env_extra={"PETSC_DIR": "", "SLEPC_DIR": ""})
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    v = out["v"]
+    assert out["heavy"] == []
+    assert "\x00" not in (v["mpi"] or "")
+    for k in ("PETSC_DIR", "SLEPC_DIR", "petsc4py_path", "numpy_required_by_petsc4py", "petsc", "mumps", "mpi"):
+        assert k in v
+    if v["petsc4py_path"]:
+        assert v["PETSC_DIR"] and v["petsc"] and v["numpy_required_by_petsc4py"]
+
+
+# ------------------------------------------------------------------------------- the pip route
+@pytest.mark.slow  # needs PyPI (network) for the numpy/scipy/matplotlib/meshio/h5py wheels
+def test_pip_install_into_fresh_venv(tmp_path):
+    """(c) pip install . into a venv without system site packages: equilibrium runs, PETSc exits 2 in one line."""
+    v = tmp_path / "v"
+    subprocess.run([sys.executable, "-m", "venv", str(v)], check=True, timeout=300)
+    r = subprocess.run([str(v / "bin" / "pip"), "install", "-q", ROOT], capture_output=True, text=True,
+                       timeout=1800)
+    if r.returncode != 0 and ("NewConnectionError" in r.stderr or "No matching distribution" in r.stderr):
+        pytest.skip("no PyPI access: " + r.stderr.strip().splitlines()[-1])
+    assert r.returncode == 0, r.stderr
+    env = {k: val for k, val in os.environ.items() if k not in ("PYTHONPATH", "PETSC_DIR", "SLEPC_DIR")}
+    ephkin = str(v / "bin" / "ephkin")
+    r = subprocess.run([ephkin, "lambda-c", "--spectrum", "modes:40-60", "--T0", "0.18", "--json"],
+                       capture_output=True, text=True, env=env, timeout=300, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert round(json.loads(r.stdout)["lambda_c"], 5) == 1.13321
+    for extra in ({}, {"PETSC_DIR": "/nonexistent", "SLEPC_DIR": "/nonexistent"}):
+        r = subprocess.run([ephkin, "stability", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2"],
+                           capture_output=True, text=True, env={**env, **extra}, timeout=300, cwd=str(tmp_path))
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1, r.stderr
+        assert "internal error" not in lines[0]
+        # petsc4py missing: the apt line; Debian's petsc4py under a pip numpy 2: the numpy it needs
+        assert "apt-get install python3-petsc4py-real" in lines[0] or "pip install 'numpy==" in lines[0], lines[0]
