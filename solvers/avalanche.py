@@ -11,10 +11,11 @@ import numpy as np
 
 from ephkin.pde import keldysh
 
+from . import prefixes
 from .bridge import comm, gather, scatter, vec
 from .petsc_env import init_petsc
 
-PREFIX = "aval_"
+PREFIX = prefixes.AVALANCHE
 
 __all__ = ["snes_solve"]
 

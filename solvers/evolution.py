@@ -26,11 +26,12 @@ import scipy.sparse as sp
 from ephkin.pde.instability import zinv_analysis
 from ephkin.pde.kinetic import KineticModel, fit_decay_rate
 
+from . import prefixes
 from .bridge import aij, comm, gather, scatter, set_rows, vec
 from .petsc_env import init_petsc
 from .ts import build_ts
 
-PREFIX = "kin_"
+PREFIX = prefixes.KINETIC
 
 __all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_prediction", "slowest_rate"]
 

@@ -17,11 +17,12 @@ from ephkin.pde.dos import make_dos
 from ephkin.pde.errors import InputError
 from ephkin.pde.nac import NACModel, filling_at
 
+from . import prefixes
 from .bridge import aij, gather, scatter, set_rows, vec
 from .petsc_env import init_petsc
 from .ts import build_ts
 
-PREFIX = "nac_"
+PREFIX = prefixes.NAC
 
 __all__ = ["NACTS", "integrate", "make_model", "describe"]
 

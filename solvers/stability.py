@@ -28,11 +28,12 @@ from ephkin.pde.grids import default_grid
 from ephkin.pde.instability import lambda_c_zinv
 from ephkin.pde.linearized import LinearizedProblem
 
+from . import prefixes
 from .bridge import aij, comm, gather, parallel, scatter
 from .eps import create_eps, solve_eigensystem
 from .petsc_env import init_petsc
 
-PREFIX = "stab_"
+PREFIX = prefixes.STABILITY
 DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
 
 

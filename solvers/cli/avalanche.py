@@ -7,16 +7,14 @@ import os
 
 import numpy as np
 
-from ephkin.pde import avalanche as av
-from ephkin.pde import keldysh
 from ephkin.pde.errors import InputError
 
 from .. import api
-from ..avalanche import PREFIX
+from ..prefixes import AVALANCHE
 from .common import add_command, add_family, add_output, finish, finite, output_dir, write_csv
 
 #: PETSc option prefixes read by this family's solvers (the SNES of the lattice steady state).
-PETSC_PREFIXES = (PREFIX,)
+PETSC_PREFIXES = (AVALANCHE,)
 
 
 def _common(p, delta=False):
@@ -74,6 +72,8 @@ def criterion(args):
 
 def curve(args):
     """lambda(E) (A6) and lambda'(E) (A7) on a log grid in E (Fig. 6), with the roots of lambda = 1."""
+    from ephkin.pde import avalanche as av
+
     out = output_dir(args.output)
     lo, hi, num = args.E_range
     if not 0 < lo < hi or int(num) < 2:
@@ -115,6 +115,8 @@ def lattice(args):
 def replica(args):
     """The lattice avalanche criterion: lambda_lat(E) = 1 for the replica map of the biased chain with
     Gamma-damped propagators (the seed's Eq. (10) on the lattice), next to the analytic Eq. (11)."""
+    from ephkin.pde import keldysh
+
     lat = keldysh.lattice_avalanche_field(args.gamma, args.g_ep, args.omega0, args.delta, args.E_range[0],
                                           args.E_range[1], n_scan=int(args.E_range[2]), T=args.T,
                                           generation=args.generation)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 from .. import api
-from ..evolution import PREFIX
+from ..prefixes import KINETIC
 from .common import EPILOG, add_command, add_energy_grid, add_spectrum, finish, finite, output_dir, progress, write_csv
 
 #: PETSc option prefixes read by this family's solvers (TS, SNES, KSP of the kinetic DAE).
-PETSC_PREFIXES = (PREFIX,)
+PETSC_PREFIXES = (KINETIC,)
 
 
 def add_commands(sub):

@@ -9,12 +9,12 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from .. import api
-from ..nac import PREFIX
+from ..prefixes import NAC
 from .common import add_command, add_family, add_output, finish, finite, nonnegative_or_inf, output_dir, progress, \
     write_csv
 
 #: PETSc option prefixes read by this family's solvers (the TS of Eqs. (2)-(3)).
-PETSC_PREFIXES = (PREFIX,)
+PETSC_PREFIXES = (NAC,)
 
 
 def _common(p):

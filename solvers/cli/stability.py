@@ -11,11 +11,11 @@ from ephkin.pde.errors import InputError
 from ephkin.pde.spectra import parse_spectrum
 
 from .. import api
-from ..stability import PREFIX
+from ..prefixes import STABILITY
 from .common import EPILOG, add_command, add_grid, add_spectrum, finish, finite, output_dir, progress, write_csv
 
 #: PETSc option prefixes read by this family's solvers (SLEPc EPS, MUMPS inertia).
-PETSC_PREFIXES = (PREFIX,)
+PETSC_PREFIXES = (STABILITY,)
 
 
 def add_commands(sub):
