@@ -9,6 +9,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+def _unit(units):
+    """Axis-label suffix for energies in ``units`` ("g", "plain", "Omega")."""
+    return {"g": " (units of g)", "plain": " (spectrum's unit)", "Omega": r" (units of $\Omega$)"}.get(units,
+                                                                                                 f" ({units})")
+
+
+def _plain_log_ticks(axis):
+    """Log-axis tick labels as plain numbers (2, 5, 10), not 2x10^0."""
+    from matplotlib.ticker import FuncFormatter
+
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    axis.set_major_formatter(fmt)
+    axis.set_minor_formatter(fmt)
+
+
 def _save(fig, path):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -24,7 +39,7 @@ def plot_zinv(path, E, curves, units, zeros=(), title=""):
     ax.axhline(0.0, color="k", lw=0.8)
     for e in zeros:
         ax.axvline(e, color="r", ls="--", lw=0.8)
-    ax.set_xlabel(f"E [{units}]")
+    ax.set_xlabel("E" + _unit(units))
     ax.set_ylabel(r"$Z_0^{-1}(E)$")
     ax.set_title(title)
     ax.legend(fontsize=8)
@@ -37,9 +52,10 @@ def plot_lambda_c(path, T0, series, units):
     for (label, vals), mk in zip(series.items(), "xo^sd"):
         v = np.array([np.nan if x is None else x for x in vals], dtype=float)
         ax.plot(T0, v, mk + "-", label=label, ms=5, lw=0.8)
-    ax.set_xlabel(f"$T_0$ [{units}]")
+    ax.set_xlabel("$T_0$" + _unit(units))
     ax.set_ylabel(r"$\lambda_c$")
     ax.set_yscale("log")
+    _plain_log_ticks(ax.yaxis)
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -48,7 +64,7 @@ def plot_cel(path, T, ratio, energy, window, units):
     """epsilon(T) with C_el inset and the window T_- < T < T_+ where C_el < 0 (seed 000 Fig. 3)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(T, energy, "b-")
-    ax.set_xlabel(f"T [{units}]")
+    ax.set_xlabel("T" + _unit(units))
     ax.set_ylabel(r"$\varepsilon(T)-\varepsilon(0)$  [$\nu_0$]")
     for t in window:
         if t is not None:
@@ -57,6 +73,7 @@ def plot_cel(path, T, ratio, energy, window, units):
     ins.plot(T, ratio, "k-", lw=0.8)
     ins.axhline(0.0, color="gray", lw=0.5)
     ins.set_title(r"$C_{el}/C_{free}$", fontsize=8)
+    ins.set_xlabel("T", fontsize=7, labelpad=1)
     ins.tick_params(labelsize=7)
     return _save(fig, path)
 
@@ -68,7 +85,8 @@ def plot_spectrum(path, omega, a2f, peaks, units):
         ax.plot(omega, a2f, "b-", label=r"$\alpha^2F(\omega)$")
     if peaks is not None and len(peaks[0]):
         ax.stem(peaks[0], peaks[1], linefmt="r-", markerfmt="ro", basefmt=" ", label=r"$\lambda_k$ (delta peaks)")
-    ax.set_xlabel(rf"$\omega$ [{units}]")
+    ax.set_xlabel(r"$\omega$" + _unit(units))
+    ax.set_ylabel(r"$\alpha^2F(\omega)$, $\lambda_k$")
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -79,7 +97,8 @@ def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3):
     gam = np.asarray(gammas)
     sc = np.sign(zinv)
     zeros = E[:-1][sc[:-1] * sc[1:] < 0]
-    for ax, sel, title in ((axes[0], gam > 0, "stable (gamma > 0)"), (axes[1], gam < 0, "unstable (gamma < 0)")):
+    tiny = 1e-9 * max(1.0, float(np.max(np.abs(gam)))) if gam.size else 0.0  # ladder null modes: gamma = 0
+    for ax, sel, title in ((axes[0], gam > tiny, "stable (gamma > 0)"), (axes[1], gam < -tiny, "unstable (gamma < 0)")):
         idx = np.nonzero(sel)[0]
         idx = idx[np.argsort(np.abs(gam[idx]))][:k]
         for i in idx:
@@ -87,9 +106,11 @@ def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3):
         for z in zeros:
             ax.axvline(z, color="r", ls="--", lw=0.8)
         ax.set_title(title)
-        ax.set_xlabel(f"E [{units}]")
+        ax.set_xlabel("E" + _unit(units))
         if idx.size:
             ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no eigenvector computed", ha="center", transform=ax.transAxes, fontsize=9)
     axes[0].set_ylabel(r"$\varphi(E)$ (max-normalised)")
     return _save(fig, path)
 
@@ -115,7 +136,7 @@ def plot_distribution(path, E, samples, f_eq, zinv, zeros, units):
     for z in zeros:
         ax.axvline(z, color="r", ls="--", lw=0.8)
     ax.set_xlim(0, min(E[-1], 3.0 * max(zeros) if len(zeros) else 3.0))
-    ax.set_xlabel(f"E [{units}]")
+    ax.set_xlabel("E" + _unit(units))
     ax.set_ylabel(r"$f(E,t) - f_0(E, T_0)$")
     ax.legend(fontsize=7, loc="center right")
     ins = ax.inset_axes([0.6, 0.62, 0.36, 0.3])
@@ -142,14 +163,15 @@ def plot_sweep(path, rows, spec):
         for y in ys:
             pts = sorted((float(r[x]), float(r[y])) for r in rs if r.get(y) not in (None, "", "None"))
             if pts:
-                label = ", ".join(s for s in (f"{series} = {key}" if series else "", y if len(ys) > 1 else "") if s)
-                ax.plot(*zip(*pts), ".-", lw=1, ms=4, label=label or None)
+                label = ", ".join(s for s in (f"{_label(series)} = {key}" if series else "",
+                                              _label(y) if len(ys) > 1 else "") if s)
+                ax.plot(*_break_jumps(*zip(*pts)), ".-", lw=1, ms=4, label=label or None)
                 drawn += 1
     if not drawn:
         plt.close(fig)
         return None
-    ax.set_xlabel(spec["x"])
-    ax.set_ylabel(ys[0] if len(ys) == 1 else "")
+    ax.set_xlabel(_label(spec["x"]))
+    ax.set_ylabel(_label(ys[0]) if len(ys) == 1 else "")
     ax.set_xscale("log" if spec.get("logx") else "linear")
     ax.set_yscale("log" if spec.get("logy") else "linear")
     if spec.get("title"):
@@ -159,6 +181,32 @@ def plot_sweep(path, rows, spec):
     return _save(fig, path)
 
 
+#: Axis labels of result columns and parameters that sweeps plot most.
+_LABELS = {"lambda_c": r"$\lambda_c$", "T0": "$T_0$", "T_in": r"$T_{in}$", "lam": r"$\lambda$",
+           "T_final": r"$T(t \to \infty)$", "gamma_min_positive": r"slowest $\gamma > 0$", "E_av": r"$E_{av}$",
+           "sigma_over_sigma0": r"$\sigma/\sigma_0$", "omega_p": r"$\omega_p / W$", "n_ex": r"$n_{ex}$",
+           "refine": "refine", "E": "E", "zeta": r"$\zeta$", "g_ep": r"$g_{ep}$", "gamma": r"$\Gamma$",
+           "omega0": r"$\omega_0$", "T": "T", "lambda_c_cel": r"$\lambda$ where $C_{el} = 0$"}
+
+
+def _label(column):
+    """A readable axis label for a results column ("result." and "param." prefixes dropped)."""
+    name = column.split(".", 1)[-1] if column.startswith(("param.", "result.")) else column
+    return _LABELS.get(name, name.replace("_", " "))
+
+
+def _break_jumps(x, y, factor=8.0):
+    """(x, y) with NaN inserted where y jumps by more than ``factor`` times the median step, so a line
+    is not drawn across a discontinuity (the markers stay)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if y.size < 4:
+        return x, y
+    dy = np.abs(np.diff(y))
+    med = float(np.median(dy))
+    cut = np.nonzero(dy > factor * max(med, 1e-300))[0] if med > 0 else np.zeros(0, int)
+    return np.insert(x, cut + 1, np.nan), np.insert(y, cut + 1, np.nan)
+
+
 def plot_nac_distribution(path, eps, dos_rel, f, f_T, info):
     """f(eps) (blue), f_T (red dashed) and D/D_F (cyan dash-dotted): seed 001 Figs. 1, 3c, 5."""
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -166,7 +214,9 @@ def plot_nac_distribution(path, eps, dos_rel, f, f_T, info):
     ax.plot(eps, f_T, "r--", lw=1, label=r"$f_T$")
     ax.plot(eps, dos_rel / max(float(np.max(dos_rel)), 1e-300), "c-.", lw=1, label=r"$D/D_{max}$")
     ax.set_xlabel(r"$\varepsilon / W$")
-    ax.set_title(f"{info['dos']}, $\\omega_p$ = {info['omega_p']:.4g} W, T = {info['T']:.3g} W"
+    ax.set_ylabel(r"occupation $f(\varepsilon)$; $D/D_{max}$")
+    when = f", t = {info['t_end']:g}/$\\Gamma_{{eph}}$" if "t_end" in info else ""
+    ax.set_title(f"{info['dos']}, $\\omega_p$ = {info['omega_p']:.4g} W, T = {info['T']:.3g} W{when}"
                  + (f", $\\sigma/\\sigma_0$ = {info['sigma_over_sigma0']:.4f}" if "sigma_over_sigma0" in info else ""),
                  fontsize=9)
     ax.legend(fontsize=8)

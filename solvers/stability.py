@@ -484,7 +484,7 @@ def stability_summary(problem, nev=6, target=None):
         "gamma_negative": neg.tolist(),
         "inertia_backend": backend,
         "eigenvectors": vecs if negvecs is None else np.hstack([vecs, negvecs]),
-        "eigenvector_gammas": gam.tolist() + neg.tolist(),
+        "eigenvector_gammas": gam.tolist() + ([] if negvecs is None else neg.tolist()),
     }
 
 

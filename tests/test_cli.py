@@ -47,7 +47,7 @@ def test_zinv_strong_coupling(capsys):
 
 
 def test_cel_einstein(capsys):
-    r = run_json(capsys, "cel", "--spectrum", "einstein", "--lam", "4.5")
+    r = run_json(capsys, "cel", "--spectrum", "einstein", "--lam", "4.5", "--units", "plain")
     assert round(r["T_minus"], 2) == 0.39 and round(r["T_plus"], 2) == 0.67
     assert round(r["lambda_min"], 2) == 3.69
 

@@ -24,7 +24,7 @@ from ephkin.pde import __version__
 from ephkin.pde.errors import InputError
 
 from . import avalanche, equilibrium, kinetic, nac, runs, stability
-from .common import CommandParser, flag_message, launcher_rank, subcommand_parser
+from .common import EPILOG, CommandParser, flag_message, launcher_rank, subcommand_parser
 
 #: The command families, in the order ``ephkin --help`` lists them.
 FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
@@ -33,8 +33,7 @@ FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
 def build_parser():
     ap = CommandParser(prog="ephkin", description="Electron-phonon kinetics of metals: Eliashberg toolkit, "
                        "kinetic instability, negative absolute conductivity, quantum avalanche.",
-                       epilog="Energies and temperatures are in units of g (g^2 = 2 int omega a2F) unless "
-                              "--units plain.")
+                       epilog=EPILOG)
     ap.add_argument("--version", action="version", version=f"ephkin {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     sub.required = True
@@ -92,6 +91,23 @@ def _prefixes(args):
     return own
 
 
+#: PETSc error codes that a bad option value causes: ARG_WRONG, ARG_OUTOFRANGE, ARG_INCOMP, ARG_UNKNOWN_TYPE.
+_PETSC_INPUT_ERRORS = {62, 63, 75, 86}
+
+
+def _bad_petsc_option(exc, petsc_opts):
+    """The one-line message for a PETSc error caused by the user's PETSc options (an unknown type, a value
+    out of range), or None for any other exception."""
+    if getattr(exc, "ierr", None) not in _PETSC_INPUT_ERRORS or not petsc_opts:
+        return None
+    lines = [ln.strip(" [0]") for ln in str(exc).splitlines() if ln.strip()]
+    what = lines[-1] if lines else f"PETSc error {exc.ierr}"
+    given = [f"{o} {v}" for o, v in zip(petsc_opts, petsc_opts[1:] + [""]) if o.startswith("-")
+             and v and not v.startswith("-") and v in what] or [" ".join(petsc_opts)]
+    return (f"PETSc rejected the option {given[0]}: {what}; fix the value (the valid types are listed by "
+            "adding -help to the command)")
+
+
 def main(argv=None):
     from ..options import split_petsc_options
 
@@ -129,6 +145,10 @@ def main(argv=None):
     except Exception as exc:  # one line, not a traceback; EPHKIN_DEBUG=1 shows it
         if os.environ.get("EPHKIN_DEBUG"):
             raise
+        bad = _bad_petsc_option(exc, petsc_opts)
+        if bad:
+            print(f"ephkin {name}: error: {bad}", file=sys.stderr)
+            return 2
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
         msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
         print(f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "

@@ -17,7 +17,8 @@ from ephkin.pde.errors import InputError
 
 from ..provenance import provenance, write_json
 
-EPILOG = "Energies and temperatures are in units of g (g^2 = 2 int omega a2F) unless --units plain."
+EPILOG = ("Units (every command): energies and temperatures are in units of g (g^2 = 2 int omega a2F dw; "
+          "varying lambda rescales the phonon frequencies) unless --units plain, the spectrum's own unit.")
 
 #: A Python-API parameter whose flag is not simply --NAME (dest names map to their own flags).
 PARAM_FLAGS = {"lambda": "--lam", "lam_max": "--lam-max", "converge": "--converge"}
@@ -88,7 +89,7 @@ def add_output(p, what="summary.json, CSV tables and PNG plots"):
     p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
 
 
-def add_spectrum(p, lam=True, units="g", t0=None):
+def add_spectrum(p, lam=True, t0=None):
     """--spectrum, --lam, --units, (--T0), --json, -o."""
     p.add_argument("--spectrum", required=True, metavar="SPEC",
                    help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
@@ -96,9 +97,9 @@ def add_spectrum(p, lam=True, units="g", t0=None):
     if lam:
         p.add_argument("--lam", type=finite, default=None, metavar="LAMBDA",
                        help="electron-phonon coupling lambda (default: the spectrum's own, 1 for built-in shapes)")
-    p.add_argument("--units", choices=("g", "plain"), default=units,
-                   help=f"energy units: g (g = 1, frequencies scale with lambda) or plain (the spectrum's "
-                        f"own frequency unit) (default: {units})")
+    p.add_argument("--units", choices=("g", "plain"), default="g",
+                   help="energy units: g (g = 1, frequencies scale with lambda; the default) or plain (the "
+                        "spectrum's own frequency unit; Einstein: units of Omega)")
     if t0:
         p.add_argument("--T0", type=finite, required=True, help=t0)
     add_output(p)
@@ -108,8 +109,8 @@ def add_grid(p):
     """The folded energy grid of the linear and kinetic problems: --kernel, --pv, --refine, --grid-step,
     --cutoff."""
     p.add_argument("--kernel", choices=("exact", "paper"), default="exact",
-                   help="kernel of A: exact (grid units, SPEC section 1) or paper (suppressed by eps^2, "
-                        "reproduces seed 000 Table S1 column 2) (default exact)")
+                   help="kernel of A, Eq. (S16)/(S20): exact (the corrected discretisation, docs/kernel.md) or paper "
+                        "(the seed's, suppressed by eps^2; reproduces seed 000 Table S1 column 2) (default exact)")
     p.add_argument("--pv", choices=("subtracted", "dropped"), default=None,
                    help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
                         "third order; default for --kernel exact) or dropped (the seed's rule, first order; "

@@ -44,15 +44,14 @@ def add_commands(sub):
     add_output(p, "summary.json, zinv.csv and zinv.png")
 
     p = add_command(sub, "two-temp", two_temp, "two-temperature equation (Eq. 16): T(t) from T_in with C_el(T); "
-                    "runs away to T_-/T_+ where C_el < 0 (Fig. 3)",
-                    epilog="Temperatures in the spectrum's own units by default (Einstein: units of Omega).")
-    add_spectrum(p, units="plain", t0="phonon (bath) temperature T0")
+                    "runs away to T_-/T_+ where C_el < 0 (Fig. 3)", epilog=EPILOG)
+    add_spectrum(p, t0="phonon (bath) temperature T0")
     p.add_argument("--T-in", type=finite, required=True, help="initial electron temperature")
     p.add_argument("--t-end", type=finite, default=1000.0, help="final time (rescaled, default 1000)")
 
     p = add_command(sub, "cel", cel, "electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
-                    epilog="Temperatures in the spectrum's own units by default (Einstein: units of Omega).")
-    add_spectrum(p, units="plain")
+                    epilog=EPILOG)
+    add_spectrum(p)
     p.add_argument("--T-range", type=finite, nargs=2, default=None, metavar=("TLO", "THI"),
                    help="temperature range scanned (default 0.01..5 omega_log)")
 
@@ -66,7 +65,8 @@ def add_commands(sub):
     p.add_argument("--plasma-eV", type=finite, default=None, help="hbar*omega_p in eV, for rho in uOhm cm")
     p.add_argument("--energy-unit", choices=("meV", "eV", "K"), default="meV",
                    help="unit of the spectrum's energies when converting to rho (default meV)")
-    p.add_argument("--units", choices=("plain", "g"), default="plain", help="energy units (default plain)")
+    p.add_argument("--units", choices=("g", "plain"), default="g",
+                   help="energy units of --spectrum and --T (default g; rho needs plain, the spectrum's own unit)")
     add_output(p, "summary.json")
 
 
@@ -176,8 +176,13 @@ def transport(args):
         s = make_spectrum(args.spectrum, args.lam, args.units)
         rate = phonons.transport_rate(*s.nodes(), T)
         res = {"model": "Allen (alpha^2F_tr)", "spectrum": args.spectrum, "lambda_tr": s.lam}
-    res.update({"units": args.units, "T": T.tolist(), "rate": np.atleast_1d(rate).tolist()})
+    if args.bloch_gruneisen is None:
+        res["units"] = args.units
+    res.update({"T": T.tolist(), "rate": np.atleast_1d(rate).tolist()})
     if args.plasma_eV is not None:
+        if args.units != "plain" and args.bloch_gruneisen is None:
+            raise InputError("--plasma-eV: rho needs the rate in the spectrum's own energy unit (--energy-unit); "
+                             "add --units plain")
         rho = phonons.resistivity(rate, args.plasma_eV, args.energy_unit)
         res.update({"rho_uOhm_cm": np.atleast_1d(rho).tolist(), "energy_unit": args.energy_unit})
     return finish(args, res)

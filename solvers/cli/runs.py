@@ -287,12 +287,12 @@ def run_default(args):
     for lam in (1.0, 2.169):
         s = make_spectrum("einstein", lam, "g")
         a = zinv_analysis(s, 0.20)
-        curves[f"Einstein lambda={lam}"] = eq.zinv(s, E, 0.20)
+        curves[f"Einstein, $\\lambda$ = {lam}, $T_0$ = 0.20 g"] = eq.zinv(s, E, 0.20)
         res[f"einstein_lambda_{lam}_T0_0.20"] = a
         zeros += a["zeros"]
-    curves["strong coupling, T0=Tc"] = eq.zinv_strong(E, api.TC_STRONG)
+    curves[f"strong coupling (Eq. S38), $T_0 = T_c$ = {api.TC_STRONG} g"] = eq.zinv_strong(E, api.TC_STRONG)
     res["strong_coupling_T0_Tc"] = strong_coupling_analysis(api.TC_STRONG)
-    files.append(plot_zinv(os.path.join(out, "zinv.png"), E, curves, "g", zeros, r"$T_0 = 0.20g$ (Fig. 1 insets)"))
+    files.append(plot_zinv(os.path.join(out, "zinv.png"), E, curves, "g", zeros, "$Z_0^{-1}(E)$: seed 000 Fig. 1 insets and the strong-coupling limit"))
     progress("Fig. 1 insets: Z0^-1(E) for Einstein lambda = 1.0, 2.169 and the strong-coupling limit")
     # Fig. 3: Einstein lambda = 4.5, temperatures in units of Omega
     s = make_spectrum("einstein", 4.5, "plain")

@@ -102,6 +102,10 @@ def lambda_c(args):
 
 def stability(args):
     """gamma spectrum of Eq. (14) with SLEPc, inertia counts and the temperature-mode check."""
+    if args.lam_scan and not args.output:
+        raise InputError("--lam-scan writes gamma_scan.csv and gamma_vs_lambda.png: give -o DIR")
+    if args.lam_scan and not (args.lam_scan[2] >= 2 and args.lam_scan[2] == int(args.lam_scan[2])):
+        raise InputError(f"--lam-scan: N must be an integer >= 2 (got {args.lam_scan[2]:g})")
     out = output_dir(args.output)
     res = {"spectrum": args.spectrum, "units": args.units}
     res.update(api.stability(args.spectrum, args.lam, args.T0, args.nev, args.target, a_ee=args.a_ee,
