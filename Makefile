@@ -31,6 +31,7 @@ export PETSC_DIR SLEPC_DIR
 DEP_IMPORTS ?= petsc4py:python3-petsc4py-real slepc4py:python3-slepc4py-real mpi4py:python3-mpi4py \
                numpy:python3-numpy scipy:python3-scipy matplotlib:python3-matplotlib \
                meshio:python3-meshio h5py:python3-h5py mpmath:python3-mpmath pytest:python3-pytest \
+               hypothesis:python3-hypothesis \
                setuptools:python3-setuptools wheel:python3-wheel
 DEP_COMMANDS ?= $(MPIRUN):openmpi-bin
 CHECK_PY = $(if $(wildcard $(PY)),$(PY),$(PYTHON_SYS))
@@ -96,6 +97,7 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m "slow and not mpi"
+	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -q tests/test_cli_properties.py
 
 bench: $(STAMP)
 	@# the IDA baseline of benchmarks/evolve_ida.py (a binary wheel; numpy stays pinned)
