@@ -168,3 +168,17 @@ def test_evolve_cli(capsys, tmp_path):
         argv = argv[:7] + bad + argv[9:] if bad[0] == "--T-in" else argv[:9] + bad
         assert main(argv) == 2
         assert word in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("env, threads", [({}, 1), ({"OPENBLAS_NUM_THREADS": "2"}, 2)])
+def test_one_blas_thread_per_process_unless_the_user_chose(env, threads):
+    code = ("import ctypes, ephkin.solvers.cli, numpy\n"
+            "lib = [l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l or 'libblas' in l][0]\n"
+            "f = getattr(ctypes.CDLL(lib), 'openblas_get_num_threads', None)\n"
+            "print(f() if f else -1)\n")
+    clean = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    r = subprocess.run([sys.executable, "-c", code], env=dict(clean, **env), capture_output=True, text=True)
+    got = int(r.stdout.strip())
+    if got == -1:
+        pytest.skip("BLAS is not OpenBLAS")
+    assert got == threads

@@ -13,18 +13,26 @@ assembles them (docs/adding-a-command.md).
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import sys
-import threading
-import time
 
-from ephkin.pde import __version__
-from ephkin.pde.errors import InputError
+# One BLAS thread per process (per MPI rank) unless the user chose: with two ranks on two cores, OpenBLAS's
+# extra threads only spin in system time.  Set before numpy loads; any *_NUM_THREADS the user set wins.
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS")
+if not any(os.environ.get(v) for v in _BLAS_THREADS):
+    for _v in _BLAS_THREADS:
+        os.environ[_v] = "1"
 
-from . import avalanche, equilibrium, kinetic, nac, runs, stability
-from .common import EPILOG, CommandParser, flag_message, launcher_rank, subcommand_parser
+import json  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+from ephkin.pde import __version__  # noqa: E402
+from ephkin.pde.errors import InputError  # noqa: E402
+
+from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
+from .common import EPILOG, CommandParser, flag_message, launcher_rank, subcommand_parser  # noqa: E402
 
 #: The command families, in the order ``ephkin --help`` lists them.
 FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
