@@ -29,10 +29,12 @@ sqrt(f0'_i f0'_j) K_ij.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft as sfft
 import scipy.linalg as sla
 import scipy.sparse as sp
 
@@ -60,39 +62,96 @@ def bose(omega, T):
 
 
 class KernelOperator:
-    """K_ij = t(|i-j|) - h(i+j) on i, j = 1..L, applied by FFT in O(L log L).
+    """K_ij = t(|i-j|) - h(i+j) on i, j = 1..L (Eq. (S20), SPEC "Toeplitz-Hankel structure").
 
-    ``t(d) = sum_k c_k/(d^2 - r_k^2)`` and ``h(s) = sum_k c_k/(s^2 - r_k^2)`` with
-    the pole terms d = r_k, s = r_k left out.
+    ``t(d) = sum_k c_k/(d^2 - r_k^2)`` and ``h(s) = sum_k c_k/(s^2 - r_k^2)``, with the
+    principal value at the poles by rule ``pv`` (module docstring).
+
+    The product costs one real FFT and one inverse real FFT of length
+    n = ``scipy.fft.next_fast_len(2L - 1)``, the floor for a Toeplitz product.  With
+    X the transform of x zero-padded to n, the Toeplitz part is the circular
+    convolution with the even sequence t(|m|) (a real transform T^), and the Hankel
+    part sum_j h(i+j) x_j is the circular correlation of h with x, whose
+    transform is H^ conj(X) -- the transform of the reversed input comes for free.
+    Neither wraps around for n >= 2L - 1, and both land on the output indices 0..L-1, so
+
+        K x = irfft(T^ X - H^ conj(X))[:L].
+
+    T^ and H^ are computed once; the zero-padded input and the spectrum are
+    preallocated work arrays.  ``matvecs`` counts products (a block of m
+    vectors counts m); ``total_matvecs`` also counts those of the
+    :meth:`scaled` copies sharing this operator's transforms.
     """
 
     def __init__(self, L, r, c, pv="subtracted"):
         if pv not in PV_RULES:
-            raise InputError(f"--pv must be one of {PV_RULES} (got {pv!r})")
+            raise InputError(f"pv must be one of {PV_RULES} (got {pv!r})", "pv")
+        L = int(L)
+        if L < 1:
+            raise InputError(f"L must be >= 1 (got {L})", "L")
         self.L = L
-        d = np.arange(0, L, dtype=float)
-        s = np.arange(2, 2 * L + 1, dtype=float)
-        self.t = _pole_free_sum(d, r, c, pv)
-        self.h = _pole_free_sum(s, r, c, pv)
-        n = 1 << int(math.ceil(math.log2(3 * L)))
-        self._n = n
-        tfull = np.concatenate([self.t[:0:-1], self.t])  # t(|k - (L-1)|), k = 0..2L-2
-        self._T = np.fft.rfft(tfull, n)
-        self._H = np.fft.rfft(self.h, n)
+        self.t = _pole_free_sum(np.arange(0, L, dtype=float), r, c, pv)
+        self.h = _pole_free_sum(np.arange(2, 2 * L + 1, dtype=float), r, c, pv)
+        self.n = n = sfft.next_fast_len(2 * L - 1, real=True)
+        col = np.zeros(n)
+        col[:L] = self.t
+        col[n - L + 1 :] = self.t[:0:-1]  # t(|m|) at m = -(L-1)..-1, wrapped
+        # an even sequence: its transform is real up to rounding; kept complex for the product
+        self._tf = sfft.rfft(col).real.astype(complex)
+        hpad = np.zeros(n)
+        hpad[: 2 * L - 1] = self.h
+        self._hf = sfft.rfft(hpad)
+        self._work = {}  # block size -> (zero-padded input, spectrum, scratch); shared by scaled copies
+        self._count = [0]  # products of this operator and its scaled copies
+        self.matvecs = 0
+
+    def scaled(self, kappa):
+        """kappa K, sharing the work arrays and the product count (no transform recomputed)."""
+        new = copy.copy(self)
+        new.t, new.h = kappa * self.t, kappa * self.h
+        new._tf, new._hf = kappa * self._tf, kappa * self._hf
+        new.matvecs = 0
+        return new
+
+    @property
+    def total_matvecs(self):
+        return self._count[0]
+
+    def _buffers(self, m):
+        buf = self._work.get(m)
+        if buf is None:
+            nf = self.n // 2 + 1
+            buf = (np.zeros((m, self.n)), np.empty((m, nf), complex), np.empty((m, nf), complex))
+            self._work[m] = buf
+        return buf
 
     def matvec(self, x):
-        """K @ x for a 1-D array x of length L (or L x m block)."""
+        """K @ x for x of shape (L,), or K @ X for a block X of shape (L, m) (column by column)."""
         x = np.asarray(x, dtype=float)
-        L, n = self.L, self._n
-        X = np.fft.rfft(x, n, axis=0)
-        Xr = np.fft.rfft(x[::-1], n, axis=0)
-        shape = (-1,) + (1,) * (x.ndim - 1)
-        tx = np.fft.irfft(self._T.reshape(shape) * X, n, axis=0)[L - 1 : 2 * L - 1]
-        hx = np.fft.irfft(self._H.reshape(shape) * Xr, n, axis=0)[L - 1 : 2 * L - 1]
-        return tx - hx
+        if x.ndim == 1:
+            return self._apply(x[None, :])[0]
+        if x.ndim != 2 or x.shape[0] != self.L:
+            raise InputError(f"x must have shape (L,) or (L, m) with L = {self.L} (got {x.shape})", "x")
+        return self._apply(x.T).T
+
+    def _apply(self, rows):
+        """K applied to each row of ``rows`` (m x L)."""
+        m, L = rows.shape
+        if L != self.L:
+            raise InputError(f"x must have length L = {self.L} (got {L})", "x")
+        xpad, spec, tmp = self._buffers(m)
+        xpad[:, :L] = rows  # the padding beyond L stays zero
+        X = sfft.rfft(xpad, axis=-1)
+        np.multiply(X, self._tf, out=spec)
+        np.conjugate(X, out=tmp)
+        np.multiply(tmp, self._hf, out=tmp)
+        np.subtract(spec, tmp, out=spec)
+        self.matvecs += m
+        self._count[0] += m
+        return sfft.irfft(spec, self.n, axis=-1, overwrite_x=True)[:, :L]
 
     def dense(self):
-        """The L x L matrix (small-L reference and direct factorisation only)."""
+        """The L x L matrix: the reference for the FFT product, and the direct (small-L) paths."""
         L = self.L
         return sla.toeplitz(self.t) - sla.hankel(self.h[:L], self.h[L - 1 : 2 * L - 1])
 
