@@ -400,7 +400,7 @@ class LinearizedProblem:
         if self.a_ee == 0.0:
             return M
         if self.a_ee < 0 or self.p_ee is None:
-            raise InputError("--a-ee must be >= 0 and needs a transition probability P(omega) (--p-ee-width)")
+            raise InputError("a_ee must be >= 0 and needs a transition probability P(omega) (p_ee)", "a_ee")
         from .electron_electron import m_ee_folded
 
         Mee = self.a_ee * m_ee_folded(self.grid, self.T0, self.p_ee)
@@ -530,7 +530,7 @@ class GalerkinProblem:
         self.P = hat_interpolation(self.nodes, fine.E)
         self.N = self.nodes.size
         if np.min(np.diff(np.concatenate([[0.0], self.nodes]))) < 2.0 * fine.grid.eps:
-            raise InputError("graded grid: node spacing below two steps of the fine grid; refine the fine grid")
+            raise InputError("graded grid: node spacing below two steps of the fine grid; refine the fine grid", "nodes")
 
     def a_matrix(self):
         """A_G = P^T A_hat P (N x N); A_hat applied by FFT to the N columns of P."""
