@@ -42,7 +42,8 @@ class KineticModel:
 
     def __init__(self, problem: LinearizedProblem):
         if problem.kernel != "exact":
-            raise InputError("the kinetic equation uses the exact kernel of Eq. (4); drop --kernel paper")
+            raise InputError("the kinetic equation uses the exact kernel of Eq. (4): build the problem with kernel='exact'",
+                             "kernel")
         self.p = problem
         self.eps = problem.grid.eps
         self.L = problem.grid.L
@@ -56,11 +57,17 @@ class KineticModel:
         self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
         self.sigma_tail = self._tail()
 
+    @property
+    def kernel_matvecs(self):
+        """Kernel products so far (one rfft + one irfft each): Sigma[f] on the extended grid
+        (``K_ext``, length L + pad) plus the mass-matrix / Jacobian action (``K``, length L)."""
+        return self.K.matvecs + self.K_ext.matvecs
+
     # -------------------------------------------------------------- pieces
     def initial(self, T_in):
         """f0(E, T_in) on the grid, Eq. (S29)."""
         if not T_in > 0:
-            raise InputError(f"--T-in must be > 0 (got {T_in}); give the initial electron temperature")
+            raise InputError(f"T_in must be > 0 (got {T_in}); give the initial electron temperature", "T_in")
         return fermi(self.p.E, T_in)
 
     def _tail(self):

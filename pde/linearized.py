@@ -29,19 +29,22 @@ sqrt(f0'_i f0'_j) K_ij.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft as sfft
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .eliashberg import fermi, zinv
+from .eliashberg import fermi
 from .errors import InputError
-from .grids import FoldedGrid, project_spectrum
+from .grids import FoldedGrid, default_grid, project_spectrum
+from .polygamma import im_trigamma_half, re_tetragamma_half
 from .spectra import Spectrum
 
-__all__ = ["fermi_prime", "bose", "LinearizedProblem", "KernelOperator", "cel_identity"]
+__all__ = ["fermi_prime", "bose", "LinearizedProblem", "KernelOperator", "CouplingFamily", "cel_identity"]
 
 KERNELS = ("exact", "paper")
 PV_RULES = ("subtracted", "dropped")
@@ -60,39 +63,96 @@ def bose(omega, T):
 
 
 class KernelOperator:
-    """K_ij = t(|i-j|) - h(i+j) on i, j = 1..L, applied by FFT in O(L log L).
+    """K_ij = t(|i-j|) - h(i+j) on i, j = 1..L (Eq. (S20), SPEC "Toeplitz-Hankel structure").
 
-    ``t(d) = sum_k c_k/(d^2 - r_k^2)`` and ``h(s) = sum_k c_k/(s^2 - r_k^2)`` with
-    the pole terms d = r_k, s = r_k left out.
+    ``t(d) = sum_k c_k/(d^2 - r_k^2)`` and ``h(s) = sum_k c_k/(s^2 - r_k^2)``, with the
+    principal value at the poles by rule ``pv`` (module docstring).
+
+    The product costs one real FFT and one inverse real FFT of length
+    n = ``scipy.fft.next_fast_len(2L - 1)``, the floor for a Toeplitz product.  With
+    X the transform of x zero-padded to n, the Toeplitz part is the circular
+    convolution with the even sequence t(|m|) (a real transform T^), and the Hankel
+    part sum_j h(i+j) x_j is the circular correlation of h with x, whose
+    transform is H^ conj(X) -- the transform of the reversed input comes for free.
+    Neither wraps around for n >= 2L - 1, and both land on the output indices 0..L-1, so
+
+        K x = irfft(T^ X - H^ conj(X))[:L].
+
+    T^ and H^ are computed once; the zero-padded input and the spectrum are
+    preallocated work arrays.  ``matvecs`` counts products (a block of m
+    vectors counts m); ``total_matvecs`` also counts those of the
+    :meth:`scaled` copies sharing this operator's transforms.
     """
 
     def __init__(self, L, r, c, pv="subtracted"):
         if pv not in PV_RULES:
-            raise InputError(f"--pv must be one of {PV_RULES} (got {pv!r})")
+            raise InputError(f"pv must be one of {PV_RULES} (got {pv!r})", "pv")
+        L = int(L)
+        if L < 1:
+            raise InputError(f"L must be >= 1 (got {L})", "L")
         self.L = L
-        d = np.arange(0, L, dtype=float)
-        s = np.arange(2, 2 * L + 1, dtype=float)
-        self.t = _pole_free_sum(d, r, c, pv)
-        self.h = _pole_free_sum(s, r, c, pv)
-        n = 1 << int(math.ceil(math.log2(3 * L)))
-        self._n = n
-        tfull = np.concatenate([self.t[:0:-1], self.t])  # t(|k - (L-1)|), k = 0..2L-2
-        self._T = np.fft.rfft(tfull, n)
-        self._H = np.fft.rfft(self.h, n)
+        self.t = _pole_free_sum(np.arange(0, L, dtype=float), r, c, pv)
+        self.h = _pole_free_sum(np.arange(2, 2 * L + 1, dtype=float), r, c, pv)
+        self.n = n = sfft.next_fast_len(2 * L - 1, real=True)
+        col = np.zeros(n)
+        col[:L] = self.t
+        col[n - L + 1 :] = self.t[:0:-1]  # t(|m|) at m = -(L-1)..-1, wrapped
+        # an even sequence: its transform is real up to rounding; kept complex for the product
+        self._tf = sfft.rfft(col).real.astype(complex)
+        hpad = np.zeros(n)
+        hpad[: 2 * L - 1] = self.h
+        self._hf = sfft.rfft(hpad)
+        self._work = {}  # block size -> (zero-padded input, spectrum, scratch); shared by scaled copies
+        self._count = [0]  # products of this operator and its scaled copies
+        self.matvecs = 0
+
+    def scaled(self, kappa):
+        """kappa K, sharing the work arrays and the product count (no transform recomputed)."""
+        new = copy.copy(self)
+        new.t, new.h = kappa * self.t, kappa * self.h
+        new._tf, new._hf = kappa * self._tf, kappa * self._hf
+        new.matvecs = 0
+        return new
+
+    @property
+    def total_matvecs(self):
+        return self._count[0]
+
+    def _buffers(self, m):
+        buf = self._work.get(m)
+        if buf is None:
+            nf = self.n // 2 + 1
+            buf = (np.zeros((m, self.n)), np.empty((m, nf), complex), np.empty((m, nf), complex))
+            self._work[m] = buf
+        return buf
 
     def matvec(self, x):
-        """K @ x for a 1-D array x of length L (or L x m block)."""
+        """K @ x for x of shape (L,), or K @ X for a block X of shape (L, m) (column by column)."""
         x = np.asarray(x, dtype=float)
-        L, n = self.L, self._n
-        X = np.fft.rfft(x, n, axis=0)
-        Xr = np.fft.rfft(x[::-1], n, axis=0)
-        shape = (-1,) + (1,) * (x.ndim - 1)
-        tx = np.fft.irfft(self._T.reshape(shape) * X, n, axis=0)[L - 1 : 2 * L - 1]
-        hx = np.fft.irfft(self._H.reshape(shape) * Xr, n, axis=0)[L - 1 : 2 * L - 1]
-        return tx - hx
+        if x.ndim == 1:
+            return self._apply(x[None, :])[0]
+        if x.ndim != 2 or x.shape[0] != self.L:
+            raise InputError(f"x must have shape (L,) or (L, m) with L = {self.L} (got {x.shape})", "x")
+        return self._apply(x.T).T
+
+    def _apply(self, rows):
+        """K applied to each row of ``rows`` (m x L)."""
+        m, L = rows.shape
+        if L != self.L:
+            raise InputError(f"x must have length L = {self.L} (got {L})", "x")
+        xpad, spec, tmp = self._buffers(m)
+        xpad[:, :L] = rows  # the padding beyond L stays zero
+        X = sfft.rfft(xpad, axis=-1)
+        np.multiply(X, self._tf, out=spec)
+        np.conjugate(X, out=tmp)
+        np.multiply(tmp, self._hf, out=tmp)
+        np.subtract(spec, tmp, out=spec)
+        self.matvecs += m
+        self._count[0] += m
+        return sfft.irfft(spec, self.n, axis=-1, overwrite_x=True)[:, :L]
 
     def dense(self):
-        """The L x L matrix (small-L reference and direct factorisation only)."""
+        """The L x L matrix: the reference for the FFT product, and the direct (small-L) paths."""
         L = self.L
         return sla.toeplitz(self.t) - sla.hankel(self.h[:L], self.h[L - 1 : 2 * L - 1])
 
@@ -131,21 +191,26 @@ class LinearizedProblem:
     a_ee: float = 0.0
     p_ee: object = None  # even P(omega) of Eq. (S22) when a_ee > 0
     pv: str = None  # principal-value rule; default "subtracted" (exact kernel), "dropped" (paper kernel)
+    lam: float = None  # the coupling lambda of ``spectrum`` (only d/dlambda needs it)
+    units: str = "g"  # units of ``spectrum`` ("g" or "plain", see Spectrum.with_lambda)
+    reuse: "LinearizedProblem" = None  # same shape at another lambda: rescale its kernel (and Z0^-1 if possible)
 
     def __post_init__(self):
         if self.kernel not in KERNELS:
-            raise InputError(f"--kernel must be one of {KERNELS} (got {self.kernel!r})")
+            raise InputError(f"kernel must be one of {KERNELS} (got {self.kernel!r})", "kernel")
+        if self.units not in ("g", "plain"):
+            raise InputError(f"units must be 'g' or 'plain' (got {self.units!r})", "units")
         g, T = self.grid, self.T0
         self.E = g.E
         self.r, self.lam_r = project_spectrum(self.spectrum, g.eps, h=0.25 * T)
         self.omega_r = self.r * g.eps
         # Z0^-1 from the same (projected) spectrum as the kernel and M: consistent discretisation
         self.proj = Spectrum("projected", omega=self.omega_r, weight=0.5 * self.lam_r * self.omega_r)
-        self.zinv = zinv(self.proj, self.E, T)
         self.f0 = fermi(self.E, T)
         self.fp = fermi_prime(self.E, T)
         if np.any(self.fp == 0.0):
-            raise InputError(f"cutoff {g.cutoff:g} is so large that f0' underflows at T0 = {T:g}; lower --cutoff")
+            raise InputError(f"cutoff {g.cutoff:g} is so large that f0' underflows at T0 = {T:g}; lower the cutoff",
+                             "cutoff")
         self.s = 1.0 / np.sqrt(-self.fp)  # symmetric scaling (SPEC)
         self.sqfp = np.sqrt(-self.fp)
         c = g.eps * self.lam_r * self.r.astype(float) ** 2
@@ -153,7 +218,46 @@ class LinearizedProblem:
             c = c * g.eps**2
         if self.pv is None:
             self.pv = "dropped" if self.kernel == "paper" else "subtracted"
-        self.K = KernelOperator(g.L, self.r, c, self.pv)
+        self._c = c
+        kappa = self._rescaling(self.reuse)
+        self.kernel_reused = kappa is not None
+        if kappa is None:
+            self.K = KernelOperator(g.L, self.r, c, self.pv)
+            self.zinv = 1.0 - self._lattice_mode_sum(im_trigamma_half) / (2.0 * math.pi * T)
+        else:
+            self.K = self.reuse.K.scaled(kappa)
+            if self.reuse.grid.eps == g.eps:  # same grid: Z0^-1 - 1 is linear in lambda_k (Eq. (5))
+                self.zinv = 1.0 + kappa * (self.reuse.zinv - 1.0)
+            else:
+                self.zinv = 1.0 - self._lattice_mode_sum(im_trigamma_half) / (2.0 * math.pi * T)
+
+    def _rescaling(self, ref):
+        """kappa with K = kappa K(ref) if ``ref`` has the same L, rule, kernel, grid frequencies r_k and
+        coefficients c_k proportional to this problem's (e.g. the same shape at another lambda); else None."""
+        if ref is None or not isinstance(ref, LinearizedProblem):
+            return None
+        if (ref.grid.L != self.grid.L or ref.pv != self.pv or ref.kernel != self.kernel or ref.T0 != self.T0
+                or not np.array_equal(ref.r, self.r)):
+            return None
+        kappa = float(self._c[0] / ref._c[0])
+        return kappa if np.allclose(self._c, kappa * ref._c, rtol=1e-12, atol=0.0) else None
+
+    def _lattice_mode_sum(self, fn):
+        """sum_k w_k [fn(y_i + x_k) - fn(y_i - x_k)] for an odd ``fn``, y_i = E_i/2piT0, x_k = omega_k/2piT0,
+        w_k = lambda_k omega_k/2 (the mode sums of Eq. (5), as in ``pde.eliashberg``).
+
+        Because omega_k = r_k eps with integer r_k, every argument is a multiple of eps/2piT0:
+        ``fn`` is evaluated at the L + max r_k + 1 lattice points only, not at 2 L x (number of modes).
+        """
+        L = self.grid.L
+        a = self.grid.eps / (2.0 * math.pi * self.T0)
+        vals = fn(a * np.arange(L + int(np.max(self.r)) + 1, dtype=float))
+        i = np.arange(1, L + 1)
+        out = np.zeros(L)
+        for rk, wk in zip(self.r, 0.5 * self.lam_r * self.omega_r):
+            d = i - rk
+            out += wk * (vals[i + rk] - np.sign(d) * vals[np.abs(d)])
+        return out
 
     # ---------------------------------------------------------------- A
     @property
@@ -186,6 +290,65 @@ class LinearizedProblem:
             Kd.setflags(write=False)
             self._ahat = Kd
         return self._ahat
+
+    # ------------------------------------------------------ d A_hat / d lambda
+    def _dlam_parts(self):
+        """Pieces of lambda dA_hat/dlambda that need no kernel product (cached): (beta p, diagonal, W).
+
+        Along the coupling family of this problem (module docstring of :class:`CouplingFamily`):
+        lambda_k = lambda l_k, omega_k and eps proportional to lambda^-beta (beta = 1/2 in units
+        of g, SPEC "Units"; 0 in plain units), r_k and L fixed.  Then, with D = diag sqrt(-f0'_i),
+            lambda dA_hat/dlambda = Zt - beta eps d_eps Zt + (1 - beta p) D K D + beta (W D K D + D K D W),
+        Zt = Z0^-1 - 1 (linear in lambda_k, Eq. (5)); eps d_eps Zt = Zt - (2piT0)^-1 sum_k w_k [G(y_i + x_k) -
+        G(y_i - x_k)] with G(u) = u Re psi2(1/2 + iu); K scales as eps^p (p = 1 exact, 3 paper kernel, Eq. (S20));
+        eps d_eps ln sqrt(-f0'(i eps)) = -W_i, W_i = (E_i/2T0) tanh(E_i/2T0).
+        """
+        if getattr(self, "_dlam", None) is None:
+            if self.lam is None or not self.lam > 0:
+                raise InputError("lam (the coupling of this problem's spectrum, > 0) is needed for d/dlambda", "lam")
+            beta = 0.5 if self.units == "g" else 0.0
+            p = 3.0 if self.kernel == "paper" else 1.0
+            zt = self.zinv - 1.0
+            diag = zt
+            if beta:
+                G = lambda u: u * re_tetragamma_half(u)  # noqa: E731
+                eps_dzt = zt - self._lattice_mode_sum(G) / (2.0 * math.pi * self.T0)
+                diag = zt - beta * eps_dzt
+            y = self.E / (2.0 * self.T0)
+            self._dlam = (beta, p, diag, y * np.tanh(y))
+        return self._dlam
+
+    def dahat_dlam_matvec(self, x):
+        """dA_hat/dlambda @ x (Eq. (14) in the scaled form A_hat = S A S), analytically.
+
+        The derivative is along the coupling family of :class:`CouplingFamily`: the phonon
+        frequencies scale as lambda^-1/2 in units of g (SPEC "Units"; fixed in plain units),
+        the grid step with them, L fixed -- what ``default_grid(..., points=L)`` does for
+        spectra with a commensurate step (``modes:``, one Einstein mode).  Needs ``lam``.
+        Costs two kernel products (one block apply); x may be an (L, m) block.
+        """
+        beta, p, diag, W = self._dlam_parts()
+        x = np.asarray(x, dtype=float)
+        shape = (-1,) + (1,) * (x.ndim - 1)
+        q, d, w = self.sqfp.reshape(shape), diag.reshape(shape), W.reshape(shape)
+        if beta:
+            both = self.K.matvec(np.stack([q * x, q * w * x], axis=1).reshape(x.shape[0], -1))
+            both = both.reshape((x.shape[0], 2) + x.shape[1:])
+            kx, kwx = q * both[:, 0], q * both[:, 1]
+            out = d * x + (1.0 - beta * p) * kx + beta * (w * kx + kwx)
+        else:
+            out = d * x + q * self.K.matvec(q * x)
+        return out / self.lam
+
+    def dmu_dlam(self, v):
+        """v^T (dA_hat/dlambda) v / v^T v: the Hellmann-Feynman slope d mu/d lambda of an eigenvalue mu of
+        A_hat with eigenvector v (Eq. (14)), along the family of :meth:`dahat_dlam_matvec`.
+        One kernel product (K is symmetric, so v^T (W DKD + DKD W) v = 2 (W v)^T DKD v)."""
+        beta, p, diag, W = self._dlam_parts()
+        v = np.asarray(v, dtype=float)
+        u = self.sqfp * self.K.matvec(self.sqfp * v)
+        num = float(v @ (diag * v)) + (1.0 - beta * p) * float(v @ u) + 2.0 * beta * float((W * v) @ u)
+        return num / (self.lam * float(v @ v))
 
     # ---------------------------------------------------------------- M
     def m_sparse(self, scaled=False):
@@ -233,7 +396,7 @@ class LinearizedProblem:
         if self.a_ee == 0.0:
             return M
         if self.a_ee < 0 or self.p_ee is None:
-            raise InputError("--a-ee must be >= 0 and needs a transition probability P(omega) (--p-ee-width)")
+            raise InputError("a_ee must be >= 0 and needs a transition probability P(omega) (p_ee)", "a_ee")
         from .electron_electron import m_ee_folded
 
         Mee = self.a_ee * m_ee_folded(self.grid, self.T0, self.p_ee)
@@ -250,6 +413,87 @@ class LinearizedProblem:
         """
         E = self.E
         return self.grid.eps * float(E @ self.a_matvec(E)) / (math.pi**2 * self.T0**2 / 6.0)
+
+
+class CouplingFamily:
+    """The problems of Eq. (14) for one alpha^2F shape, T0 and grid rule, as the coupling lambda varies.
+
+    ``problem(lam)`` is ``LinearizedProblem(shape.with_lambda(lam, units), T0, default_grid(...))``
+    -- the same problem a caller would build -- but what does not depend on lambda is kept:
+
+    * the kernel's FFT transforms: in the family lambda_k = lambda l_k and omega_k, eps scale alike
+      (lambda^-1/2 in units of g, SPEC "Units"; fixed in plain units), so the grid frequencies
+      r_k = omega_k/eps stay put and K(lambda) is a multiple of K(lambda_0) (Eq. (S20));
+    * in plain units the grid too, hence f0' and Z0^-1 - 1 up to the factor lambda/lambda_0;
+    * Z0^-1 needs the polygamma kernel on L + max r_k lattice points only (``_lattice_mode_sum``).
+
+    ``slope(lam, v)`` is d mu/d lambda = v^T (dA_hat/dlambda) v for the unit eigenvector v of
+    mu = mu_min(lam), analytic (:meth:`LinearizedProblem.dmu_dlam`, one kernel product) whenever
+    the grid follows the family; for the grids that do not (a fixed ``grid_step`` in units of g,
+    or a continuous alpha^2F whose projection on the grid changes with lambda) it falls back to
+    a forward difference, the only case in which a problem is built for a derivative
+    (``slope_method`` says which was used).  ``kernel_matvecs`` counts every kernel product of
+    every problem of the family.
+    """
+
+    def __init__(self, shape, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, points=None,
+                 pv=None, a_ee=0.0, p_ee=None):
+        self.shape, self.T0, self.units, self.kernel, self.pv = shape, T0, units, kernel, pv
+        self.grid_args = (refine, grid_step, cutoff, points)
+        self.a_ee, self.p_ee = a_ee, p_ee
+        self._ref = None  # the first problem built: source of the kernel transforms
+        self._last = None  # (lam, problem): the eigen solve and the slope at one lambda share it
+        self._counts = []  # the product counters of each distinct kernel operator built
+        self.problems_built = 0
+        self.slope_method = None
+
+    def problem(self, lam):
+        """The LinearizedProblem at coupling ``lam`` (cached for the last lambda)."""
+        if self._last is not None and self._last[0] == lam:
+            return self._last[1]
+        spec = self.shape.with_lambda(lam, self.units)
+        grid = default_grid(spec, self.T0, *self.grid_args)
+        p = LinearizedProblem(spec, self.T0, grid, self.kernel, self.a_ee, self.p_ee, self.pv, lam=lam,
+                              units=self.units, reuse=self._ref)
+        self.problems_built += 1
+        if self._ref is None:
+            self._ref = p
+        if not p.kernel_reused:
+            self._counts.append(p.K._count)
+        self._last = (lam, p)
+        return p
+
+    def follows(self, p):
+        """True if the grid rule follows the family at ``p``: at lambda (1 +- 1e-4) the grid step scales like
+        the phonon frequencies and the projected spectrum keeps r_k, with lambda_k proportional to lambda."""
+        beta = 0.5 if self.units == "g" else 0.0
+        for q in (1.0 - 1e-4, 1.0 + 1e-4):
+            spec = self.shape.with_lambda(p.lam * q, self.units)
+            eps = default_grid(spec, self.T0, *self.grid_args).eps
+            r, lam_r = project_spectrum(spec, eps, h=0.25 * self.T0)
+            if (abs(eps / p.grid.eps - q**-beta) > 1e-12 * q**-beta or not np.array_equal(r, p.r)
+                    or not np.allclose(lam_r, q * p.lam_r, rtol=1e-12, atol=0.0)):
+                return False
+        return True
+
+    def slope(self, lam, v, step=1e-6):
+        """d mu/d lambda at ``lam`` for the eigenvector ``v`` of A_hat(lam) (Hellmann-Feynman)."""
+        p = self.problem(lam)
+        if self.follows(p):
+            self.slope_method = "analytic"
+            return p.dmu_dlam(v)
+        self.slope_method = "forward-difference"
+        v = np.asarray(v, dtype=float)
+        m0 = float(v @ p.ahat_matvec(v)) / float(v @ v)
+        d = step * lam
+        other = self.problem(lam + d)
+        m1 = float(v @ other.ahat_matvec(v)) / float(v @ v)
+        self._last = (lam, p)
+        return (m1 - m0) / d
+
+    @property
+    def kernel_matvecs(self):
+        return int(sum(c[0] for c in self._counts))
 
 
 def cel_identity(spectrum, T0):
@@ -282,7 +526,7 @@ class GalerkinProblem:
         self.P = hat_interpolation(self.nodes, fine.E)
         self.N = self.nodes.size
         if np.min(np.diff(np.concatenate([[0.0], self.nodes]))) < 2.0 * fine.grid.eps:
-            raise InputError("graded grid: node spacing below two steps of the fine grid; refine the fine grid")
+            raise InputError("graded grid: node spacing below two steps of the fine grid; refine the fine grid", "nodes")
 
     def a_matrix(self):
         """A_G = P^T A_hat P (N x N); A_hat applied by FFT to the N columns of P."""

@@ -1,0 +1,198 @@
+"""Benchmark (issue 17): the kernel product of seed 000 Eq. (S20) against the FFT floor.
+
+1. Per product, at each L: the floor -- one bare ``scipy.fft.rfft`` + ``irfft`` pair (overwrite_x) at
+   n = next_fast_len(2L - 1) -- against ``KernelOperator.matvec`` (one rfft + one irfft,
+   Toeplitz and Hankel combined in frequency space) and the product it replaced (four
+   numpy FFTs at the power of two >= 3L, written out below as the baseline).
+2. Whole computations as multiples of (kernel products) x floor:
+   - lambda_c, linear method (``solvers.stability.lambda_c_linear``, modes:40-60, T0 = 0.204);
+     products counted on every KernelOperator created during the call;
+   - ``evolve`` (Einstein lambda = 1, T0 = 0.20, T_in = 0.202, t_end = 20) from
+     ``KineticModel.kernel_matvecs`` (Sigma on the extended grid, L + pad, and the
+     Jacobian/mass action, L; each at its own floor).
+   Ratio = wall time / (products x floor): 1 would mean nothing but the transforms.
+
+Every figure is min / median / max over ``--runs`` runs (>= 3) in one process.
+
+Run:  .venv/bin/python benchmarks/kernel_floor.py [--L 30000 100000] [--runs 3]
+          [--lambda-c-refine 64 200] [--evolve-refine 32 125] [--skip-whole]
+"""
+
+import argparse
+import math
+import os
+import statistics
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import scipy.fft as sfft  # noqa: E402
+
+from ephkin.pde import linearized  # noqa: E402
+from ephkin.pde.linearized import KernelOperator  # noqa: E402
+from ephkin.pde.spectra import parse_spectrum  # noqa: E402
+
+
+def four_fft_product(K, x):
+    """The product before issue 17 (baseline): Toeplitz and Hankel parts by separate zero-padded FFTs."""
+    L = K.L
+    n = 1 << int(math.ceil(math.log2(3 * L)))
+    T = np.fft.rfft(np.concatenate([K.t[:0:-1], K.t]), n)
+    H = np.fft.rfft(K.h, n)
+    tx = np.fft.irfft(T * np.fft.rfft(x, n), n)[L - 1 : 2 * L - 1]
+    hx = np.fft.irfft(H * np.fft.rfft(x[::-1], n), n)[L - 1 : 2 * L - 1]
+    return tx - hx
+
+
+def interleaved(fns, reps):
+    """Per-call wall times of the callables ``fns``, called in turn ``reps`` times (so that a busy
+    machine slows them alike); returns the median per callable (s)."""
+    times = [[] for _ in fns]
+    for _ in range(reps):
+        for k, fn in enumerate(fns):
+            t = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times]
+
+
+def stats(xs):
+    return min(xs), statistics.median(xs), max(xs)
+
+
+def fmt(xs, unit=1e3, digits=3):
+    lo, med, hi = stats(xs)
+    return f"{lo * unit:.{digits}g} / {med * unit:.{digits}g} / {hi * unit:.{digits}g}"
+
+
+def _pair(L):
+    n = sfft.next_fast_len(2 * L - 1, real=True)
+    x = np.random.default_rng(0).standard_normal(n)
+    return lambda: sfft.irfft(sfft.rfft(x), n, overwrite_x=True)
+
+
+def floor_time(L, reps=21):
+    """Median time of one bare rfft + irfft pair at next_fast_len(2L - 1) (s)."""
+    return interleaved([_pair(L)], reps)[0]
+
+
+def product_table(Ls, runs):
+    print("\n== one kernel product vs the floor (ms per product; min / median / max of %d runs, each the median of"
+          " interleaved calls)" % runs)
+    print(f"{'L':>8} {'n':>8} | {'floor rfft+irfft':>22} | {'KernelOperator.matvec':>22} | {'old 4-FFT product':>22} |"
+          f" {'new/floor':>17} | {'old/new':>17} | {'rel. diff':>9}")
+    rng = np.random.default_rng(1)
+    for L in Ls:
+        r = np.arange(40, 61) * max(1, L // 500)  # modes:40-60 at refine ~ L/500: kernel width ~ L/10
+        K = KernelOperator(L, r, rng.random(r.size))
+        x = rng.standard_normal(L)
+        reps = max(5, min(200, int(4e6 / K.n)))
+        fl, new, old = [], [], []
+        for _ in range(runs):
+            a, b, c = interleaved([_pair(L), lambda: K.matvec(x), lambda: four_fft_product(K, x)], reps)
+            fl.append(a), new.append(b), old.append(c)
+        y, y0 = K.matvec(x), four_fft_product(K, x)
+        diff = np.linalg.norm(y - y0) / np.linalg.norm(y0)
+        r1 = [b / a for a, b in zip(fl, new)]
+        r2 = [c / b for b, c in zip(new, old)]
+        print(f"{L:8d} {K.n:8d} | {fmt(fl):>22} | {fmt(new):>22} | {fmt(old):>22} |"
+              f" {fmt(r1, 1):>17} | {fmt(r2, 1):>17} | {diff:9.1e}")
+
+
+class _Registry:
+    """Counts the products of every KernelOperator built while active (instrumentation only)."""
+
+    def __enter__(self):
+        self.ops = []
+        self._init = KernelOperator.__init__
+        reg = self.ops
+
+        def init(op, *a, **k):
+            self._init(op, *a, **k)
+            reg.append(op)
+
+        KernelOperator.__init__ = init
+        return self
+
+    def __exit__(self, *exc):
+        KernelOperator.__init__ = self._init
+
+    def by_length(self):
+        out = {}
+        for op in self.ops:
+            out[op.L] = out.get(op.L, 0) + op.total_matvecs
+        return out
+
+
+def whole(label, run, runs):
+    """Run ``run`` (returns (result, {L: products})) ``runs`` times; wall time against products x floor."""
+    walls, ratios = [], []
+    for _ in range(runs):
+        t = time.perf_counter()
+        res, counts = run()
+        wall = time.perf_counter() - t
+        fl = sum(c * floor_time(L) for L, c in counts.items())
+        walls.append(wall)
+        ratios.append(wall / fl)
+    nprod = sum(counts.values())
+    Ls = ",".join(str(L) for L in sorted(counts))
+    print(f"{label:<44} L={Ls:<14} products={nprod:6d} floor x products={fl:7.3f} s | wall {fmt(walls, 1, 4)} s |"
+          f" wall/(products x floor) {fmt(ratios, 1, 3)}  [{res}]")
+
+
+def lambda_c_runs(refines, runs):
+    from ephkin.solvers.stability import lambda_c_linear
+
+    shape = parse_spectrum("modes:40-60")
+    lambda_c_linear(shape, 0.204)  # warm-up: tables, PETSc/SLEPc initialisation
+
+    for ref in refines:
+        def run():
+            with _Registry() as reg:
+                r = lambda_c_linear(shape, 0.204, refine=ref, solver="slepc")
+            return f"lambda_c={r['lambda_c']:.9f}, {r['evaluations']} solves", reg.by_length()
+
+        whole(f"lambda_c linear, modes:40-60, T0=0.204, refine {ref}", run, runs)
+
+
+def evolve_runs(refines, runs):
+    from ephkin.pde.kinetic import KineticModel
+    from ephkin.solvers.evolution import evolve
+    from ephkin.solvers.stability import make_problem
+
+    shape = parse_spectrum("einstein")
+    for ref in refines:
+        def run():
+            model = KineticModel(make_problem(shape, 1.0, 0.20, refine=ref))
+            r = evolve(model, 0.202, 20.0, rtol=1e-6, atol=1e-10)
+            counts = {model.L: model.K.matvecs, model.K_ext.L: model.K_ext.matvecs}
+            return f"{r['status']}, {r.get('steps', '?')} steps", counts
+
+        whole(f"evolve, Einstein lam=1, T0=0.20, refine {ref}", run, runs)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--L", type=int, nargs="+", default=[1000, 5000, 30000, 100000])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--lambda-c-refine", type=int, nargs="*", default=[64, 200])
+    ap.add_argument("--evolve-refine", type=int, nargs="*", default=[8, 32])
+    ap.add_argument("--skip-whole", action="store_true", help="only the per-product table")
+    a = ap.parse_args(argv)
+    if a.runs < 3:
+        ap.error("--runs must be >= 3")
+    print(f"scipy {__import__('scipy').__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
+          f"OMP/OPENBLAS threads {os.environ.get('OMP_NUM_THREADS')}/{os.environ.get('OPENBLAS_NUM_THREADS')}")
+    product_table(a.L, a.runs)
+    if a.skip_whole:
+        return
+    print("\n== whole computations as multiples of (kernel products) x floor (min / median / max of %d runs)" % a.runs)
+    lambda_c_runs(a.lambda_c_refine, a.runs)
+    evolve_runs(a.evolve_refine, a.runs)
+    assert linearized.KernelOperator.__init__ is KernelOperator.__init__
+
+
+if __name__ == "__main__":
+    main()
