@@ -191,6 +191,7 @@ def stability(spectrum, lam, T0, nev=6, target=None, **grid):
     res.update(summ)
     grid_value, cont = p.cel_check(), cel_identity(p.proj, T0)
     res["cel_check"] = {"grid": grid_value, "continuum_S14": cont, "difference": grid_value - cont}
+    res["kernel_matvecs"] = p.K.matvecs
     res.update(_E=p.E, _eigenvectors=vecs, _eigenvector_gammas=vec_gammas, _zinv=eq.zinv(p.proj, p.E, T0))
     return res
 
@@ -226,6 +227,8 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
         if writer is not None:
             writer.close()
     f_final, hist = r.pop("f_final"), r.pop("history")
+    r["kernel_matvecs"] = model.kernel_matvecs
+    r["kernel_matvecs_per_step"] = model.kernel_matvecs / max(r["steps"], 1)
     res = {"lambda": lam, "T0": T0, "T_in": T_in, "t_end": t_end, "grid_step": p.grid.eps, "L": p.grid.L,
            "cutoff": p.grid.cutoff}
     res.update(r)

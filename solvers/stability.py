@@ -198,12 +198,17 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     crossing is searched from below).  Returns a dict with lambda_c, the grid
     data and n_negative just above lambda_c (L <= 3000).
     """
+    from ephkin.pde.grids import default_grid
+    from ephkin.pde.linearized import CouplingFamily
+
     guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max, lam_min=0.1, xtol=1e-3,
                           refine_min=False, factor=2.0)["lambda_c"] or 1.0
-    # L is fixed at its value at the guess (plus a margin), so the cutoff never shrinks below
-    # the default when lambda moves, and the eigen solver can be warm-started
-    L0 = int(1.1 * make_problem(shape, guess, T0, units, kernel, refine, grid_step, cutoff).grid.L)
-    prob = lambda lam: make_problem(shape, lam, T0, units, kernel, refine, grid_step, None, L0, pv=pv)  # noqa: E731
+    # L is fixed at its value at the guess (plus a margin), so the cutoff never shrinks below the default
+    # when lambda moves, and the eigen solver can be warm-started; the family reuses the kernel transforms
+    # (and in plain units Z0^-1) across lambda and gives the analytic Hellmann-Feynman slope
+    L0 = int(1.1 * default_grid(shape.with_lambda(guess, units), T0, refine, grid_step, cutoff).L)
+    fam = CouplingFamily(shape, T0, units, kernel, refine, grid_step, None, L0, pv)
+    prob = fam.problem
     if solver == "auto":
         solver = "slepc"
     if solver in ("dense", "inertia") and L0 > DENSE_MAX:
@@ -224,9 +229,7 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
         def mu_and_slope(lam):
             # Hellmann-Feynman: d mu/d lambda = v^T (dA_hat/d lambda) v for the unit eigenvector v
             m = counted(lam)
-            v = gather(mu.v).copy()
-            d = 1e-6 * lam
-            return m, (float(v @ prob(lam + d).ahat_matvec(v)) - m) / d
+            return m, fam.slope(lam, gather(mu.v))
 
         lam_c = _newton(mu_and_slope, guess, rtol)
     else:
@@ -251,12 +254,15 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     out = {"lambda_c": lam_c, "solver": solver, "kernel": kernel, "pv": p.pv, "units": units, "T0": T0,
            "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L, "refine": refine,
            "lambda_c_zinv_estimate": guess, "evaluations": evals["n"]}
+    if fam.slope_method:
+        out["slope"] = fam.slope_method
     if isinstance(mu, SmallestEigenvalue):
         mu.destroy()
     if p.grid.L <= DENSE_MAX:
         above = check[0] if check else inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense())
         below = 0 if check else inertia(prob(lam_c * (1 - 10 * rtol)).ahat_dense())[0]
         out.update(n_negative=above[0], n_negative_below=below, inertia_backend=above[3])
+    out["kernel_matvecs"] = fam.kernel_matvecs
     return out
 
 
