@@ -134,7 +134,7 @@ def lambda_c_zinv(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10, r
     estimate, about 1e-4 relative, used to start the linear analysis); the
     scan in lambda goes up from ``lam_min`` by ``factor``.
     """
-    T0 = require_positive("--T0", T0, "give the phonon (bath) temperature T0 > 0")
+    T0 = require_positive("T0", T0, "give the phonon (bath) temperature T0 > 0")
     n_ref = 3 if refine_min else 0
     fun = lambda lam: zinv_minimum(shape.with_lambda(lam, units), T0, n_ref)[1]  # noqa: E731
     lam_c, reason = _first_crossing(fun, lam_min, lam_max, factor=factor, xtol=xtol)
@@ -154,7 +154,7 @@ def lambda_c_cel(shape, T0, units="g", lam_max=1e4, lam_min=1e-2):
 
     The seed's theorem (C_el < 0 implies instability) gives lambda_c <= lambda_cel.
     """
-    T0 = require_positive("--T0", T0, "give the temperature T0 > 0")
+    T0 = require_positive("T0", T0, "give the temperature T0 > 0")
     fun = lambda lam: float(cel_ratio(shape.with_lambda(lam, units), np.array([T0]))[0])  # noqa: E731
     lam, _ = _first_crossing(fun, lam_min, lam_max)
     return lam
@@ -162,7 +162,7 @@ def lambda_c_cel(shape, T0, units="g", lam_max=1e4, lam_min=1e-2):
 
 def strong_coupling_analysis(T0, g=1.0):
     """Eq. (S38) at T0: minimum, zeros and the interval where Z0^-1 < 0 (None if there is none)."""
-    T0 = require_positive("--T0", T0, "give the temperature T0 > 0 (units of g)")
+    T0 = require_positive("T0", T0, "give the temperature T0 > 0 (units of g)")
     f = lambda e: zinv_strong(e, T0, g)  # noqa: E731
     E_max = 4.0 * g + 40.0 * T0
     n = int(min(_MAX_GRID, max(2000, E_max / (T0 / 16.0))))
@@ -196,7 +196,7 @@ def cel_analysis(spectrum, T_lo, T_hi, n=2000):
     Temperatures are scanned log-uniformly in [T_lo, T_hi].
     """
     if not 0 < T_lo < T_hi:
-        raise InputError(f"temperature range must satisfy 0 < T_lo < T_hi (got {T_lo}, {T_hi})")
+        raise InputError(f"temperature range must satisfy 0 < T_lo < T_hi (got {T_lo}, {T_hi})", "T_range")
     lam = spectrum.lam
     logf = lambda lt: cel_ratio(spectrum, np.exp(lt))  # noqa: E731
     iv = negative_intervals(logf, math.log(T_lo), math.log(T_hi), n)

@@ -42,7 +42,10 @@ class KineticModel:
 
     def __init__(self, problem: LinearizedProblem):
         if problem.kernel != "exact":
-            raise InputError("the kinetic equation uses the exact kernel of Eq. (4); drop --kernel paper")
+            raise InputError(
+                "the kinetic equation uses the exact kernel of Eq. (4); use kernel='exact' (not 'paper')",
+                "kernel",
+            )
         self.p = problem
         self.eps = problem.grid.eps
         self.L = problem.grid.L
@@ -60,7 +63,7 @@ class KineticModel:
     def initial(self, T_in):
         """f0(E, T_in) on the grid, Eq. (S29)."""
         if not T_in > 0:
-            raise InputError(f"--T-in must be > 0 (got {T_in}); give the initial electron temperature")
+            raise InputError(f"T_in must be > 0 (got {T_in}); give the initial electron temperature", "T_in")
         return fermi(self.p.E, T_in)
 
     def _tail(self):

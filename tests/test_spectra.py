@@ -116,7 +116,9 @@ def test_unreadable_and_unknown():
     for bad in ("", "phonons", "modes:60-40", "modes:x", "peaks:1", "lorentz:0.1:0.5", "einstein:-1"):
         with pytest.raises(InputError):
             parse_spectrum(bad)
-    with pytest.raises(InputError, match="--lam"):
+    with pytest.raises(InputError, match="lam must be > 0") as e:
         make_spectrum("einstein", -1.0)
-    with pytest.raises(InputError, match="--units"):
+    assert e.value.param == "lam" and "--" not in str(e.value)
+    with pytest.raises(InputError, match="units must be") as e:
         make_spectrum("einstein", 1.0, "kelvin")
+    assert e.value.param == "units"
