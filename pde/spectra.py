@@ -28,14 +28,16 @@ Spec strings (CLI ``--spectrum``)::
                                   cut at |omega - C| = 3G), equal lambda each
     file:PATH[:COL]               two or more columns (omega, alpha^2F...), '#'
                                   comments; EPW's .a2f layout (header line, one
-                                  column per smearing, trailing summary lines);
-                                  COL is the 1-based alpha^2F column (default 2)
+                                  column per smearing, trailing summary block);
+                                  any other unreadable line is an error naming
+                                  it; COL is the 1-based alpha^2F column (default 2)
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -271,46 +273,88 @@ class _TableDensity:
         return np.interp(omega, np.asarray(self.x), np.asarray(self.y), left=0.0, right=0.0)
 
 
+_EPW_HEADER = re.compile(r"^\s*w\s*\[\s*mev\s*\].*a2f", re.IGNORECASE)
+_EPW_SMEARINGS = re.compile(r"for\s+(\d+)\s+smearing", re.IGNORECASE)
+_EPW_FOOTER = "integrated el-ph coupling"
+
+
 def read_a2f_file(path: str, column: int = 2):
     """Read a tabulated alpha^2F: returns (omega, a2f) arrays.
 
-    Accepts plain two-or-more-column text with '#' comments, and EPW's
-    ``prefix.a2f`` layout (a text header, one alpha^2F column per phonon
-    smearing, trailing summary lines): the first contiguous block of numeric
-    rows is the table.  ``column`` is 1-based (column 1 is omega).
+    Layouts (seed 002's alpha^2F; EPW's ``prefix.a2f``):
+
+    * plain text, two or more whitespace- or comma-separated columns
+      (omega, alpha^2F, ...), with ``#`` comment lines or trailing ``# ...``
+      comments anywhere;
+    * EPW's ``prefix.a2f``: the header line ``w[meV] a2f and integrated 2*a2f/w
+      for N smearing values``, rows ``omega[meV]  a2F(smearing 1..N)
+      [lambda(omega) 1..N]`` (the cumulative-lambda columns are written by EPW
+      versions with the Eliashberg module, not by older ones), then the trailing
+      summary block that starts with ``Integrated el-ph coupling`` (its value
+      lines start with ``#``; then phonon smearing, electron smearing, Fermi
+      window, summed el-ph coupling).
+
+    Only those marked blocks are skipped.  Any other line that does not parse
+    as a row of numbers with the same number of columns as the table -- a
+    corrupt number such as ``1.2e-0x``, a Fortran overflow ``************``, a
+    truncated row, stray text -- is an error naming the file and the line
+    number: a table is never silently cut short.  ``column`` is 1-based
+    (column 1 is omega); on an EPW file with cumulative-lambda columns it must
+    name an alpha^2F column.
     """
+    where = f"spectrum file:{path}"
     try:
         with open(path, "r", encoding="utf-8", errors="strict") as fh:
             lines = fh.readlines()
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
         raise InputError(
-            f"spectrum file:{path}: cannot read the file ({reason}); give a readable text file "
-            "with columns omega, alpha^2F",
+            f"{where}: cannot read the file ({reason}); give a readable text file with columns omega, alpha^2F",
             "spectrum",
         ) from None
-    rows, started = [], False
-    for ln in lines:
-        s = ln.split("#", 1)[0].strip()
-        if not s:
+    rows, n_smear, ncol = [], None, None
+    for lineno, raw in enumerate(lines, 1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
             continue
+        if _EPW_HEADER.match(text) and not rows:
+            m = _EPW_SMEARINGS.search(text)
+            n_smear = int(m.group(1)) if m else None
+            continue
+        if text.lower().startswith(_EPW_FOOTER):
+            break  # EPW's trailing summary block
+        body = text.split("#", 1)[0].replace(",", " ").split()
         try:
-            vals = [float(t) for t in s.replace(",", " ").split()]
+            vals = [float(t) for t in body]
         except ValueError:
-            if started:
-                break  # EPW's trailing summary lines
-            continue  # header line
-        started = True
+            bad = next(t for t in body if not _is_number(t))
+            raise InputError(
+                f"{where}: line {lineno}: cannot read {bad!r} as a number ({text[:60]!r}); fix the value, "
+                "or mark header and comment lines with '#'",
+                "spectrum",
+            ) from None
+        if ncol is None:
+            ncol = len(vals)
+        elif len(vals) != ncol:
+            raise InputError(
+                f"{where}: line {lineno}: {len(vals)} columns where the table has {ncol}; fix the row",
+                "spectrum",
+            )
         rows.append(vals)
-    where = f"spectrum file:{path}"
     if not rows:
         raise InputError(f"{where}: no numeric rows found; the file needs columns omega, alpha^2F", "spectrum")
-    ncol = min(len(r) for r in rows)
     if ncol < 2:
         raise InputError(f"{where}: rows need at least 2 columns (omega, alpha^2F), found {ncol}", "spectrum")
-    if not 2 <= column <= ncol:
-        raise InputError(f"{where}:{column}: column must be between 2 and {ncol}", "spectrum")
-    data = np.array([r[:ncol] for r in rows], dtype=float)
+    n_a2f = ncol - 1
+    if n_smear is not None and ncol == 1 + 2 * n_smear:
+        n_a2f = n_smear  # EPW: a2F for each smearing, then the cumulative lambda of each
+    elif n_smear is not None and ncol == 3 and n_smear != 2:
+        n_a2f = 1  # EPW's single-smearing writer: omega, a2F, cumulative lambda
+    if not 2 <= column <= 1 + n_a2f:
+        extra = f" (columns {n_a2f + 2}-{ncol} are EPW's cumulative lambda)" if n_a2f < ncol - 1 else ""
+        raise InputError(f"{where}:{column}: the alpha^2F column must be between 2 and {1 + n_a2f}{extra}",
+                         "spectrum")
+    data = np.array(rows, dtype=float)
     om, a2f = data[:, 0], data[:, column - 1]
     if not np.all(np.isfinite(data[:, [0, column - 1]])):
         raise InputError(f"{where}: non-finite values in the table; fix or remove those rows", "spectrum")
@@ -330,6 +374,14 @@ def read_a2f_file(path: str, column: int = 2):
     if not np.any(a2f > 0):
         raise InputError(f"{where}: alpha^2F is zero everywhere; nothing to couple to", "spectrum")
     return om, a2f
+
+
+def _is_number(token):
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _file(path: str, column: int = 2):
