@@ -177,3 +177,51 @@ def test_no_flags_in_physics_layer_messages():
             if re.search(r"""["'][^"']*--[A-Za-z]""", line) and not line.lstrip().startswith("#"):
                 bad.append(f"{f.name}:{i}: {line.strip()}")
     assert not bad, bad
+
+
+# ------------------------------------------------------------------ solvers/options.py, runfile.py
+@pytest.mark.parametrize("value", ["-inf", "-1e3", "-.5", "-nan", "-Infinity", "-2"])
+def test_negative_numbers_stay_values_of_the_ephkin_option(value):
+    from ephkin.solvers.options import split_petsc_options
+
+    ours, petsc = split_petsc_options(["lambda-c", "--spectrum", "einstein", "--T0", value,
+                                       "-stab_lc_eps_tol", "-1e-3", "-stab_lc_eps_monitor", "-o", "d"])
+    assert petsc == ["-stab_lc_eps_tol", "-1e-3", "-stab_lc_eps_monitor"]
+    assert ours[:3] == ["lambda-c", "--spectrum", "einstein"] and ours[-2:] == ["-o", "d"]
+    assert ours[3] in (f"--T0={value}", "--T0") and value in " ".join(ours)
+
+
+@pytest.mark.parametrize("value, word", [("-inf", "T0"), ("-1e3", "T0 must be > 0"), ("-.5", "T0 must be > 0"),
+                                         ("-nan", "T0")])
+def test_negative_T0_on_the_command_line_is_a_named_error(capsys, value, word):
+    from ephkin.solvers.cli import main
+
+    try:
+        code = main(["lambda-c", "--spectrum", "einstein", "--T0", value])
+    except SystemExit as e:  # argparse's own one-line errors ("must be finite")
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and word in err and "expected" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)) * 8, b'model = "lambda-c"\n\x00\x01\n',
+                                     "model = 'zinv'\n\u00e9".encode("latin-1")])
+def test_binary_run_file_is_a_one_line_input_error(tmp_path, content):
+    from ephkin.solvers.runfile import load_runfile
+
+    f = tmp_path / "bin.toml"
+    f.write_bytes(content)
+    with pytest.raises(InputError, match="run file") as e:
+        load_runfile(str(f))
+    assert "\n" not in str(e.value) and "text file" in str(e.value)
+
+
+def test_binary_run_file_via_cli(tmp_path, capsys):
+    from ephkin.solvers.cli import main
+
+    f = tmp_path / "bin.toml"
+    f.write_bytes(bytes(range(256)) * 8)
+    assert main(["run", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a UTF-8 text file" in err
