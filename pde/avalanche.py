@@ -49,16 +49,16 @@ __all__ = ["beta", "critical_point", "critical_coupling", "lambda_a6", "lambda_a
 
 
 def _params(mass, g_ep, gamma, omega0):
-    return (require_positive("--mass", mass, "give the band mass m > 0 (the seed's lattice has m = 1/2)"),
-            require_positive("--g-ep", g_ep, "give the electron-phonon coupling g_ep > 0"),
-            require_positive("--gamma", gamma, "give the bath dephasing rate Gamma > 0"),
-            require_positive("--omega0", omega0, "give the phonon frequency omega0 > 0"))
+    return (require_positive("mass", mass, "give the band mass m > 0 (the seed's lattice has m = 1/2)"),
+            require_positive("g_ep", g_ep, "give the electron-phonon coupling g_ep > 0"),
+            require_positive("gamma", gamma, "give the bath dephasing rate Gamma > 0"),
+            require_positive("omega0", omega0, "give the phonon frequency omega0 > 0"))
 
 
 def _fields(E):
     E = np.asarray(E, dtype=float)
     if E.size == 0 or not np.all(np.isfinite(E)) or np.any(E <= 0):
-        raise InputError(f"--E must be finite and > 0 (got {E.tolist()!r}); give positive field values")
+        raise InputError(f"E must be finite and > 0 (got {E.tolist()!r}); give positive field values", "E")
     return E
 
 
@@ -156,8 +156,8 @@ def _log_xk0_minus(x, target):
 
 def bose(omega0, T):
     """n_b(omega0) = 1 / (e^{omega0/T} - 1); 0 at T = 0."""
-    w0 = require_positive("--omega0", omega0, "give the phonon frequency omega0 > 0")
-    T = require_nonnegative("--T", T, "give the bath temperature T >= 0")
+    w0 = require_positive("omega0", omega0, "give the phonon frequency omega0 > 0")
+    T = require_nonnegative("T", T, "give the bath temperature T >= 0")
     return 0.0 if T == 0.0 else 1.0 / math.expm1(w0 / T)
 
 
@@ -224,7 +224,7 @@ def criterion(mass, g_ep, gamma, omega0, T=0.0):
     when there is no root (E_av, E_av_upper, E_av_asymptotic are then None).
     """
     m, g, G, w0 = _params(mass, g_ep, gamma, omega0)
-    T = require_nonnegative("--T", T, "give the bath temperature T >= 0")
+    T = require_nonnegative("T", T, "give the bath temperature T >= 0")
     x0, b_c = critical_point()
     b = beta(m, g, G, w0)
     lo, hi = avalanche_fields(m, g, G, w0, T)

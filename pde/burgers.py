@@ -26,11 +26,11 @@ class BurgersModel:
     """Residual G(fdot, f) = Z0^-1 fdot - (T0 f'' - 2 f f' + f') of Eq. (8) and its sparse Jacobians."""
 
     def __init__(self, T0, eps, cutoff):
-        self.T0 = require_positive("--T0", T0, "give the temperature T0 > 0 (units of g)")
+        self.T0 = require_positive("T0", T0, "give the temperature T0 > 0 (units of g)")
         if not 0 < eps <= T0 / 4:
-            raise InputError(f"grid step {eps:g} does not resolve T0 = {T0:g} (need 0 < step <= T0/4)")
+            raise InputError(f"grid step {eps:g} does not resolve T0 = {T0:g} (need 0 < step <= T0/4)", "grid_step")
         if cutoff < 25 * T0:
-            raise InputError(f"--cutoff {cutoff:g} is too small for the tail of f0' (need >= 25 T0)")
+            raise InputError(f"cutoff {cutoff:g} is too small for the tail of f0' (need >= 25 T0)", "cutoff")
         self.eps = eps
         self.L = int(round(cutoff / eps))
         self.E = eps * np.arange(1, self.L + 1)
@@ -39,7 +39,7 @@ class BurgersModel:
 
     def initial(self, T_in):
         if not T_in > 0:
-            raise InputError(f"--T-in must be > 0 (got {T_in})")
+            raise InputError(f"T_in must be > 0 (got {T_in}); give the initial electron temperature", "T_in")
         return fermi(self.E, T_in)
 
     def _ext(self, f):

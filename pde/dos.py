@@ -78,7 +78,7 @@ def cosine(tau="const", eta=0.05, W=1.0):
     W = require_positive("W", W, "give the bandwidth")
     eta = require_positive("eta", eta, "give the edge regularisation, e.g. eta=0.05")
     if tau not in ("const", "dos"):
-        raise InputError(f"tau must be 'const' or 'dos' (got {tau!r}); see Eq. (55)")
+        raise InputError(f"tau must be 'const' or 'dos' (got {tau!r}); see Eq. (55)", "dos")
     c = 1.0 / (W * np.arcsin(1.0 / np.sqrt(1.0 + eta**2)))
 
     def d(e):
@@ -98,23 +98,23 @@ def from_table(eps, D, sig=None, name="table"):
     """
     eps, D = np.asarray(eps, dtype=float), np.asarray(D, dtype=float)
     if eps.ndim != 1 or eps.size < 3 or D.shape != eps.shape:
-        raise InputError(f"{name}: need at least 3 rows of eps, D[, sigma]; give a longer table")
+        raise InputError(f"{name}: need at least 3 rows of eps, D[, sigma]; give a longer table", "dos")
     if not (np.all(np.isfinite(eps)) and np.all(np.isfinite(D))):
-        raise InputError(f"{name}: non-finite entry in the eps or D column; fix the table")
+        raise InputError(f"{name}: non-finite entry in the eps or D column; fix the table", "dos")
     if np.any(np.diff(eps) <= 0):
-        raise InputError(f"{name}: the energies (column 1) must increase strictly; sort the table")
+        raise InputError(f"{name}: the energies (column 1) must increase strictly; sort the table", "dos")
     if np.any(D < 0):
         i = int(np.argmax(D < 0))
-        raise InputError(f"{name}: negative DoS D = {D[i]:g} at eps = {eps[i]:g}; the DoS must be >= 0")
+        raise InputError(f"{name}: negative DoS D = {D[i]:g} at eps = {eps[i]:g}; the DoS must be >= 0", "dos")
     norm = np.trapz(D, eps)
     if not norm > 0:
-        raise InputError(f"{name}: the DoS column integrates to zero; give a nonzero DoS")
+        raise InputError(f"{name}: the DoS column integrates to zero; give a nonzero DoS", "dos")
     D = D / norm
     if sig is None:
         sig = D
     sig = np.asarray(sig, dtype=float)
     if sig.shape != eps.shape or not np.all(np.isfinite(sig)) or np.any(sig < 0):
-        raise InputError(f"{name}: the transport column (3) must be finite and >= 0; fix the table")
+        raise InputError(f"{name}: the transport column (3) must be finite and >= 0; fix the table", "dos")
     return Band(name, eps[0], eps[-1], lambda e: np.interp(e, eps, D), lambda e: np.interp(e, eps, sig),
                 features=(eps[0], eps[-1]))
 
@@ -124,11 +124,11 @@ def from_file(path):
     try:
         data = np.loadtxt(path, ndmin=2, comments="#")
     except OSError:
-        raise InputError(f"DoS file {path!r} cannot be read; give an existing file") from None
+        raise InputError(f"DoS file {path!r} cannot be read; give an existing file", "dos") from None
     except ValueError as exc:
-        raise InputError(f"DoS file {path!r} is malformed ({exc}); give 2 or 3 numeric columns") from None
+        raise InputError(f"DoS file {path!r} is malformed ({exc}); give 2 or 3 numeric columns", "dos") from None
     if data.shape[1] not in (2, 3):
-        raise InputError(f"DoS file {path!r} has {data.shape[1]} columns; give 2 or 3 (eps, D[, sigma])")
+        raise InputError(f"DoS file {path!r} has {data.shape[1]} columns; give 2 or 3 (eps, D[, sigma])", "dos")
     return from_table(data[:, 0], data[:, 1], data[:, 2] if data.shape[1] == 3 else None,
                       name=f"file:{path}")
 
@@ -191,7 +191,7 @@ def _options(spec, text, allowed):
     for item in filter(None, text.split(",")):
         key, sep, val = item.partition("=")
         if not sep or key not in allowed:
-            raise InputError(f"DoS {spec!r}: unknown option {item!r}; allowed: {', '.join(allowed)}")
+            raise InputError(f"DoS {spec!r}: unknown option {item!r}; allowed: {', '.join(allowed)}", "dos")
         out[key] = val
     return out
 
@@ -201,7 +201,7 @@ def make_dos(spec="semicircle"):
     name, _, rest = str(spec).partition(":")
     if name == "file":
         if not rest:
-            raise InputError("DoS 'file:' needs a path; give file:PATH")
+            raise InputError("DoS 'file:' needs a path; give file:PATH", "dos")
         return from_file(rest)
     if name == "semicircle":
         return semicircle(**_options(spec, rest, ("W",)))
@@ -211,4 +211,4 @@ def make_dos(spec="semicircle"):
     if name == "cubic":
         o = _options(spec, rest, ("nk", "broadening"))
         return cubic(nk=o.get("nk", 32), broadening=o.get("broadening", 0.02))
-    raise InputError(f"unknown DoS {spec!r}; use semicircle, cosine:tau=const|dos, cubic:nk=N or file:PATH")
+    raise InputError(f"unknown DoS {spec!r}; use semicircle, cosine:tau=const|dos, cubic:nk=N or file:PATH", "dos")

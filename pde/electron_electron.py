@@ -33,7 +33,7 @@ __all__ = ["gaussian_p", "collision_ee", "m_ee_full", "m_ee_folded"]
 def gaussian_p(width, amplitude=1.0):
     """P(omega) = amplitude exp(-omega^2 / (2 width^2)): even, as (S22) requires."""
     if not width > 0:
-        raise InputError(f"--p-ee-width must be > 0 (got {width})")
+        raise InputError(f"p_ee_width must be > 0 (got {width}); give the width of P(omega)", "p_ee_width")
     return lambda w: amplitude * np.exp(-0.5 * (np.asarray(w) / width) ** 2)
 
 
@@ -41,7 +41,7 @@ def _p_weights(P, eps, cutoff_m):
     m = np.arange(-cutoff_m, cutoff_m + 1)
     p = P(m * eps)
     if np.any(np.abs(p - P(-m * eps)) > 1e-14 * np.max(np.abs(p))):
-        raise InputError("P(omega) must be even in omega (seed 000 below Eq. (S23))")
+        raise InputError("P(omega) must be even in omega (seed 000 below Eq. (S23))", "p_ee")
     return m, p
 
 

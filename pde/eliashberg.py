@@ -78,7 +78,7 @@ def sigma(spectrum, E, T):
     Sigma(E) = -int d omega alpha^2F(omega) Re[psi(1/2 + i(E+omega)/2piT) - psi(1/2 + i(E-omega)/2piT)];
     Sigma ~ -lambda E for E, T << omega.  Odd in E.
     """
-    T = require_positive("--T0", T, "give the temperature T0 > 0")
+    T = require_positive("T0", T, "give the temperature T0 > 0")
     om, w = _nodes_for(spectrum, T)
     return -_mode_sum(re_digamma_half, E, T, om, w)
 
@@ -89,7 +89,7 @@ def zinv(spectrum, E, T):
     Z0^-1 = 1 - (2 pi T)^-1 int d omega alpha^2F Im[psi1(1/2 + i(E+omega)/2piT) - psi1(1/2 + i(E-omega)/2piT)].
     Even in E; -> 1 + lambda at E = 0, T -> 0; -> 1 for |E| -> infinity.
     """
-    T = require_positive("--T0", T, "give the temperature T0 > 0")
+    T = require_positive("T0", T, "give the temperature T0 > 0")
     om, w = _nodes_for(spectrum, T)
     return 1.0 - _mode_sum(im_trigamma_half, E, T, om, w) / (2.0 * math.pi * T)
 
@@ -100,7 +100,7 @@ def zinv_strong(E, T, g=1.0):
     1/Z0(E) = 1 - g^2/(4 pi^2 T^2) Re psi2(1/2 + iE/(2 pi T)); independent of the
     shape of alpha^2F.  In g units (g = 1) T_c = 0.1827.
     """
-    T = require_positive("--T0", T, "give the temperature T0 > 0")
+    T = require_positive("T0", T, "give the temperature T0 > 0")
     y = np.asarray(E, dtype=float) / (2.0 * math.pi * T)
     return 1.0 - g * g / (4.0 * math.pi**2 * T * T) * re_tetragamma_half(y)
 
@@ -113,7 +113,7 @@ def cel_ratio(spectrum, T):
     """
     T = np.asarray(T, dtype=float)
     if np.any(~np.isfinite(T)) or np.any(T <= 0):
-        require_positive("--T", float(np.min(T)), "temperatures must be > 0")
+        require_positive("T", float(np.min(T)), "temperatures must be > 0")
     flat = T.ravel()
     om, w = _nodes_for(spectrum, float(np.min(flat)))
     lam_k = 2.0 * w / om
@@ -140,7 +140,7 @@ def electronic_energy(spectrum, T):
     x, wq = _GL64
     flat = T.ravel()
     if np.any(flat <= 0):
-        require_positive("--T", float(np.min(flat)), "temperatures must be > 0")
+        require_positive("T", float(np.min(flat)), "temperatures must be > 0")
     nodes = 0.5 * flat[:, None] * (x[None, :] + 1.0)
     vals = cel(spectrum, nodes.ravel()).reshape(nodes.shape)
     return (0.5 * flat * (vals @ wq)).reshape(T.shape)

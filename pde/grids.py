@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, require_positive
 
-__all__ = ["FoldedGrid", "project_spectrum", "default_grid"]
+__all__ = ["FoldedGrid", "project_spectrum", "default_grid", "phonon_scale", "check_memory", "available_memory",
+           "linear_problem_bytes"]
 
 
 @dataclass(frozen=True)
@@ -42,66 +43,168 @@ def project_spectrum(spectrum, eps, h=None):
     A node omega_k between m*eps and (m+1)*eps is split linearly between the
     two (weights (1-t), t with t = omega_k/eps - m), so that int alpha^2F and
     g^2 = 2 int omega alpha^2F are kept exactly; nodes within 1e-9 of a grid
-    frequency are put on it.  Nodes below eps are an error (grid too coarse).
+    frequency are put on it.
+
+    A continuous alpha^2F whose support starts at omega = 0 (Debye, most
+    tabulated files) has nodes below eps.  Their split goes to the frequencies 0
+    and eps; the part at omega = 0 is dropped, because a zero-frequency mode
+    carries no coupling in any kernel of seed 000 (the kernel of A, Eq. (S20),
+    the bonds of M, Eq. (S21), and Z0^-1, Eq. (5), all vanish with omega_k).
+    This keeps g^2 exactly and changes lambda by the weight of (0, eps), which is
+    O((eps/omega_log)^2) for alpha^2F ~ omega^2.  A delta peak below eps is an
+    error: the grid does not resolve it.
     """
     om, w = spectrum.nodes(h)
     x = om / eps
     m = np.floor(x + 1e-9).astype(np.int64)
     t = np.where(np.abs(x - np.rint(x)) < 1e-9, 0.0, x - m)
-    if np.any(m < 1):
+    low = m < 1
+    if spectrum.omega.size and spectrum.omega.min() / eps < 1.0 - 1e-9:
         raise InputError(
-            f"grid step {eps:g} does not resolve the lowest phonon frequency {om.min():g}; "
-            "use a finer grid (--refine or --grid-step)"
+            f"grid step {eps:g} does not resolve the phonon frequency {spectrum.omega.min():g}; "
+            "use a finer grid (refine or grid_step)",
+            "grid_step",
         )
     r = np.concatenate([m, m + 1])
-    wr = np.concatenate([w * (1 - t), w * t])
-    keep = wr > 0
+    wr = np.concatenate([np.where(low, 0.0, w * (1 - t)), w * t])
+    keep = (wr > 0) & (r >= 1)
     r, wr = r[keep], wr[keep]
     uniq, inv = np.unique(r, return_inverse=True)
     wsum = np.bincount(inv, weights=wr)
     return uniq, 2.0 * wsum / (uniq * eps)
 
 
+def phonon_scale(spectrum):
+    """The phonon frequency a grid or an energy scan must resolve.
+
+    Delta peaks: the lowest peak.  A continuous alpha^2F: its logarithmic mean
+    frequency omega_log = exp(2/lambda int ln(omega) alpha^2F/omega) (seed 000
+    Eq. (7), seed 002), not the lower end of its support, which is 0 for Debye
+    and for most tabulated spectra.  Z0^-1 (Eq. (5)) and the kernels of Eq. (14)
+    are smooth on the scale of T0 (poles at distance pi T0 from the real axis)
+    and of the spectrum's structure, which the moments describe.
+    """
+    scales = []
+    if spectrum.omega.size:
+        scales.append(float(spectrum.omega.min()))
+    if spectrum.density is not None:
+        scales.append(float(spectrum.omega_log))
+    return min(scales)
+
+
+# bytes per grid point held by a LinearizedProblem: E, Z0^-1, f0, f0', s, sqrt(-f0') (6 doubles),
+# the kernel generators t (L) and h (2L), their FFTs (2 x (n/2 + 1) complex with n <= 6L) and
+# the temporaries of one FFT product (two rfft and two irfft of length n)
+_BYTES_PER_POINT = 8 * (6 + 3 + 2) + 16 * 6 + (2 * 8 * 6 + 2 * 8 * 6)
+# bytes per nonzero of the sparse M^ep while it is assembled (COO rows, cols, values,
+# their concatenation and the CSR result)
+_BYTES_PER_NONZERO = 96
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation: MemAvailable of /proc/meminfo (None if unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _gib(n):
+    return f"{n / 2**30:.3g} GiB"
+
+
+def check_memory(nbytes, what, fix="use a coarser grid (a smaller refine or a larger grid_step) or a lower cutoff",
+                 param="refine"):
+    """Raise InputError (``param``) if ``nbytes`` exceed the machine's available memory (MemAvailable)."""
+    avail = available_memory()
+    if avail is not None and nbytes > avail:
+        raise InputError(
+            f"{what} needs about {_gib(nbytes)}, more than the {_gib(avail)} of memory available "
+            f"(MemAvailable); {fix}",
+            param,
+        )
+    return nbytes
+
+
+def linear_problem_bytes(L, n_modes=0):
+    """Estimated bytes of a LinearizedProblem on L grid points (vectors and the FFT kernel), plus M^ep
+    (Eq. (S21)) with ``n_modes`` grid frequencies: about (2 n_modes + 1) L nonzeros."""
+    return _BYTES_PER_POINT * L + _BYTES_PER_NONZERO * (2 * n_modes + 1) * L * (n_modes > 0)
+
+
 def default_grid(spectrum, T0, refine=1, grid_step=None, cutoff=None, points=None):
-    """The default folded grid for ``spectrum`` at temperature T0.
+    """The default folded grid for ``spectrum`` at temperature T0 (seed 000 Sec. S2, Eqs. (S19)-(S21)).
 
     Step: the spectrum's own commensurability unit where it has one (``modes``:
     eps with omega_k = r_k eps, seed 000 Table S1; one Einstein/peak mode:
-    Omega/100), otherwise min(T0/8, omega_max/200); divided by the smallest
-    integer that makes it <= T0/4, and by ``refine``.
+    Omega/100), otherwise min(T0/8, omega_max/200, scale/8) with ``scale`` from
+    :func:`phonon_scale` (lowest delta peak, or omega_log of a continuous
+    alpha^2F); divided by the smallest integer that makes it <= T0/4, and by
+    ``refine``.
     Cutoff: max(2 omega_max + 30 T0, 6 g) (the seed used Lambda >= 6g), so that
     f0'(Lambda) < 1e-13; ``points`` fixes L instead (the cutoff is then L eps).
-    Raises InputError for grids that do not resolve T0 or the phonon frequencies.
+    Raises InputError (naming the parameter) for T0 <= 0, grids that do not
+    resolve T0 or the phonon scale, cutoffs that do not cover the spectrum and
+    f0', and grids whose vectors would not fit in the available memory -- all
+    before anything of size L is allocated.
     """
-    if refine < 1 or int(refine) != refine:
-        raise InputError(f"--refine must be a positive integer (got {refine})")
+    T0 = require_positive("T0", T0, "give the temperature T0 > 0")
+    try:
+        ok = float(refine) >= 1 and int(refine) == float(refine)
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise InputError(f"refine must be a positive integer (got {refine!r})", "refine")
+    scale = phonon_scale(spectrum)
     if grid_step is None:
         base = _commensurate_step(spectrum)
         if base is None:
-            base = min(T0 / 8.0, spectrum.omega_max / 200.0)
+            base = min(T0 / 8.0, spectrum.omega_max / 200.0, scale / 8.0)
         # keep at least 4 points per T0, by an integer factor so that the modes stay on the grid
         grid_step = base / (refine * max(1, math.ceil(base / (T0 / 4.0) - 1e-12)))
+        param = "refine"
+    else:
+        grid_step = require_positive("grid_step", grid_step, "give the energy grid step eps > 0")
+        param = "grid_step"
     eps = float(grid_step)
-    if not eps > 0:
-        raise InputError(f"--grid-step must be > 0 (got {grid_step})")
     if eps > T0 / 4.0:
-        raise InputError(f"grid step {eps:g} does not resolve T0 = {T0:g} (need step <= T0/4); refine the grid")
-    if spectrum.omega_min / eps < 4.0 - 1e-9:
         raise InputError(
-            f"grid step {eps:g} does not resolve the phonon frequency {spectrum.omega_min:g} "
-            "(need >= 4 points per frequency); refine the grid"
+            f"grid step {eps:g} does not resolve T0 = {T0:g} (need step <= T0/4); use a finer grid "
+            "(refine or grid_step)",
+            param,
+        )
+    if scale / eps < 4.0 - 1e-9:
+        what = "lowest phonon frequency" if spectrum.density is None else "phonon scale omega_log"
+        raise InputError(
+            f"grid step {eps:g} does not resolve the {what} {scale:g} "
+            "(need >= 4 points per frequency); use a finer grid (refine or grid_step)",
+            param,
         )
     if points is not None:
         cutoff = int(points) * eps
-    lam_cut = max(2.0 * spectrum.omega_max + 30.0 * T0, 6.0 * spectrum.g) if cutoff is None else float(cutoff)
+    if cutoff is None:
+        lam_cut = max(2.0 * spectrum.omega_max + 30.0 * T0, 6.0 * spectrum.g)
+    else:
+        lam_cut = require_positive("cutoff", cutoff, "give the energy cutoff Lambda > 0")
     if lam_cut < 25.0 * T0:
         raise InputError(
-            f"--cutoff {lam_cut:g} is too small for the tail of f0' at T0 = {T0:g} "
-            f"(need >= 25 T0 = {25 * T0:g})"
+            f"cutoff {lam_cut:g} is too small for the tail of f0' at T0 = {T0:g} "
+            f"(need >= 25 T0 = {25 * T0:g}); raise the cutoff",
+            "cutoff",
         )
     if lam_cut <= spectrum.omega_max:
-        raise InputError(f"--cutoff {lam_cut:g} must exceed the highest phonon frequency {spectrum.omega_max:g}")
-    return FoldedGrid(eps, int(math.ceil(lam_cut / eps - 1e-9)))
+        raise InputError(
+            f"cutoff {lam_cut:g} must exceed the highest phonon frequency {spectrum.omega_max:g}; raise the cutoff",
+            "cutoff",
+        )
+    L = math.ceil(lam_cut / eps - 1e-9)
+    check_memory(linear_problem_bytes(L), f"a folded grid of L = {L:.4g} points (step {eps:g}, cutoff {lam_cut:g})",
+                 param=param)
+    return FoldedGrid(eps, int(L))
 
 
 def _commensurate_step(spectrum):
@@ -125,7 +228,10 @@ def graded_nodes(T0, cutoff, focus=(), h_min=None, h_max=None, growth=1.08):
     h_min = T0 / 8.0 if h_min is None else h_min
     h_max = 2.0 * T0 if h_max is None else h_max
     if not 0 < h_min <= h_max or growth <= 1.0:
-        raise InputError(f"graded grid needs 0 < h_min <= h_max and growth > 1 (got {h_min}, {h_max}, {growth})")
+        raise InputError(
+            f"graded grid needs 0 < h_min <= h_max and growth > 1 (got {h_min}, {h_max}, {growth})",
+            "h_min",
+        )
     centres = np.array([0.0] + [float(e) for e in focus])
 
     def spacing(E):

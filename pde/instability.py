@@ -27,7 +27,7 @@ __all__ = [
     "negative_intervals",
     "zinv_minimum",
     "zinv_analysis",
-    "lambda_c",
+    "lambda_c_zinv",
     "lambda_c_cel",
     "strong_coupling_analysis",
     "strong_coupling_T0_max",
@@ -63,9 +63,18 @@ def negative_intervals(fun, a, b, n, xtol=1e-12):
 
 
 def _energy_window(spectrum, T):
-    """Scan window [0, E_max] and grid size resolving T and the phonon frequencies."""
+    """Scan window [0, E_max] and grid size resolving T and the phonon scale.
+
+    Z0^-1 (Eq. (5)) is a sum of psi1(1/2 + i(E -+ omega)/2piT) terms, smooth on the
+    scale of T; the spectrum's own structure is on the scale of its lowest delta
+    peak or, for a continuous alpha^2F, its omega_log (``pde.grids.phonon_scale``)
+    -- never the lower end of the support, which is 0 for Debye and most tabulated
+    spectra.
+    """
+    from .grids import phonon_scale
+
     E_max = 2.0 * spectrum.omega_max + 40.0 * T
-    step = min(T, spectrum.omega_min) / 8.0
+    step = min(T, phonon_scale(spectrum)) / 8.0
     return E_max, int(min(_MAX_GRID, max(400, math.ceil(E_max / step))))
 
 
@@ -134,7 +143,12 @@ def lambda_c_zinv(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10, r
     estimate, about 1e-4 relative, used to start the linear analysis); the
     scan in lambda goes up from ``lam_min`` by ``factor``.
     """
-    T0 = require_positive("--T0", T0, "give the phonon (bath) temperature T0 > 0")
+    T0 = require_positive("T0", T0, "give the phonon (bath) temperature T0 > 0")
+    lam_max = require_positive("lam_max", lam_max, "give the largest coupling to search, lam_max > 0")
+    lam_min = require_positive("lam_min", lam_min, "give the smallest coupling to search, lam_min > 0")
+    if lam_max <= lam_min:
+        raise InputError(f"lam_max = {lam_max:g} must exceed the start of the scan, {lam_min:g}; raise lam_max",
+                         "lam_max")
     n_ref = 3 if refine_min else 0
     fun = lambda lam: zinv_minimum(shape.with_lambda(lam, units), T0, n_ref)[1]  # noqa: E731
     lam_c, reason = _first_crossing(fun, lam_min, lam_max, factor=factor, xtol=xtol)
@@ -154,7 +168,8 @@ def lambda_c_cel(shape, T0, units="g", lam_max=1e4, lam_min=1e-2):
 
     The seed's theorem (C_el < 0 implies instability) gives lambda_c <= lambda_cel.
     """
-    T0 = require_positive("--T0", T0, "give the temperature T0 > 0")
+    T0 = require_positive("T0", T0, "give the temperature T0 > 0")
+    lam_max = require_positive("lam_max", lam_max, "give the largest coupling to search, lam_max > 0")
     fun = lambda lam: float(cel_ratio(shape.with_lambda(lam, units), np.array([T0]))[0])  # noqa: E731
     lam, _ = _first_crossing(fun, lam_min, lam_max)
     return lam
@@ -162,7 +177,7 @@ def lambda_c_cel(shape, T0, units="g", lam_max=1e4, lam_min=1e-2):
 
 def strong_coupling_analysis(T0, g=1.0):
     """Eq. (S38) at T0: minimum, zeros and the interval where Z0^-1 < 0 (None if there is none)."""
-    T0 = require_positive("--T0", T0, "give the temperature T0 > 0 (units of g)")
+    T0 = require_positive("T0", T0, "give the temperature T0 > 0 (units of g)")
     f = lambda e: zinv_strong(e, T0, g)  # noqa: E731
     E_max = 4.0 * g + 40.0 * T0
     n = int(min(_MAX_GRID, max(2000, E_max / (T0 / 16.0))))
@@ -196,7 +211,7 @@ def cel_analysis(spectrum, T_lo, T_hi, n=2000):
     Temperatures are scanned log-uniformly in [T_lo, T_hi].
     """
     if not 0 < T_lo < T_hi:
-        raise InputError(f"temperature range must satisfy 0 < T_lo < T_hi (got {T_lo}, {T_hi})")
+        raise InputError(f"temperature range must satisfy 0 < T_lo < T_hi (got {T_lo}, {T_hi})", "T_range")
     lam = spectrum.lam
     logf = lambda lt: cel_ratio(spectrum, np.exp(lt))  # noqa: E731
     iv = negative_intervals(logf, math.log(T_lo), math.log(T_hi), n)

@@ -168,16 +168,16 @@ def lattice_problem(gamma, g_ep, omega0, delta, E, T=0.01, t=1.0, n_omega=2**16,
     try:
         delta = float(delta)
     except (TypeError, ValueError):
-        raise InputError(f"delta must be a number (got {delta!r}); e.g. 1") from None
+        raise InputError(f"delta must be a number (got {delta!r}); e.g. 1", "delta") from None
     if not math.isfinite(delta):
-        raise InputError(f"delta must be finite (got {delta!r}); e.g. 1")
+        raise InputError(f"delta must be finite (got {delta!r}); e.g. 1", "delta")
     lo = min(delta, 0.0) - 4 * t if omega_min is None else float(omega_min)
     hi = delta + 8 * t if omega_max is None else float(omega_max)
     grid = (make_grid(E, n_omega, lo, hi) if d_omega is None
             else check_grid(E, lo, d_omega, n_omega))
     if omega0 < grid.d_omega:
         raise InputError(f"omega0 = {omega0:g} is below the grid step {grid.d_omega:.3g}; "
-                         "increase n_omega")
+                         "increase n_omega", "n_omega")
     omega = grid.omega
     q, frac = divmod(omega0 / grid.d_omega, 1.0)
     lines = tuple((k, w, _bose(k * grid.d_omega, T))
@@ -345,7 +345,7 @@ def solve_lattice(gamma, g_ep, omega0, delta, E, T=0.01, t=1.0, n_omega=2**16,
         x0 = np.zeros(2 * N)
     elif np.size(x0) != 2 * N:
         raise InputError(f"x0 has {np.size(x0)} entries, expected 2*n_omega = {2 * N}; "
-                         "pass the 'x' of a run with the same n_omega")
+                         "pass the 'x' of a run with the same n_omega", "x0")
     if problem.g_ep == 0.0:
         x, info = np.zeros(2 * N), dict(converged=True, iterations=0, residual=0.0, history=[])
     else:
@@ -366,7 +366,7 @@ def avalanche_field(gamma, g_ep, omega0, delta, E_lo, E_hi, jump=10.0, rtol=0.02
     n_hi = solve_lattice(gamma, g_ep, omega0, delta, E_hi, **kw)["n_ex"]
     if not n_hi > jump * n_lo:
         raise InputError(f"no jump of n_ex between E_lo = {E_lo:g} and E_hi = {E_hi:g} "
-                         f"(n_ex {n_lo:.3g} -> {n_hi:.3g}); widen the bracket (raise E_hi)")
+                         f"(n_ex {n_lo:.3g} -> {n_hi:.3g}); widen the bracket (raise E_hi)", "E_range")
     a, b = float(E_lo), float(E_hi)
     while b - a > rtol * b:
         mid = 0.5 * (a + b)
@@ -439,7 +439,7 @@ def replica_ratio(gamma, g_ep, omega0, delta, E, T=0.0, t=1.0, generation="perro
     shifts the frequency axis (the large-Delta limit of Fig. 3(b)).
     """
     if generation not in ("perron", "band_edge"):
-        raise InputError(f"generation must be 'perron' or 'band_edge' (got {generation!r})")
+        raise InputError(f"generation must be 'perron' or 'band_edge' (got {generation!r})", "generation")
     problem = replica_problem(gamma, g_ep, omega0, delta, E, T, t, d_omega, margin)
     if problem.g_ep == 0.0:
         return 0.0
@@ -457,7 +457,7 @@ def replica_ratio(gamma, g_ep, omega0, delta, E, T=0.0, t=1.0, generation="perro
     rho = _perron_root(L, response(np.zeros(N)).A, tol, maxiter)
     if rho is None:
         raise InputError(f"lambda_lat(E = {E:g}) did not converge to tol = {tol:g} in "
-                         f"maxiter = {maxiter} power steps; raise maxiter or tol")
+                         f"maxiter = {maxiter} power steps; raise maxiter or tol", "tol")
     return rho
 
 
@@ -494,7 +494,7 @@ def branching_ratio(gamma, g_ep, omega0, delta, E, T=0.01, t=1.0, n_omega=2**15,
             rho[key] = _perron_root(replica_map(problem, sig), x0, tol, maxiter)
             if rho[key] is None:
                 raise InputError(f"{key} at E = {E:g} did not converge to tol = {tol:g} in maxiter = "
-                                 f"{maxiter} power steps; raise maxiter or tol")
+                                 f"{maxiter} power steps; raise maxiter or tol", "tol")
     return dict(rho, n_ex=steady["n_ex"], converged=steady["converged"], residual=steady["residual"])
 
 
@@ -556,9 +556,9 @@ def lattice_avalanche_field(gamma, g_ep, omega0, delta, E_lo, E_hi, n_scan=16, r
     E_lo = require_positive("E_lo", E_lo, "give the lower end of the field scan (> 0)")
     E_hi = require_positive("E_hi", E_hi, "give the upper end of the field scan (> E_lo)")
     if not E_hi > E_lo:
-        raise InputError(f"E_hi = {E_hi:g} must exceed E_lo = {E_lo:g}; widen the scan")
+        raise InputError(f"E_hi = {E_hi:g} must exceed E_lo = {E_lo:g}; widen the scan", "E_range")
     if int(n_scan) != n_scan or n_scan < 2:
-        raise InputError(f"n_scan must be an integer >= 2 (got {n_scan!r}); e.g. 16")
+        raise InputError(f"n_scan must be an integer >= 2 (got {n_scan!r}); e.g. 16", "n_scan")
 
     def f(E):
         return replica_ratio(gamma, g_ep, omega0, delta, E, **kw) - 1.0
@@ -567,7 +567,7 @@ def lattice_avalanche_field(gamma, g_ep, omega0, delta, E_lo, E_hi, n_scan=16, r
     first = f(E_lo)
     if first >= 0.0:
         raise InputError(f"lambda_lat(E_lo = {E_lo:g}) = {first + 1:.4g} >= 1: the avalanche "
-                         "field is below the scan; lower E_lo")
+                         "field is below the scan; lower E_lo", "E_range")
     vals = np.array([first] + [f(E) for E in Es[1:]])
     roots = [brentq(f, Es[i], Es[i + 1], rtol=rtol)
              for i in range(len(Es) - 1) if (vals[i] < 0.0) != (vals[i + 1] < 0.0)]

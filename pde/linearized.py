@@ -39,8 +39,8 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .eliashberg import fermi
-from .errors import InputError
-from .grids import FoldedGrid, default_grid, project_spectrum
+from .errors import InputError, require_positive
+from .grids import FoldedGrid, check_memory, default_grid, linear_problem_bytes, project_spectrum
 from .polygamma import im_trigamma_half, re_tetragamma_half
 from .spectra import Spectrum
 
@@ -200,7 +200,18 @@ class LinearizedProblem:
             raise InputError(f"kernel must be one of {KERNELS} (got {self.kernel!r})", "kernel")
         if self.units not in ("g", "plain"):
             raise InputError(f"units must be 'g' or 'plain' (got {self.units!r})", "units")
-        g, T = self.grid, self.T0
+        # validated here, where the operator is built, so that every path (CLI, run files, Python) gets it
+        self.T0 = T = require_positive("T0", self.T0, "give the phonon (bath) temperature T0 > 0")
+        g = self.grid
+        if not (g.eps > 0 and g.L >= 1):
+            raise InputError(f"grid needs a step > 0 and L >= 1 points (got {g.eps!r}, {g.L!r})", "grid_step")
+        if g.eps > T / 4.0:
+            raise InputError(
+                f"grid step {g.eps:g} does not resolve T0 = {T:g} (need step <= T0/4); use a finer grid "
+                "(refine or grid_step)",
+                "grid_step",
+            )
+        check_memory(linear_problem_bytes(g.L), f"the linear problem on L = {g.L} points")
         self.E = g.E
         self.r, self.lam_r = project_spectrum(self.spectrum, g.eps, h=0.25 * T)
         self.omega_r = self.r * g.eps
@@ -283,6 +294,9 @@ class LinearizedProblem:
         """Dense A_hat (reference / direct factorisation at moderate L); built once and cached
         (read-only: callers must not modify it)."""
         if getattr(self, "_ahat", None) is None:
+            L = self.grid.L
+            check_memory(3 * 8 * L * L, f"the dense A_hat on L = {L} points",
+                         "use a coarser grid (a smaller refine or a larger grid_step) or the matrix-free solver")
             Kd = self.K.dense()
             Kd *= self.sqfp[:, None]
             Kd *= self.sqfp[None, :]
@@ -354,6 +368,8 @@ class LinearizedProblem:
     def m_sparse(self, scaled=False):
         """M^ep (Eq. (S21), N0 inside the sum) as a symmetric CSR matrix; scaled: S M S."""
         L, T, f = self.grid.L, self.T0, self.f0
+        check_memory(linear_problem_bytes(L, self.r.size) - linear_problem_bytes(L),
+                     f"M^ep on L = {L} points with {self.r.size} grid phonon frequencies")
         rows, cols, vals = [], [], []
         diag = np.zeros(L)
         idx = np.arange(1, L + 1)
@@ -396,7 +412,7 @@ class LinearizedProblem:
         if self.a_ee == 0.0:
             return M
         if self.a_ee < 0 or self.p_ee is None:
-            raise InputError("a_ee must be >= 0 and needs a transition probability P(omega) (p_ee)", "a_ee")
+            raise InputError("a_ee must be >= 0 and needs a transition probability P(omega) (p_ee_width)", "a_ee")
         from .electron_electron import m_ee_folded
 
         Mee = self.a_ee * m_ee_folded(self.grid, self.T0, self.p_ee)
@@ -526,7 +542,10 @@ class GalerkinProblem:
         self.P = hat_interpolation(self.nodes, fine.E)
         self.N = self.nodes.size
         if np.min(np.diff(np.concatenate([[0.0], self.nodes]))) < 2.0 * fine.grid.eps:
-            raise InputError("graded grid: node spacing below two steps of the fine grid; refine the fine grid", "nodes")
+            raise InputError(
+                "graded grid: node spacing below two steps of the fine grid; refine the fine grid (refine) or raise h_min",
+                "h_min",
+            )
 
     def a_matrix(self):
         """A_G = P^T A_hat P (N x N); A_hat applied by FFT to the N columns of P."""

@@ -70,7 +70,7 @@ def _check_filling(filling):
     except (TypeError, ValueError):
         x = float("nan")
     if not 0.0 < x < 1.0:
-        raise InputError(f"filling must lie in (0, 1) (got {filling!r}); e.g. 0.5 for half filling")
+        raise InputError(f"filling must lie in (0, 1) (got {filling!r}); e.g. 0.5 for half filling", "filling")
     return x
 
 
@@ -89,7 +89,7 @@ def filling_at(band, mu, T):
     :func:`chemical_potential`)."""
     T = require_positive("T", T, "give the temperature in units of W, e.g. T=0.003")
     if not band.lo < float(mu) < band.hi:
-        raise InputError(f"mu = {mu} lies outside the band [{band.lo:.4g}, {band.hi:.4g}]; give mu inside it")
+        raise InputError(f"mu = {mu} lies outside the band [{band.lo:.4g}, {band.hi:.4g}]; give mu inside it", "mu")
     x = np.linspace(band.lo, band.hi, 40001)
     return float(np.trapz(band.dos(x) * fermi(x, float(mu), T), x))
 
@@ -218,9 +218,9 @@ class NACModel:
         self.tau_ph = math.inf if tau_ph is None or str(tau_ph) == "inf" else require_positive(
             "tau_ph", tau_ph, "give the phonon decay time in 1/Gamma_eph (or inf)")
         if pump not in ("none", "pulse", "steady"):
-            raise InputError(f"pump must be 'none', 'pulse' or 'steady' (got {pump!r})")
+            raise InputError(f"pump must be 'none', 'pulse' or 'steady' (got {pump!r})", "pump")
         if pump == "steady" and math.isinf(self.tau_ph):
-            raise InputError("pump='steady' injects zeta0/tau_ph: give a finite tau_ph")
+            raise InputError("pump='steady' injects zeta0/tau_ph: give a finite tau_ph", "tau_ph")
         self.pump, self.zeta0 = pump, require_nonnegative("zeta0", zeta0, "give the pump strength >= 0")
         self.tau_pulse = require_positive("tau_pulse", tau_pulse, "give the pulse width in 1/Gamma_eph")
         self.delta_omega = require_nonnegative("delta_omega", delta_omega, "give the phonon width >= 0")
@@ -233,10 +233,10 @@ class NACModel:
                                 refine=require_positive("refine", refine, "give a grid density factor > 0"))
         self.eps = eps = np.asarray(eps, dtype=float)
         if eps.ndim != 1 or eps.size < 3 or np.any(np.diff(eps) <= 0):
-            raise InputError("eps must be an increasing grid of >= 3 energies; omit it for the default grid")
+            raise InputError("eps must be an increasing grid of >= 3 energies; omit it for the default grid", "refine")
         self.D = band.dos(eps)
         if np.any(self.D < 0) or not np.all(np.isfinite(self.D)):
-            raise InputError(f"the DoS of {band.name} is negative or non-finite on the grid; give D >= 0")
+            raise InputError(f"the DoS of {band.name} is negative or non-finite on the grid; give D >= 0", "dos")
         h = np.diff(eps)
         self.h = h
         self.Delta = 0.5 * (np.concatenate([h, [0.0]]) + np.concatenate([[0.0], h]))
@@ -246,7 +246,7 @@ class NACModel:
         sig_mu = float(band.transport(self.mu))
         if not (self.DF > 0 and sig_mu > 0):
             raise InputError(f"D or sigma~ vanishes at mu = {self.mu:.4g} (filling {self.filling}); "
-                             "choose a filling inside the band")
+                             "choose a filling inside the band", "mu")
         self.b = float(bose(self.omega_p, self.T))
 
         # phonon links, Eqs. (44), (46), (52): Gaussian D_ph by Gauss-Hermite nodes
@@ -254,7 +254,10 @@ class NACModel:
             x, wq = np.polynomial.hermite.hermgauss(int(n_gh))
             omegas, weights = self.omega_p + np.sqrt(2.0) * self.delta_omega * x, wq / np.sqrt(np.pi)
             if omegas.min() <= 0:
-                raise InputError("delta_omega too large: phonon energies omega_p +- 3 delta_omega must be > 0")
+                raise InputError(
+                    "delta_omega too large: phonon energies omega_p +- 3 delta_omega must be > 0",
+                    "delta_omega",
+                )
         else:
             omegas, weights = np.array([self.omega_p]), np.array([1.0])
         parts = [_shift_links(eps, w) + (g,) for w, g in zip(omegas, weights)]

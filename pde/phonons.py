@@ -43,13 +43,13 @@ def _spectrum(omega, weight):
     if omega.ndim != 1 or omega.shape != weight.shape or omega.size == 0:
         raise InputError(
             f"omega/weight must be non-empty 1-D arrays of equal length (got shapes "
-            f"{omega.shape} and {weight.shape}); give one weight per node frequency")
+            f"{omega.shape} and {weight.shape}); give one weight per node frequency", "spectrum")
     if not np.all(np.isfinite(omega)) or np.any(omega <= 0.0):
-        raise InputError("omega must be finite and > 0 at every node; drop the omega <= 0 nodes")
+        raise InputError("omega must be finite and > 0 at every node; drop the omega <= 0 nodes", "spectrum")
     if not np.all(np.isfinite(weight)) or np.any(weight < 0.0):
-        raise InputError("weight must be finite and >= 0 at every node; alpha^2F cannot be negative")
+        raise InputError("weight must be finite and >= 0 at every node; alpha^2F cannot be negative", "spectrum")
     if not np.any(weight > 0.0):
-        raise InputError("weight is zero at every node (lambda = 0); give a spectrum with coupling")
+        raise InputError("weight is zero at every node (lambda = 0); give a spectrum with coupling", "spectrum")
     return omega, weight
 
 
@@ -63,7 +63,7 @@ def _temperature(T):
     T = np.asarray(T, dtype=float)
     ok = np.isfinite(T) & (T > 0.0)
     if T.size == 0 or not ok.all():
-        raise InputError(f"T must be finite and > 0 (got {_first_bad(T, ok)}); give positive temperatures")
+        raise InputError(f"T must be finite and > 0 (got {_first_bad(T, ok)}); give positive temperatures", "T")
     return T
 
 
@@ -160,12 +160,12 @@ def bose_integral(n, u):
     incomplete gamma function (the tail of the expansion in e^{-m x}).
     """
     if int(n) != n or n < 2:
-        raise InputError(f"n must be an integer >= 2 (got {n!r}); J_n diverges at x = 0 otherwise")
+        raise InputError(f"n must be an integer >= 2 (got {n!r}); J_n diverges at x = 0 otherwise", "n")
     n = int(n)
     u = np.asarray(u, dtype=float)
     ok = u >= 0.0
     if not ok.all():
-        raise InputError(f"u must be >= 0 (got {_first_bad(u, ok)}); give u = theta/T >= 0")
+        raise InputError(f"u must be >= 0 (got {_first_bad(u, ok)}); give u = theta/T >= 0", "u")
     small = np.minimum(u, _U_SPLIT)[..., None]
     x = 0.5 * small * (_GL_X + 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -224,13 +224,13 @@ def resistivity(rate, hbar_omega_p_eV, energy_unit):
     """
     if energy_unit not in _ENERGY_UNIT_J:
         raise InputError(f"energy_unit must be one of 'meV', 'eV', 'K' (got {energy_unit!r}); "
-                         "give the unit the rate is expressed in")
+                         "give the unit the rate is expressed in", "energy_unit")
     wp_eV = require_positive("hbar_omega_p_eV", hbar_omega_p_eV, "give the plasma energy in eV")
     rate = np.asarray(rate, dtype=float)
     ok = np.isfinite(rate) & (rate >= 0.0)
     if not ok.all():
         raise InputError(f"rate must be finite and >= 0 (got {_first_bad(rate, ok)}); "
-                         f"give hbar/tau in {energy_unit}")
+                         f"give hbar/tau in {energy_unit}", "rate")
     inv_tau = rate * _ENERGY_UNIT_J[energy_unit] / constants.hbar          # 1/s
     omega_p = wp_eV * constants.eV / constants.hbar                        # rad/s
     rho_ohm_m = inv_tau / (constants.epsilon_0 * omega_p**2)
@@ -251,7 +251,7 @@ def cph_einstein(omega_E, T):
     ok = np.isfinite(omega_E) & (omega_E > 0.0)
     if not ok.all():
         raise InputError(f"omega_E must be finite and > 0 (got {_first_bad(omega_E, ok)}); "
-                         "give the Einstein frequency")
+                         "give the Einstein frequency", "omega_E")
     return _x_over_sinh(omega_E / (2.0 * _temperature(T))) ** 2
 
 

@@ -28,14 +28,16 @@ Spec strings (CLI ``--spectrum``)::
                                   cut at |omega - C| = 3G), equal lambda each
     file:PATH[:COL]               two or more columns (omega, alpha^2F...), '#'
                                   comments; EPW's .a2f layout (header line, one
-                                  column per smearing, trailing summary lines);
-                                  COL is the 1-based alpha^2F column (default 2)
+                                  column per smearing, trailing summary block);
+                                  any other unreadable line is an error naming
+                                  it; COL is the 1-based alpha^2F column (default 2)
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -148,7 +150,7 @@ class Spectrum:
 
     def with_lambda(self, lam: float, units: str = "g") -> "Spectrum":
         """This shape at coupling ``lam`` in ``units`` ("g": g = 1; "plain": fixed frequencies)."""
-        lam = require_positive("--lam", lam, "give the electron-phonon coupling lambda > 0")
+        lam = require_positive("lam", lam, "give the electron-phonon coupling lambda > 0")
         m = self.moments()
         a = lam / m["lambda"]
         if units == "g":
@@ -156,7 +158,7 @@ class Spectrum:
         elif units == "plain":
             c = 1.0
         else:
-            raise InputError(f"--units must be 'g' or 'plain' (got {units!r})")
+            raise InputError(f"units must be 'g' or 'plain' (got {units!r})", "units")
         return self.scaled(a, c, units=units)
 
 
@@ -252,8 +254,9 @@ def _lorentz(pairs):
     for c, g in zip(cs, gs):
         if c - 3.0 * g <= 0.0:
             raise InputError(
-                f"--spectrum lorentz:{c}:{g}: the peak reaches omega <= 0 (centre - 3*width); "
-                "use a smaller width or a larger centre"
+                f"spectrum lorentz:{c}:{g}: the peak reaches omega <= 0 (centre - 3*width); "
+                "use a smaller width or a larger centre",
+                "spectrum",
             )
     b = sorted({x for c, g in zip(cs, gs) for x in (c - 3 * g, c, c + 3 * g)})
     return Spectrum("lorentz", density=_LorentzDensity(cs, gs), breaks=np.array(b))
@@ -270,71 +273,124 @@ class _TableDensity:
         return np.interp(omega, np.asarray(self.x), np.asarray(self.y), left=0.0, right=0.0)
 
 
+_EPW_HEADER = re.compile(r"^\s*w\s*\[\s*mev\s*\].*a2f", re.IGNORECASE)
+_EPW_SMEARINGS = re.compile(r"for\s+(\d+)\s+smearing", re.IGNORECASE)
+_EPW_FOOTER = "integrated el-ph coupling"
+
+
 def read_a2f_file(path: str, column: int = 2):
     """Read a tabulated alpha^2F: returns (omega, a2f) arrays.
 
-    Accepts plain two-or-more-column text with '#' comments, and EPW's
-    ``prefix.a2f`` layout (a text header, one alpha^2F column per phonon
-    smearing, trailing summary lines): the first contiguous block of numeric
-    rows is the table.  ``column`` is 1-based (column 1 is omega).
+    Layouts (seed 002's alpha^2F; EPW's ``prefix.a2f``):
+
+    * plain text, two or more whitespace- or comma-separated columns
+      (omega, alpha^2F, ...), with ``#`` comment lines or trailing ``# ...``
+      comments anywhere;
+    * EPW's ``prefix.a2f``: the header line ``w[meV] a2f and integrated 2*a2f/w
+      for N smearing values``, rows ``omega[meV]  a2F(smearing 1..N)
+      [lambda(omega) 1..N]`` (the cumulative-lambda columns are written by EPW
+      versions with the Eliashberg module, not by older ones), then the trailing
+      summary block that starts with ``Integrated el-ph coupling`` (its value
+      lines start with ``#``; then phonon smearing, electron smearing, Fermi
+      window, summed el-ph coupling).
+
+    Only those marked blocks are skipped.  Any other line that does not parse
+    as a row of numbers with the same number of columns as the table -- a
+    corrupt number such as ``1.2e-0x``, a Fortran overflow ``************``, a
+    truncated row, stray text -- is an error naming the file and the line
+    number: a table is never silently cut short.  ``column`` is 1-based
+    (column 1 is omega); on an EPW file with cumulative-lambda columns it must
+    name an alpha^2F column.
     """
+    where = f"spectrum file:{path}"
     try:
         with open(path, "r", encoding="utf-8", errors="strict") as fh:
             lines = fh.readlines()
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
         raise InputError(
-            f"--spectrum file:{path}: cannot read the file ({reason}); give a readable text file "
-            "with columns omega, alpha^2F"
+            f"{where}: cannot read the file ({reason}); give a readable text file with columns omega, alpha^2F",
+            "spectrum",
         ) from None
-    rows, started = [], False
-    for ln in lines:
-        s = ln.split("#", 1)[0].strip()
-        if not s:
+    rows, n_smear, ncol = [], None, None
+    for lineno, raw in enumerate(lines, 1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
             continue
+        if _EPW_HEADER.match(text) and not rows:
+            m = _EPW_SMEARINGS.search(text)
+            n_smear = int(m.group(1)) if m else None
+            continue
+        if text.lower().startswith(_EPW_FOOTER):
+            break  # EPW's trailing summary block
+        body = text.split("#", 1)[0].replace(",", " ").split()
         try:
-            vals = [float(t) for t in s.replace(",", " ").split()]
+            vals = [float(t) for t in body]
         except ValueError:
-            if started:
-                break  # EPW's trailing summary lines
-            continue  # header line
-        started = True
+            bad = next(t for t in body if not _is_number(t))
+            raise InputError(
+                f"{where}: line {lineno}: cannot read {bad!r} as a number ({text[:60]!r}); fix the value, "
+                "or mark header and comment lines with '#'",
+                "spectrum",
+            ) from None
+        if ncol is None:
+            ncol = len(vals)
+        elif len(vals) != ncol:
+            raise InputError(
+                f"{where}: line {lineno}: {len(vals)} columns where the table has {ncol}; fix the row",
+                "spectrum",
+            )
         rows.append(vals)
-    where = f"--spectrum file:{path}"
     if not rows:
-        raise InputError(f"{where}: no numeric rows found; the file needs columns omega, alpha^2F")
-    ncol = min(len(r) for r in rows)
+        raise InputError(f"{where}: no numeric rows found; the file needs columns omega, alpha^2F", "spectrum")
     if ncol < 2:
-        raise InputError(f"{where}: rows need at least 2 columns (omega, alpha^2F), found {ncol}")
-    if not 2 <= column <= ncol:
-        raise InputError(f"{where}:{column}: column must be between 2 and {ncol}")
-    data = np.array([r[:ncol] for r in rows], dtype=float)
+        raise InputError(f"{where}: rows need at least 2 columns (omega, alpha^2F), found {ncol}", "spectrum")
+    n_a2f = ncol - 1
+    if n_smear is not None and ncol == 1 + 2 * n_smear:
+        n_a2f = n_smear  # EPW: a2F for each smearing, then the cumulative lambda of each
+    elif n_smear is not None and ncol == 3 and n_smear != 2:
+        n_a2f = 1  # EPW's single-smearing writer: omega, a2F, cumulative lambda
+    if not 2 <= column <= 1 + n_a2f:
+        extra = f" (columns {n_a2f + 2}-{ncol} are EPW's cumulative lambda)" if n_a2f < ncol - 1 else ""
+        raise InputError(f"{where}:{column}: the alpha^2F column must be between 2 and {1 + n_a2f}{extra}",
+                         "spectrum")
+    data = np.array(rows, dtype=float)
     om, a2f = data[:, 0], data[:, column - 1]
     if not np.all(np.isfinite(data[:, [0, column - 1]])):
-        raise InputError(f"{where}: non-finite values in the table; fix or remove those rows")
+        raise InputError(f"{where}: non-finite values in the table; fix or remove those rows", "spectrum")
     if om.size < 2 or np.any(np.diff(om) <= 0):
-        raise InputError(f"{where}: omega (column 1) must be strictly increasing with >= 2 rows")
+        raise InputError(f"{where}: omega (column 1) must be strictly increasing with >= 2 rows", "spectrum")
     if om[0] < 0:
-        raise InputError(f"{where}: negative frequency {om[0]}; alpha^2F is defined for omega >= 0")
+        raise InputError(f"{where}: negative frequency {om[0]}; alpha^2F is defined for omega >= 0", "spectrum")
     scale = max(np.max(np.abs(a2f)), 1e-300)
     if np.any(a2f < -1e-10 * scale):
         i = int(np.argmin(a2f))
         raise InputError(
             f"{where}: alpha^2F is negative ({a2f[i]:g} at omega = {om[i]:g}); an Eliashberg "
-            "function must be >= 0 (check the column, or clip the smearing noise)"
+            "function must be >= 0 (check the column, or clip the smearing noise)",
+            "spectrum",
         )
     a2f = np.clip(a2f, 0.0, None)
     if not np.any(a2f > 0):
-        raise InputError(f"{where}: alpha^2F is zero everywhere; nothing to couple to")
+        raise InputError(f"{where}: alpha^2F is zero everywhere; nothing to couple to", "spectrum")
     return om, a2f
+
+
+def _is_number(token):
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
 
 
 def _file(path: str, column: int = 2):
     om, a2f = read_a2f_file(path, column)
     if om[0] == 0.0 and a2f[0] > 0.0:
         raise InputError(
-            f"--spectrum file:{path}: alpha^2F(0) = {a2f[0]:g} > 0 makes lambda = 2 int a2F/w diverge; "
-            "alpha^2F must vanish at omega = 0"
+            f"spectrum file:{path}: alpha^2F(0) = {a2f[0]:g} > 0 makes lambda = 2 int a2F/w diverge; "
+            "alpha^2F must vanish at omega = 0",
+            "spectrum",
         )
     # trim zero tails so the support is where the coupling is
     nz = np.nonzero(a2f)[0]
@@ -352,38 +408,51 @@ def _pairs(body: str, what: str):
     for item in body.split(","):
         parts = item.split(":")
         if len(parts) != 2:
-            raise InputError(f"--spectrum {what}: expected pairs A:B separated by commas (got {item!r})")
+            raise InputError(f"spectrum {what}: expected pairs A:B separated by commas (got {item!r})", "spectrum")
         try:
             a, b = float(parts[0]), float(parts[1])
         except ValueError:
-            raise InputError(f"--spectrum {what}: {item!r} is not a pair of numbers") from None
+            raise InputError(f"spectrum {what}: {item!r} is not a pair of numbers", "spectrum") from None
         if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
-            raise InputError(f"--spectrum {what}: values must be > 0 (got {item!r})")
+            raise InputError(f"spectrum {what}: values must be > 0 (got {item!r})", "spectrum")
         out.append((a, b))
     return out
+
+
+def _positive_number(spec, text):
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not (math.isfinite(v) and v > 0):
+        raise InputError(f"spectrum {spec!r}: the frequency must be a number > 0 (got {text!r})", "spectrum")
+    return v
 
 
 def parse_spectrum(spec: str) -> Spectrum:
     """Parse a spectrum spec string (see module docstring) into its shape (plain units)."""
     if not isinstance(spec, str) or not spec.strip():
-        raise InputError(f"--spectrum is empty; use one of: {SPEC_HELP}")
+        raise InputError(f"spectrum is empty; use one of: {SPEC_HELP}", "spectrum")
     spec = spec.strip()
     head, _, body = spec.partition(":")
     head = head.lower()
     if head == "einstein":
-        return _einstein(require_positive("--spectrum einstein:OMEGA", body) if body else 1.0)
+        return _einstein(_positive_number(spec, body) if body else 1.0)
     if head == "modes":
         try:
             lo, hi = (int(t) for t in body.split("-"))
         except ValueError:
-            raise InputError(f"--spectrum {spec!r}: use modes:RMIN-RMAX with integers, e.g. modes:40-60") from None
+            raise InputError(
+                f"spectrum {spec!r}: use modes:RMIN-RMAX with integers, e.g. modes:40-60",
+                "spectrum",
+            ) from None
         if not 0 < lo <= hi:
-            raise InputError(f"--spectrum {spec!r}: need 0 < RMIN <= RMAX, e.g. modes:40-60")
+            raise InputError(f"spectrum {spec!r}: need 0 < RMIN <= RMAX, e.g. modes:40-60", "spectrum")
         return _modes(lo, hi)
     if head == "peaks":
         return _peaks(_pairs(body, spec))
     if head == "debye":
-        return _debye(require_positive("--spectrum debye:WD", body) if body else 1.0)
+        return _debye(_positive_number(spec, body) if body else 1.0)
     if head == "lorentz":
         return _lorentz(_pairs(body, spec))
     if head == "file":
@@ -392,9 +461,9 @@ def parse_spectrum(spec: str) -> Spectrum:
         if sep and last.isdigit():
             path, col = stem, int(last)
         if not path:
-            raise InputError("--spectrum file: needs a path, e.g. file:a2f.dat")
+            raise InputError("spectrum file: needs a path, e.g. file:a2f.dat", "spectrum")
         return _file(path, col)
-    raise InputError(f"--spectrum {spec!r} is not a known spectrum; use one of: {SPEC_HELP}")
+    raise InputError(f"spectrum {spec!r} is not a known spectrum; use one of: {SPEC_HELP}", "spectrum")
 
 
 def make_spectrum(spec: str, lam: float | None = None, units: str = "g") -> Spectrum:
@@ -405,7 +474,7 @@ def make_spectrum(spec: str, lam: float | None = None, units: str = "g") -> Spec
     """
     shape = parse_spectrum(spec)
     if units not in ("g", "plain"):
-        raise InputError(f"--units must be 'g' or 'plain' (got {units!r})")
+        raise InputError(f"units must be 'g' or 'plain' (got {units!r})", "units")
     if lam is None:
         lam = shape.lam
     return shape.with_lambda(lam, units)

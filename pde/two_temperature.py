@@ -52,8 +52,8 @@ def evolve_temperature(spectrum, T0, T_in, t_end, a_ep=1.0, rtol=1e-10, stop=1e-
     dT/dt diverges (finite time): the run stops (status 1) when |C_el/C_free|
     has fallen to ``stop`` on the side it started from.
     """
-    T0 = require_positive("--T0", T0)
-    T_in = require_positive("--T-in", T_in)
+    T0 = require_positive("T0", T0)
+    T_in = require_positive("T_in", T_in)
     side = np.sign(float(cel_ratio(spectrum, np.array([T_in]))[0]))
     crossing = lambda t, y: side * float(cel_ratio(spectrum, np.array([y[0]]))[0]) - stop  # noqa: E731
     crossing.terminal = True

@@ -68,7 +68,7 @@ def make_grid(E, n_omega, omega_min, omega_max):
     n = _check_n(n_omega)
     if not omega_max > omega_min:
         raise InputError(f"frequency window ({omega_min:g}, {omega_max:g}) is empty; "
-                         "give omega_max > omega_min")
+                         "give omega_max > omega_min", "omega_min")
     step = (omega_max - omega_min) / n
     if E == 0.0:
         return FrequencyGrid(omega_min, step, n, 0)
@@ -90,13 +90,13 @@ def check_grid(E, omega_min, d_omega, n_omega):
     m = int(round(E / d))
     if m < 1 or abs(m * d - E) > 1e-9 * E:
         raise InputError(f"d_omega = {d:g} does not divide E = {E:g}; "
-                         f"use d_omega = E/m for an integer m (e.g. {E / max(1, m):.6g})")
+                         f"use d_omega = E/m for an integer m (e.g. {E / max(1, m):.6g})", "d_omega")
     return FrequencyGrid(float(omega_min), E / m, n, m)
 
 
 def _check_n(n_omega):
     if int(n_omega) != n_omega or n_omega < 16:
-        raise InputError(f"n_omega must be an integer >= 16 (got {n_omega!r}); e.g. 65536")
+        raise InputError(f"n_omega must be an integer >= 16 (got {n_omega!r}); e.g. 65536", "n_omega")
     return int(n_omega)
 
 

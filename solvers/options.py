@@ -19,17 +19,40 @@ _PETSC_OPT = re.compile(r"^-[A-Za-z][A-Za-z0-9_]+$")
 _OURS = {"-o", "-h"}
 
 
+def _is_number(tok):
+    """True for anything float() reads: -1e3, -.5, -inf, -nan, -Infinity (values, never option names)."""
+    try:
+        float(tok)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_petsc_option(tok):
+    return bool(_PETSC_OPT.match(tok)) and tok not in _OURS and not _is_number(tok)
+
+
 def split_petsc_options(argv):
-    """Split ``argv`` into (ephkin arguments, PETSc options with their values)."""
+    """Split ``argv`` into (ephkin arguments, PETSc options with their values).
+
+    A token that reads as a number (``-1e3``, ``-.5``, ``-inf``, ``-nan``) is a value:
+    it stays with the preceding ephkin option (``--T0 -inf`` is T0 = -inf, which the
+    physics layer then rejects by name), or is the value of a preceding PETSc option.
+    """
     ours, petsc = [], []
     i = 0
     while i < len(argv):
         tok = argv[i]
-        if _PETSC_OPT.match(tok) and tok not in _OURS:
+        if _is_petsc_option(tok):
             petsc.append(tok)
-            if i + 1 < len(argv) and not _PETSC_OPT.match(argv[i + 1]) and not argv[i + 1].startswith("--"):
-                petsc.append(argv[i + 1])
+            nxt = argv[i + 1] if i + 1 < len(argv) else None
+            if nxt is not None and not _is_petsc_option(nxt) and not nxt.startswith("--") and nxt not in _OURS:
+                petsc.append(nxt)
                 i += 1
+        elif _is_number(tok) and tok.startswith("-") and ours and ours[-1].startswith("--") and "=" not in ours[-1]:
+            # argparse takes "-inf", "-1e3", "-nan" for option names ("expected one argument"):
+            # attach the value to its option, "--T0=-inf"
+            ours[-1] = f"{ours[-1]}={tok}"
         else:
             ours.append(tok)
         i += 1
@@ -47,7 +70,7 @@ def _libpetsc():
 
 def unused_options(petsc_argv):
     """The options in ``petsc_argv`` that no PETSc object has read (PetscOptionsUsed)."""
-    names = [t for t in petsc_argv if _PETSC_OPT.match(t)]
+    names = [t for t in petsc_argv if _is_petsc_option(t)]
     if not names:
         return []
     try:
@@ -84,7 +107,7 @@ def pop_options(PETSc, petsc_argv):
     """Remove the options again, so that they cannot leak into a later solve in the same process."""
     opts = PETSc.Options()
     for name in petsc_argv:
-        if _PETSC_OPT.match(name):
+        if _is_petsc_option(name):
             opts.delValue(name[1:])
 
 

@@ -38,11 +38,22 @@ def _read(path):
         import tomli as tomllib  # type: ignore
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read()
     except OSError as exc:
-        raise InputError(f"run file {path}: cannot read it ({exc.strerror})") from None
+        raise InputError(f"run file {path}: cannot read it ({exc.strerror})", "file") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"run file {path}: not a UTF-8 text file (byte {exc.start}); give a TOML run file",
+                         "file") from None
+    if "\x00" in text:
+        raise InputError(f"run file {path}: contains NUL bytes, not a text file; give a TOML run file",
+                         "file") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"run file {path}: not valid TOML ({exc})") from None
+        msg = " ".join(str(exc).split())  # one line
+        raise InputError(f"run file {path}: not valid TOML ({msg})", "file") from None
 
 
 def _axis(path, key, spec):

@@ -111,14 +111,17 @@ def test_finite_temperature_eqs_15_16_c3():
     assert hot["E_av"] is None and "Gamma_eff" in hot["reason"] and hot["beta"] == b
 
 
-@pytest.mark.parametrize("kw, name", [(dict(mass=0), "--mass"), (dict(g_ep=-0.1), "--g-ep"),
-                                      (dict(gamma=0.0), "--gamma"), (dict(omega0=-1), "--omega0"),
-                                      (dict(gamma=float("nan")), "--gamma"), (dict(T=-0.1), "--T")])
+@pytest.mark.parametrize("kw, name", [(dict(mass=0), "mass"), (dict(g_ep=-0.1), "g_ep"),
+                                      (dict(gamma=0.0), "gamma"), (dict(omega0=-1), "omega0"),
+                                      (dict(gamma=float("nan")), "gamma"), (dict(T=-0.1), "T")])
 def test_bad_input(kw, name):
-    with pytest.raises(InputError, match=name):
+    # the physics layer names the parameter (and carries it in .param), never a command-line flag
+    with pytest.raises(InputError, match=name) as e:
         av.criterion(**dict(FIG6, **kw))
-    with pytest.raises(InputError, match="--E"):
+    assert e.value.param == name and "--" not in str(e.value)
+    with pytest.raises(InputError, match="E must be") as e:
         av.lambda_a7([0.001, 0.0], **FIG6)
+    assert e.value.param == "E"
 
 
 def _regularised_q_integral(r, E, m, G, eps):

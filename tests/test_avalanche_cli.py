@@ -44,9 +44,9 @@ def test_lattice_contract_and_backends_agree(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["criterion", "--g-ep", "0.1", "--gamma", "0", "--omega0", "0.3"], "--gamma must be > 0"),
-    (["criterion", "--g-ep", "0.1", "--gamma", "0.002", "--omega0", "-0.3"], "--omega0 must be > 0"),
-    (["criterion", "--mass", "0", "--g-ep", "0.1", "--gamma", "0.002", "--omega0", "0.3"], "--mass must be > 0"),
+    (["criterion", "--g-ep", "0.1", "--gamma", "0", "--omega0", "0.3"], "gamma must be > 0"),
+    (["criterion", "--g-ep", "0.1", "--gamma", "0.002", "--omega0", "-0.3"], "omega0 must be > 0"),
+    (["criterion", "--mass", "0", "--g-ep", "0.1", "--gamma", "0.002", "--omega0", "0.3"], "mass must be > 0"),
     (["lattice", "--g-ep", "0.3", "--gamma", "-0.005", "--omega0", "0.3", "--E", "0.01"], "gamma"),
     (["lattice", "--g-ep", "0.3", "--gamma", "0.005", "--omega0", "0", "--E", "0.01"], "omega0"),
 ])

@@ -128,7 +128,7 @@ def test_failing_point_and_resume_over_ranks():
     assert main(["sweep", run, "-o", out]) == 0
     summ = json.load(open(os.path.join(out, "summary.json")))
     assert summ["ok"] == 5 and [f["index"] for f in summ["failed"]] == [1]
-    assert "--T0 must be > 0" in summ["failed"][0]["error"]
+    assert "T0 must be > 0" in summ["failed"][0]["error"]
     comm.Barrier()
     assert main(["sweep", run, "-o", out, "--resume"]) == 0
     summ = json.load(open(os.path.join(out, "summary.json")))

@@ -116,7 +116,121 @@ def test_unreadable_and_unknown():
     for bad in ("", "phonons", "modes:60-40", "modes:x", "peaks:1", "lorentz:0.1:0.5", "einstein:-1"):
         with pytest.raises(InputError):
             parse_spectrum(bad)
-    with pytest.raises(InputError, match="--lam"):
+    with pytest.raises(InputError, match="lam must be > 0") as e:
         make_spectrum("einstein", -1.0)
-    with pytest.raises(InputError, match="--units"):
+    assert e.value.param == "lam" and "--" not in str(e.value)
+    with pytest.raises(InputError, match="units must be") as e:
         make_spectrum("einstein", 1.0, "kelvin")
+    assert e.value.param == "units"
+
+
+def _table(n=200):
+    w = np.linspace(0.05, 10.0, n)
+    return w, np.exp(-0.5 * (w - 5.0) ** 2)
+
+
+@pytest.mark.parametrize("bad", ["1.2e-0x", "************", "nan?", "abc"])
+def test_corrupt_number_mid_table_is_an_error_naming_the_line(tmp_path, bad):
+    # issue 15: one corrupt number on row 101 used to cut the table off there (lambda 0.565 -> 0.362)
+    w, a = _table()
+    rows = [f"{x:12.7f}{y:12.7f}" for x, y in zip(w, a)]
+    rows[100] = f"{w[100]:12.7f}  {bad}"
+    f = tmp_path / "corrupt.a2f"
+    f.write_text("# omega[meV]  a2F\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match="line 102") as e:  # the comment line is line 1
+        parse_spectrum(f"file:{f}")
+    assert e.value.param == "spectrum" and str(f) in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("content, words", [
+    ("omega a2F\n0.1 0.2\n0.2 0.1\n", "line 1"),  # an unmarked header is not skipped silently
+    ("0.1 0.2\n0.2 0.1\nend of table\n", "line 3"),  # nor an unmarked footer
+    ("0.1 0.2\n0.2\n0.3 0.1\n", "line 2.*1 columns"),  # a truncated row
+    ("0.1 0.2 0.3\n0.2 0.1 0.2\n0.3 0.1\n", "line 3.*2 columns"),
+])
+def test_unmarked_text_and_ragged_rows(tmp_path, content, words):
+    f = tmp_path / "bad.dat"
+    f.write_text(content)
+    with pytest.raises(InputError, match=words):
+        parse_spectrum(f"file:{f}")
+
+
+def test_comments_and_inline_comments_are_skipped(tmp_path):
+    w, a = _table(50)
+    body = "\n".join(f"{x} {y}" + ("  # peak" if i == 25 else "") for i, (x, y) in enumerate(zip(w, a)))
+    f = tmp_path / "c.dat"
+    f.write_text("# header\n   # indented comment\n\n" + body + "\n# footer\n")
+    om, a2f = read_a2f_file(str(f))
+    np.testing.assert_allclose(om, w)
+    np.testing.assert_allclose(a2f, a)
+
+
+EPW_CUMULATIVE = """ w[meV] a2f and integrated 2*a2f/w for    2 smearing values
+   0.5000000   0.0010000   0.0020000   0.0040000   0.0080000
+   1.0000000   0.0100000   0.0200000   0.0240000   0.0480000
+   1.5000000   0.0200000   0.0400000   0.0507000   0.1014000
+   2.0000000   0.0000000   0.0000000   0.0507000   0.1014000
+ Integrated el-ph coupling
+  #              0.0507000   0.1014000
+ Phonon smearing (meV)
+  #              0.0500000   0.1000000
+ Electron smearing (eV)   0.1000000
+ Fermi window (eV)   1.0000000
+ Summed el-ph coupling    0.0500000
+"""
+
+
+def test_epw_layout_with_cumulative_lambda_columns(tmp_path):
+    # EPW with the Eliashberg module writes omega, a2F(1..N), lambda(omega)(1..N)
+    f = tmp_path / "x.a2f"
+    f.write_text(EPW_CUMULATIVE)
+    om, a = read_a2f_file(str(f), 3)
+    np.testing.assert_array_equal(a, [0.002, 0.02, 0.04, 0.0])
+    with pytest.raises(InputError, match="cumulative lambda"):
+        read_a2f_file(str(f), 4)
+
+
+def test_binary_spectrum_file(tmp_path):
+    f = tmp_path / "bin.a2f"
+    f.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError, match="cannot read") as e:
+        parse_spectrum(f"file:{f}")
+    assert "\n" not in str(e.value)
+
+
+def test_shipped_example_pb_model_a2f():
+    # docs/examples/pb_model.a2f: EPW layout (provenance '#' lines, EPW header, omega, a2F, cumulative
+    # lambda, summary block), tabulated from the two-Lorentzian model written in its header.  The
+    # model's lambda and omega_log are recomputed here by adaptive quadrature of the formula.
+    import pathlib
+    import re
+
+    from scipy.integrate import quad
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    path = root / "docs" / "examples" / "pb_model.a2f"
+    text = path.read_text()
+    par = dict((k, float(v)) for k, v in re.findall(r"\b([AGWD]_[TLSC]) = ([0-9.]+)", text))
+    assert len(par) == 9
+
+    def model(w):
+        peaks = (par["A_T"] * par["G_T"] ** 2 / ((w - par["W_T"]) ** 2 + par["G_T"] ** 2)
+                 + par["A_L"] * par["G_L"] ** 2 / ((w - par["W_L"]) ** 2 + par["G_L"] ** 2))
+        return peaks * -math.expm1(-((w / par["W_S"]) ** 2)) / (1 + math.exp((w - par["W_C"]) / par["D_C"]))
+
+    pts = [par["W_S"], par["W_T"], par["W_L"], par["W_C"]]
+    lam = 2 * quad(lambda w: model(w) / w, 0, 14, points=pts, limit=400)[0]
+    wlog = math.exp(2 * quad(lambda w: model(w) * math.log(w) / w, 0, 14, points=pts, limit=400)[0] / lam)
+    assert lam == pytest.approx(1.55, abs=0.01) and wlog == pytest.approx(4.56, abs=0.01)
+
+    s = make_spectrum(f"file:{path}", None, "plain")
+    m = s.moments()
+    assert m["lambda"] == pytest.approx(lam, rel=1e-4)  # piecewise-linear table of the model
+    assert m["omega_log"] == pytest.approx(wlog, rel=1e-4)
+    assert s.omega_max == pytest.approx(12.0)
+    # the file's own summary block: EPW's integrated coupling (cumulative lambda column at the end)
+    assert float(re.search(r"Integrated el-ph coupling\s*\n\s*#\s*([0-9.]+)", text).group(1)) == pytest.approx(
+        lam, rel=1e-4)
+    # column 3 is EPW's cumulative lambda, not an alpha^2F
+    with pytest.raises(InputError, match="cumulative lambda"):
+        parse_spectrum(f"file:{path}:3")

@@ -80,7 +80,7 @@ def test_sweep_failed_point_recorded_and_resume(tmp_path, capsys):
     assert main(["sweep", path, "-o", str(out), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert s["ok"] == 2 and len(s["failed"]) == 1 and s["failed"][0]["index"] == 1
-    assert "--T0 must be > 0" in s["failed"][0]["error"]
+    assert "T0 must be > 0" in s["failed"][0]["error"]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
     assert float(rows[0]["lambda_c"]) == pytest.approx(1.0, abs=0.5) and rows[1]["error"]
