@@ -173,8 +173,10 @@ def gamma_eff(mass, g_ep, gamma, omega0, T):
 
 
 def t_star(mass, g_ep, gamma, omega0):
-    """Activation temperature T* = omega0 / ln(1 + beta), Eq. (16) (beta n_b(omega0) = 1)."""
-    return float(omega0) / math.log1p(beta(mass, g_ep, gamma, omega0))
+    """Activation temperature T* = omega0 / ln(1 + beta), Eq. (16) (beta n_b(omega0) = 1); infinite when
+    beta underflows to 0 (no thermal activation at any T)."""
+    b = math.log1p(beta(mass, g_ep, gamma, omega0))
+    return float(omega0) / b if b > 0 else math.inf
 
 
 def avalanche_fields(mass, g_ep, gamma, omega0, T=0.0):

@@ -71,6 +71,7 @@ def _energy_window(spectrum, T):
     -- never the lower end of the support, which is 0 for Debye and most tabulated
     spectra.
     """
+    T = require_positive("T0", T, "give the temperature T0 > 0")
     from .grids import phonon_scale
 
     E_max = 2.0 * spectrum.omega_max + 40.0 * T

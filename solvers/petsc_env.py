@@ -252,6 +252,10 @@ def init_petsc(argv=None):
     import petsc4py
     import slepc4py
 
+    # Python keeps its own signal handling (SIGPIPE -> BrokenPipeError, SIGTERM -> cleanup, Ctrl-C ->
+    # KeyboardInterrupt): PETSc's handler would turn each into an MPI_Abort
+    argv = list(argv or ["ephkin"]) + ["-no_signal_handler"]
+
     def petsc():
         petsc4py.init(argv)
         from petsc4py import PETSc

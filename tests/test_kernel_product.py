@@ -40,7 +40,7 @@ def problem(spec, r_top, L, kernel, pv):
     """Spectrum ``spec`` (plain units, top frequency 1) on the grid eps = 1/r_top with L points."""
     sp = make_spectrum(spec, 1.3, units="plain")
     eps = sp.omega_max / r_top
-    T0 = max(0.05, L * eps / 100.0)  # keeps f0' above underflow at the cutoff
+    T0 = max(0.05, 4.0 * eps, L * eps / 100.0)  # resolved by the grid; f0' above underflow at the cutoff
     return LinearizedProblem(sp, T0, FoldedGrid(eps, L), kernel, pv=pv)
 
 

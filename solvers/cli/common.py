@@ -11,6 +11,7 @@ import argparse
 import csv
 import math
 import os
+import re
 import sys
 
 from ephkin.pde.errors import InputError
@@ -29,6 +30,12 @@ class CommandParser(argparse.ArgumentParser):
     parsed (:func:`raising`) it raises InputError instead of exiting."""
 
     raising = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # "-1e3", "-.5", "-inf", "-nan" are values (argparse alone knows only "-1" and "-1.5")
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|infinity|nan)$",
+                                                   re.IGNORECASE)
 
     def error(self, message):
         if CommandParser.raising:
