@@ -181,18 +181,23 @@ class EECollisions:
     of (S23) and the evenness of P).  ``m_max`` (optional) truncates P to |m| <= m_max.
     """
 
-    def __init__(self, L, eps, P, m_max=None):
+    def __init__(self, L, eps, P, m_max=None, nfft=None):
         self.L = int(L)
+        if self.L < 1:
+            raise InputError(f"L must be >= 1 (got {L})", "L")
         self.eps = require_positive("grid_step", eps)
         self.P = as_transition_probability(P)
         N = 2 * self.L + 1
         self.N = N
-        self.S = sfft.next_fast_len(2 * N - 1, real=True)
+        # FFT length: >= 2N - 1 makes the circular sums the linear ones (no aliasing); ``nfft``
+        # overrides it (shorter lengths alias -- only for tests that show the conservation laws fail)
+        self.S = sfft.next_fast_len(2 * N - 1, real=True) if nfft is None else int(nfft)
         n = N - 1 if m_max is None else min(int(m_max), N - 1)
         w = self.P.weights(self.eps, n)
         pc = np.zeros(self.S)  # P_m at lag m mod S; zero where no pair of grid points has lag m
-        pc[: n + 1] = w
-        pc[self.S - n:] = w[1:][::-1] if n >= 1 else []
+        m = np.arange(1, n + 1)
+        np.add.at(pc, m % self.S, w[1:])
+        np.add.at(pc, (-m) % self.S, w[1:])
         self.pc = pc
         self.c = self.eps * self.eps / math.pi
         self._ones = sfft.rfft(np.ones(N), self.S)  # FFT of the grid's indicator (g = 1 - f on the grid)
