@@ -17,8 +17,17 @@ on the folded grid E_i = i eps (``pde.grids``) with the boundary conditions
 * The equation is linearly implicit: M(f) fdot = I(f) with
   M(f) = diag(1 - Sigma'[f]) - diag(f') K, because dSigma/dt = -K fdot.
   At f = f0, M(f0) fdot = A phidot for delta f = -f0' phi (Eq. (13)).
-* I_ep: ``pde.electron_phonon.collision_ep`` (Eq. (2)); e-e collisions optional
-  (``pde.electron_electron.collision_ee``, weight a_ee).
+* Collisions, Eq. (15): I = a_ep I_ep/pi + a_ee I_ee, with I_ep of
+  ``pde.electron_phonon.collision_ep`` (Eq. (2)) and I_ee of Eq. (S22)-(S23)
+  by FFT on the full grid reconstructed from the folded one
+  (``pde.electron_electron.EECollisions``; a_ee = 0 by default).  The residual is
+  M(f) fdot - (a_ep I_ep/pi + a_ee I_ee).  Jacobians: ``collisions_jacobian`` is
+  the sparse, exact a_ep dI_ep/df; the e-e part is dense and is only applied
+  (``ee_jacobian(f).folded_matvec``, ``collisions_jvp`` for the sum), with a
+  diagonal approximation for preconditioners (``collisions_jacobian_approx``).
+* Bookkeeping: ``energy`` (Eq. (S6)), ``particle_number`` (identically conserved
+  on the folded grid by f(-E) = 1 - f(E)), ``energy_rate_ee`` (zero, Eq. (S24)),
+  and the effective temperature ``t_eff``: the T whose f0(T) has the energy of f.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import numpy as np
 
 from .electron_phonon import collision_ep
 from .eliashberg import fermi
-from .errors import InputError
+from .errors import InputError, require_nonnegative
 from .linearized import KernelOperator, LinearizedProblem
 
 __all__ = ["KineticModel"]
@@ -37,10 +46,22 @@ class KineticModel:
     """Residual, mass matrix action and collision integral of Eq. (S27) on a folded grid.
 
     Built from a :class:`pde.linearized.LinearizedProblem` (which fixes the
-    spectrum projected on the grid, T0 and the FFT kernel).
+    spectrum projected on the grid, T0 and the FFT kernel).  Eq. (15) weights:
+    ``a_ep`` (default 1) and ``a_ee`` (default 0) with the transition probability
+    ``p_ee`` of Eq. (S22) (default: ``problem.p_ee``; needed when a_ee > 0).
     """
 
-    def __init__(self, problem: LinearizedProblem):
+    def __init__(self, problem: LinearizedProblem, a_ep=1.0, a_ee=0.0, p_ee=None):
+        self.a_ep = require_nonnegative("a_ep", a_ep, "the weight of e-ph collisions in Eq. (15) is >= 0")
+        self.a_ee = require_nonnegative("a_ee", a_ee, "the weight of e-e collisions in Eq. (15) is >= 0")
+        p_ee = problem.p_ee if p_ee is None else p_ee
+        if self.a_ee > 0 and p_ee is None:
+            raise InputError("a_ee > 0 needs a transition probability p_ee, P(omega) of Eq. (S22)", "p_ee")
+        self.ee = None
+        if p_ee is not None:
+            from .electron_electron import EECollisions
+
+            self.ee = EECollisions(problem.grid.L, problem.grid.eps, p_ee)
         if problem.kernel != "exact":
             raise InputError("the kinetic equation uses the exact kernel of Eq. (4): build the problem with kernel='exact'",
                              "kernel")
@@ -56,6 +77,9 @@ class KineticModel:
         c = self.eps * problem.lam_r * problem.r.astype(float) ** 2
         self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
         self.sigma_tail = self._tail()
+        # the f-independent part of Sigma on i = 1..L: the padding (g = -1/2) and the closed-form tail
+        self.sigma_const = (self.sigma_tail[: self.L]
+                            - self.K_ext.matvec(np.concatenate([np.zeros(self.L), np.full(self.pad, -0.5)]))[: self.L])
 
     @property
     def kernel_matvecs(self):
@@ -109,11 +133,66 @@ class KineticModel:
         return self.derivative(f, 0.5, [0.0, 0.0])
 
     def collisions(self, f):
-        """I_ep[f]/pi (Eq. (2), rescaled time)."""
+        """The right-hand side of Eq. (15): a_ep I_ep[f]/pi + a_ee I_ee[f] (rescaled time)."""
+        out = self.collisions_ep(f)
+        if self.a_ep != 1.0:
+            out = self.a_ep * out
+        if self.a_ee > 0:
+            out = out + self.a_ee * self.collisions_ee(f)
+        return out
+
+    def collisions_ep(self, f):
+        """I_ep[f]/pi (Eq. (2), rescaled time), unweighted."""
         return collision_ep(f, self.eps, self.p.r, self.p.lam_r, self.T0)
 
+    def collisions_ee(self, f):
+        """I_ee[f] of Eq. (S22)-(S23) on the folded grid, unweighted, O(L log L)."""
+        if self.ee is None:
+            raise InputError("I_ee needs a transition probability p_ee, P(omega) of Eq. (S22)", "p_ee")
+        return self.ee.folded(f)
+
+    def ee_jacobian(self, f):
+        """dI_ee/df at f (folded, unweighted): ``.folded_matvec(v)`` exact by FFT, ``.folded_diagonal()`` leading."""
+        if self.ee is None:
+            raise InputError("I_ee needs a transition probability p_ee, P(omega) of Eq. (S22)", "p_ee")
+        return self.ee.jacobian(self.ee.unfold(f))
+
+    def collisions_jvp(self, f, v, ee_jac=None):
+        """(dI/df) v for I = a_ep I_ep/pi + a_ee I_ee: exact (sparse e-ph part, FFT e-e part).
+
+        ``ee_jac``: a cached :meth:`ee_jacobian` (f) to reuse over many products.
+        """
+        out = self.collisions_jacobian(f) @ v
+        if self.a_ee > 0:
+            J = self.ee_jacobian(f) if ee_jac is None else ee_jac
+            out = out + self.a_ee * J.folded_matvec(v)
+        return out
+
+    def collisions_jacobian_approx(self, f, ee_jac=None):
+        """Sparse approximation of d(a_ep I_ep/pi + a_ee I_ee)/df for preconditioners.
+
+        The e-ph part exactly; the e-e part by its leading diagonal (minus the
+        out-scattering rate, exact up to O(eps/T) on the diagonal, its off-diagonal
+        integral kernel left out).  Equal to :meth:`collisions_jacobian` when a_ee = 0.
+        """
+        import scipy.sparse as sp
+
+        J = self.collisions_jacobian(f)
+        if self.a_ee > 0:
+            Je = self.ee_jacobian(f) if ee_jac is None else ee_jac
+            J = (J + sp.diags(self.a_ee * Je.folded_diagonal())).tocsr()
+        return J
+
     def collisions_jacobian(self, f):
-        """d(I_ep/pi)_i/d f_j as a sparse matrix (exact; folding and cutoff of (S28) included)."""
+        """a_ep d(I_ep/pi)_i/d f_j as a sparse matrix (exact; folding and cutoff of (S28) included).
+
+        The e-ph part only (the whole Jacobian when a_ee = 0); with a_ee > 0 add
+        a_ee x :meth:`ee_jacobian` -- :meth:`collisions_jvp` applies the sum.
+        """
+        J = self._ep_jacobian(f)
+        return J if self.a_ep == 1.0 else (self.a_ep * J).tocsr()
+
+    def _ep_jacobian(self, f):
         import scipy.sparse as sp
 
         f = np.asarray(f, dtype=float)
@@ -159,22 +238,83 @@ class KineticModel:
 
     # ---------------------------------------------------------- diagnostics
     def energy(self, f):
-        """Electronic energy per nu0 whose rate is Eq. (S6): eps_el[f] = 2 [int E f + int E f' Sigma - <g, K g>/2]
-        over the full line (g = f - 1/2), relative to f0.  Since K is symmetric,
-        d eps_el/dt = 2 int E [(1 - Sigma') fdot + f' Sigma-dot] = 2 int E I_ep/pi (the kinetic equation)."""
+        """Electronic energy per nu0 whose rate is Eq. (S6), relative to f0(T0):
+        eps_el[f] = 2 [int E f + int E f' Sigma + <g, Sigma + c>/2] over the full line,
+        g = f - 1/2, Sigma = -K g + c, c the f-independent part of Sigma (the region
+        beyond the cutoff, where g = -1/2).  Since K is symmetric, d eps_el/dt =
+        2 int E [(1 - Sigma') fdot + f' Sigma-dot] for every fdot, which the kinetic
+        equation makes 2 int E I (checked on the grid to the accuracy of the
+        fourth-order derivatives, tests/test_electron_electron.py)."""
         return self._energy(f) - self._energy(self.f_eq)
 
     def _energy(self, f):
         f = np.asarray(f, dtype=float)
         E, h = self.p.E, self.eps
         sig = self.sigma(f)
-        # full-line integrals of even integrands = 2 x folded sums; -<g,Kg>/2 = +eps sum g Sigma
+        # full-line integrals of even integrands = 2 x folded sums; <g, Sigma + c>/2 = eps sum g (Sigma + c)
         return 2.0 * (2 * h * np.sum(E * f) + 2 * h * np.sum(E * self.f_prime(f) * sig)
-                      + h * np.sum((f - 0.5) * sig))
+                      + h * np.sum((f - 0.5) * (sig + self.sigma_const)))
 
     def energy_rate_collisions(self, f):
-        """2 int E I_ep/pi dE over the full line (Eq. (S6) right-hand side, per nu0)."""
+        """2 int E I dE over the full line, I = a_ep I_ep/pi + a_ee I_ee (Eq. (S6) right-hand side, per nu0).
+
+        The e-e part vanishes (Eq. (S24)); see :meth:`energy_rate_ee`."""
         return 2.0 * 2.0 * self.eps * float(np.sum(self.p.E * self.collisions(f)))
+
+    def energy_rate_ee(self, f):
+        """2 int E I_ee dE (unweighted, per nu0): zero to round-off, Eq. (S24)."""
+        return 2.0 * 2.0 * self.eps * float(np.sum(self.p.E * self.collisions_ee(f)))
+
+    def particle_number(self, f):
+        """int (f - f0(T0)) dE over the full grid n = -L..L (per spin, per nu0).
+
+        On the folded grid f(-E) = 1 - f(E) makes it vanish identically: particle
+        number is conserved by construction (I_ee also conserves it for any f on the
+        full grid, ``pde.electron_electron``).  Computed from the unfolded f so that
+        the bookkeeping is explicit."""
+        f = np.asarray(f, dtype=float)
+        full = np.concatenate([1.0 - f[::-1], [0.5], f])
+        feq = np.concatenate([1.0 - self.f_eq[::-1], [0.5], self.f_eq])
+        return self.eps * float(np.sum(full - feq))
+
+    def t_eff(self, f, T_guess=None, rtol=1e-12):
+        """Effective temperature: the T whose f0(T) has the energy of f, Eq. (S6) (``energy``).
+
+        energy(f0(T)) increases with T where C_el(T) > 0 (Eq. (S7)); the search steps
+        out from ``T_guess`` (default T0) on both sides, geometrically, to the first sign
+        change and refines it by Brent's method, so in a region with C_el < 0 (several
+        roots) it returns a root nearest T_guess.  Raises InputError if none is found
+        within a factor 20 of T_guess.
+        """
+        from scipy.optimize import brentq
+
+        target = self._energy(f)
+        E = self.p.E
+
+        def h(T):
+            return self._energy(fermi(E, T)) - target
+
+        Tg = float(self.T0 if T_guess is None else T_guess)
+        h0 = h(Tg)
+        if h0 == 0.0:
+            return Tg
+        lo = hi = Tg
+        hlo = hhi = h0
+        step = 1.005
+        while step < 20.0:
+            up, dn = Tg * step, Tg / step
+            hu, hd = h(up), h(dn)
+            if hu == 0.0:
+                return up
+            if hd == 0.0:
+                return dn
+            if np.sign(hu) != np.sign(hhi):
+                return brentq(h, hi, up, xtol=1e-15, rtol=rtol)
+            if np.sign(hd) != np.sign(hlo):
+                return brentq(h, dn, lo, xtol=1e-15, rtol=rtol)
+            lo, hi, hlo, hhi = dn, up, hd, hu
+            step *= step
+        raise InputError(f"no temperature within a factor 20 of T_guess = {Tg:g} has the energy of f", "T_guess")
 
     def deviation(self, f):
         return np.asarray(f) - self.f_eq

@@ -21,6 +21,12 @@ With delta f = -f0' phi on the folded grid E_i = i eps (``pde.grids``):
 * M^ep (Eq. (S17), (S18), discretised as (S21) with N0 inside the sum over k):
   a sparse, symmetric positive semidefinite graph Laplacian; its null space is
   the ladder modes of commensurate spectra (SPEC section 5).
+* With e-e collisions (Eq. (15)): M = M^ep + a_ee M^ee, M^ee of Eq. (S25)
+  applied matrix-free by FFT in O(L log L) (``pde.electron_electron.MeeOperator``):
+  :meth:`LinearizedProblem.m_matvec`, :meth:`~LinearizedProblem.m_operator`,
+  :meth:`~LinearizedProblem.m_diagonal`.  Both parts are symmetric PSD with the
+  same sign convention, M = -d(I/pi)/d phi, so the pencil (A, M) stays
+  Hermitian-definite (semidefinite) for every a_ee >= 0.
 
 Eigen and inertia computations use the symmetric scaling s_i = (-f0'_i)^(-1/2)
 (SPEC "Numerics that matter"): A_hat = S A S has diagonal Z0^-1(E_i) and kernel
@@ -39,7 +45,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .eliashberg import fermi
-from .errors import InputError, require_positive
+from .errors import InputError, require_nonnegative, require_positive
 from .grids import FoldedGrid, check_memory, default_grid, linear_problem_bytes, project_spectrum
 from .polygamma import im_trigamma_half, re_tetragamma_half
 from .spectra import Spectrum
@@ -196,6 +202,14 @@ class LinearizedProblem:
     reuse: "LinearizedProblem" = None  # same shape at another lambda: rescale its kernel (and Z0^-1 if possible)
 
     def __post_init__(self):
+        self.a_ee = require_nonnegative("a_ee", self.a_ee, "the weight of e-e collisions in Eq. (15) is >= 0")
+        if self.a_ee > 0:
+            if self.p_ee is None:
+                raise InputError("a_ee > 0 needs a transition probability p_ee, P(omega) of Eq. (S22) "
+                                 "(e.g. electron_electron.gaussian_p(0.3))", "p_ee")
+            from .electron_electron import as_transition_probability
+
+            self.p_ee = as_transition_probability(self.p_ee)
         if self.kernel not in KERNELS:
             raise InputError(f"kernel must be one of {KERNELS} (got {self.kernel!r})", "kernel")
         if self.units not in ("g", "plain"):
@@ -407,18 +421,66 @@ class LinearizedProblem:
         return M
 
     def m_matrix(self, scaled=False):
-        """M = M^ep + a_ee M^ee (Eq. (15)); sparse without e-e collisions, dense (small L) with them."""
+        """M = M^ep + a_ee M^ee (Eq. (15)); sparse without e-e collisions, dense (L <= DENSE_MAX) with them.
+
+        The dense M^ee is the small-grid reference; at any L use :meth:`m_matvec` / :meth:`m_operator`.
+        """
         M = self.m_sparse(scaled)
         if self.a_ee == 0.0:
             return M
-        if self.a_ee < 0 or self.p_ee is None:
-            raise InputError("a_ee must be >= 0 and needs a transition probability P(omega) (p_ee_width)", "a_ee")
         from .electron_electron import m_ee_folded
 
         Mee = self.a_ee * m_ee_folded(self.grid, self.T0, self.p_ee)
         if scaled:
             Mee = Mee * (self.s[:, None] * self.s[None, :])
         return M.toarray() + Mee
+
+    @property
+    def ee_operator(self):
+        """M^ee (Eq. (S25)) as a matrix-free :class:`pde.electron_electron.MeeOperator` (None if a_ee = 0)."""
+        if self.a_ee == 0.0:
+            return None
+        if getattr(self, "_mee", None) is None:
+            from .electron_electron import MeeOperator
+
+            self._mee = MeeOperator(self.grid, self.T0, self.p_ee)
+        return self._mee
+
+    def _m_ep_cached(self):
+        if getattr(self, "_mep", None) is None:
+            self._mep = self.m_sparse()
+        return self._mep
+
+    def m_matvec(self, x, scaled=False):
+        """M @ x with M = M^ep + a_ee M^ee (Eq. (15)), matrix-free: sparse M^ep, FFT M^ee, O(L log L).
+
+        ``scaled``: S M S x with s_i = (-f0'_i)^(-1/2) (the variables of A_hat).  ``x`` may be
+        a vector or an L x k block.
+        """
+        x = np.asarray(x, dtype=float)
+        if scaled:
+            s = self.s.reshape((-1,) + (1,) * (x.ndim - 1))
+            return s * self.m_matvec(s * x)
+        y = self._m_ep_cached() @ x
+        if self.a_ee > 0:
+            y = y + self.a_ee * self.ee_operator.matvec(x)
+        return y
+
+    def m_operator(self, scaled=False):
+        """M (or S M S) as a symmetric :class:`scipy.sparse.linalg.LinearOperator`, by :meth:`m_matvec`."""
+        from scipy.sparse.linalg import LinearOperator
+
+        L = self.grid.L
+        return LinearOperator((L, L), matvec=lambda v: self.m_matvec(v, scaled),
+                              rmatvec=lambda v: self.m_matvec(v, scaled),
+                              matmat=lambda V: self.m_matvec(V, scaled), dtype=float)
+
+    def m_diagonal(self, scaled=False):
+        """diag(M) for preconditioners: M^ep exactly, M^ee to O(eps/T0) (its leading, out-scattering part)."""
+        d = self._m_ep_cached().diagonal().copy()
+        if self.a_ee > 0:
+            d += self.a_ee * self.ee_operator.diagonal()
+        return d * self.s**2 if scaled else d
 
     # ------------------------------------------------------------ checks
     def cel_check(self):

@@ -22,7 +22,7 @@ EPILOG = ("Units (every command): energies and temperatures are in units of g (g
           "varying lambda rescales the phonon frequencies) unless --units plain, the spectrum's own unit.")
 
 #: A Python-API parameter whose flag is not simply --NAME (dest names map to their own flags).
-PARAM_FLAGS = {"lambda": "--lam", "lam_max": "--lam-max", "converge": "--converge"}
+PARAM_FLAGS = {"lambda": "--lam", "lam_max": "--lam-max", "converge": "--converge", "width": "--p-ee-width"}
 
 
 class CommandParser(argparse.ArgumentParser):
