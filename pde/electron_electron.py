@@ -64,6 +64,7 @@ from .eliashberg import fermi
 from .errors import InputError, require_nonnegative, require_positive
 
 __all__ = [
+    "make_p_ee",
     "TransitionProbability", "gaussian_p", "constant_p", "power_law_p", "as_transition_probability",
     "EECollisions", "EEJacobian", "MeeOperator", "collision_ee", "collision_ee_reference",
     "m_ee_full", "m_ee_folded", "DENSE_MAX",
@@ -172,6 +173,28 @@ def power_law_p(d, amplitude=1.0, cutoff=None):
 
 
 # --------------------------------------------------------------------------- I_ee by FFT
+P_EE_HELP = "gaussian:WIDTH | constant:CUTOFF | power:D[:CUTOFF] (D = 1, 2, 3)"
+
+
+def make_p_ee(spec):
+    """The transition probability P(omega) of Eq. (S22) from a spec string (``P_EE_HELP``):
+    ``gaussian:0.3`` (:func:`gaussian_p`), ``constant:1.0`` (:func:`constant_p`), ``power:2`` or
+    ``power:3:1.5`` (:func:`power_law_p`, d and an optional cutoff), all of unit amplitude."""
+    kind, _, rest = str(spec).partition(":")
+    try:
+        vals = [float(v) for v in rest.split(":")] if rest else []
+    except ValueError:
+        vals = None
+    shapes = {"gaussian": (gaussian_p, 1, 1), "constant": (constant_p, 1, 1), "power": (power_law_p, 1, 2)}
+    if kind not in shapes or vals is None or not shapes[kind][1] <= len(vals) <= shapes[kind][2]:
+        raise InputError(f"p_ee {spec!r} is not a transition probability; use {P_EE_HELP}", "p_ee")
+    if kind == "power":
+        if vals[0] not in (1.0, 2.0, 3.0):
+            raise InputError(f"p_ee {spec!r}: the dimension D of power:D must be 1, 2 or 3", "p_ee")
+        return power_law_p(int(vals[0]), cutoff=vals[1] if len(vals) == 2 else None)
+    return shapes[kind][0](vals[0])
+
+
 class EECollisions:
     """I_ee of Eq. (S22)-(S23) on the full grid E_n = n eps, n = -L..L, in O(L log L).
 

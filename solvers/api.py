@@ -197,10 +197,14 @@ def stability(spectrum, lam, T0, nev=6, target=None, **grid):
 
 
 def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, refine=1, grid_step=None,
-           cutoff=None, growth_limit=100.0, reference=False, xdmf_dir=None, progress=None):
+           cutoff=None, growth_limit=100.0, reference=False, xdmf_dir=None, progress=None, a_ee=0.0, a_ep=1.0,
+           p_ee="gaussian:0.3"):
     """The full kinetic equation (Eqs. (1), (S26)-(S31)) with PETSc TS from f0(T_in): relaxation (decay
     rate against the slowest linear gamma, deviation against the linear modal prediction) or the
-    instability (time, energies, rate).  ``xdmf_dir``: write f(E, t) there as an XDMF/HDF5 time series
+    instability (time, energies, rate).  With ``a_ee`` > 0 it is Eq. (15), (1 - Sigma') fdot + f' Sigma-dot
+    = a_ep I_ep + a_ee I_ee, with the transition probability ``p_ee`` of Eq. (S22) (a
+    ``pde.electron_electron.make_p_ee`` spec or a TransitionProbability); ``T_eff`` (Eq. (S6)) is then
+    followed at every step.  ``xdmf_dir``: write f(E, t) there as an XDMF/HDF5 time series
     as the run goes; ``progress(t, t_end)`` for progress reports.  ``_E``, ``_f_final``, ``_f_eq``,
     ``_history``, ``_zinv``, ``_samples`` (some (t, f) of the run) and ``_files`` are for plots and tables."""
     from ephkin.pde.kinetic import KineticModel
@@ -211,10 +215,17 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     for name, val in (("T_in", T_in), ("t_end", t_end)):
         if not val > 0:
             raise InputError(f"{name} must be > 0 (got {val})", name)
+    from ephkin.pde.electron_electron import make_p_ee
+
+    if not a_ep >= 0:
+        raise InputError(f"a_ep must be >= 0 (got {a_ep}); give the weight of e-ph collisions", "a_ep")
+    if not a_ee >= 0:
+        raise InputError(f"a_ee must be >= 0 (got {a_ee}); give the weight of e-e collisions", "a_ee")
+    P = (make_p_ee(p_ee) if isinstance(p_ee, str) else p_ee) if a_ee > 0 else None
     shape = _shape(spectrum)
     lam = shape.lam if lam is None else lam
-    p = make_problem(shape, lam, T0, units, "exact", refine, grid_step, cutoff)
-    model = KineticModel(p)
+    p = make_problem(shape, lam, T0, units, "exact", refine, grid_step, cutoff, a_ee=a_ee, p_ee=P)
+    model = KineticModel(p, a_ep=a_ep, a_ee=a_ee, p_ee=P)
     writer = None
     if xdmf_dir is not None:
         from .xdmf import SnapshotWriter
@@ -230,9 +241,9 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     r["kernel_matvecs"] = model.kernel_matvecs
     r["kernel_matvecs_per_step"] = model.kernel_matvecs / max(r["steps"], 1)
     res = {"lambda": lam, "T0": T0, "T_in": T_in, "t_end": t_end, "grid_step": p.grid.eps, "L": p.grid.L,
-           "cutoff": p.grid.cutoff}
+           "cutoff": p.grid.cutoff, "p_ee": str(P) if P is not None else None}
     res.update(r)
-    if p.grid.L <= DENSE_MAX:
+    if p.grid.L <= DENSE_MAX and a_ee == 0:  # the dense M^ee reference is O(L^2 m_max): no diagnostics with it
         summ = stability_summary(p, nev=2)
         if r["status"] == "stable":
             res["gamma_min_positive"] = summ["gamma_min_positive"]

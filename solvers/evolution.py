@@ -41,16 +41,18 @@ class _Unstable(Exception):
 
 
 class _JacobianShell:
-    """J v = a M(f) v + (dM(f)/df fdot) v - dI/df v, all exact (Sigma' = D Sigma, Sigma = -K g + tail)."""
+    """J v = a M(f) v + (dM(f)/df fdot) v - dI/df v, all exact (Sigma' = D Sigma, Sigma = -K g + tail;
+    I = a_ep I_ep/pi + a_ee I_ee of Eq. (15): the e-ph part sparse, the e-e part by FFT)."""
 
     def __init__(self, model):
         self.m = model
         self.f = self.fdot = None
         self.a = 0.0
+        self.Je = None
 
-    def update(self, f, fdot, a, JI):
+    def update(self, f, fdot, a, JI, Je=None):
         m = self.m
-        self.f, self.fdot, self.a, self.JI = f.copy(), fdot.copy(), a, JI
+        self.f, self.fdot, self.a, self.JI, self.Je = f.copy(), fdot.copy(), a, JI, Je
         self.diag = m.mass_diag(f)
         self.fp = m.f_prime(f)
         self.Kfdot = m.K.matvec(fdot)
@@ -62,7 +64,10 @@ class _JacobianShell:
         dsig = m.derivative(-Kv, 0.0, [0.0, 0.0])
         # d/df [-f' (K fdot)] = -(D v) (K fdot)
         dfp = m.derivative(v, 0.0, [0.0, 0.0])
-        scatter(self.a * (self.diag * v - self.fp * Kv) - dsig * self.fdot - dfp * self.Kfdot - self.JI @ v, y)
+        dI = self.JI @ v
+        if self.Je is not None:
+            dI = dI + self.m.a_ee * self.Je.folded_matvec(v)
+        scatter(self.a * (self.diag * v - self.fp * Kv) - dsig * self.fdot - dfp * self.Kfdot - dI, y)
 
 
 def _banded_kernel(model, rows_tol=1e-10):
@@ -107,17 +112,22 @@ class KineticTS:
         # matrix is indefinite (there GMRES needs it; for a definite mass its LU costs more than it saves)
         self.Kb = sp.csr_matrix((model.L, model.L)) if self.definite else _banded_kernel(model)
         self.shell = _JacobianShell(model)
-        self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "f": []}
+        self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "number": [], "T_eff": [],
+                     "f": []}
 
     def ifunction(self, ts, t, X, Xdot, F):
         scatter(self.m.residual(gather(Xdot), gather(X)), F)
 
     def ijacobian(self, ts, t, X, Xdot, a, J, P):
+        m = self.m
         f, fdot = gather(X), gather(Xdot)
-        JI = self.m.collisions_jacobian(f)
+        JI = m.collisions_jacobian(f)  # a_ep e-ph part, sparse and exact
+        Je = m.ee_jacobian(f) if m.a_ee > 0 else None
         sh = self.shell
-        sh.update(f, fdot, a, JI)
-        set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JI).tocsr())
+        sh.update(f, fdot, a, JI, Je)
+        # preconditioner: the e-ph part exactly, the e-e part by its leading diagonal
+        JP = m.collisions_jacobian_approx(f, Je) if Je is not None else JI
+        set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JP).tocsr())
         J.assemble()
         return True
 
@@ -130,6 +140,9 @@ class KineticTS:
         hist["energy"].append(m.energy(f))
         hist["power"].append(m.energy_rate_collisions(f))
         hist["mass_min"].append(float(np.min(m.mass_diag(f)[self.window])))
+        hist["number"].append(m.particle_number(f))
+        if m.a_ee > 0:  # Eq. (S6): the temperature whose f0 has the energy of f (Eq. (16) when a_ee >> a_ep)
+            hist["T_eff"].append(_t_eff(m, f, hist["T_eff"][-1] if hist["T_eff"] else None))
         hist["f"] = [f]  # only the latest state is kept (memory independent of the number of steps)
         if self.snapshots is not None:
             self.snapshots(t, f)
@@ -141,6 +154,16 @@ class KineticTS:
             raise _Unstable(f"the time step collapsed to h_min = {self.h_min:g} (fast growth)")
         if self.definite and hist["mass_min"][-1] <= 0:
             raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
+
+
+def _t_eff(model, f, guess):
+    """T_eff of f (``KineticModel.t_eff``), None where no temperature has its energy (C_el < 0 window)."""
+    from ephkin.pde.errors import InputError
+
+    try:
+        return model.t_eff(f, guess if guess is not None else None, rtol=1e-10)
+    except InputError:
+        return None
 
 
 def _solve(PETSc, ts, x):
@@ -223,7 +246,15 @@ def _result(model, hist, status, reason, steps, dev0, t_end):
         work = float(np.sum(0.5 * (np.asarray(hist["power"][1:]) + np.asarray(hist["power"][:-1])) * np.diff(t)))
         out["energy_from_collisions"] = work
         out["energy_balance_error"] = abs(out["energy_change"] - work) / max(abs(work), 1e-300)
-    out["history"] = {"t": t.tolist(), "max_deviation": dev.tolist()}
+    N = np.asarray(hist["number"])
+    out["particle_number_drift"] = float(np.max(np.abs(N - N[0]))) if N.size else 0.0
+    out["a_ep"], out["a_ee"] = model.a_ep, model.a_ee
+    if hist["f"]:
+        guess = next((x for x in reversed(hist["T_eff"]) if x is not None), None)
+        out["T_eff_final"] = _t_eff(model, hist["f"][-1], guess)
+    out["history"] = {"t": t.tolist(), "max_deviation": dev.tolist(), "energy": e.tolist()}
+    if hist["T_eff"]:
+        out["history"]["T_eff"] = hist["T_eff"]
     out["f_final"] = hist["f"][-1] if hist["f"] else None
     return out
 

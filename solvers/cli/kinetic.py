@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from ephkin.pde.electron_electron import P_EE_HELP
+
 from .. import api
 from ..prefixes import KINETIC
 from .common import EPILOG, add_command, add_energy_grid, add_spectrum, finish, finite, output_dir, progress, write_csv
@@ -26,6 +28,12 @@ def add_commands(sub):
                    help="report 'unstable' when max|f - f0| exceeds this factor times its initial value")
     p.add_argument("--reference", action="store_true",
                    help="also integrate with SciPy's BDF (dense, small N) and report the difference")
+    p.add_argument("--a-ee", type=finite, default=0.0,
+                   help="weight a_ee of electron-electron collisions in Eq. (15) (default 0: e-ph only); with a_ee > 0 "
+                        "the effective temperature T_eff(t) of f (Eq. S6) is followed")
+    p.add_argument("--a-ep", type=finite, default=1.0, help="weight a_ep of electron-phonon collisions (default 1)")
+    p.add_argument("--p-ee", default="gaussian:0.3", metavar="P",
+                   help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} (default gaussian:0.3)")
 
 
 def evolve(args):
@@ -41,15 +49,15 @@ def evolve(args):
 
     r = api.evolve(args.spectrum, args.lam, args.T0, args.T_in, args.t_end, args.units, args.rtol, args.atol,
                    args.refine, args.grid_step, args.cutoff, args.growth_limit, args.reference, xdmf_dir=out,
-                   progress=report)
+                   progress=report, a_ee=args.a_ee, a_ep=args.a_ep, p_ee=args.p_ee)
     res = dict({"spectrum": args.spectrum, "units": args.units}, **r)
     files = []
     if out:
         from ..plots import plot_distribution
 
         hist = r["_history"]
-        files.append(write_csv(os.path.join(out, "history.csv"), ["t", "max_deviation"],
-                               zip(hist["t"], hist["max_deviation"])))
+        cols = [c for c in ("t", "max_deviation", "energy", "T_eff") if c in hist]
+        files.append(write_csv(os.path.join(out, "history.csv"), cols, zip(*(hist[c] for c in cols))))
         files.append(plot_distribution(os.path.join(out, "f_E_t.png"), r["_E"], r["_samples"], r["_f_eq"],
                                        r["_zinv"], res.get("zinv_zeros", []), args.units))
         files += r["_files"]
