@@ -66,13 +66,65 @@ def nonnegative_or_inf(text):
     return v
 
 
-def add_command(sub, name, func, help, prefixes=(), runfile=True, **kw):
+#: Result key a handler sets to end with a non-zero exit status without an error (e.g. a sweep with
+#: failed points: 3); ``main`` pops it before printing.
+EXIT_STATUS = "exit_status"
+
+
+def add_command(sub, name, func, help, prefixes=(), runfile=True, validate=None, **kw):
     """Declare the command ``name`` with its handler; ``prefixes``: the PETSc option prefixes its solvers
     read (options under them pass through, unused ones are reported); ``runfile``: usable as a run-file
-    model.  Returns the subparser, for the command's own arguments."""
+    model; ``validate(args)``: a cheap check of the parsed values (signs, ranges, files readable) that
+    raises InputError -- run before the handler, and for every point of a run file before any point is
+    computed.  Returns the subparser, for the command's own arguments."""
     p = sub.add_parser(name, help=help, **kw)
-    p.set_defaults(func=func, petsc_prefixes=tuple(prefixes), runfile_model=runfile)
+    p.set_defaults(func=func, petsc_prefixes=tuple(prefixes), runfile_model=runfile, validate=validate)
     return p
+
+
+def checks(positive=(), nonnegative=(), files=(), also=None):
+    """A ``validate(args)`` hook for :func:`add_command`: the parameters (argument dests) in ``positive``
+    must be > 0 and those in ``nonnegative`` >= 0 (lists: every entry; None: not given, skipped);
+    ``files``: spec arguments (``file:PATH[:COL]`` or a plain path) whose file must be readable; ``also``:
+    a further check of the command's own."""
+    from ephkin.pde.errors import require_nonnegative, require_positive
+
+    def validate(args):
+        for names, check in ((positive, require_positive), (nonnegative, require_nonnegative)):
+            for name in names:
+                value = getattr(args, name, None)
+                for v in value if isinstance(value, (list, tuple)) else [value]:
+                    if v is not None:
+                        check(name, v)
+        for name in files:
+            readable_spec(name, getattr(args, name, None))
+        if also is not None:
+            also(args)
+
+    return validate
+
+
+def spectrum_ok(args):
+    """The --spectrum spec parses (a ``file:`` spec only needs a readable file here: it is read when
+    the point runs)."""
+    spec = getattr(args, "spectrum", None)
+    if spec is not None and not spec.startswith("file:"):
+        from ephkin.pde.spectra import parse_spectrum
+
+        parse_spectrum(spec)
+
+
+def readable_spec(name, spec):
+    """Raise InputError (param ``name``) unless the file of a ``file:PATH[:COL]`` spec is readable."""
+    if not isinstance(spec, str) or not spec.startswith("file:"):
+        return
+    path = spec[5:]
+    if not os.path.isfile(path) and ":" in path:
+        path = path.rsplit(":", 1)[0]  # file:PATH:COL
+    if not os.path.isfile(path):
+        raise InputError(f"{name} {spec}: no such file {path!r}; give the path of a readable text file", name)
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{name} {spec}: the file {path!r} is not readable (permissions)", name)
 
 
 def add_family(sub, name, help, epilog=None):
@@ -159,7 +211,7 @@ def write_csv(path, header, rows):
 
 
 #: Attributes of the parsed arguments that are not parameters of the computation.
-_NOT_PARAMETERS = {"func", "json", "output", "petsc_prefixes", "runfile_model", "command_parser"}
+_NOT_PARAMETERS = {"func", "json", "output", "petsc_prefixes", "runfile_model", "command_parser", "validate"}
 
 
 def parameters(args):

@@ -6,7 +6,9 @@ import os
 
 from .. import api
 from ..evolution import PREFIX
-from .common import EPILOG, add_command, add_energy_grid, add_spectrum, finish, finite, output_dir, progress, write_csv
+from .common import (EPILOG, add_command, add_energy_grid, add_spectrum, checks, finish, finite, output_dir,
+                     progress, spectrum_ok, write_csv)
+from .stability import GRID_POSITIVE
 
 #: PETSc option prefixes read by this family's solvers (TS, SNES, KSP of the kinetic DAE).
 PETSC_PREFIXES = (PREFIX,)
@@ -15,7 +17,9 @@ PETSC_PREFIXES = (PREFIX,)
 def add_commands(sub):
     p = add_command(sub, "evolve", evolve, "the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): "
                     "relaxation or instability", PETSC_PREFIXES, epilog=EPILOG + " PETSc options go under -kin_ "
-                    "(e.g. -kin_ts_type arkimex -kin_ts_monitor).")
+                    "(e.g. -kin_ts_type arkimex -kin_ts_monitor).",
+                    validate=checks(("T0", "T_in", "t_end", "rtol", "atol", "lam", "growth_limit") + GRID_POSITIVE,
+                                    files=("spectrum",), also=spectrum_ok))
     add_spectrum(p, t0="phonon (bath) temperature T0")
     p.add_argument("--T-in", type=finite, required=True, help="initial electron temperature T_in (Eq. S29)")
     p.add_argument("--t-end", type=finite, required=True, help="final time (rescaled, pi t -> t)")

@@ -10,8 +10,18 @@ from ephkin.pde.errors import InputError
 
 from .. import api
 from ..nac import PREFIX
-from .common import add_command, add_family, add_output, finish, finite, nonnegative_or_inf, output_dir, progress, \
-    write_csv
+from .common import add_command, add_family, add_output, checks, finish, finite, nonnegative_or_inf, output_dir, \
+    progress, write_csv
+
+#: The band and bath numbers of both actions (_common): signs checked before anything runs.
+BAND_POSITIVE, BAND_NONNEGATIVE = ("omega_p", "T", "refine", "rtol"), ("gamma_in", "delta_omega")
+
+
+def _band_ok(args):
+    if args.filling is not None and not 0 < args.filling < 1:
+        raise InputError(f"--filling must be in (0, 1) (got {args.filling}); e.g. 0.5 for half filling")
+    if args.filling is not None and args.mu is not None:
+        raise InputError("give either --mu or --filling, not both")
 
 #: PETSc option prefixes read by this family's solvers (the TS of Eqs. (2)-(3)).
 PETSC_PREFIXES = (PREFIX,)
@@ -38,14 +48,17 @@ def add_commands(sub):
     nsub = add_family(sub, "nac", "negative absolute conductivity of photoexcited metals (seed 001): "
                       "'nac sigma', 'nac evolve'", "Energies in units of the bandwidth W, times in 1/Gamma_eph.")
     q = add_command(nsub, "sigma", sigma, "sigma/sigma0 at fixed zeta: Eq. (8) (--zeta inf) or Eq. (2) evolved "
-                    "for --t-end with PETSc TS; --E-star: the field with sigma(E*) = 0 (Fig. 2e)", PETSC_PREFIXES)
+                    "for --t-end with PETSc TS; --E-star: the field with sigma(E*) = 0 (Fig. 2e)", PETSC_PREFIXES,
+                    validate=checks(BAND_POSITIVE + ("t_end",), BAND_NONNEGATIVE + ("zeta",), ("dos",), _band_ok))
     _common(q)
     q.add_argument("--zeta", type=nonnegative_or_inf, required=True, help="phonon population zeta (a number or inf)")
     q.add_argument("--t-end", type=finite, default=10.0, help="evolution time Gamma_eph t (default 10, the seed's)")
     q.add_argument("--steady", action="store_true", help="the t -> inf steady state instead of t = --t-end")
     q.add_argument("--E-star", action="store_true", help="also E* with sigma(E*) = 0 and omega_E (Fig. 2e, 3b)")
     q = add_command(nsub, "evolve", evolve, "transient after a pump pulse (Fig. 3): sigma(t), zeta(t), f(eps, t), "
-                    "with --spontaneous the field E*(t) of the sigma < 0 instability", PETSC_PREFIXES)
+                    "with --spontaneous the field E*(t) of the sigma < 0 instability", PETSC_PREFIXES,
+                    validate=checks(BAND_POSITIVE + ("t_end", "tau_pulse", "tau_ph", "tau_M"),
+                                    BAND_NONNEGATIVE + ("zeta0", "zeta_initial"), ("dos",), _band_ok))
     _common(q)
     q.add_argument("--pump", choices=("pulse", "steady", "none"), default="pulse", help="I_p(t) (default pulse)")
     q.add_argument("--zeta0", type=finite, default=10.0, help="pump strength zeta0 (default 10)")
