@@ -121,10 +121,9 @@ def readable_spec(name, spec):
     path = spec[5:]
     if not os.path.isfile(path) and ":" in path:
         path = path.rsplit(":", 1)[0]  # file:PATH:COL
-    if not os.path.isfile(path):
-        raise InputError(f"{name} {spec}: no such file {path!r}; give the path of a readable text file", name)
-    if not os.access(path, os.R_OK):
-        raise InputError(f"{name} {spec}: the file {path!r} is not readable (permissions)", name)
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        why = "no such file" if not os.path.exists(path) else "not a readable file"
+        raise InputError(f"{name} {spec}: cannot read the file ({why}); give a readable text file", name)
 
 
 def add_family(sub, name, help, epilog=None):
@@ -138,6 +137,14 @@ def add_family(sub, name, help, epilog=None):
 def add_output(p, what="summary.json, CSV tables and PNG plots"):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
+
+
+def add_flush_every(p):
+    """--flush-every of the long runs that write their time series as they go (RunningSummary)."""
+    p.add_argument("--flush-every", type=finite, default=10.0, metavar="SECONDS",
+                   help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and "
+                        "summary.json every SECONDS of wall time -- at most this much is lost to a kill -9 "
+                        "(default 10)")
 
 
 def add_spectrum(p, lam=True, units="g", t0=None):
@@ -231,6 +238,47 @@ def finish(args, result, files=()):
         write_json(os.path.join(out, "summary.json"), summary)
         result["output"] = out
     return result
+
+
+class RunningSummary:
+    """summary.json of a long run (``evolve -o``, ``nac evolve -o``) while it goes: ``run_status``
+    "running" with host, PID, start time and parameters, written at the start and rewritten with the
+    time reached (``step(t, values)``, at most every ``every`` s); "interrupted" (SIGTERM, Ctrl-C) or
+    "failed" when the handler ends with an exception.  :func:`finish` then writes the full summary with
+    ``run_status`` "finished".  After a kill -9 it still says "running" with the PID of a process that
+    no longer exists, the time reached, and a note saying so."""
+
+    def __init__(self, args, out, t_end, every=5.0):
+        import datetime
+        import socket
+        import time
+
+        self.clock, self.every, self.last = time.monotonic, every, -math.inf
+        self.path = os.path.join(out, "summary.json")
+        host, pid = socket.gethostname(), os.getpid()
+        self.state = {"run_status": "running", "host": host, "pid": pid, "t_end": t_end, "t_reached": 0.0,
+                      "steps": 0, "started": datetime.datetime.now().isoformat(timespec="seconds"),
+                      "note": f"written while the run goes: if PID {pid} on {host} is no longer running, the run "
+                              "was interrupted (killed) at t_reached; the time series and history.csv hold "
+                              "every step up to then",
+                      "provenance": provenance(parameters(args))}
+        write_json(self.path, self.state)
+
+    def step(self, t, values=None):
+        self.state["t_reached"], self.state["steps"] = t, self.state["steps"] + 1
+        if self.clock() - self.last >= self.every:
+            self.last = self.clock()
+            write_json(self.path, self.state)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None:
+            why = "interrupted" if issubclass(kind, KeyboardInterrupt) else "failed"
+            self.state.update(run_status=why, note=f"the run was {why} at t_reached" +
+                              (f": {type(exc).__name__}: {exc}" if why == "failed" else ""))
+            write_json(self.path, self.state)
 
 
 def subcommand_parser(parser, words):

@@ -81,7 +81,7 @@ def _zinv_ok(args):
 
 def _cel_ok(args):
     if args.T_range is not None and not args.T_range[0] < args.T_range[1]:
-        raise InputError(f"--T-range {args.T_range[0]} {args.T_range[1]}: give TLO < THI")
+        raise InputError(f"--T-range {args.T_range[0]:g} {args.T_range[1]:g}: give T_lo < T_hi")
     spectrum_ok(args)
 
 
