@@ -67,7 +67,7 @@ class DirLock:
                     h = _holder(fh.read())
             except OSError:
                 continue
-            if h is not None and (h[0], h[1]) != (self.host, self.pid):
+            if h is not None:
                 out.append(h + (path,))
         return out
 
