@@ -197,15 +197,17 @@ def stability(spectrum, lam, T0, nev=6, target=None, **grid):
 
 
 def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, refine=1, grid_step=None,
-           cutoff=None, growth_limit=100.0, reference=False, xdmf_dir=None, progress=None, a_ee=0.0, a_ep=1.0,
-           p_ee="gaussian:0.3"):
+           cutoff=None, growth_limit=100.0, reference=False, xdmf_dir=None, progress=None, on_step=None,
+           flush_every=10.0, a_ee=0.0, a_ep=1.0, p_ee="gaussian:0.3"):
     """The full kinetic equation (Eqs. (1), (S26)-(S31)) with PETSc TS from f0(T_in): relaxation (decay
     rate against the slowest linear gamma, deviation against the linear modal prediction) or the
     instability (time, energies, rate).  With ``a_ee`` > 0 it is Eq. (15), (1 - Sigma') fdot + f' Sigma-dot
     = a_ep I_ep + a_ee I_ee, with the transition probability ``p_ee`` of Eq. (S22) (a
     ``pde.electron_electron.make_p_ee`` spec or a TransitionProbability); ``T_eff`` (Eq. (S6)) is then
     followed at every step.  ``xdmf_dir``: write f(E, t) there as an XDMF/HDF5 time series
-    as the run goes; ``progress(t, t_end)`` for progress reports.  ``_E``, ``_f_final``, ``_f_eq``,
+    as the run goes (an HDF5 chunk closed every ``flush_every`` s: readable after a kill -9); ``progress(t, t_end)``
+    for progress reports; ``on_step(t, values)`` at every accepted step (t, dev = max|f - f0|, energy, power,
+    mass_min, T_eff).  ``_E``, ``_f_final``, ``_f_eq``,
     ``_history``, ``_zinv``, ``_samples`` (some (t, f) of the run) and ``_files`` are for plots and tables."""
     from ephkin.pde.kinetic import KineticModel
 
@@ -230,10 +232,10 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     if xdmf_dir is not None:
         from .xdmf import SnapshotWriter
 
-        writer = SnapshotWriter(xdmf_dir, p.E)
+        writer = SnapshotWriter(xdmf_dir, p.E, chunk_s=flush_every)
     try:
         r = run_ts(model, T_in, t_end, rtol=rtol, atol=atol, growth_limit=growth_limit, snapshots=writer,
-                   progress=progress)
+                   progress=progress, on_step=on_step)
     finally:
         if writer is not None:
             writer.close()

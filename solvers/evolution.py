@@ -102,9 +102,9 @@ class KineticTS:
     """The DAE M(f) fdot = I_ep(f) of Eq. (S27) as TS callbacks (petsc4py ``demo/ode`` style), with the
     history and the stopping rules of the instability (growth, step collapse, loss of definiteness)."""
 
-    def __init__(self, model, f_init, t_end, growth_limit, h_min, snapshots=None, progress=None):
+    def __init__(self, model, f_init, t_end, growth_limit, h_min, snapshots=None, progress=None, on_step=None):
         self.m, self.t_end, self.growth_limit, self.h_min = model, t_end, growth_limit, h_min
-        self.snapshots, self.progress = snapshots, progress
+        self.snapshots, self.progress, self.on_step = snapshots, progress, on_step
         self.dev0 = float(np.max(np.abs(model.deviation(f_init))))
         self.window = model.p.E < model.p.grid.cutoff - 2.0 * float(np.max(model.p.omega_r))
         self.definite = float(np.min(model.mass_diag(f_init)[self.window])) > 0
@@ -146,6 +146,8 @@ class KineticTS:
         hist["f"] = [f]  # only the latest state is kept (memory independent of the number of steps)
         if self.snapshots is not None:
             self.snapshots(t, f)
+        if self.on_step is not None:
+            self.on_step(t, {k: v[-1] for k, v in hist.items() if k != "f" and v})
         if self.progress is not None:
             self.progress(t, self.t_end)
         if not np.all(np.isfinite(f)) or dev > self.growth_limit * max(self.dev0, 1e-12):
@@ -180,17 +182,19 @@ def _solve(PETSc, ts, x):
 
 
 def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=100.0,
-           snapshots=None, progress=None, h_min=1e-7):
+           snapshots=None, progress=None, h_min=1e-7, on_step=None):
     """Integrate from f0(T_in) to t_end (or until the instability); returns a result dict.
 
     BDF with adaptive steps on the implicit form; failed steps are retried with smaller dt, and a
     collapse of dt below h_min is the instability (what the seed's IDA reports as h < h_min).
     ``snapshots``: optional callable (t, f) called at every accepted step (e.g. an
-    XDMF writer).  ``progress``: optional callable (t, t_end) for rank-0 progress.
+    XDMF writer).  ``progress``: optional callable (t, t_end) for rank-0 progress.  ``on_step``:
+    optional callable (t, {"t", "dev", "energy", "power", "mass_min"}) at every accepted step (e.g. a
+    history table written as the run goes).
     """
     PETSc, _ = init_petsc()
     f_init = model.initial(T_in)
-    problem = KineticTS(model, f_init, t_end, growth_limit, h_min, snapshots, progress)
+    problem = KineticTS(model, f_init, t_end, growth_limit, h_min, snapshots, progress, on_step)
     J, P = _matrices(PETSc, model, problem.shell, problem.Kb)
     x = vec(f_init)
     # like IDA, keep the Jacobian and its factorisation over several Newton iterations and steps --

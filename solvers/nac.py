@@ -32,8 +32,8 @@ class NACTS:
     side, its assembled sparse Jacobian, and a monitor recording sigma/sigma0 (Eq. (9)), zeta, E*^2,
     the particle number and the energy."""
 
-    def __init__(self, model, t_end, snapshots=None, progress=None):
-        self.m, self.t_end, self.snapshots, self.progress = model, t_end, snapshots, progress
+    def __init__(self, model, t_end, snapshots=None, progress=None, on_step=None):
+        self.m, self.t_end, self.snapshots, self.progress, self.on_step = model, t_end, snapshots, progress, on_step
         self.hist = {"t": [], "sigma": [], "zeta": [], "field2": [], "N": [], "energy": []}
 
     def rhsfunction(self, ts, t, X, F):
@@ -55,13 +55,16 @@ class NACTS:
         hist["energy"].append(m.energy(f, zeta))
         if self.snapshots is not None:
             self.snapshots(t, f)
+        if self.on_step is not None:
+            self.on_step(t, {k: v[-1] for k, v in hist.items()})
         if self.progress is not None:
             self.progress(t, self.t_end)
 
 
-def integrate(model, y0, t_end, rtol=1e-8, atol=1e-11, snapshots=None, progress=None):
+def integrate(model, y0, t_end, rtol=1e-8, atol=1e-11, snapshots=None, progress=None, on_step=None):
     """y(t_end) of dy/dt = model.rhs(t, y) with PETSc TS (BDF, sparse LU); returns a result dict with
-    the final state and the history of sigma, zeta, E*^2, particle number and energy."""
+    the final state and the history of sigma, zeta, E*^2, particle number and energy (``on_step(t,
+    {"t", "sigma", "zeta", "field2", "N", "energy"})`` at every accepted step, as the run goes)."""
     PETSc, _ = init_petsc()
     import scipy.sparse as sp
 
@@ -74,7 +77,7 @@ def integrate(model, y0, t_end, rtol=1e-8, atol=1e-11, snapshots=None, progress=
                                                         shape=(n, n))).tocsr()
     J = aij(pattern, values=False)
     J.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
-    problem = NACTS(model, t_end, snapshots, progress)
+    problem = NACTS(model, t_end, snapshots, progress, on_step)
     x = vec(y0)
     # BDF order 4: 6x fewer steps than order 2 at rtol 1e-8
     ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-4 * t_end, J=J,

@@ -58,7 +58,7 @@ def to_jsonable(obj):
 
 def write_json(path: str, obj: dict):
     """Write ``obj`` as indented JSON atomically (temporary file + rename)."""
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"  # per process: array jobs of a sweep may write one file at once
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(to_jsonable(obj), fh, indent=2)
         fh.write("\n")

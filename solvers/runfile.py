@@ -95,12 +95,15 @@ def load_runfile(path, overrides=(), models=()):
     params = dict(data.get("parameters", {}))
     if not isinstance(params, dict):
         raise InputError(f"run file {path}: [parameters] must be a table")
+    sweep = dict(data.get("sweep", {}))
     for ov in overrides:
         key, sep, val = ov.partition("=")
         if not sep:
             raise InputError(f"--set {ov!r}: use key=value")
+        if key.strip().replace("-", "_") in {k.replace("-", "_") for k in sweep if k != "combine"}:
+            raise InputError(f"--set {ov}: {key.strip()} is swept (sweep.{key.strip()} in run file {path}); "
+                             "edit its axis in the [sweep] table instead")
         params[key.strip()] = _scalar(val.strip())
-    sweep = dict(data.get("sweep", {}))
     combine = sweep.pop("combine", "cartesian")
     if combine not in ("cartesian", "zip"):
         raise InputError(f"run file {path}: sweep.combine must be 'cartesian' or 'zip' (got {combine!r})")

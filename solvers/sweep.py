@@ -11,9 +11,17 @@
 * Nothing is lost: each finished point is written at once as
   ``points/NNNNN.json`` (atomic rename) and as a line of ``results.rankR.jsonl``;
   a point that raises is recorded with its error and the sweep goes on;
-  ``--resume`` skips every point that has a JSON file (ok or failed);
   at the end rank 0 merges everything into ``results.csv`` (sorted by point)
   and ``summary.json`` (parameters, versions, git hash, per-point status).
+* Nothing is mixed: each point's JSON records its full resolved parameters
+  (``resolved``: every argument of the point, defaults included) and the code
+  (ephkin version, git commit).  ``resume`` reuses a finished point only if
+  both are identical; otherwise the sweep stops before computing with an
+  InputError naming the first differing parameter, or (``recompute_changed``)
+  recomputes the changed points.  ``retry_failed`` recomputes failed points.
+* One writer per directory: rank 0 holds ``solvers.dirlock.DirLock`` on the
+  output directory for the whole sweep (shared for ``only`` ranges of array
+  jobs), taken before any old point is deleted.
 * A failure outside a point (or SIGTERM) on one rank aborts the whole job
   with a message instead of leaving the others waiting.
 """
@@ -29,9 +37,11 @@ import time
 
 import numpy as np
 
+from ephkin.pde import __version__
 from ephkin.pde.errors import InputError
 
-from .provenance import provenance, to_jsonable, write_json
+from .dirlock import DirLock
+from .provenance import git_hash, provenance, to_jsonable, write_json
 
 __all__ = ["run_sweep"]
 
@@ -100,35 +110,132 @@ def _groups(comm, k):
     return group, lead, leaders
 
 
-def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfile=None, only=None, group_size=1):
+def canonical(obj):
+    """A parameter value as plain JSON that compares exactly: tuples -> lists, inf/nan -> strings."""
+    if isinstance(obj, dict):
+        return {str(k): canonical(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [canonical(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if np.isfinite(v) else str(v)
+    obj = to_jsonable(obj)
+    return obj if isinstance(obj, (int, float, str, bool, type(None))) else str(obj)
+
+
+def _first_difference(old, new):
+    """(key, old value, new value) of the first parameter that differs, or None."""
+    for key in list(new) + [k for k in old if k not in new]:
+        if old.get(key, "(absent)") != new.get(key, "(absent)"):
+            return key, old.get(key, "(absent)"), new.get(key, "(absent)")
+    return None
+
+
+def _plan(outdir, todo, identity, resume, recompute_changed, retry_failed, notify):
+    """The finished points to keep (rank 0, holding the lock): with ``resume`` those whose recorded
+    identity equals ``identity[i]`` (else InputError, or recomputed with ``recompute_changed``), failed
+    ones only without ``retry_failed``.  Returns (keep, changed, retried)."""
+    keep, changed, retried = set(), [], []
+    if not resume:
+        return keep, changed, retried
+    for i in todo:
+        path = _point_path(outdir, i)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as fh:
+            rec = json.load(fh)
+        if retry_failed and rec.get("status") != "ok":
+            retried.append(i)
+            continue
+        old = rec.get("identity")
+        diff = (("parameters", "(not recorded: written by an older ephkin)", "recorded now") if old is None
+                else _first_difference(old, identity[i]))
+        if diff is None:
+            keep.add(i)
+        else:
+            changed.append((i, diff))
+    if changed and not recompute_changed:
+        i, (key, was, now) = changed[0]
+        more = f" (and {len(changed) - 1} more points differ)" if len(changed) > 1 else ""
+        raise InputError(f"--resume: point {i} in {outdir} was computed with {key} = {was!r}, the run now gives "
+                         f"{key} = {now!r}{more}; rerun with --recompute-changed to recompute the changed points, "
+                         "or use a new -o directory", "resume")
+    if changed:
+        i, (key, was, now) = changed[0]
+        notify(f"recomputing {len(changed)} changed points (first: point {i}, {key} {was!r} -> {now!r})")
+    if retried:
+        notify(f"retrying {len(retried)} failed points ({', '.join(map(str, retried[:10]))}"
+               f"{' ...' if len(retried) > 10 else ''})")
+    return keep, [i for i, _ in changed], retried
+
+
+def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfile=None, only=None, group_size=1,
+              resolved=None, recompute_changed=False, retry_failed=False, notify=None):
     """Solve every point of ``spec`` (from :func:`solvers.runfile.load_runfile`) with ``solve(i, point)``.
 
     ``solve`` returns a result dict or raises (InputError/any exception: the point
     is recorded as failed).  With ``group_size`` K > 1 each point is solved by a
-    group of K ranks on their sub-communicator.  Returns the summary dict (on every rank).
+    group of K ranks on their sub-communicator.  ``resolved[i]``: the full parameters
+    of point i (default: its run-file values), recorded with the code version as the
+    point's identity; ``resume`` keeps only identical finished points (see the module
+    docstring).  ``notify(msg)``: rank 0's messages (lock take-over, recomputed points).
+    Returns the summary dict (on every rank).
     """
+    rank = comm.Get_rank() if comm is not None else 0
+    groups = _groups(comm, group_size)
+    points = spec["points"]
+    n = len(points)
+    todo = list(range(n)) if only is None else list(only)
+    resume = resume or retry_failed
+    notify = notify or (lambda msg: None)
+    lock, plan = None, None
+    if rank == 0:
+        try:
+            os.makedirs(os.path.join(outdir, "points"), exist_ok=True)
+            # one writer per directory, taken before anything in it is touched
+            lock = DirLock(outdir, shared=only is not None, notify=notify).acquire()
+            if not resume and only is None:
+                old = glob.glob(os.path.join(outdir, "points", "*.json")) + glob.glob(os.path.join(outdir, "results*"))
+                for f in old:
+                    os.remove(f)
+            code = {"ephkin": __version__, "git": git_hash()}
+            identity = [dict(canonical(resolved[i] if resolved is not None else points[i]),
+                             ephkin_version=code["ephkin"], git=code["git"]) for i in range(n)]
+            keep, changed, retried = _plan(outdir, todo, identity, resume, recompute_changed, retry_failed, notify)
+            plan = {"code": code, "identity": identity, "done_before": keep, "redone": (changed, retried)}
+        except (InputError, OSError) as exc:
+            if lock is not None:
+                lock.release()
+            msg = str(exc) if isinstance(exc, InputError) else f"-o {outdir}: {exc.strerror} ({exc.filename})"
+            plan = {"error": msg}
+    if comm is not None:
+        plan = comm.bcast(plan, root=0)
+    if "error" in plan:
+        raise InputError(plan["error"])
+    try:
+        return _run(spec, outdir, solve, comm, progress, runfile, (group_size,) + groups, todo, plan)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(spec, outdir, solve, comm, progress, runfile, groups, todo, plan):
+    """The sweep proper (every rank): take points from the shared counter until none is left, write each,
+    merge on rank 0.  ``groups``: (group size, group communicator, leader?, leaders' communicator)."""
     from contextlib import nullcontext
 
     from .bridge import solving_on
 
-    rank = comm.Get_rank() if comm is not None else 0
-    size = comm.Get_size() if comm is not None else 1
-    group, lead, leaders = _groups(comm, group_size)
+    group_size, group, lead, leaders = groups
     if group is not None:
         from petsc4py import PETSc
 
         group_petsc = PETSc.Comm(group)
+    done_before, identity, code = plan["done_before"], plan["identity"], plan["code"]
+    rank = comm.Get_rank() if comm is not None else 0
+    size = comm.Get_size() if comm is not None else 1
     points = spec["points"]
     n = len(points)
-    todo = list(range(n)) if only is None else list(only)
-    os.makedirs(os.path.join(outdir, "points"), exist_ok=True)
-    if not resume and only is None and rank == 0:
-        old = glob.glob(os.path.join(outdir, "points", "*.json")) + glob.glob(os.path.join(outdir, "results*"))
-        for f in old:
-            os.remove(f)
-    if comm is not None:
-        comm.Barrier()
-    done_before = {i for i in range(n) if os.path.exists(_point_path(outdir, i))}
     counter = _Counter(leaders) if lead else None
     csv_path = os.path.join(outdir, f"results.rank{rank}.jsonl")
     computed, t0 = 0, time.perf_counter()
@@ -143,7 +250,7 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
             if i in done_before:
                 continue
             t = time.perf_counter()
-            rec = {"index": i, "parameters": points[i], "rank": rank}
+            rec = {"index": i, "parameters": points[i], "rank": rank, "identity": identity[i], "code": code}
             try:
                 with solving_on(group_petsc) if group is not None else nullcontext():
                     rec["result"] = solve(i, points[i])
@@ -173,7 +280,7 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
     summary = None
     if rank == 0:
         summary = _merge(spec, outdir, n, done_before, counts, time.perf_counter() - t0, (size, group_size),
-                         runfile)
+                         runfile, plan["redone"])
     if comm is not None:
         summary = comm.bcast(summary, root=0)
     return summary
@@ -199,7 +306,7 @@ def _append_csv(path, rec):
         os.fsync(fh.fileno())
 
 
-def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile):
+def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile, redone):
     recs = []
     for i in range(n):
         p = _point_path(outdir, i)
@@ -210,10 +317,13 @@ def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile):
     keys = []
     for row in rows:
         keys += [k for k in row if k not in keys]
-    with open(os.path.join(outdir, "results.csv"), "w", newline="", encoding="utf-8") as fh:
+    path = os.path.join(outdir, "results.csv")
+    tmp = f"{path}.{os.getpid()}.tmp"  # atomic: array jobs of one sweep may merge at the same time
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
+    os.replace(tmp, path)
     summary = {
         "model": spec["model"],
         "runfile": runfile,
@@ -223,6 +333,8 @@ def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile):
         "failed": [{"index": r["index"], "error": r.get("error")} for r in recs if r["status"] != "ok"],
         "computed_this_run": int(sum(counts)),
         "skipped_as_finished": len(done_before),
+        "recomputed_changed": redone[0],
+        "retried_failed": redone[1],
         "ranks": ranks[0],
         "group_size": ranks[1],
         "computed_per_rank": counts,

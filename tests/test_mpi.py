@@ -116,20 +116,63 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
 
 
 def test_failing_point_and_resume_over_ranks():
-    # under mpirun: a point that raises is recorded with its error while the others finish, and
-    # --resume recomputes nothing (the point files written by both ranks are found)
+    # under mpirun: a point that raises is recorded with its error while the others finish, the sweep
+    # exits 3 on every rank; --resume recomputes nothing (the point files written by both ranks are
+    # found); once the cause is fixed --retry-failed recomputes the failed point only
     import json
 
     from ephkin.solvers.cli import main
 
-    comm, base, run = _shared_runfile("ephkin-fail-", 'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n'
-                                      '[sweep]\nT0 = [0.18, -0.2, 0.2, 0.22, 0.19, 0.21]\n')
+    comm, base, _ = _shared_runfile("ephkin-fail-", "")
+    a2f = os.path.join(base, "a2f.dat")
+    if comm.Get_rank() == 0:
+        with open(a2f, "w") as fh:
+            fh.write("# not yet computed\n")  # readable, so it passes validation, but it has no table
+    _, _, run = _shared_runfile("ephkin-fail-", 'model = "lambda-c"\n[parameters]\nT0 = 0.2\n[sweep]\n'
+                                f'spectrum = ["einstein", "file:{a2f}", "modes:40-60", "einstein", "modes:35-55", '
+                                '"modes:30-50"]\n')
     out = os.path.join(base, "o")
-    assert main(["sweep", run, "-o", out]) == 0
+    assert main(["sweep", run, "-o", out]) == 3
     summ = json.load(open(os.path.join(out, "summary.json")))
     assert summ["ok"] == 5 and [f["index"] for f in summ["failed"]] == [1]
-    assert "T0 must be > 0" in summ["failed"][0]["error"]
+    assert "no numeric rows" in summ["failed"][0]["error"]
     comm.Barrier()
-    assert main(["sweep", run, "-o", out, "--resume"]) == 0
+    assert main(["sweep", run, "-o", out, "--resume"]) == 3
     summ = json.load(open(os.path.join(out, "summary.json")))
     assert summ["computed_this_run"] == 0 and summ["skipped_as_finished"] == 6
+    comm.Barrier()
+    if comm.Get_rank() == 0:
+        with open(a2f, "w") as fh:
+            fh.write("0.5 0\n1.0 1\n1.5 0\n")
+    comm.Barrier()
+    assert main(["sweep", run, "-o", out, "--retry-failed"]) == 0
+    summ = json.load(open(os.path.join(out, "summary.json")))
+    assert summ["ok"] == 6 and summ["retried_failed"] == [1] and summ["computed_this_run"] == 1
+
+
+def test_changed_points_and_lock_stop_every_rank():
+    # a changed point on --resume, a directory held by another job, a bad point: exit 2 on every rank,
+    # decided on rank 0 and broadcast (no rank is left waiting)
+    from ephkin.solvers.cli import main
+    from ephkin.solvers.dirlock import DirLock
+
+    comm, base, run = _shared_runfile("ephkin-id-", 'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n'
+                                      '[sweep]\nT0 = [0.18, 0.2, 0.22]\n')
+    out = os.path.join(base, "o")
+    assert main(["sweep", run, "-o", out]) == 0
+    comm.Barrier()
+    assert main(["sweep", run, "-o", out, "--resume", "--set", "lam_max=100"]) == 2
+    held = DirLock(out).acquire() if comm.Get_rank() == 0 else None
+    try:
+        assert main(["sweep", run, "-o", out, "--resume"]) == 2
+    finally:
+        if held is not None:
+            held.release()
+    comm.Barrier()
+    assert main(["sweep", run, "-o", out, "--resume", "--recompute-changed", "--set", "lam_max=100"]) == 0
+    if comm.Get_rank() == 0:
+        with open(run, "w") as fh:
+            fh.write('model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n[sweep]\nT0 = [0.2, -0.1]\n')
+    comm.Barrier()
+    assert main(["sweep", run, "-o", os.path.join(base, "bad")]) == 2
+    assert not os.path.exists(os.path.join(base, "bad", "points"))

@@ -67,7 +67,7 @@ def test_pulse_transient_and_spontaneous_field(capsys, tmp_path):
     assert tuned["sigma_min"] > -1e-3 and tuned["E_star_max"] > 0.1
     t0, t1 = tuned["E_star_on_interval"]
     assert 0.2 < t0 < 0.4 and t1 < 3.0
-    for name in ("transient.png", "transient.csv", "f_final.png", "f_E_t.xdmf", "f_E_t.h5", "summary.json"):
+    for name in ("transient.png", "transient.csv", "f_final.png", "f_E_t.xdmf", "f_E_t_h5", "summary.json"):
         assert (tmp_path / "s" / name).exists()
 
 

@@ -75,26 +75,30 @@ lam = {logrange = [1.0, 100.0, 3]}
 
 
 def test_sweep_failed_point_recorded_and_resume(tmp_path, capsys):
-    path = write(tmp_path, GOOD.replace("[0.18, 0.20, 0.22]", "[0.18, -0.20, 0.22]"))
+    # point 1's spectrum file is readable (it passes validation) but holds no table: it fails when it runs
+    a2f = tmp_path / "a2f.dat"
+    a2f.write_text("# empty\n")
+    path = write(tmp_path, f'model = "lambda-c"\n[parameters]\nT0 = 0.2\n[sweep]\n'
+                           f'spectrum = ["einstein", "file:{a2f}", "einstein"]\n')
     out = tmp_path / "sw"
-    assert main(["sweep", path, "-o", str(out), "--json"]) == 0
+    assert main(["sweep", path, "-o", str(out), "--json"]) == 3  # finished with failed points
     s = json.loads(capsys.readouterr().out)
     assert s["ok"] == 2 and len(s["failed"]) == 1 and s["failed"][0]["index"] == 1
-    assert "T0 must be > 0" in s["failed"][0]["error"]
+    assert "no numeric rows" in s["failed"][0]["error"]
     rows = list(csv.DictReader(open(out / "results.csv")))
     assert [r["status"] for r in rows] == ["ok", "failed", "ok"]
     assert float(rows[0]["lambda_c"]) == pytest.approx(1.0, abs=0.5) and rows[1]["error"]
     assert len(os.listdir(out / "points")) == 3
     # resume: nothing recomputed, same table
-    assert main(["sweep", path, "-o", str(out), "--resume", "--json"]) == 0
+    assert main(["sweep", path, "-o", str(out), "--resume", "--json"]) == 3
     s2 = json.loads(capsys.readouterr().out)
     assert s2["computed_this_run"] == 0 and s2["skipped_as_finished"] == 3
     # a partially finished sweep (one point file removed) recomputes only that point
     os.remove(out / "points" / "00002.json")
-    assert main(["sweep", path, "-o", str(out), "--resume", "--json"]) == 0
+    assert main(["sweep", path, "-o", str(out), "--resume", "--json"]) == 3
     assert json.loads(capsys.readouterr().out)["computed_this_run"] == 1
     # without --resume a sweep into the same directory starts afresh
-    assert main(["sweep", path, "-o", str(out), "--json"]) == 0
+    assert main(["sweep", path, "-o", str(out), "--json"]) == 3
     s3 = json.loads(capsys.readouterr().out)
     assert s3["computed_this_run"] == 3 and s3["skipped_as_finished"] == 0
 

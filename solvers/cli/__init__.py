@@ -4,7 +4,8 @@ Every subcommand has ``--help``; ``--json`` prints exactly one JSON object on
 stdout and nothing else there; ``-o DIR`` writes ``summary.json`` (results and
 provenance), CSV tables and PNG plots into DIR.  Bad input ends with a
 one-line message naming the parameter and exit status 2, never a traceback
-(set EPHKIN_DEBUG=1 to see one for internal errors).
+(set EPHKIN_DEBUG=1 to see one for internal errors).  A handler may end with another status
+without an error by setting the result key ``exit_status`` (``ephkin sweep``: 3 when points failed).
 
 One module per command family declares its commands (arguments next to their
 handlers) and the PETSc option prefixes its solvers read; :data:`FAMILIES`
@@ -32,7 +33,7 @@ from ephkin.pde import __version__  # noqa: E402
 from ephkin.pde.errors import InputError  # noqa: E402
 
 from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
-from .common import EPILOG, CommandParser, flag_message, launcher_rank, subcommand_parser  # noqa: E402
+from .common import EPILOG, EXIT_STATUS, CommandParser, flag_message, launcher_rank, subcommand_parser  # noqa: E402
 
 #: The command families, in the order ``ephkin --help`` lists them.
 FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
@@ -139,6 +140,8 @@ def main(argv=None):
 
             PETSc, _ = init_petsc(["ephkin"])
             push_options(PETSc, petsc_opts)
+        if args.validate is not None:
+            args.validate(args)  # cheap checks of the values (signs, ranges, files) before any work
         result = args.func(args)
         if petsc_opts:
             report_unused(petsc_opts, list(prefixes))
@@ -163,9 +166,10 @@ def main(argv=None):
               "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
         return 1
     result = dict(result)
+    status = int(result.pop(EXIT_STATUS, 0))  # a handler's non-zero status without an error (sweep: 3)
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
     if launcher_rank() != 0:
-        return 0  # under mpirun only rank 0 prints
+        return status  # under mpirun only rank 0 prints
     try:
         if getattr(args, "json", False):
             from ..provenance import to_jsonable
@@ -177,4 +181,4 @@ def main(argv=None):
         sys.stdout.flush()
     except BrokenPipeError:  # `ephkin ... | head`: the reader left; no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    return status

@@ -11,7 +11,16 @@ from ephkin.pde.errors import InputError
 
 from .. import api
 from ..prefixes import AVALANCHE
-from .common import add_command, add_family, add_output, finish, finite, output_dir, write_csv
+from .common import add_command, add_family, add_output, checks, finish, finite, output_dir, write_csv
+
+#: Every avalanche command's bath and phonon numbers (_common): signs checked before anything runs.
+RATES = ("gamma", "g_ep", "omega0")
+
+
+def _e_range_ok(args):
+    lo, hi, num = args.E_range
+    if not 0 < lo < hi or int(num) < 2:
+        raise InputError(f"--E-range {lo} {hi} {num}: give 0 < EMIN < EMAX and at least 2 points")
 
 #: PETSc option prefixes read by this family's solvers (the SNES of the lattice steady state).
 PETSC_PREFIXES = (AVALANCHE,)
@@ -31,16 +40,19 @@ def add_commands(sub):
                       "'avalanche curve', 'avalanche lattice'",
                       "Units hbar = e = k_B = 1, t a^2 = hbar^2/2m = 1 (the seed's lattice: m = 1/2).")
     q = add_command(asub, "criterion", criterion, "Eqs. (11)-(16): beta, beta_c, x0, both roots E_av < E_av_upper "
-                    "of lambda(E) = 1, Eq. (12), T*")
+                    "of lambda(E) = 1, Eq. (12), T*",
+                    validate=checks(RATES + ("mass",), ("T",)))
     q.add_argument("--mass", type=finite, default=0.5, help="band mass m (default 1/2, the seed's lattice)")
     _common(q)
-    q = add_command(asub, "curve", curve, "lambda(E) of Eq. (A6) against lambda' of Eq. (A7) (Fig. 6)")
+    q = add_command(asub, "curve", curve, "lambda(E) of Eq. (A6) against lambda' of Eq. (A7) (Fig. 6)",
+                    validate=checks(RATES + ("mass",), ("T",), also=_e_range_ok))
     q.add_argument("--mass", type=finite, default=0.5, help="band mass m (default 1/2)")
     q.add_argument("--E-range", type=finite, nargs=3, default=[3e-4, 5e-2, 40], metavar=("EMIN", "EMAX", "N"),
                    help="log grid of fields (default 3e-4 5e-2 40)")
     _common(q)
     q = add_command(asub, "lattice", lattice, "steady state of the biased tight-binding chain with fermion baths "
-                    "and Holstein phonons (SCBA, Keldysh): n_ex, current, spectra", PETSC_PREFIXES)
+                    "and Holstein phonons (SCBA, Keldysh): n_ex, current, spectra", PETSC_PREFIXES,
+                    validate=checks(("gamma", "omega0", "n_omega", "tol"), ("g_ep", "E", "T")))
     q.add_argument("--delta", type=finite, default=1.0, help="band bottom above the bath Fermi level (default 1)")
     q.add_argument("--E", type=finite, required=True, help="DC field (potential drop per site)")
     q.add_argument("--n-omega", type=int, default=2**16, help="frequency points (default 2^16); the step is "
@@ -55,7 +67,8 @@ def add_commands(sub):
                         "seed's Eq. (10) (branching_bare; > 1 is the seed's avalanche)")
     _common(q, delta=True)
     q = add_command(asub, "replica", replica, "lattice avalanche criterion: lambda_lat(E) = 1 for the replica map "
-                    "of the chain with Gamma-damped propagators (Eq. (10) on the lattice), beside Eq. (11)")
+                    "of the chain with Gamma-damped propagators (Eq. (10) on the lattice), beside Eq. (11)",
+                    validate=checks(RATES, ("T",), also=_e_range_ok))
     q.add_argument("--delta", type=finite, default=1.0, help="band bottom above the bath Fermi level (default 1)")
     q.add_argument("--E-range", type=finite, nargs=3, default=[1e-4, 0.05, 16], metavar=("EMIN", "EMAX", "N"),
                    help="log scan of fields (default 1e-4 0.05 16)")
@@ -75,9 +88,7 @@ def curve(args):
     from ephkin.pde import avalanche as av
 
     out = output_dir(args.output)
-    lo, hi, num = args.E_range
-    if not 0 < lo < hi or int(num) < 2:
-        raise InputError(f"--E-range {lo} {hi} {num}: give 0 < EMIN < EMAX and at least 2 points")
+    lo, hi, num = args.E_range  # checked by _e_range_ok
     E = np.geomspace(lo, hi, int(num))
     lam = av.lambda_a6(E, args.mass, args.g_ep, args.gamma, args.omega0)
     lam7 = av.lambda_a7(E, args.mass, args.g_ep, args.gamma, args.omega0)

@@ -74,13 +74,64 @@ def nonnegative_or_inf(text):
     return v
 
 
-def add_command(sub, name, func, help, prefixes=(), runfile=True, **kw):
+#: Result key a handler sets to end with a non-zero exit status without an error (e.g. a sweep with
+#: failed points: 3); ``main`` pops it before printing.
+EXIT_STATUS = "exit_status"
+
+
+def add_command(sub, name, func, help, prefixes=(), runfile=True, validate=None, **kw):
     """Declare the command ``name`` with its handler; ``prefixes``: the PETSc option prefixes its solvers
     read (options under them pass through, unused ones are reported); ``runfile``: usable as a run-file
-    model.  Returns the subparser, for the command's own arguments."""
+    model; ``validate(args)``: a cheap check of the parsed values (signs, ranges, files readable) that
+    raises InputError -- run before the handler, and for every point of a run file before any point is
+    computed.  Returns the subparser, for the command's own arguments."""
     p = sub.add_parser(name, help=help, **kw)
-    p.set_defaults(func=func, petsc_prefixes=tuple(prefixes), runfile_model=runfile)
+    p.set_defaults(func=func, petsc_prefixes=tuple(prefixes), runfile_model=runfile, validate=validate)
     return p
+
+
+def checks(positive=(), nonnegative=(), files=(), also=None):
+    """A ``validate(args)`` hook for :func:`add_command`: the parameters (argument dests) in ``positive``
+    must be > 0 and those in ``nonnegative`` >= 0 (lists: every entry; None: not given, skipped);
+    ``files``: spec arguments (``file:PATH[:COL]`` or a plain path) whose file must be readable; ``also``:
+    a further check of the command's own."""
+    from ephkin.pde.errors import require_nonnegative, require_positive
+
+    def validate(args):
+        for names, check in ((positive, require_positive), (nonnegative, require_nonnegative)):
+            for name in names:
+                value = getattr(args, name, None)
+                for v in value if isinstance(value, (list, tuple)) else [value]:
+                    if v is not None:
+                        check(name, v)
+        for name in files:
+            readable_spec(name, getattr(args, name, None))
+        if also is not None:
+            also(args)
+
+    return validate
+
+
+def spectrum_ok(args):
+    """The --spectrum spec parses (a ``file:`` spec only needs a readable file here: it is read when
+    the point runs)."""
+    spec = getattr(args, "spectrum", None)
+    if spec is not None and not spec.startswith("file:"):
+        from ephkin.pde.spectra import parse_spectrum
+
+        parse_spectrum(spec)
+
+
+def readable_spec(name, spec):
+    """Raise InputError (param ``name``) unless the file of a ``file:PATH[:COL]`` spec is readable."""
+    if not isinstance(spec, str) or not spec.startswith("file:"):
+        return
+    path = spec[5:]
+    if not os.path.isfile(path) and ":" in path:
+        path = path.rsplit(":", 1)[0]  # file:PATH:COL
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        why = "no such file" if not os.path.exists(path) else "not a readable file"
+        raise InputError(f"{name} {spec}: cannot read the file ({why}); give a readable text file", name)
 
 
 def add_family(sub, name, help, epilog=None):
@@ -94,6 +145,14 @@ def add_family(sub, name, help, epilog=None):
 def add_output(p, what="summary.json, CSV tables and PNG plots"):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
+
+
+def add_flush_every(p):
+    """--flush-every of the long runs that write their time series as they go (RunningSummary)."""
+    p.add_argument("--flush-every", type=finite, default=10.0, metavar="SECONDS",
+                   help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and "
+                        "summary.json every SECONDS of wall time -- at most this much is lost to a kill -9 "
+                        "(default 10)")
 
 
 def add_spectrum(p, lam=True, t0=None):
@@ -167,7 +226,7 @@ def write_csv(path, header, rows):
 
 
 #: Attributes of the parsed arguments that are not parameters of the computation.
-_NOT_PARAMETERS = {"func", "json", "output", "petsc_prefixes", "runfile_model", "command_parser"}
+_NOT_PARAMETERS = {"func", "json", "output", "petsc_prefixes", "runfile_model", "command_parser", "validate"}
 
 
 def parameters(args):
@@ -187,6 +246,47 @@ def finish(args, result, files=()):
         write_json(os.path.join(out, "summary.json"), summary)
         result["output"] = out
     return result
+
+
+class RunningSummary:
+    """summary.json of a long run (``evolve -o``, ``nac evolve -o``) while it goes: ``run_status``
+    "running" with host, PID, start time and parameters, written at the start and rewritten with the
+    time reached (``step(t, values)``, at most every ``every`` s); "interrupted" (SIGTERM, Ctrl-C) or
+    "failed" when the handler ends with an exception.  :func:`finish` then writes the full summary with
+    ``run_status`` "finished".  After a kill -9 it still says "running" with the PID of a process that
+    no longer exists, the time reached, and a note saying so."""
+
+    def __init__(self, args, out, t_end, every=5.0):
+        import datetime
+        import socket
+        import time
+
+        self.clock, self.every, self.last = time.monotonic, every, -math.inf
+        self.path = os.path.join(out, "summary.json")
+        host, pid = socket.gethostname(), os.getpid()
+        self.state = {"run_status": "running", "host": host, "pid": pid, "t_end": t_end, "t_reached": 0.0,
+                      "steps": 0, "started": datetime.datetime.now().isoformat(timespec="seconds"),
+                      "note": f"written while the run goes: if PID {pid} on {host} is no longer running, the run "
+                              "was interrupted (killed) at t_reached; the time series and history.csv hold "
+                              "every step up to then",
+                      "provenance": provenance(parameters(args))}
+        write_json(self.path, self.state)
+
+    def step(self, t, values=None):
+        self.state["t_reached"], self.state["steps"] = t, self.state["steps"] + 1
+        if self.clock() - self.last >= self.every:
+            self.last = self.clock()
+            write_json(self.path, self.state)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if kind is not None:
+            why = "interrupted" if issubclass(kind, KeyboardInterrupt) else "failed"
+            self.state.update(run_status=why, note=f"the run was {why} at t_reached" +
+                              (f": {type(exc).__name__}: {exc}" if why == "failed" else ""))
+            write_json(self.path, self.state)
 
 
 def subcommand_parser(parser, words):

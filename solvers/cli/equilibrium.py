@@ -14,8 +14,8 @@ from ephkin.pde.instability import cel_analysis
 from ephkin.pde.spectra import make_spectrum
 
 from .. import api
-from .common import (EPILOG, add_command, add_output, add_spectrum, finish, finite, output_dir,
-                     write_csv)
+from .common import (EPILOG, add_command, add_output, add_spectrum, checks, finish, finite, output_dir,
+                     spectrum_ok, write_csv)
 
 #: PETSc option prefixes read by this family's solvers (none).
 PETSC_PREFIXES = ()
@@ -27,12 +27,12 @@ def add_commands(sub):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     p = add_command(sub, "spectrum", spectrum, "moments of alpha^2F (lambda, g, omega_log, <omega^2>) and T_c",
-                    epilog=EPILOG)
+                    epilog=EPILOG, validate=checks(("lam",), ("mu_star",), ("spectrum",), spectrum_ok))
     add_spectrum(p)
     p.add_argument("--mu-star", type=finite, default=0.10, help="Coulomb pseudopotential (default 0.10)")
 
     p = add_command(sub, "zinv", zinv, "Z0^-1(E) (Eq. 5 / S38): minimum, zeros, interval where Z0^-1 < 0",
-                    epilog=EPILOG)
+                    epilog=EPILOG, validate=checks(("T0", "lam", "E_max"), files=("spectrum",), also=_zinv_ok))
     p.add_argument("--strong-coupling", action="store_true",
                    help="use the lambda -> infinity limit, Eq. (S38) (no --spectrum needed; units of g)")
     p.add_argument("--spectrum", metavar="SPEC", help="alpha^2F spec (see 'ephkin lambda-c --help')")
@@ -44,19 +44,21 @@ def add_commands(sub):
     add_output(p, "summary.json, zinv.csv and zinv.png")
 
     p = add_command(sub, "two-temp", two_temp, "two-temperature equation (Eq. 16): T(t) from T_in with C_el(T); "
-                    "runs away to T_-/T_+ where C_el < 0 (Fig. 3)", epilog=EPILOG)
+                    "runs away to T_-/T_+ where C_el < 0 (Fig. 3)", epilog=EPILOG,
+                    validate=checks(("T0", "T_in", "t_end", "lam"), files=("spectrum",), also=spectrum_ok))
     add_spectrum(p, t0="phonon (bath) temperature T0")
     p.add_argument("--T-in", type=finite, required=True, help="initial electron temperature")
     p.add_argument("--t-end", type=finite, default=1000.0, help="final time (rescaled, default 1000)")
 
     p = add_command(sub, "cel", cel, "electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
-                    epilog=EPILOG)
+                    epilog=EPILOG, validate=checks(("lam", "T_range"), files=("spectrum",), also=_cel_ok))
     add_spectrum(p)
     p.add_argument("--T-range", type=finite, nargs=2, default=None, metavar=("TLO", "THI"),
                    help="temperature range scanned (default 0.01..5 omega_log)")
 
     p = add_command(sub, "transport", transport, "transport rate 1/tau_tr(T) and resistivity from alpha^2F_tr "
-                    "(Allen; Bloch-Grueneisen)", epilog=EPILOG)
+                    "(Allen; Bloch-Grueneisen)", epilog=EPILOG,
+                    validate=checks(("T", "lam", "bloch_gruneisen", "plasma_eV"), files=("spectrum",)))
     p.add_argument("--spectrum", metavar="SPEC", help="transport spectrum alpha^2F_tr (same syntax as alpha^2F)")
     p.add_argument("--lam", type=finite, default=None, metavar="LAMBDA_TR", help="lambda_tr")
     p.add_argument("--bloch-gruneisen", type=finite, default=None, metavar="THETA",
@@ -68,6 +70,18 @@ def add_commands(sub):
     p.add_argument("--units", choices=("g", "plain"), default="g",
                    help="energy units of --spectrum and --T (default g; rho needs plain, the spectrum's own unit)")
     add_output(p, "summary.json")
+
+
+def _zinv_ok(args):
+    if args.points < 3:
+        raise InputError(f"--points must be >= 3 (got {args.points})")
+    spectrum_ok(args)
+
+
+def _cel_ok(args):
+    if args.T_range is not None and not args.T_range[0] < args.T_range[1]:
+        raise InputError(f"--T-range {args.T_range[0]:g} {args.T_range[1]:g}: give T_lo < T_hi")
+    spectrum_ok(args)
 
 
 def info(args):
@@ -97,8 +111,6 @@ def spectrum(args):
 def zinv(args):
     """Z0^-1(E) at T0 (Eq. (5)) or in the strong-coupling limit (Eq. (S38))."""
     out = output_dir(args.output)
-    if args.points < 3:
-        raise InputError(f"--points must be >= 3 (got {args.points})")
     r = api.zinv(args.T0, args.spectrum, args.lam, args.units, args.strong_coupling)
     res = r if args.strong_coupling else dict({"spectrum": args.spectrum, "units": args.units}, **r)
     files = []

@@ -8,7 +8,10 @@ from ephkin.pde.electron_electron import P_EE_HELP
 
 from .. import api
 from ..prefixes import KINETIC
-from .common import EPILOG, add_command, add_energy_grid, add_spectrum, finish, finite, output_dir, progress, write_csv
+from ..xdmf import HistoryCSV
+from .common import (EPILOG, RunningSummary, add_command, add_flush_every, add_energy_grid, add_spectrum, checks, finish, finite,
+                     output_dir, progress, spectrum_ok)
+from .stability import GRID_POSITIVE
 
 #: PETSc option prefixes read by this family's solvers (TS, SNES, KSP of the kinetic DAE).
 PETSC_PREFIXES = (KINETIC,)
@@ -17,7 +20,11 @@ PETSC_PREFIXES = (KINETIC,)
 def add_commands(sub):
     p = add_command(sub, "evolve", evolve, "the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): "
                     "relaxation or instability", PETSC_PREFIXES, epilog=EPILOG + " PETSc options go under -kin_ "
-                    "(e.g. -kin_ts_type arkimex -kin_ts_monitor).")
+                    "(e.g. -kin_ts_type arkimex -kin_ts_monitor). With -o the time series (f_E_t.xdmf), "
+                    "history.csv and summary.json (run_status running/finished/interrupted) are written as the run "
+                    "goes: after a kill -9 everything up to the last closed chunk (--flush-every) is readable.",
+                    validate=checks(("T0", "T_in", "t_end", "rtol", "atol", "lam", "growth_limit", "flush_every") + GRID_POSITIVE,
+                                    files=("spectrum",), also=spectrum_ok))
     add_spectrum(p, t0="phonon (bath) temperature T0")
     p.add_argument("--T-in", type=finite, required=True, help="initial electron temperature T_in (Eq. S29)")
     p.add_argument("--t-end", type=finite, required=True, help="final time (rescaled, pi t -> t)")
@@ -26,6 +33,7 @@ def add_commands(sub):
     add_energy_grid(p)
     p.add_argument("--growth-limit", type=finite, default=100.0,
                    help="report 'unstable' when max|f - f0| exceeds this factor times its initial value")
+    add_flush_every(p)
     p.add_argument("--reference", action="store_true",
                    help="also integrate with SciPy's BDF (dense, small N) and report the difference")
     p.add_argument("--a-ee", type=finite, default=0.0,
@@ -47,17 +55,34 @@ def evolve(args):
             last["t"] = t
             progress(f"evolve: t = {t:.4g} / {t_end:g}")
 
-    r = api.evolve(args.spectrum, args.lam, args.T0, args.T_in, args.t_end, args.units, args.rtol, args.atol,
-                   args.refine, args.grid_step, args.cutoff, args.growth_limit, args.reference, xdmf_dir=out,
-                   progress=report, a_ee=args.a_ee, a_ep=args.a_ep, p_ee=args.p_ee)
+    def run(on_step=None):
+        return api.evolve(args.spectrum, args.lam, args.T0, args.T_in, args.t_end, args.units, args.rtol,
+                          args.atol, args.refine, args.grid_step, args.cutoff, args.growth_limit, args.reference,
+                          xdmf_dir=out, progress=report, on_step=on_step, flush_every=args.flush_every,
+                          a_ee=args.a_ee, a_ep=args.a_ep, p_ee=args.p_ee)
+
+    if out:  # written as the run goes: the history row by row, the summary with the time reached
+        cols = ["t", "max_deviation", "energy", "mass_min"] + (["T_eff"] if args.a_ee > 0 else [])
+        history = HistoryCSV(os.path.join(out, "history.csv"), cols,
+                             lambda t, v: (t, v["dev"], v["energy"], v["mass_min"], v.get("T_eff"))[:len(cols)])
+        with RunningSummary(args, out, args.t_end, args.flush_every) as running:
+            def on_step(t, values):
+                history(t, values)
+                running.step(t)
+
+            try:
+                r = run(on_step)
+            finally:
+                history.close()
+    else:
+        r = run()
     res = dict({"spectrum": args.spectrum, "units": args.units}, **r)
     files = []
     if out:
         from ..plots import plot_distribution
 
-        hist = r["_history"]
-        cols = [c for c in ("t", "max_deviation", "energy", "T_eff") if c in hist]
-        files.append(write_csv(os.path.join(out, "history.csv"), cols, zip(*(hist[c] for c in cols))))
+        res["run_status"] = "finished"
+        files.append(history.path)
         files.append(plot_distribution(os.path.join(out, "f_E_t.png"), r["_E"], r["_samples"], r["_f_eq"],
                                        r["_zinv"], res.get("zinv_zeros", []), args.units))
         files += r["_files"]

@@ -10,8 +10,18 @@ from ephkin.pde.errors import InputError
 
 from .. import api
 from ..prefixes import NAC
-from .common import add_command, add_family, add_output, finish, finite, nonnegative_or_inf, output_dir, progress, \
-    write_csv
+from .common import RunningSummary, add_command, add_family, add_flush_every, add_output, checks, finish, finite, \
+    nonnegative_or_inf, output_dir, progress, write_csv
+
+#: The band and bath numbers of both actions (_common): signs checked before anything runs.
+BAND_POSITIVE, BAND_NONNEGATIVE = ("omega_p", "T", "refine", "rtol"), ("gamma_in", "delta_omega")
+
+
+def _band_ok(args):
+    if args.filling is not None and not 0 < args.filling < 1:
+        raise InputError(f"filling must lie in (0, 1) (got {args.filling}); e.g. 0.5 for half filling", "filling")
+    if args.filling is not None and args.mu is not None:
+        raise InputError("give either mu or filling, not both", "mu")
 
 #: PETSc option prefixes read by this family's solvers (the TS of Eqs. (2)-(3)).
 PETSC_PREFIXES = (NAC,)
@@ -38,14 +48,17 @@ def add_commands(sub):
     nsub = add_family(sub, "nac", "negative absolute conductivity of photoexcited metals (seed 001): "
                       "'nac sigma', 'nac evolve'", "Energies in units of the bandwidth W, times in 1/Gamma_eph.")
     q = add_command(nsub, "sigma", sigma, "sigma/sigma0 at fixed zeta: Eq. (8) (--zeta inf) or Eq. (2) evolved "
-                    "for --t-end with PETSc TS; --E-star: the field with sigma(E*) = 0 (Fig. 2e)", PETSC_PREFIXES)
+                    "for --t-end with PETSc TS; --E-star: the field with sigma(E*) = 0 (Fig. 2e)", PETSC_PREFIXES,
+                    validate=checks(BAND_POSITIVE + ("t_end",), BAND_NONNEGATIVE, ("dos",), _band_ok))
     _common(q)
     q.add_argument("--zeta", type=nonnegative_or_inf, required=True, help="phonon population zeta (a number or inf)")
     q.add_argument("--t-end", type=finite, default=10.0, help="evolution time Gamma_eph t (default 10, the seed's)")
     q.add_argument("--steady", action="store_true", help="the t -> inf steady state instead of t = --t-end")
     q.add_argument("--E-star", action="store_true", help="also E* with sigma(E*) = 0 and omega_E (Fig. 2e, 3b)")
     q = add_command(nsub, "evolve", evolve, "transient after a pump pulse (Fig. 3): sigma(t), zeta(t), f(eps, t), "
-                    "with --spontaneous the field E*(t) of the sigma < 0 instability", PETSC_PREFIXES)
+                    "with --spontaneous the field E*(t) of the sigma < 0 instability", PETSC_PREFIXES,
+                    validate=checks(BAND_POSITIVE + ("t_end", "tau_pulse", "tau_M", "flush_every"),
+                                    BAND_NONNEGATIVE + ("zeta0", "zeta_initial"), ("dos",), _band_ok))
     _common(q)
     q.add_argument("--pump", choices=("pulse", "steady", "none"), default="pulse", help="I_p(t) (default pulse)")
     q.add_argument("--zeta0", type=finite, default=10.0, help="pump strength zeta0 (default 10)")
@@ -56,6 +69,7 @@ def add_commands(sub):
     q.add_argument("--spontaneous", action="store_true", help="self-tuned field E*(t) keeping sigma >= 0 (Fig. 3b)")
     q.add_argument("--tau-M", type=finite, default=1e-3, help="field response time (default 1e-3 / Gamma_eph)")
     q.add_argument("--t-end", type=finite, default=15.0, help="final time Gamma_eph t (default 15)")
+    add_flush_every(q)
 
 
 def _band(args):
@@ -82,16 +96,16 @@ def sigma(args):
 def evolve(args):
     """The transient after a pump (Fig. 3): f(eps, t), zeta(t), sigma(t) and, with --spontaneous, the
     field E*(t) that keeps sigma >= 0 (the sigma < 0 instability)."""
+    from contextlib import nullcontext
+
     from ..nac import describe, integrate, make_model
-    from ..xdmf import SnapshotWriter
+    from ..xdmf import HistoryCSV, SnapshotWriter
 
     out = output_dir(args.output)
-    if not args.t_end > 0:
-        raise InputError(f"--t-end must be > 0 (got {args.t_end}); give the evolution time in 1/Gamma_eph")
     band = _band(args)
     model = make_model(band.pop("dos"), args.omega_p, pump=args.pump, zeta0=args.zeta0, tau_pulse=args.tau_pulse,
                        tau_ph=args.tau_ph, spontaneous=args.spontaneous, tau_M=args.tau_M, **band)
-    writer = SnapshotWriter(out, model.eps) if out else None
+    writer = SnapshotWriter(out, model.eps, chunk_s=args.flush_every) if out else None
     last = {"t": -1.0}
 
     def report(t, t_end):
@@ -99,12 +113,26 @@ def evolve(args):
             last["t"] = t
             progress(f"nac evolve: t = {t:.4g} / {t_end:g}")
 
+    history = running = None
+    if out:  # written as the run goes: the transient row by row, the summary with the time reached
+        history = HistoryCSV(os.path.join(out, "transient.csv"), ["t", "sigma_over_sigma0", "zeta", "E_star",
+                                                                 "particle_number", "energy"],
+                             lambda t, v: (t, v["sigma"], v["zeta"], np.sqrt(max(v["field2"], 0.0)), v["N"],
+                                           v["energy"]))
+        running = RunningSummary(args, out, args.t_end, args.flush_every)
+
+    def on_step(t, values):
+        history(t, values)
+        running.step(t)
+
     try:
-        run = integrate(model, model.initial(args.zeta_initial), args.t_end, rtol=args.rtol,
-                        snapshots=writer, progress=report)
+        with running or nullcontext():
+            run = integrate(model, model.initial(args.zeta_initial), args.t_end, rtol=args.rtol,
+                            snapshots=writer, progress=report, on_step=on_step if out else None)
     finally:
         if writer is not None:
             writer.close()
+            history.close()
     h = run["history"]
     E_star = np.sqrt(np.maximum(h["field2"], 0.0))
     res = describe(model)
@@ -122,9 +150,8 @@ def evolve(args):
     if out:
         from ..plots import plot_nac_distribution, plot_nac_transient
 
-        files.append(write_csv(os.path.join(out, "transient.csv"), ["t", "sigma_over_sigma0", "zeta", "E_star",
-                                                                    "particle_number", "energy"],
-                               zip(h["t"], h["sigma"], h["zeta"], E_star, h["N"], h["energy"])))
+        res["run_status"] = "finished"
+        files.append(history.path)
         files.append(plot_nac_transient(os.path.join(out, "transient.png"), h["t"], h["sigma"],
                                         h["zeta"] / max(args.zeta0, 1e-300), E_star, res))
         files.append(plot_nac_distribution(os.path.join(out, "f_final.png"), model.eps, model.D / model.DF,

@@ -22,7 +22,11 @@ from ephkin.pde.spectra import make_spectrum, parse_spectrum
 from .. import api
 from ..provenance import provenance, write_json
 from ..runfile import load_runfile, points_argv
-from .common import add_command, finish, finite, output_dir, progress, raising, subcommand_parser, write_csv
+from .common import (EXIT_STATUS, add_command, finish, finite, flag_message, output_dir, parameters, progress, raising,
+                     subcommand_parser, write_csv)
+
+#: Exit status of a sweep that finished with failed points (0: every point ok; 2: bad input).
+SWEEP_FAILED = 3
 
 #: PETSc option prefixes: a run file's [petsc] table and the command line go to the model's own.
 PETSC_PREFIXES = ()
@@ -49,11 +53,21 @@ def add_commands(sub):
 
     p = add_command(sub, "sweep", sweep, "all points of a run file, distributed over MPI ranks (mpirun -n N "
                     "ephkin sweep FILE), resumable", runfile=False, epilog="Each finished point is written at "
-                    "once (points/NNNNN.json); --resume recomputes none of them.")
+                    "once (points/NNNNN.json) with its full parameters; --resume reuses a finished point only if "
+                    "its parameters (defaults included) and the code version are identical. One sweep per "
+                    "output directory (a lock file, DIR/.ephkin.lock). Exit status: 0 every point ok, "
+                    f"{SWEEP_FAILED} finished with failed points (their errors in summary.json), 2 bad input "
+                    "(nothing computed), 1 internal error, 130 interrupted.")
     p.add_argument("file", metavar="FILE", help="run file with a [sweep] table (see runs/README.md)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
-    p.add_argument("--resume", action="store_true", help="keep finished points and compute only the others")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the finished points whose parameters and code are unchanged and compute the others; "
+                        "a changed point stops the sweep (exit 2) naming the first differing parameter")
+    p.add_argument("--recompute-changed", action="store_true",
+                   help="with --resume: recompute the finished points whose parameters or code changed")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="recompute the points recorded as failed (implies --resume)")
     p.add_argument("--group-size", type=int, default=1,
                    help="ranks per point: groups of K ranks solve each point with PETSc on their sub-communicator (1)")
     p.add_argument("--fields", action="store_true",
@@ -88,9 +102,10 @@ def _load(args):
 
 
 def point_solver(parser, spec, path, fields_dir=None, single=False):
-    """Validate every point (parsed as a command line by ``parser``) before computing; return
-    solve(i, point).  With ``fields_dir``, point i writes its own outputs into fields_dir/NNNNN/
-    (``single``: into fields_dir itself)."""
+    """Validate every point (parsed as a command line by ``parser``, then the command's own ``validate``
+    hook: signs, ranges, files) before computing; return solve(i, point), whose ``resolved`` attribute
+    lists every point's full parameters (defaults included).  With ``fields_dir``, point i writes its own
+    outputs into fields_dir/NNNNN/ (``single``: into fields_dir itself)."""
     sub = subcommand_parser(parser, spec["model"].split())
     known = {o for act in sub._actions for o in act.option_strings}
     for key in spec["points"][0]:
@@ -103,8 +118,10 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
         try:
             with raising():
                 a = parser.parse_args(points_argv(spec["model"], point) + ["--json"])
+            if a.validate is not None:
+                a.validate(a)
         except InputError as exc:
-            raise InputError(f"run file {path}: point {i} ({_short(point)}): {exc}") from None
+            raise InputError(f"run file {path}: point {i} ({_short(point)}): {flag_message(sub, exc)}") from None
         a.output = None
         parsed.append(a)
 
@@ -113,6 +130,7 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
             parsed[i].output = fields_dir if single else os.path.join(fields_dir, f"{i:05d}")
         return parsed[i].func(parsed[i])
 
+    solve.resolved = [parameters(a) for a in parsed]
     return solve
 
 
@@ -120,13 +138,30 @@ def _short(point):
     return ", ".join(f"{k}={v}" for k, v in list(point.items())[:4])
 
 
-def _push_runfile_petsc(spec):
-    if spec["petsc"]:
-        from ..options import push_options
-        from ..petsc_env import init_petsc
+class runfile_petsc:
+    """Context: the run file's [petsc] options pushed into PETSc's database for the solves, then (``report``
+    True: the solves ran here) unused ones reported exactly as on the command line, and all popped."""
 
-        PETSc, _ = init_petsc(["ephkin"])
-        push_options(PETSc, spec["petsc"])
+    def __init__(self, parser, spec):
+        self.opts, self.report = spec["petsc"], True
+        self.prefixes = subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes") or ()
+
+    def __enter__(self):
+        if self.opts:
+            from ..options import push_options
+            from ..petsc_env import init_petsc
+
+            self.PETSc, _ = init_petsc(["ephkin"])
+            push_options(self.PETSc, self.opts)
+        return self
+
+    def __exit__(self, kind, *exc):
+        if self.opts:
+            from ..options import pop_options, report_unused
+
+            if kind is None and self.report:
+                report_unused(self.opts, list(self.prefixes))
+            pop_options(self.PETSc, self.opts)
 
 
 def run(args):
@@ -138,10 +173,10 @@ def run(args):
         raise InputError(f"run file {args.file}: {len(spec['points'])} points; use 'ephkin sweep {args.file}'")
     out = args.output
     solve = point_solver(args.command_parser, spec, args.file, out, single=True)
-    _push_runfile_petsc(spec)
     out = output_dir(out)
     res = {"model": spec["model"], "parameters": spec["points"][0]}
-    res.update(solve(0, spec["points"][0]))
+    with runfile_petsc(args.command_parser, spec):
+        res.update(solve(0, spec["points"][0]))
     if out:
         path = os.path.join(out, "summary.json")  # the point's own summary (its files) + the run file
         prev = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
@@ -204,10 +239,11 @@ def sweep(args):
 
     if args.group_size < 1:
         raise InputError(f"--group-size must be >= 1 (got {args.group_size}); give the ranks per point")
+    if args.recompute_changed and not (args.resume or args.retry_failed):
+        raise InputError("--recompute-changed goes with --resume (without it every point is computed afresh)")
     spec = _load(args)
     fields = os.path.join(args.output, "fields") if args.fields else None
     solve = point_solver(args.command_parser, spec, args.file, fields)  # every point validated before anything runs
-    _push_runfile_petsc(spec)
     output_dir(args.output)
     # PETSc first: it must be initialised (and finalised) around mpi4py's MPI, not the other way round
     PETSc, _ = init_petsc()
@@ -227,11 +263,20 @@ def sweep(args):
                   f"{done['n']}, elapsed {el:.1f} s, ETA {eta:.0f} s)", file=sys.stderr, flush=True)
 
     todo = _point_range(args.points, len(spec["points"]))
-    summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=report,
-                     runfile=os.path.abspath(args.file), only=todo if args.points else None,
-                     group_size=args.group_size)
+    with runfile_petsc(args.command_parser, spec) as petsc:
+        summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=report,
+                         runfile=os.path.abspath(args.file), only=todo if args.points else None,
+                         group_size=args.group_size, resolved=solve.resolved,
+                         recompute_changed=args.recompute_changed, retry_failed=args.retry_failed,
+                         notify=lambda msg: progress(f"ephkin sweep: {msg}"))
+        # unused options are reported where points were solved (rank 0, when it solved any)
+        petsc.report = summ["computed_per_rank"][0] > 0 and (comm is None or comm.Get_rank() == 0)
     res = {k: v for k, v in summ.items() if k != "provenance"}
     res["output"] = args.output
+    if summ["failed"]:
+        progress(f"ephkin sweep: {len(summ['failed'])} of {summ['points']} points failed (errors in "
+                 f"{os.path.join(args.output, 'summary.json')}); exit status {SWEEP_FAILED}")
+        res[EXIT_STATUS] = SWEEP_FAILED
     return res
 
 

@@ -12,7 +12,11 @@ from ephkin.pde.spectra import parse_spectrum
 
 from .. import api
 from ..prefixes import STABILITY
-from .common import EPILOG, add_command, add_grid, add_spectrum, finish, finite, output_dir, progress, write_csv
+from .common import (EPILOG, add_command, add_grid, add_spectrum, checks, finish, finite, output_dir, progress,
+                     spectrum_ok, write_csv)
+
+#: The folded energy grid's numbers (add_grid): > 0 when given.
+GRID_POSITIVE = ("refine", "grid_step", "cutoff")
 
 #: PETSc option prefixes read by this family's solvers (SLEPc EPS, MUMPS inertia).
 PETSC_PREFIXES = (STABILITY,)
@@ -20,7 +24,8 @@ PETSC_PREFIXES = (STABILITY,)
 
 def add_commands(sub):
     p = add_command(sub, "lambda-c", lambda_c, "critical coupling lambda_c(T0) of the kinetic instability",
-                    PETSC_PREFIXES, epilog=EPILOG)
+                    PETSC_PREFIXES, epilog=EPILOG, validate=checks(("T0", "lam_max", "h_min") + GRID_POSITIVE,
+                                                                   files=("spectrum",), also=_lambda_c_ok))
     add_spectrum(p, lam=False)
     p.add_argument("--T0", type=finite, nargs="+", required=True, help="one or more temperatures T0")
     p.add_argument("--method", choices=("zinv", "linear"), default="zinv",
@@ -43,7 +48,9 @@ def add_commands(sub):
     p = add_command(sub, "stability", stability, "linear stability gamma A phi = M phi (Eq. 14) with SLEPc: "
                     "gamma nearest 0, inertia counts, temperature-mode check", PETSC_PREFIXES,
                     epilog=EPILOG + " PETSc/SLEPc options go under -stab_ (e.g. -stab_eps_nev 10 "
-                    "-stab_eps_type krylovschur).")
+                    "-stab_eps_type krylovschur).",
+                    validate=checks(("T0", "lam", "nev", "p_ee_width") + GRID_POSITIVE, ("a_ee",), ("spectrum",),
+                                    _stability_ok))
     add_spectrum(p, t0="temperature T0")
     p.add_argument("--nev", type=int, default=6, help="number of gamma nearest the target (default 6)")
     p.add_argument("--target", type=finite, default=None, help="shift-and-invert target for gamma (default 0-)")
@@ -55,6 +62,20 @@ def add_commands(sub):
                    help="width w of the transition probability P(omega) = exp(-omega^2/2w^2) (default 0.3)")
     p.add_argument("--lam-scan", type=finite, nargs=3, default=None, metavar=("LMIN", "LMAX", "N"),
                    help="also scan lambda over N values and plot gamma(lambda) (Fig. 2) with -o")
+
+
+def _lambda_c_ok(args):
+    if args.converge is not None and args.converge < 3:
+        raise InputError(f"--converge must be >= 3 levels for an observed order (got {args.converge})")
+    spectrum_ok(args)
+
+
+def _stability_ok(args):
+    if args.lam_scan is not None:
+        lo, hi, n = args.lam_scan
+        if not (0 < lo < hi and n >= 2):
+            raise InputError(f"--lam-scan {lo:g} {hi:g} {n:g}: give 0 < LMIN < LMAX and N >= 2")
+    spectrum_ok(args)
 
 
 def _grid(args):

@@ -1,0 +1,131 @@
+"""One writer per output directory: an advisory lock (``fcntl.flock``) on ``DIR/.ephkin.lock``.
+
+A whole sweep takes the lock exclusively; array jobs (``--points``, disjoint ranges of one sweep
+sharing DIR) take it shared, so they run side by side but never next to a whole sweep.  The holder
+writes its host, PID and start time into the lock file (a shared holder into its own
+``.ephkin.lock.HOST.PID``) so that a refused job can name it.  The kernel drops a flock when its
+process dies (kill -9, a node's job killed by the batch system), so a lock is never stale in the
+flock sense; what a killed job leaves is its holder line, which the next job reports ("taking over
+the lock of dead PID N") and replaces.  The file itself is never removed (removing it would let two
+jobs lock two different inodes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import glob
+import os
+import socket
+import time
+
+from ephkin.pde.errors import InputError
+
+__all__ = ["DirLock"]
+
+NAME = ".ephkin.lock"
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _holder(text):
+    """(host, pid, line) of a holder line 'host=H pid=N started=...', or None."""
+    fields = dict(f.split("=", 1) for f in text.split() if "=" in f)
+    if "host" not in fields or not fields.get("pid", "").isdigit():
+        return None
+    return fields["host"], int(fields["pid"]), text.strip()
+
+
+class DirLock:
+    """``with DirLock(outdir, shared=False, what="sweep", notify=print):`` -- raises InputError naming
+    the holder when another job holds the directory; ``notify(msg)`` gets the take-over messages."""
+
+    def __init__(self, outdir, shared=False, what="sweep", notify=None):
+        self.outdir, self.shared, self.what = outdir, shared, what
+        self.notify = notify or (lambda msg: None)
+        self.path = os.path.join(outdir, NAME)
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.fd, self.own = None, None
+
+    def _line(self):
+        started = time.strftime("%Y-%m-%dT%H:%M:%S")
+        return f"host={self.host} pid={self.pid} started={started} {self.what}\n"
+
+    def _holders(self):
+        """Holder lines left in the lock file and the shared holders' files: [(host, pid, line, file)]."""
+        out = []
+        for path in [self.path] + sorted(glob.glob(self.path + ".*")):
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    h = _holder(fh.read())
+            except OSError:
+                continue
+            if h is not None:
+                out.append(h + (path,))
+        return out
+
+    def acquire(self):
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            live = [h for h in self._holders() if h[0] != self.host or _alive(h[1])]
+            who = "; ".join(h[2] for h in live) or "a job that has not written its host and PID yet"
+            raise InputError(f"-o {self.outdir} is in use by another ephkin job ({who}); wait for it to end or "
+                             "use another output directory (one writer per directory)", "output") from None
+        # the flock is ours: every holder line left behind belongs to a job that ended without releasing
+        # (killed), except, for a shared lock, those of the other shared holders still running
+        for host, pid, line, path in self._holders():
+            if self.shared and path != self.path and (host != self.host or _alive(pid)):
+                continue  # another array job of the same sweep, running
+            if host == self.host and not _alive(pid):
+                self.notify(f"taking over the lock of dead PID {pid} on {host} ({line})")
+            else:
+                self.notify(f"taking over the lock of PID {pid} on {host} (its lock was released without "
+                            f"clearing it: {line})")
+            if path == self.path:
+                os.ftruncate(self.fd, 0)
+            else:
+                _remove(path)
+        if self.shared:
+            self.own = f"{self.path}.{self.host}.{self.pid}"
+            with open(self.own, "w", encoding="utf-8") as fh:
+                fh.write(self._line())
+        else:
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, self._line().encode(), 0)
+            os.fsync(self.fd)
+        return self
+
+    def release(self):
+        if self.fd is None:
+            return
+        if self.own:
+            _remove(self.own)
+        else:
+            os.ftruncate(self.fd, 0)  # cleared before unlocking: a line left behind means a killed holder
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+        self.fd = None
+
+    def __enter__(self):
+        return self.acquire()
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
