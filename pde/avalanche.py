@@ -192,19 +192,26 @@ def avalanche_fields(mass, g_ep, gamma, omega0, T=0.0):
     if b < b_c:
         return None, None
     target = 4.0 / b
+    if not target > 0:
+        raise InputError(f"beta = {b:g} overflows (gamma = {G:g} is too small for double precision); give "
+                         "gamma > 1e-250", "gamma")
     gu = lambda u: _log_xk0_minus(math.exp(u), target)  # noqa: E731  (u = ln x: both roots to relative accuracy)
     u0 = math.log(x0)
     if gu(u0) <= 0.0:  # beta == beta_c to rounding: the double root x0
         x_small = x_large = x0
     else:
         tol = dict(xtol=1e-15, rtol=4 * np.finfo(float).eps)
-        x_small = math.exp(brentq(gu, math.log(1e-300), u0, **tol))
+        # x K0(x) > x for x < 0.2, so the small root lies below the target: bracket it from below
+        lo = min(math.log(1e-300), math.log(target) - math.log(abs(math.log(target)) + 2.0) - 1.0)
+        while gu(lo) > 0.0:
+            lo -= 5.0
+        x_small = math.exp(brentq(gu, lo, u0, **tol))
         hi = u0 + 1.0
         while gu(hi) > 0.0:
             hi += 1.0
         x_large = math.exp(brentq(gu, u0, hi, **tol))
     scale = 2.0 * Ge * math.sqrt(2.0 * m * w0)
-    return scale / x_large, scale / x_small
+    return scale / x_large, (scale / x_small if x_small > 0 else math.inf)
 
 
 def e_av_asymptotic(mass, g_ep, gamma, omega0, T=0.0):

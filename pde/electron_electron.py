@@ -60,7 +60,7 @@ import math
 import numpy as np
 from scipy import fft as sfft
 
-from .eliashberg import fermi
+from .eliashberg import fermi, fermi_prime
 from .errors import InputError, require_nonnegative, require_positive
 
 __all__ = [
@@ -332,7 +332,6 @@ class MeeOperator:
         self.L = grid.L
         self.coll = EECollisions(grid.L, grid.eps, P, m_max)
         E = grid.eps * np.arange(-grid.L, grid.L + 1)
-        from .linearized import fermi_prime
 
         self.fp_full = fermi_prime(E, self.T)
         self.jac = self.coll.jacobian(fermi(E, self.T))

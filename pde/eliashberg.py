@@ -49,6 +49,13 @@ def fermi(E, T):
     return expit(-np.asarray(E, dtype=float) / T)
 
 
+
+def fermi_prime(E, T):
+    """f0'(E) = -1/(4T cosh^2(E/2T)) (< 0), overflow-free."""
+    x = np.abs(np.asarray(E, dtype=float)) / T
+    e = np.exp(-x)
+    return -e / (T * (1.0 + e) ** 2)
+
 def _nodes_for(spectrum, T):
     """Nodes of alpha^2F resolving the thermal scale.
 

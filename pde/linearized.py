@@ -44,7 +44,7 @@ import scipy.fft as sfft
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from .eliashberg import fermi
+from .eliashberg import fermi, fermi_prime
 from .errors import InputError, require_nonnegative, require_positive
 from .grids import FoldedGrid, check_memory, default_grid, linear_problem_bytes, project_spectrum
 from .polygamma import im_trigamma_half, re_tetragamma_half
@@ -54,13 +54,6 @@ __all__ = ["fermi_prime", "bose", "LinearizedProblem", "KernelOperator", "Coupli
 
 KERNELS = ("exact", "paper")
 PV_RULES = ("subtracted", "dropped")
-
-
-def fermi_prime(E, T):
-    """f0'(E) = -1/(4T cosh^2(E/2T)) (< 0), overflow-free."""
-    x = np.abs(np.asarray(E, dtype=float)) / T
-    e = np.exp(-x)
-    return -e / (T * (1.0 + e) ** 2)
 
 
 def bose(omega, T):

@@ -34,6 +34,9 @@ def create_eps(A, B=None, *, prefix, problem_type, which, nev=1, eps_type=None, 
     eps = SLEPc.EPS().create(comm=comm())
     eps.setOptionsPrefix(prefix)
     eps.setOperators(A, B)
+    # the same random start for every solve: a result must not depend on which solves ran before it in the
+    # process (sweep points resumed after a kill, the number of ranks)
+    eps.getBV().getRandomContext().setSeed(0x5EED)
     eps.setProblemType(getattr(SLEPc.EPS.ProblemType, problem_type))
     if eps_type is not None:
         eps.setType(eps_type)

@@ -122,6 +122,9 @@ def main(argv=None):
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+        # a closed pipe ends the process quietly, as for any Unix filter (`ephkin ... | head`; a rank whose
+        # mpirun was killed stops instead of computing on as an orphan)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     ours, petsc_opts = split_petsc_options(argv)
