@@ -53,6 +53,9 @@ def add_commands(sub):
                         "dense, small grids only (default 0)")
     p.add_argument("--p-ee-width", type=finite, default=0.3,
                    help="width w of the transition probability P(omega) = exp(-omega^2/2w^2) (default 0.3)")
+    p.add_argument("--converge", type=int, nargs="?", const=4, default=None, metavar="LEVELS",
+                   help="refine the grid LEVELS times by 2 and print gamma_min_positive and the slowest "
+                        "negative gamma at each, the observed order and a Richardson estimate (default 4)")
     p.add_argument("--lam-scan", type=finite, nargs=3, default=None, metavar=("LMIN", "LMAX", "N"),
                    help="also scan lambda over N values and plot gamma(lambda) (Fig. 2) with -o")
 
@@ -104,6 +107,12 @@ def stability(args):
     """gamma spectrum of Eq. (14) with SLEPc, inertia counts and the temperature-mode check."""
     out = output_dir(args.output)
     res = {"spectrum": args.spectrum, "units": args.units}
+    if args.converge:
+        grid = _grid(args)
+        grid.pop("refine")
+        res.update(api.stability_convergence(args.spectrum, args.lam, args.T0, args.converge, args.refine,
+                                             args.nev, progress, **grid))
+        return finish(args, res, [])
     res.update(api.stability(args.spectrum, args.lam, args.T0, args.nev, args.target, a_ee=args.a_ee,
                              p_ee_width=args.p_ee_width, **_grid(args)))
     files = []
@@ -122,7 +131,7 @@ def _gamma_scan(args, out):
     """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2): the nev gamma nearest 0 and the
     two largest |gamma| (the pole branch that diverges at lambda_c)."""
     from ..plots import plot_gamma_scan
-    from ..stability import gamma_spectrum, pole_gammas
+    from ..stability import gamma_spectrum, pole_gammas, stability_summary
 
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
@@ -130,7 +139,8 @@ def _gamma_scan(args, out):
     grid = _grid(args)
     for i, lam in enumerate(lams):
         p = api.linear_problem(args.spectrum, lam, args.T0, **grid)
-        gam, _ = gamma_spectrum(p, args.nev, args.target)
+        gam = (gamma_spectrum(p, args.nev, args.target)[0] if args.target is not None
+               else np.asarray(stability_summary(p, args.nev, counts=False)["gamma"]))
         table.append((lam, np.concatenate([gam, pole_gammas(p, 2)])))
         progress(f"gamma scan {i + 1}/{len(lams)}: lambda={lam:.4f}")
     write_csv(os.path.join(out, "gamma_scan.csv"), ["lambda", "gamma"],
