@@ -382,11 +382,15 @@ def check_memory(estimate, what, param, advice):
                          f"{avail / 2**20:.0f} MiB available (MemAvailable); {advice}", param)
 
 
+def _ncv(k):
+    return max(2 * k, k + 76)
+
+
 def slow_modes_memory(L, k, m_nnz):
-    """Bytes of :func:`slow_modes` for k wanted pairs: the Krylov basis (ncv = max(2k, k + 15) vectors,
+    """Bytes of :func:`slow_modes` for k wanted pairs: the Krylov basis (ncv = max(2k, k + 76) vectors,
     twice for the projected work), the sparse Cholesky factor of M_hat (~6x its nonzeros, 12 bytes each)
     and the FFT work arrays of the shell product."""
-    ncv = max(2 * k, k + 15)
+    ncv = _ncv(k)
     return 8 * L * (2 * ncv + 64) + 12 * 6 * m_nnz + 8 * ncv * ncv * 4
 
 
@@ -493,8 +497,10 @@ def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None):
     """k extreme eigenpairs mu of A x = mu B x (GHEP, B SPD; ST shift at 0: a MUMPS Cholesky of the
     AIJ B, or the Python PC ``pc_context`` applying B^-1).  Returns (mu, vectors, iterations)."""
     st = dict(pc_type="python", pc_context=pc_context) if pc_context else dict(pc_type="cholesky", mumps=True)
+    # a wide basis: the slow modes cluster (refine 64: 0.0075193, 0.0075554 x3), ncv = k + 15 needs
+    # ~190 restarts there, ncv = k + 76 about 8 (measured; option -stab_eps_ncv)
     eps = create_eps(A, B, prefix=prefix, problem_type="GHEP", eps_type="krylovschur", which=which, nev=k,
-                     tol=tol, max_it=max_it, st_type="shift", **st)
+                     tol=tol, max_it=max_it, st_type="shift", defaults={"eps_ncv": str(_ncv(k))}, **st)
     try:
         eps.solve()
         its = int(eps.getIterationNumber())
@@ -512,7 +518,7 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     the slowest growth (gamma < 0) the most negative mu.  SLEPc Krylov-Schur on the GHEP pencil
     (A_hat, B = M_hat): A_hat is the FFT shell (:func:`ahat_shell`, Eq. (S20)), M_hat (Eq. (S21))
     sparse AIJ whose Cholesky factor (MUMPS) is the only solve (ST shift at sigma = 0).  Options
-    ``-stab_pos_`` and ``-stab_neg_`` (e.g. ``-stab_pos_eps_ncv``).
+    ``-stab_`` (gamma > 0 side) and ``-stab_neg_`` (e.g. ``-stab_eps_ncv``).
 
     Ladder null modes of M (SPEC section 5; modes:40-60 has them on every grid refined by 4 or
     more, Einstein spectra on commensurate grids) are found from the bond graph
@@ -545,14 +551,15 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     else:
         A, B = ahat_shell(problem), aij(Mh)
     try:
-        sides = [("positive", "LARGEST_REAL", "pos_")] + ([("negative", "SMALLEST_REAL", "neg_")] if negative else [])
+        sides = [("positive", "LARGEST_REAL", "")] + ([("negative", "SMALLEST_REAL", "neg_")] if negative else [])
         for name, which, sub in sides:
             sign = 1.0 if name == "positive" else -1.0
             mu, X, its = _pencil_side(A, B, k, which, tol, max_it, PREFIX + sub, ctxB)
             out["iterations"][name] = its
             if ctxA is not None and X.size:
                 X = ctxA.q(X)
-            keep = sign * mu > 0
+            # the deflated null modes sit at mu = 0 (round-off sign): never a gamma
+            keep = sign * mu > 1e-9 * max(1.0, float(np.max(np.abs(mu))) if mu.size else 1.0)
             g, V = 1.0 / mu[keep], X[:, keep] * problem.s[:, None]
             order = np.argsort(np.abs(g))[:nev]
             g, V = g[order], V[:, order]
