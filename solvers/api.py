@@ -37,7 +37,7 @@ from ephkin.pde.instability import (
 from ephkin.pde.spectra import make_spectrum, parse_spectrum
 
 __all__ = ["spectrum_moments", "zinv", "lambda_c", "lambda_c_convergence", "linear_problem", "stability",
-           "evolve", "nac_sigma", "avalanche_criterion", "avalanche_lattice", "convergence"]
+           "stability_convergence", "evolve", "nac_sigma", "avalanche_criterion", "avalanche_lattice", "convergence"]
 
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
 TC_STRONG = 0.1827
@@ -152,10 +152,11 @@ def lambda_c_convergence(spectrum, T0, levels=4, refine=1, progress=None, **kw):
 
 
 def linear_problem(spectrum, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, a_ee=0.0,
-                   p_ee_width=0.3, pv=None):
+                   p_ee="gaussian:0.3", pv=None):
     """The linearised problem gamma A phi = M phi of Eq. (14) on the folded grid
-    (``pde.linearized.LinearizedProblem``: A by FFT, M^ep sparse, + a_ee M^ee with a Gaussian P(omega))."""
-    from ephkin.pde.electron_electron import gaussian_p
+    (``pde.linearized.LinearizedProblem``: A by FFT, M^ep sparse, + a_ee M^ee of Eq. (S25) by FFT with the
+    transition probability ``p_ee``, a ``pde.electron_electron.make_p_ee`` spec or a TransitionProbability)."""
+    from ephkin.pde.electron_electron import make_p_ee
 
     from .stability import make_problem
 
@@ -163,8 +164,8 @@ def linear_problem(spectrum, lam, T0, units="g", kernel="exact", refine=1, grid_
     lam = shape.lam if lam is None else lam
     if not a_ee >= 0:
         raise InputError(f"a_ee must be >= 0 (got {a_ee})", "a_ee")
-    p_ee = gaussian_p(p_ee_width) if a_ee > 0 else None
-    return make_problem(shape, lam, T0, units, kernel, refine, grid_step, cutoff, a_ee=a_ee, p_ee=p_ee, pv=pv)
+    P = (make_p_ee(p_ee) if isinstance(p_ee, str) else p_ee) if a_ee > 0 else None
+    return make_problem(shape, lam, T0, units, kernel, refine, grid_step, cutoff, a_ee=a_ee, p_ee=P, pv=pv)
 
 
 def stability(spectrum, lam, T0, nev=6, target=None, **grid):
@@ -181,9 +182,6 @@ def stability(spectrum, lam, T0, nev=6, target=None, **grid):
         raise InputError(f"nev must be >= 1 (got {nev})", "nev")
     lam = _shape(spectrum).lam if lam is None else lam
     p = linear_problem(spectrum, lam, T0, **grid)
-    if grid.get("a_ee", 0) > 0 and p.grid.L > DENSE_MAX:
-        raise InputError(f"a_ee: M^ee is assembled densely (O(L^2)); L = {p.grid.L} is too large, use a "
-                         "coarser grid", "a_ee")
     summ = stability_summary(p, nev, target)
     res = {"lambda": lam, "T0": T0, "kernel": p.kernel, "pv": p.pv,
            "a_ee": grid.get("a_ee", 0.0), "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
@@ -193,6 +191,35 @@ def stability(spectrum, lam, T0, nev=6, target=None, **grid):
     res["cel_check"] = {"grid": grid_value, "continuum_S14": cont, "difference": grid_value - cont}
     res["kernel_matvecs"] = p.K.matvecs
     res.update(_E=p.E, _eigenvectors=vecs, _eigenvector_gammas=vec_gammas, _zinv=eq.zinv(p.proj, p.E, T0))
+    return res
+
+
+def stability_convergence(spectrum, lam, T0, levels=4, refine=1, nev=2, progress=None, **grid):
+    """gamma_min_positive and the slowest negative gamma (Eq. (14)) on ``levels`` grids refined by 2, with
+    the observed order and a Richardson estimate of each (:func:`convergence`); ``grid`` as
+    :func:`linear_problem`."""
+    from .stability import stability_summary
+
+    if levels < 3:
+        raise InputError(f"levels must be >= 3 for an observed order (got {levels})", "converge")
+    lam = _shape(spectrum).lam if lam is None else lam
+    rows = []
+    for lev in range(levels):
+        t = time.perf_counter()
+        p = linear_problem(spectrum, lam, T0, refine=refine * 2**lev, **grid)
+        s = stability_summary(p, nev, counts=False)
+        rows.append({"refine": refine * 2**lev, "L": p.grid.L, "grid_step": p.grid.eps,
+                     "gamma_min_positive": s["gamma_min_positive"], "gamma_max_negative": s["gamma_max_negative"],
+                     "n_zero_gamma": s["n_zero_gamma"], "unstable": s["mu_min_ahat"] < 0,
+                     "seconds": round(time.perf_counter() - t, 3)})
+        if progress is not None:
+            progress(f"stability --converge: level {lev + 1}/{levels} refine={rows[-1]['refine']} L={p.grid.L} "
+                     f"gamma_min_positive={rows[-1]['gamma_min_positive']}")
+    res = {"lambda": lam, "T0": T0, "levels": rows}
+    for key in ("gamma_min_positive", "gamma_max_negative"):
+        c = convergence([r[key] for r in rows])
+        res[key] = rows[-1][key]
+        res.update({f"{key}_{k}": v for k, v in c.items()})
     return res
 
 
@@ -245,17 +272,20 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     res = {"lambda": lam, "T0": T0, "T_in": T_in, "t_end": t_end, "grid_step": p.grid.eps, "L": p.grid.L,
            "cutoff": p.grid.cutoff, "p_ee": str(P) if P is not None else None}
     res.update(r)
-    if p.grid.L <= DENSE_MAX and a_ee == 0:  # the dense M^ee reference is O(L^2 m_max): no diagnostics with it
-        summ = stability_summary(p, nev=2)
-        if r["status"] == "stable":
-            res["gamma_min_positive"] = summ["gamma_min_positive"]
-            if r.get("decay_rate") and summ["gamma_min_positive"]:
-                res["decay_rate_vs_gamma"] = r["decay_rate"] / summ["gamma_min_positive"] - 1.0
+    # diagnostics matrix-free at every L (FFT shell A_hat, sparse M_hat); the modal prediction is the dense
+    # small-L reference only
+    summ = stability_summary(p, nev=2, counts=r["status"] != "stable")
+    if r["status"] == "stable":
+        res["gamma_min_positive"] = summ["gamma_min_positive"]
+        if r.get("decay_rate") and summ["gamma_min_positive"]:
+            res["decay_rate_vs_gamma"] = r["decay_rate"] / summ["gamma_min_positive"] - 1.0
+        if p.grid.L <= DENSE_MAX:
             pred = linear_prediction(model, model.initial(T_in), r["t_final"])
             res["max_deviation_linear_prediction"] = float(np.max(np.abs(pred)))
-        else:
-            res["linear_gamma_negative"] = summ["gamma_negative"]
-            res["linear_n_negative"] = summ["n_negative"]
+    else:
+        res["linear_gamma_negative"] = summ["gamma_negative"]
+        res["linear_n_negative"] = summ["n_negative"]
+        res["linear_n_negative_method"] = summ["n_negative_method"]
     if reference:
         if p.grid.L > DENSE_MAX:
             raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")

@@ -22,12 +22,13 @@ __all__ = ["create_eps", "eigenpairs", "solve_eigensystem"]
 
 def create_eps(A, B=None, *, prefix, problem_type, which, nev=1, eps_type=None, target=None, interval=None,
                tol=1e-12, max_it=1000, conv_abs=False, st_type=None, pc_type=None, pc_context=None, mumps=False,
-               defaults=None):
+               ksp_type="preonly", defaults=None):
     """A configured EPS for A x = mu B x (``B=None``: standard problem).
 
     ``problem_type``/``which``/``eps_type``: SLEPc names ("GHEP", "SMALLEST_REAL", "krylovschur"...);
-    ``st_type`` ("sinvert", "precond"...) gets a preonly KSP with ``pc_type`` ("lu", "cholesky",
-    "python" with ``pc_context``), factorised by MUMPS when ``mumps`` and PETSc has it.  ``defaults``
+    ``st_type`` ("sinvert", "precond"...) gets a KSP (``ksp_type``: preonly, or cg to 1e-12 for a matrix-free
+    B) with ``pc_type`` ("lu", "cholesky", "python" with ``pc_context``), factorised by MUMPS when
+    ``mumps`` and PETSc has it.  ``defaults``
     are option defaults under ``prefix``, read by ``setFromOptions`` and removed again.
     """
     PETSc, SLEPc = init_petsc()
@@ -55,7 +56,9 @@ def create_eps(A, B=None, *, prefix, problem_type, which, nev=1, eps_type=None, 
         st.setType(st_type)
         if pc_type is not None:
             ksp = st.getKSP()
-            ksp.setType("preonly")
+            ksp.setType(ksp_type)
+            if ksp_type != "preonly":
+                ksp.setTolerances(rtol=1e-12, atol=1e-300, max_it=10000)
             pc = ksp.getPC()
             pc.setType(pc_type)
             if pc_context is not None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 from scipy.optimize import brentq
 
 from ephkin.pde.errors import InputError
@@ -30,7 +31,7 @@ from ephkin.pde.linearized import LinearizedProblem
 
 from . import prefixes
 from .bridge import aij, comm, gather, parallel, scatter
-from .eps import create_eps, solve_eigensystem
+from .eps import create_eps, eigenpairs, solve_eigensystem
 from .petsc_env import init_petsc
 
 PREFIX = prefixes.STABILITY
@@ -353,6 +354,276 @@ def _bracket(f, guess, lam_max):
     return lo, hi
 
 
+# ------------------------------------------------- matrix-free gamma spectrum
+#: largest memory (bytes) the exact inertia of A_hat may use above DENSE_MAX (also <= half of MemAvailable)
+INERTIA_MEM_MAX = 1.2e9
+
+
+def ahat_shell(problem):
+    """A_hat = S A S as a PETSc shell Mat on :func:`comm`: the FFT Toeplitz-minus-Hankel product of
+    Eq. (S20) (``LinearizedProblem.ahat_matvec``, O(L log L)) with its diagonal; nothing L x L."""
+    PETSc, _ = init_petsc()
+    L = problem.grid.L
+    A = PETSc.Mat().createPython([[PETSc.DECIDE, L], [PETSc.DECIDE, L]], context=_AhatShell(problem), comm=comm())
+    A.setUp()
+    return A
+
+
+def available_memory():
+    """MemAvailable of /proc/meminfo in bytes (None where there is no /proc/meminfo)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(estimate, what, param, advice):
+    """Raise InputError(param) before allocating ``estimate`` bytes if they exceed 80 % of MemAvailable."""
+    avail = available_memory()
+    if avail is not None and estimate > 0.8 * avail:
+        raise InputError(f"{what} needs about {estimate / 2**20:.0f} MiB but this machine has "
+                         f"{avail / 2**20:.0f} MiB available (MemAvailable); {advice}", param)
+
+
+def _ncv(k):
+    return max(2 * k, k + 76)
+
+
+def slow_modes_memory(L, k, m_nnz):
+    """Bytes of :func:`slow_modes` for k wanted pairs: the Krylov basis (ncv = max(2k, k + 76) vectors,
+    twice for the projected work), the sparse Cholesky factor of M_hat (~6x its nonzeros, 12 bytes each)
+    and the FFT work arrays of the shell product."""
+    ncv = _ncv(k)
+    return 8 * L * (2 * ncv + 64) + 12 * 6 * m_nnz + 8 * ncv * ncv * 4
+
+
+def m_null_space(problem, Mh=None):
+    """Orthonormal null vectors of M_hat (scipy CSR, L x m): the ladder null modes (SPEC section 5).
+
+    The bonds of Eq. (S21) (E_i -- E_i + omega_k, and their folds) split the grid into connected
+    components -- one ladder family each on a grid commensurate with every omega_k -- and M_hat is
+    block diagonal over them, so each null vector lives on one component.  Each component's block
+    (a few hundred points: about 2 L / gcd(r_k)) is diagonalised on its own (dense LAPACK, or sparse
+    shift-and-invert above DENSE_MAX points) and its eigenvectors with eigenvalue <= 1e-10 max
+    diag(M_hat) kept.  O(L x component size) time, nothing L x L.
+    """
+    import scipy.sparse.linalg as spla
+    from scipy.sparse.csgraph import connected_components
+
+    Mh = sp.csr_matrix(problem.m_matrix(scaled=True) if Mh is None else Mh)
+    L = Mh.shape[0]
+    dmax = float(Mh.diagonal().max())
+    off = (Mh - sp.diags(Mh.diagonal())).tocsr()
+    off.eliminate_zeros()
+    ncomp, lab = connected_components(off, directed=False)
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(ncomp + 1))
+    rows, cols, vals = [], [], []
+    for c in range(ncomp):
+        idx = order[bounds[c] : bounds[c + 1]]
+        block = Mh[idx][:, idx]
+        if idx.size == 1:
+            w, v = block.toarray()[0], np.ones((1, 1))
+        elif idx.size <= DENSE_MAX:
+            w, v = np.linalg.eigh(block.toarray())
+        else:
+            w, v = spla.eigsh(block.tocsc(), k=4, sigma=-1e-3 * dmax, which="LM")
+        for j in np.nonzero(w <= 1e-10 * dmax)[0]:
+            rows.append(idx)
+            cols.append(np.full(idx.size, len(cols)))
+            vals.append(v[:, j] / np.linalg.norm(v[:, j]))
+    if not rows:
+        return sp.csr_matrix((L, 0))
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(L, len(cols)))
+
+
+class _DeflatedA:
+    """Shell context of A~ = Q^T A_hat Q, Q = I - N (N^T A_hat N)^-1 N^T A_hat: the finite eigenpairs
+    of (A_hat, M_hat) are those of (A~, M_hat + N N^T) on range(M_hat), with x = Q u; A~ N = 0."""
+
+    def __init__(self, problem, N):
+        self.p, self.N = problem, N
+        self.W = problem.ahat_matvec(N.toarray())  # A_hat N, L x m
+        self.G = np.asarray(N.T @ self.W)
+        self.G = 0.5 * (self.G + self.G.T)
+
+    def q(self, u):
+        return u - self.N @ np.linalg.solve(self.G, self.W.T @ u)
+
+    def qt(self, v):
+        return v - self.W @ np.linalg.solve(self.G, self.N.T @ v)
+
+    def mult(self, mat, x, y):
+        scatter(self.qt(self.p.ahat_matvec(self.q(gather(x)))), y)
+
+
+class _DeflatedB:
+    """Shell context of B = M_hat + N N^T (SPD) and, as a PC, its inverse
+    B^-1 = P Mt^-1 P + N N^T with P = I - N N^T and Mt = M_hat + d sum_c e_jc e_jc^T (one pinned
+    node per null vector, sparse Cholesky by MUMPS): for y in range(M_hat), Mt z = y forces
+    z_jc = 0, so M_hat z = y and P z = M_hat^+ y."""
+
+    def __init__(self, Mh, N):
+        PETSc, _ = init_petsc()
+        self.Mh, self.N = Mh, N
+        pins = np.asarray(abs(N).argmax(axis=0)).ravel()
+        d = np.zeros(Mh.shape[0])
+        d[pins] = float(Mh.diagonal().max())
+        self.Mt = aij((Mh + sp.diags(d)).tocsr())
+        self.ksp = PETSc.KSP().create(comm=comm())
+        self.ksp.setOperators(self.Mt)
+        self.ksp.setType("preonly")
+        pc = self.ksp.getPC()
+        pc.setType("cholesky")
+        pc.setFactorSolverType("mumps")
+        self.ksp.setUp()
+        self.b, self.z = self.Mt.createVecs()
+
+    def mult(self, mat, x, y):
+        u = gather(x)
+        scatter(self.Mh @ u + self.N @ (self.N.T @ u), y)
+
+    def apply(self, pc, x, y):
+        v = gather(x)
+        c = self.N.T @ v
+        scatter(v - self.N @ c, self.b)
+        self.ksp.solve(self.b, self.z)
+        z = gather(self.z)
+        scatter(z - self.N @ (self.N.T @ z) + self.N @ c, y)
+
+    def free(self):
+        for o in (self.ksp, self.Mt, self.b, self.z):
+            o.destroy()
+
+
+class _MatrixFreeB:
+    """Shell context of B = M_hat = M^ep_hat + a_ee M^ee_hat of Eq. (15) (M^ee by FFT, never assembled) and,
+    as the preconditioner of the conjugate gradients that apply B^-1, the sparse Cholesky (MUMPS) of
+    M^ep_hat + a_ee diag(M^ee_hat)."""
+
+    def __init__(self, problem):
+        PETSc, _ = init_petsc()
+        self.p = problem
+        Mep = sp.csr_matrix(problem.m_sparse(scaled=True))
+        Mt = (Mep + sp.diags(problem.m_diagonal(scaled=True) - Mep.diagonal())).tocsr()
+        self.Mt = aij(Mt)
+        self.ksp = PETSc.KSP().create(comm=comm())
+        self.ksp.setOperators(self.Mt)
+        self.ksp.setType("preonly")
+        pc = self.ksp.getPC()
+        pc.setType("cholesky")
+        if PETSc.Sys.hasExternalPackage("mumps"):
+            pc.setFactorSolverType("mumps")
+        self.ksp.setUp()
+        self.b, self.z = self.Mt.createVecs()
+
+    def mult(self, mat, x, y):
+        scatter(self.p.m_matvec(gather(x), scaled=True), y)
+
+    def apply(self, pc, x, y):
+        self.ksp.solve(x, y)
+
+    def free(self):
+        for o in (self.ksp, self.Mt, self.b, self.z):
+            o.destroy()
+
+
+def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False):
+    """k extreme eigenpairs mu of A x = mu B x (GHEP, B SPD; ST shift at 0: a MUMPS Cholesky of the
+    AIJ B, or the Python PC ``pc_context`` applying B^-1 -- inside conjugate gradients when ``iterative``,
+    for a matrix-free B).  Returns (mu, vectors, iterations)."""
+    st = dict(pc_type="python", pc_context=pc_context) if pc_context else dict(pc_type="cholesky", mumps=True)
+    if iterative:
+        st["ksp_type"] = "cg"
+    # a wide basis: the slow modes cluster (refine 64: 0.0075193, 0.0075554 x3), ncv = k + 15 needs
+    # ~190 restarts there, ncv = k + 76 about 8 (measured; option -stab_eps_ncv)
+    eps = create_eps(A, B, prefix=prefix, problem_type="GHEP", eps_type="krylovschur", which=which, nev=k,
+                     tol=tol, max_it=max_it, st_type="shift", defaults={"eps_ncv": str(_ncv(k))}, **st)
+    try:
+        eps.solve()
+        its = int(eps.getIterationNumber())
+        mu, X = eigenpairs(eps, eps.getConverged())
+    finally:
+        eps.destroy()
+    return mu, X, its
+
+
+def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
+    """The nev gamma nearest 0 on each side of gamma A phi = M phi (Eq. (14)), matrix-free, O(L) memory.
+
+    gamma A phi = M phi  <=>  A_hat x = mu M_hat x with mu = 1/gamma (x = phi/s, SPEC "Scaling"), so the
+    gamma nearest 0 are the mu of largest |mu|: the slowest relaxation (gamma > 0) is the largest mu,
+    the slowest growth (gamma < 0) the most negative mu.  SLEPc Krylov-Schur on the GHEP pencil
+    (A_hat, B = M_hat): A_hat is the FFT shell (:func:`ahat_shell`, Eq. (S20)), M_hat (Eq. (S21))
+    sparse AIJ whose Cholesky factor (MUMPS) is the only solve (ST shift at sigma = 0).  Options
+    ``-stab_`` (gamma > 0 side) and ``-stab_neg_`` (e.g. ``-stab_eps_ncv``).
+
+    Ladder null modes of M (SPEC section 5; modes:40-60 has them on every grid refined by 4 or
+    more, Einstein spectra on commensurate grids) are found from the bond graph
+    (:func:`m_null_space`, m of them) and reported as gamma = 0; the other eigenpairs are those of
+    the deflated pencil (Q^T A_hat Q, M_hat + N N^T) (:class:`_DeflatedA`, :class:`_DeflatedB`),
+    exact, B SPD, the null modes moved to mu = 0.
+
+    ``negative=False`` skips the gamma < 0 side (A_hat > 0).  Returns a dict: gamma_positive and
+    gamma_negative (ascending in |gamma|) with eigenvector columns phi = S x (max-normalised),
+    n_zero_gamma, the SLEPc iteration counts.
+    """
+    PETSc, _ = init_petsc()
+    L = problem.grid.L
+    ee = problem.a_ee > 0
+    # with e-e collisions M couples the ladders (Eq. (S25)): no null modes, B applied matrix-free
+    Mh = sp.csr_matrix(problem.m_sparse(scaled=True) if ee else problem.m_matrix(scaled=True))
+    N = sp.csr_matrix((L, 0)) if ee else m_null_space(problem, Mh)
+    m = N.shape[1]
+    k = min(nev, L - m - 1)
+    check_memory(slow_modes_memory(L, k, Mh.nnz) + 16 * L * m, f"the slow modes (L = {L}, nev = {nev})", "nev",
+                 "lower --nev or --refine")
+    out = {"n_zero_gamma": m, "iterations": {}}
+    ctxA = ctxB = None
+    if ee:
+        ctxB = _MatrixFreeB(problem)
+        A = ahat_shell(problem)
+        B = PETSc.Mat().createPython([[PETSc.DECIDE, L], [PETSc.DECIDE, L]], context=ctxB, comm=comm())
+        B.setUp()
+    elif m:
+        ctxA, ctxB = _DeflatedA(problem, N), _DeflatedB(Mh, N)
+        shape = [[PETSc.DECIDE, L], [PETSc.DECIDE, L]]
+        A = PETSc.Mat().createPython(shape, context=ctxA, comm=comm())
+        B = PETSc.Mat().createPython(shape, context=ctxB, comm=comm())
+        A.setUp()
+        B.setUp()
+    else:
+        A, B = ahat_shell(problem), aij(Mh)
+    try:
+        sides = [("positive", "LARGEST_REAL", "")] + ([("negative", "SMALLEST_REAL", "neg_")] if negative else [])
+        for name, which, sub in sides:
+            sign = 1.0 if name == "positive" else -1.0
+            mu, X, its = _pencil_side(A, B, k, which, tol, max_it, PREFIX + sub, ctxB, iterative=ee)
+            out["iterations"][name] = its
+            if ctxA is not None and X.size:
+                X = ctxA.q(X)
+            # the deflated null modes sit at mu = 0 (round-off sign): never a gamma
+            keep = sign * mu > 1e-9 * max(1.0, float(np.max(np.abs(mu))) if mu.size else 1.0)
+            g, V = 1.0 / mu[keep], X[:, keep] * problem.s[:, None]
+            order = np.argsort(np.abs(g))[:nev]
+            g, V = g[order], V[:, order]
+            if V.size:
+                V = V / np.max(np.abs(V), axis=0)
+            out["gamma_" + name], out["vectors_" + name] = g, V
+        if not negative:
+            out["gamma_negative"], out["vectors_negative"] = np.zeros(0), np.zeros((L, 0))
+    finally:
+        A.destroy()
+        B.destroy()
+        if ctxB is not None:
+            ctxB.free()
+    return out
+
+
 # ----------------------------------------------------------- gamma spectrum
 def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
     """The nev eigenvalues gamma of M x = gamma A x nearest ``target`` (SLEPc, shift-and-invert).
@@ -363,6 +634,9 @@ def gamma_spectrum(problem, nev=6, target=None, tol=1e-12):
     ``-stab_`` (``-stab_eps_nev``, ``-stab_st_type``, ``-stab_eps_target`` ...).
     Returns (gamma sorted by |gamma - target|, eigenvectors phi = S x as columns).
     """
+    if problem.grid.L > DENSE_MAX:
+        raise InputError(f"--target: shift-and-invert factorises A_hat, L = {problem.grid.L} > {DENSE_MAX}; "
+                         "drop --target or lower --refine", "target")
     Mh = problem.m_matrix(scaled=True)
     Ah = problem.ahat_dense()
     if target is None:
@@ -389,6 +663,9 @@ def _pencil_gammas(problem, k, nearest_zero, tol=1e-12):
     nearest_zero=True: mu nearest 0 by shift-and-invert (the largest |gamma|, which
     diverge at lambda_c: the poles of Fig. 2).  Returns (gamma, phi columns).
     """
+    if problem.grid.L > DENSE_MAX:
+        raise InputError(f"the poles of Fig. 2 (mu nearest 0) factorise A_hat: L = {problem.grid.L} > {DENSE_MAX}; "
+                         "lower --refine for --lam-scan", "refine")
     Am = aij(problem.ahat_dense(), drop=1e-300)
     Mm = aij(problem.m_matrix(scaled=True))
     shift = dict(target=0.0, which="TARGET_MAGNITUDE", st_type="sinvert", pc_type="lu", mumps=True)
@@ -452,49 +729,132 @@ def pole_gammas(problem, k=2):
 def gamma_dense(problem):
     """All gamma of M x = gamma A x by dense LAPACK (reference for small L), ascending.
 
-    Uses A_hat x = mu M_hat x with mu = 1/gamma when M is positive definite, else
-    the general pencil (gamma = 0 for the null space of M).
+    Uses A_hat x = mu M_hat x with mu = 1/gamma when M is positive definite; with ladder null
+    modes (:func:`m_null_space`) the general pencil (QZ; gamma = 0 for the null space of M):
+    a Cholesky of a singular M_hat may succeed in round-off and must not be trusted.
     """
     Mh = problem.m_matrix(scaled=True)
-    Mh = Mh if isinstance(Mh, np.ndarray) else Mh.toarray()
     Ah = problem.ahat_dense()
-    try:
-        mu = sla.eigh(Ah, Mh, eigvals_only=True)
-        return np.sort(1.0 / mu)
-    except np.linalg.LinAlgError:
-        w = sla.eigvals(Mh, Ah)
-        return np.sort(w.real)
+    singular = m_null_space(problem, Mh).shape[1] > 0
+    Mh = Mh if isinstance(Mh, np.ndarray) else Mh.toarray()
+    if not singular:
+        try:
+            return np.sort(1.0 / sla.eigh(Ah, Mh, eigvals_only=True))
+        except np.linalg.LinAlgError:
+            pass
+    return np.sort(sla.eigvals(Mh, Ah).real)
 
 
-def stability_summary(problem, nev=6, target=None):
-    """gamma list (SLEPc), inertia counts, smallest positive gamma and the temperature-mode check."""
-    ahat = problem.ahat_dense() if problem.grid.L <= DENSE_MAX else None
-    m_null = _m_null_dim(problem) if ahat is not None else None
-    # ladder null modes of M (gamma = 0) come first near 0: ask for enough to see nev others too
-    gam, vecs = gamma_spectrum(problem, nev + (m_null or 0), target)
-    nneg, nzero, npos, backend = inertia(ahat) if ahat is not None else (None, None, None, None)
-    if nneg and m_null:
-        # M singular (ladder modes): B = M is not definite, take the negative gamma of the pencil densely
-        g = gamma_dense(problem)
-        neg, negvecs = np.sort(g[g < 0])[::-1][: min(nev, nneg)], None
+def ahat_aij(problem, drop=1e-15):
+    """A_hat as an AIJ Mat assembled from FFT products with blocks of unit vectors (entries below
+    ``drop`` x max|A_hat| dropped) -- for the exact inertia above DENSE_MAX; never the dense array."""
+    L = problem.grid.L
+    scale = float(np.max(np.abs(problem.ahat_diagonal())))
+    blocks, step = [], max(1, min(L, 2**22 // L))
+    for j0 in range(0, L, step):
+        E = np.zeros((L, min(step, L - j0)))
+        E[np.arange(j0, j0 + E.shape[1]), np.arange(E.shape[1])] = 1.0
+        C = problem.ahat_matvec(E).T  # rows j0.. of the symmetric A_hat
+        C[np.abs(C) <= drop * scale] = 0.0
+        blocks.append(sp.csr_matrix(C))
+    return aij(sp.vstack(blocks).tocsr())
+
+
+def inertia_memory(L):
+    """Bytes of the exact inertia of an effectively dense A_hat: CSR + AIJ copies, MUMPS input and factor."""
+    return 42.0 * L * L
+
+
+def count_unstable(problem, unstable, gamma_negative, nev):
+    """The number of unstable modes (negative gamma, Sylvester's law), labelled by how it was found.
+
+    ``n_negative_method``: "inertia-mumps" (LDL^T of A_hat, exact; dense below DENSE_MAX, assembled
+    from FFT products up to the memory budget INERTIA_MEM_MAX), "mu_min>0" (A_hat positive definite:
+    0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the pencil
+    was converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound).
+    """
+    L = problem.grid.L
+    found = len(gamma_negative)
+    res = {"unstable": bool(unstable), "n_negative_found": found}
+    avail = available_memory() or 0
+    if L <= DENSE_MAX or inertia_memory(L) <= min(INERTIA_MEM_MAX, 0.5 * avail):
+        if L <= DENSE_MAX:
+            nneg, _, _, backend = inertia(problem.ahat_dense())
+        else:
+            A = ahat_aij(problem)
+            try:
+                nneg = _mumps_inertia(A)[0]
+            finally:
+                A.destroy()
+            backend = "petsc-mumps (A_hat assembled from FFT products)"
+        res.update(n_negative=nneg, n_negative_method="inertia-mumps", inertia_backend=backend)
+    elif not unstable:
+        res.update(n_negative=0, n_negative_method="mu_min>0: A_hat positive definite (Sylvester)")
+    elif found < nev:
+        res.update(n_negative=found, n_negative_method="all-found: SLEPc converged fewer than nev negative mu")
     else:
-        neg, negvecs = unstable_gammas(problem, min(nev, nneg)) if nneg else (np.zeros(0), None)
-    pos = gam[gam > 1e-9 * max(1.0, float(np.max(np.abs(gam))) if gam.size else 1.0)]
-    return {
+        res.update(n_negative=None, n_negative_method=f"lower-bound: LDL^T of A_hat needs ~"
+                   f"{inertia_memory(L) / 2**30:.1f} GiB; n_negative_found = {found} (raise --nev for more)")
+    return res
+
+
+def _mumps_inertia(A):
+    """(n_neg, n_zero, n_pos) of the symmetric AIJ ``A`` by MUMPS LDL^T (ICNTL(24) null pivots)."""
+    PETSc, _ = init_petsc()
+    ksp = PETSc.KSP().create(comm=comm())
+    try:
+        ksp.setOperators(A)
+        ksp.setType("preonly")
+        pc = ksp.getPC()
+        pc.setType("cholesky")
+        pc.setFactorSolverType("mumps")
+        pc.setFactorSetUpSolverType()
+        F = pc.getFactorMatrix()
+        F.setMumpsIcntl(24, 1)
+        if parallel():
+            F.setMumpsIcntl(13, 1)
+        pc.setUp()
+        return tuple(int(v) for v in F.getInertia())
+    finally:
+        ksp.destroy()
+
+
+def stability_summary(problem, nev=6, target=None, counts=True):
+    """The gamma nearest 0 on both sides (matrix-free, :func:`slow_modes`), the instability verdict
+    (sign of mu_min(A_hat), matrix-free :class:`SmallestEigenvalue`), the unstable-mode count
+    (:func:`count_unstable`, with ``counts``) and the smallest positive gamma.  ``target`` (L <=
+    DENSE_MAX): the nev gamma nearest it by shift-and-invert (:func:`gamma_spectrum`) as well."""
+    L = problem.grid.L
+    if target is not None and L > DENSE_MAX:
+        raise InputError(f"--target needs shift-and-invert with A_hat factorised (L <= {DENSE_MAX}, here L = {L}); "
+                         "drop --target (the gamma nearest 0 are computed matrix-free) or lower --refine", "target")
+    mu = SmallestEigenvalue()
+    try:
+        mu_min = mu(problem)
+    finally:
+        mu.destroy()
+    sm = slow_modes(problem, nev, negative=mu_min < 0)
+    pos, neg, nz = sm["gamma_positive"], sm["gamma_negative"], sm["n_zero_gamma"]
+    allg = np.concatenate([np.zeros(nz), pos, neg])
+    gam = allg[np.argsort(np.abs(allg), kind="stable")][: nev + nz]
+    out = {
         "gamma": gam.tolist(),
-        "n_negative": nneg,
-        "n_positive": None if nneg is None else problem.grid.L - nneg - (m_null or 0),
-        "n_zero_gamma": m_null,
-        "n_negative_slepc": n_negative_slicing(problem) if ahat is not None else None,
-        "gamma_min_positive": float(pos.min()) if pos.size else None,
+        "gamma_min_positive": float(pos[0]) if pos.size else None,
         "gamma_negative": neg.tolist(),
-        "inertia_backend": backend,
-        "eigenvectors": vecs if negvecs is None else np.hstack([vecs, negvecs]),
-        "eigenvector_gammas": gam.tolist() + ([] if negvecs is None else neg.tolist()),
+        "gamma_max_negative": float(neg[0]) if neg.size else None,
+        "mu_min_ahat": mu_min,
+        "n_zero_gamma": nz,
+        "slepc_iterations": sm["iterations"],
+        "eigenvectors": np.hstack([sm["vectors_positive"], sm["vectors_negative"]]),
+        "eigenvector_gammas": pos.tolist() + neg.tolist(),
     }
-
-
-def _m_null_dim(problem):
-    Mh = problem.m_matrix(scaled=True)
-    ev = np.linalg.eigvalsh(Mh if isinstance(Mh, np.ndarray) else Mh.toarray())
-    return int(np.sum(ev < 1e-11 * ev.max()))
+    if target is not None:
+        g, _ = gamma_spectrum(problem, nev + nz, target)
+        out["gamma_near_target"] = g.tolist()
+    if counts:
+        c = count_unstable(problem, mu_min < 0, neg, nev)
+        out.update(c)
+        out["n_positive"] = None if c["n_negative"] is None else L - c["n_negative"] - nz
+        if L <= DENSE_MAX and nz == 0 and problem.a_ee == 0:
+            out["n_negative_slepc"] = n_negative_slicing(problem)
+    return out

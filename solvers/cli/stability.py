@@ -10,6 +10,8 @@ import numpy as np
 from ephkin.pde.errors import InputError
 from ephkin.pde.spectra import parse_spectrum
 
+from ephkin.pde.electron_electron import P_EE_HELP
+
 from .. import api
 from ..prefixes import STABILITY
 from .common import (EPILOG, add_command, add_grid, add_spectrum, checks, finish, finite, output_dir, progress,
@@ -56,10 +58,15 @@ def add_commands(sub):
     p.add_argument("--target", type=finite, default=None, help="shift-and-invert target for gamma (default 0-)")
     add_grid(p)
     p.add_argument("--a-ee", type=finite, default=0.0,
-                   help="weight of electron-electron collisions, M = M^ep + a_ee M^ee (Eq. 15, S22-S25); "
-                        "dense, small grids only (default 0)")
-    p.add_argument("--p-ee-width", type=finite, default=0.3,
-                   help="width w of the transition probability P(omega) = exp(-omega^2/2w^2) (default 0.3)")
+                   help="weight of electron-electron collisions, M = M^ep + a_ee M^ee (Eq. 15, S22-S25), applied "
+                        "matrix-free by FFT at any L; n_negative (the inertia of A) does not depend on it (default 0)")
+    p.add_argument("--p-ee", default=None, metavar="P",
+                   help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} (default gaussian:0.3)")
+    p.add_argument("--p-ee-width", type=finite, default=None,
+                   help="shorthand for --p-ee gaussian:WIDTH")
+    p.add_argument("--converge", type=int, nargs="?", const=4, default=None, metavar="LEVELS",
+                   help="refine the grid LEVELS times by 2 and print gamma_min_positive and the slowest "
+                        "negative gamma at each, the observed order and a Richardson estimate (default 4)")
     p.add_argument("--lam-scan", type=finite, nargs=3, default=None, metavar=("LMIN", "LMAX", "N"),
                    help="also scan lambda over N values and plot gamma(lambda) (Fig. 2) with -o")
 
@@ -129,8 +136,16 @@ def stability(args):
         raise InputError(f"--lam-scan: N must be an integer >= 2 (got {args.lam_scan[2]:g})")
     out = output_dir(args.output)
     res = {"spectrum": args.spectrum, "units": args.units}
-    res.update(api.stability(args.spectrum, args.lam, args.T0, args.nev, args.target, a_ee=args.a_ee,
-                             p_ee_width=args.p_ee_width, **_grid(args)))
+    if args.p_ee and args.p_ee_width is not None:
+        raise InputError("give --p-ee or its shorthand --p-ee-width, not both")
+    ee = dict(a_ee=args.a_ee, p_ee=args.p_ee or f"gaussian:{0.3 if args.p_ee_width is None else args.p_ee_width}")
+    if args.converge:
+        grid = _grid(args)
+        grid.pop("refine")
+        res.update(api.stability_convergence(args.spectrum, args.lam, args.T0, args.converge, args.refine,
+                                             args.nev, progress, **grid, **ee))
+        return finish(args, res, [])
+    res.update(api.stability(args.spectrum, args.lam, args.T0, args.nev, args.target, **ee, **_grid(args)))
     files = []
     if out:
         from ..plots import plot_eigenvectors
@@ -147,7 +162,7 @@ def _gamma_scan(args, out):
     """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2): the nev gamma nearest 0 and the
     two largest |gamma| (the pole branch that diverges at lambda_c)."""
     from ..plots import plot_gamma_scan
-    from ..stability import gamma_spectrum, pole_gammas
+    from ..stability import gamma_spectrum, pole_gammas, stability_summary
 
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
@@ -155,7 +170,8 @@ def _gamma_scan(args, out):
     grid = _grid(args)
     for i, lam in enumerate(lams):
         p = api.linear_problem(args.spectrum, lam, args.T0, **grid)
-        gam, _ = gamma_spectrum(p, args.nev, args.target)
+        gam = (gamma_spectrum(p, args.nev, args.target)[0] if args.target is not None
+               else np.asarray(stability_summary(p, args.nev, counts=False)["gamma"]))
         table.append((lam, np.concatenate([gam, pole_gammas(p, 2)])))
         progress(f"gamma scan {i + 1}/{len(lams)}: lambda={lam:.4f}")
     write_csv(os.path.join(out, "gamma_scan.csv"), ["lambda", "gamma"],
