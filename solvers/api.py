@@ -286,6 +286,8 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
         res["linear_gamma_negative"] = summ["gamma_negative"]
         res["linear_n_negative"] = summ["n_negative"]
         res["linear_n_negative_method"] = summ["n_negative_method"]
+    if a_ee > 0:
+        res.update(_two_temperature_gap(shape.with_lambda(lam, units), T0, T_in, a_ep, hist))
     if reference:
         if p.grid.L > DENSE_MAX:
             raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")
@@ -294,6 +296,28 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     res.update(_E=p.E, _f_final=f_final, _f_eq=model.f_eq, _history=hist, _zinv=eq.zinv(p.proj, p.E, T0),
                _samples=writer.samples if writer else [], _files=writer.files if writer else [])
     return res
+
+
+def _two_temperature_gap(spec, T0, T_in, a_ep, hist):
+    """T_eff(t) of the kinetic run (Eq. (S6)) against T(t) of the two-temperature equation (16) from the same
+    T_in: the limit a_ee >> a_ep of Eq. (15).  The gap is |T_eff - T_2T| / |T_in - T0|, its largest value
+    after the initial layer (t >= t_final/10) and at the end; ``_T_two_temp`` is T_2T on the history's times."""
+    from ephkin.pde.two_temperature import evolve_temperature
+
+    t = np.asarray(hist["t"])
+    Te = np.array([np.nan if x is None else x for x in hist.get("T_eff", [])])
+    if t.size < 2 or Te.size != t.size:
+        return {}
+    sol = evolve_temperature(spec, T0, T_in, float(t[-1]), a_ep=a_ep)
+    inside = t <= sol.t[-1]
+    T2 = np.full(t.size, np.nan)
+    T2[inside] = sol.sol(t[inside])[0]
+    gap = np.abs(Te - T2) / abs(T_in - T0)
+    late = (t >= 0.1 * t[-1]) & np.isfinite(gap)
+    return {"T_two_temp_final": float(T2[-1]) if np.isfinite(T2[-1]) else None,
+            "two_temp_status": "runaway" if sol.status == 1 else "relaxes",
+            "two_temp_gap_final": float(gap[-1]) if np.isfinite(gap[-1]) else None,
+            "two_temp_gap_max": float(np.max(gap[late])) if late.any() else None, "_T_two_temp": T2}
 
 
 def nac_sigma(omega_p, zeta, dos="semicircle", mu=None, filling=None, T=0.003, gamma_in=0.0, field=0.0,

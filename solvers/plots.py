@@ -148,6 +148,20 @@ def plot_distribution(path, E, samples, f_eq, zinv, zeros, units):
     return _save(fig, path)
 
 
+def plot_effective_temperature(path, t, T_eff, T_two_temp, info):
+    """T_eff(t) of Eq. (15) (Eq. (S6)) against T(t) of the two-temperature equation (16)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(t, T_eff, "b-", lw=1.2, label=r"$T_{eff}(t)$, Eq. (15) with $a_{ee}$ = " + f"{info['a_ee']:g}")
+    ax.plot(t, T_two_temp, "k--", lw=1, label="two-temperature equation (16)")
+    ax.axhline(info["T0"], color="gray", lw=0.6)
+    ax.set_xlabel("t (rescaled, $\\pi t \\to t$)")
+    ax.set_ylabel("T" + _unit(info.get("units", "g")))
+    ax.set_title(f"{info.get('spectrum', '')}, $\\lambda$ = {info['lambda']:g}, $T_0$ = {info['T0']:g}, "
+                 f"$T_{{in}}$ = {info['T_in']:g}", fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def plot_sweep(path, rows, spec):
     """The [plot] table of a run file: y columns against the x parameter of a sweep's results.csv rows,
     one curve per value of ``series``; failed points are left out.  Returns the path, or None if no
@@ -186,7 +200,9 @@ _LABELS = {"lambda_c": r"$\lambda_c$", "T0": "$T_0$", "T_in": r"$T_{in}$", "lam"
            "T_final": r"$T(t \to \infty)$", "gamma_min_positive": r"slowest $\gamma > 0$", "E_av": r"$E_{av}$",
            "sigma_over_sigma0": r"$\sigma/\sigma_0$", "omega_p": r"$\omega_p / W$", "n_ex": r"$n_{ex}$",
            "refine": "refine", "E": "E", "zeta": r"$\zeta$", "g_ep": r"$g_{ep}$", "gamma": r"$\Gamma$",
-           "omega0": r"$\omega_0$", "T": "T", "lambda_c_cel": r"$\lambda$ where $C_{el} = 0$"}
+           "omega0": r"$\omega_0$", "T": "T", "lambda_c_cel": r"$\lambda$ where $C_{el} = 0$",
+           "a_ee": r"$a_{ee}$", "two_temp_gap_max": r"max $|T_{eff} - T_{2T}| / |T_{in} - T_0|$",
+           "T_eff_final": r"$T_{eff}(t_{end})$"}
 
 
 def _label(column):

@@ -86,4 +86,10 @@ def evolve(args):
         files.append(plot_distribution(os.path.join(out, "f_E_t.png"), r["_E"], r["_samples"], r["_f_eq"],
                                        r["_zinv"], res.get("zinv_zeros", []), args.units))
         files += r["_files"]
+        if "_T_two_temp" in r:
+            from ..plots import plot_effective_temperature
+
+            h = r["_history"]
+            files.append(plot_effective_temperature(os.path.join(out, "T_eff.png"), h["t"], h["T_eff"],
+                                                    r["_T_two_temp"], res))
     return finish(args, res, files)
