@@ -11,11 +11,17 @@
      ``KineticModel.kernel_matvecs`` (Sigma on the extended grid, L + pad, and the
      Jacobian/mass action, L; each at its own floor).
    Ratio = wall time / (products x floor): 1 would mean nothing but the transforms.
+3. ``--evolve-cli R ...``: the whole ``ephkin evolve --spectrum einstein --lam 1 --T0 0.20 --T-in 0.202
+   --t-end 20 --refine R --json`` process (TS plus the CLI's diagnostics), wall and peak RSS of the
+   child, ``kernel_matvecs`` from its JSON, wall / (kernel_matvecs x floor at L).  A child whose
+   resident memory passes --rss-limit-gb is killed and reported as such.  ``--profile-cli R``:
+   cProfile (cumulative) of one such process.
 
 Every figure is min / median / max over ``--runs`` runs (>= 3) in one process.
 
 Run:  .venv/bin/python benchmarks/kernel_floor.py [--L 30000 100000] [--runs 3]
           [--lambda-c-refine 64 200] [--evolve-refine 32 125] [--skip-whole]
+          [--evolve-cli 32] [--profile-cli 32] [--rss-limit-gb 8]
 """
 
 import argparse
@@ -173,6 +179,90 @@ def evolve_runs(refines, runs):
         whole(f"evolve, Einstein lam=1, T0=0.20, refine {ref}", run, runs)
 
 
+EVOLVE_CLI = ["evolve", "--spectrum", "einstein", "--lam", "1", "--T0", "0.20", "--T-in", "0.202", "--t-end", "20",
+              "--json"]
+
+
+def _ephkin():
+    import sys
+
+    return os.path.join(os.path.dirname(sys.executable), "ephkin")
+
+
+def run_child(cmd, rss_limit_gb):
+    """Wall (s), peak RSS (MB) and stdout of one child; killed (SIGKILL) once its RSS passes the limit."""
+    import subprocess
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryFile("w+") as out:
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        killed = []
+
+        def watch():
+            while p.poll() is None:
+                try:
+                    with open(f"/proc/{p.pid}/status") as fh:
+                        rss = next(int(l.split()[1]) for l in fh if l.startswith("VmRSS"))
+                except (OSError, StopIteration):
+                    rss = 0
+                if rss > rss_limit_gb * 2**20:
+                    killed.append(rss / 1024)
+                    p.kill()
+                    return
+                time.sleep(0.2)
+
+        th = threading.Thread(target=watch, daemon=True)
+        th.start()
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        dt = time.perf_counter() - t
+        th.join()
+        out.seek(0)
+        return dt, ru.ru_maxrss / 1024, out.read(), (killed[0] if killed else None), p.returncode
+
+
+def evolve_cli_runs(refines, runs, rss_limit_gb):
+    import json
+
+    for ref in refines:
+        cmd = [_ephkin()] + EVOLVE_CLI + ["--refine", str(ref)]
+        walls, rsss, ratios = [], [], []
+        for _ in range(runs):
+            dt, rss, out, killed, rc = run_child(cmd, rss_limit_gb)
+            if killed or rc != 0:
+                print(f"ephkin evolve --refine {ref}: {'killed at RSS %.0f MB' % killed if killed else 'exit %d' % rc}"
+                      f" after {dt:.1f} s (limit {rss_limit_gb} GB)", flush=True)
+                break
+            r = json.loads(out)
+            fl = r["kernel_matvecs"] * floor_time(r["L"])
+            walls.append(dt), rsss.append(rss), ratios.append(dt / fl)
+        if walls:
+            print(f"ephkin evolve (whole process) refine {ref}: L={r['L']} steps={r['steps']} kernel_matvecs="
+                  f"{r['kernel_matvecs']} ({r['kernel_matvecs_per_step']:.1f}/step) floor x products={fl:.3f} s | "
+                  f"wall {fmt(walls, 1, 4)} s | peak RSS {fmt(rsss, 1, 4)} MB | wall/(products x floor) "
+                  f"{fmt(ratios, 1, 3)}  [{r['status']}, elapsed_s {r['elapsed_s']}]", flush=True)
+
+
+def profile_cli(ref, top=25):
+    import io
+    import pstats
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        prof = os.path.join(d, "p.prof")
+        code = ("import sys, cProfile; from ephkin.solvers.cli import main; sys.argv = ['ephkin'] + sys.argv[1:];"
+                f"cProfile.run('try:\\n main()\\nexcept SystemExit: pass', {prof!r})")
+        subprocess.run([sys.executable, "-c", code] + EVOLVE_CLI + ["--refine", str(ref)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        s = io.StringIO()
+        pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(top)
+        print(f"\n== cProfile of ephkin evolve --refine {ref} (cumulative)\n" + s.getvalue())
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--L", type=int, nargs="+", default=[1000, 5000, 30000, 100000])
@@ -180,17 +270,25 @@ def main(argv=None):
     ap.add_argument("--lambda-c-refine", type=int, nargs="*", default=[64, 200])
     ap.add_argument("--evolve-refine", type=int, nargs="*", default=[8, 32])
     ap.add_argument("--skip-whole", action="store_true", help="only the per-product table")
+    ap.add_argument("--evolve-cli", type=int, nargs="*", default=[], help="refine of whole ephkin evolve processes")
+    ap.add_argument("--profile-cli", type=int, nargs="*", default=[], help="refine of cProfiled ephkin evolve runs")
+    ap.add_argument("--rss-limit-gb", type=float, default=8.0)
     a = ap.parse_args(argv)
     if a.runs < 3:
         ap.error("--runs must be >= 3")
     print(f"scipy {__import__('scipy').__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
           f"OMP/OPENBLAS threads {os.environ.get('OMP_NUM_THREADS')}/{os.environ.get('OPENBLAS_NUM_THREADS')}")
+    print(f"load average before: {os.getloadavg()}")
     product_table(a.L, a.runs)
     if a.skip_whole:
         return
     print("\n== whole computations as multiples of (kernel products) x floor (min / median / max of %d runs)" % a.runs)
     lambda_c_runs(a.lambda_c_refine, a.runs)
     evolve_runs(a.evolve_refine, a.runs)
+    evolve_cli_runs(a.evolve_cli, a.runs, a.rss_limit_gb)
+    for ref in a.profile_cli:
+        profile_cli(ref)
+    print(f"load average after: {os.getloadavg()}")
     assert linearized.KernelOperator.__init__ is KernelOperator.__init__
 
 

@@ -10,11 +10,16 @@
 2. A grid 200x finer than the paper's (L ~ 1e5): matrix-free SLEPc path, wall
    time and peak memory (the dense approach would need L^2 = 1e10 doubles, 80 GB).
 
-Run:  .venv/bin/python benchmarks/lambda_c_linear.py [--T0 0.204 ...] [--big]
+Run:  .venv/bin/python benchmarks/lambda_c_linear.py [--T0 0.204 ...] [--runs 3] [--profile] [--big]
+
+With --runs N (>= 3 for figures) the whole table is repeated and the total speed-up given
+as min / median / max.
 """
 
 import argparse
+import os
 import resource
+import statistics
 import time
 
 import numpy as np
@@ -48,8 +53,33 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--T0", type=float, nargs="+", default=[0.180, 0.204, 0.241, 0.278])
     ap.add_argument("--big", action="store_true", help="also the L ~ 1e5 run (about 30 s)")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--profile", action="store_true", help="cProfile of the ephkin path at every T0 (tottime)")
     a = ap.parse_args(argv)
+    print(f"load average before: {os.getloadavg()}")
     lambda_c_linear(SHAPE, 0.2)  # warm-up: one-time tables, PETSc/MUMPS initialisation
+    sp = []
+    for k in range(a.runs):
+        print(f"-- run {k + 1}")
+        sp.append(one_run(a))
+    if a.runs > 1:
+        print(f"total speed-up, min / median / max of {a.runs}: {min(sp):.1f} / {statistics.median(sp):.1f} / "
+              f"{max(sp):.1f}x")
+    print(f"load average after: {os.getloadavg()}")
+    if a.profile:
+        import cProfile
+        import pstats
+
+        pr = cProfile.Profile()
+        pr.enable()
+        for T0 in a.T0:
+            lambda_c_linear(SHAPE, T0)
+        pr.disable()
+        pstats.Stats(pr).sort_stats("tottime").print_stats(15)
+    big(a)
+
+
+def one_run(a):
     tb_all = to_all = 0.0
     for T0 in a.T0:
         t = time.perf_counter()
@@ -63,6 +93,10 @@ def main(argv=None):
               f"ephkin {to:6.3f} s lambda_c={r['lambda_c']:.9f} ({r['solver']}, {r['evaluations']} evals) "
               f"| speed-up {tb / to:5.1f}x")
     print(f"total: baseline {tb_all:.2f} s, ephkin {to_all:.2f} s, speed-up {tb_all / to_all:.1f}x")
+    return tb_all / to_all
+
+
+def big(a):
     if a.big:
         t = time.perf_counter()
         r = lambda_c_linear(SHAPE, 0.204, refine=200, solver="slepc")

@@ -176,7 +176,7 @@ def stability(spectrum, lam, T0, nev=6, target=None, **grid):
     and ``_zinv`` are arrays for plots."""
     from ephkin.pde.linearized import cel_identity
 
-    from .stability import DENSE_MAX, stability_summary
+    from .stability import stability_summary
 
     if nev < 1:
         raise InputError(f"nev must be >= 1 (got {nev})", "nev")
