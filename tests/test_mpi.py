@@ -176,3 +176,26 @@ def test_changed_points_and_lock_stop_every_rank():
     comm.Barrier()
     assert main(["sweep", run, "-o", os.path.join(base, "bad")]) == 2
     assert not os.path.exists(os.path.join(base, "bad", "points"))
+
+
+def test_matrix_free_gamma_spectrum_on_a_rank_group():
+    # the shell A_hat (FFT product on the gathered vector) and the sparse M_hat distributed over the
+    # group: the same slow modes and verdict as on one rank (above the dense reference size, L > 3000)
+    import numpy as np
+
+    from ephkin.pde.spectra import parse_spectrum
+    from ephkin.solvers.bridge import solving_on
+    from ephkin.solvers.petsc_env import init_petsc
+    from ephkin.solvers.stability import make_problem, stability_summary
+
+    PETSc, _ = init_petsc()
+
+    p = make_problem(parse_spectrum("modes:40-60"), 5.0, 0.2, refine=4)
+    assert p.grid.L > 3000
+    serial = stability_summary(p, nev=3, counts=False)
+    with solving_on(PETSc.COMM_WORLD):
+        both = stability_summary(p, nev=3, counts=False)
+    assert both["mu_min_ahat"] < 0 and serial["mu_min_ahat"] < 0
+    np.testing.assert_allclose(both["gamma_negative"], serial["gamma_negative"], rtol=1e-8)
+    np.testing.assert_allclose(both["gamma_min_positive"], serial["gamma_min_positive"], rtol=1e-8)
+    assert both["n_zero_gamma"] == serial["n_zero_gamma"]
