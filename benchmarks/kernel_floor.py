@@ -189,8 +189,9 @@ def _ephkin():
     return os.path.join(os.path.dirname(sys.executable), "ephkin")
 
 
-def run_child(cmd, rss_limit_gb):
-    """Wall (s), peak RSS (MB) and stdout of one child; killed (SIGKILL) once its RSS passes the limit."""
+def run_child(cmd, rss_limit_gb, timeout_s=None):
+    """Wall (s), peak RSS (MB) and stdout of one child; killed (SIGKILL) once its RSS passes the limit
+    (or its wall time passes ``timeout_s``: then the fourth value is the negative wall time)."""
     import subprocess
     import tempfile
     import threading
@@ -209,6 +210,10 @@ def run_child(cmd, rss_limit_gb):
                     rss = 0
                 if rss > rss_limit_gb * 2**20:
                     killed.append(rss / 1024)
+                    p.kill()
+                    return
+                if timeout_s is not None and time.perf_counter() - t > timeout_s:
+                    killed.append(-(time.perf_counter() - t))
                     p.kill()
                     return
                 time.sleep(0.2)

@@ -835,8 +835,9 @@ def stability_summary(problem, nev=6, target=None, counts=True):
         mu.destroy()
     sm = slow_modes(problem, nev, negative=mu_min < 0)
     pos, neg, nz = sm["gamma_positive"], sm["gamma_negative"], sm["n_zero_gamma"]
-    allg = np.concatenate([np.zeros(nz), pos, neg])
-    gam = allg[np.argsort(np.abs(allg), kind="stable")][: nev + nz]
+    # the nev nonzero gamma nearest 0 (the nz ladder null modes, gamma = 0, are counted in n_zero_gamma)
+    allg = np.concatenate([pos, neg])
+    gam = allg[np.argsort(np.abs(allg), kind="stable")][:nev]
     out = {
         "gamma": gam.tolist(),
         "gamma_min_positive": float(pos[0]) if pos.size else None,
