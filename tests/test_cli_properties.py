@@ -44,6 +44,8 @@ BASE = {
 
 NUMBERS = st.sampled_from(["0", "-1", "-0.2", "1e-300", "1e300", "nan", "inf", "-inf", "1e9", "0.5", "2", "3",
                            "abc", "", "1,5", "0x10"])
+#: A final time is a request for work: a huge one is a long run, not a mistake (its boundaries are still drawn).
+DURATIONS = st.sampled_from(["0", "-1", "1e-300", "nan", "inf", "-inf", "0.5", "2", "abc", ""])
 
 
 def _files(tmp):
@@ -84,7 +86,7 @@ def command_lines(draw):
     args = dict(BASE[words])
     for _ in range(draw(st.integers(1, 2))):
         flag = draw(st.sampled_from(sorted(args)))
-        args[flag] = draw(SPECTRA) if flag == "--spectrum" else draw(NUMBERS)
+        args[flag] = draw(SPECTRA if flag == "--spectrum" else DURATIONS if flag == "--t-end" else NUMBERS)
     argv = [w for w in words if w != "linear"]
     for flag, value in args.items():
         argv += [flag, value]
