@@ -160,9 +160,10 @@ def stability(args):
 
 def _gamma_scan(args, out):
     """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2): the nev gamma nearest 0 and the
-    two largest |gamma| (the pole branch that diverges at lambda_c)."""
+    two largest |gamma| (the pole branch that diverges at lambda_c).  Up to the dense reference size one
+    LAPACK generalized eigh per lambda gives both (``gamma_dense``); above it SLEPc, matrix-free."""
     from ..plots import plot_gamma_scan
-    from ..stability import gamma_spectrum, pole_gammas, stability_summary
+    from ..stability import DENSE_MAX, gamma_dense, gamma_spectrum, pole_gammas, stability_summary
 
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
@@ -170,9 +171,16 @@ def _gamma_scan(args, out):
     grid = _grid(args)
     for i, lam in enumerate(lams):
         p = api.linear_problem(args.spectrum, lam, args.T0, **grid)
-        gam = (gamma_spectrum(p, args.nev, args.target)[0] if args.target is not None
-               else np.asarray(stability_summary(p, args.nev, counts=False)["gamma"]))
-        table.append((lam, np.concatenate([gam, pole_gammas(p, 2)])))
+        if p.grid.L <= DENSE_MAX and args.target is None:
+            g = gamma_dense(p)
+            g = g[np.abs(g) > 1e-9 * max(1.0, float(np.max(np.abs(g))))]  # ladder null modes: gamma = 0
+            order = np.argsort(np.abs(g))
+            gam = np.concatenate([g[order[: args.nev]], g[order[-2:]]])
+        else:
+            near = (gamma_spectrum(p, args.nev, args.target)[0] if args.target is not None
+                    else np.asarray(stability_summary(p, args.nev, counts=False)["gamma"]))
+            gam = np.concatenate([near, pole_gammas(p, 2)])
+        table.append((lam, gam))
         progress(f"gamma scan {i + 1}/{len(lams)}: lambda={lam:.4f}")
     write_csv(os.path.join(out, "gamma_scan.csv"), ["lambda", "gamma"],
               ([lam, " ".join(f"{g:.12g}" for g in gam)] for lam, gam in table))
