@@ -39,6 +39,9 @@ def add_commands(sub):
     p.add_argument("--a-ee", type=finite, default=0.0,
                    help="weight a_ee of electron-electron collisions in Eq. (15) (default 0: e-ph only); with a_ee > 0 "
                         "the effective temperature T_eff(t) of f (Eq. S6) is followed")
+    p.add_argument("--no-diagnostics", action="store_true",
+                   help="skip the comparison with the linear problem (gamma_min_positive, unstable modes); its cost "
+                        "is reported as diagnostics_seconds")
     p.add_argument("--a-ep", type=finite, default=1.0, help="weight a_ep of electron-phonon collisions (default 1)")
     p.add_argument("--p-ee", default="gaussian:0.3", metavar="P",
                    help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} (default gaussian:0.3)")
@@ -59,7 +62,8 @@ def evolve(args):
         return api.evolve(args.spectrum, args.lam, args.T0, args.T_in, args.t_end, args.units, args.rtol,
                           args.atol, args.refine, args.grid_step, args.cutoff, args.growth_limit, args.reference,
                           xdmf_dir=out, progress=report, on_step=on_step, flush_every=args.flush_every,
-                          a_ee=args.a_ee, a_ep=args.a_ep, p_ee=args.p_ee)
+                          a_ee=args.a_ee, a_ep=args.a_ep, p_ee=args.p_ee,
+                          diagnostics=not args.no_diagnostics)
 
     if out:  # written as the run goes: the history row by row, the summary with the time reached
         cols = ["t", "max_deviation", "energy", "mass_min"] + (["T_eff"] if args.a_ee > 0 else [])
