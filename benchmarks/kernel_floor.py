@@ -228,11 +228,11 @@ def run_child(cmd, rss_limit_gb, timeout_s=None):
         return dt, ru.ru_maxrss / 1024, out.read(), (killed[0] if killed else None), p.returncode
 
 
-def evolve_cli_runs(refines, runs, rss_limit_gb):
+def evolve_cli_runs(refines, runs, rss_limit_gb, extra=()):
     import json
 
     for ref in refines:
-        cmd = [_ephkin()] + EVOLVE_CLI + ["--refine", str(ref)]
+        cmd = [_ephkin()] + EVOLVE_CLI + ["--refine", str(ref)] + list(extra)
         walls, rsss, ratios = [], [], []
         for _ in range(runs):
             dt, rss, out, killed, rc = run_child(cmd, rss_limit_gb)
@@ -244,7 +244,7 @@ def evolve_cli_runs(refines, runs, rss_limit_gb):
             fl = r["kernel_matvecs"] * floor_time(r["L"])
             walls.append(dt), rsss.append(rss), ratios.append(dt / fl)
         if walls:
-            print(f"ephkin evolve (whole process) refine {ref}: L={r['L']} steps={r['steps']} kernel_matvecs="
+            print(f"ephkin evolve {' '.join(extra)} (whole process) refine {ref}: L={r['L']} steps={r['steps']} kernel_matvecs="
                   f"{r['kernel_matvecs']} ({r['kernel_matvecs_per_step']:.1f}/step) floor x products={fl:.3f} s | "
                   f"wall {fmt(walls, 1, 4)} s | peak RSS {fmt(rsss, 1, 4)} MB | wall/(products x floor) "
                   f"{fmt(ratios, 1, 3)}  [{r['status']}, elapsed_s {r['elapsed_s']}]", flush=True)
@@ -278,6 +278,7 @@ def main(argv=None):
     ap.add_argument("--evolve-cli", type=int, nargs="*", default=[], help="refine of whole ephkin evolve processes")
     ap.add_argument("--profile-cli", type=int, nargs="*", default=[], help="refine of cProfiled ephkin evolve runs")
     ap.add_argument("--rss-limit-gb", type=float, default=8.0)
+    ap.add_argument("--cli-args", default="", help="extra ephkin evolve arguments for --evolve-cli, e.g. '--no-diagnostics'")
     a = ap.parse_args(argv)
     if a.runs < 3:
         ap.error("--runs must be >= 3")
@@ -290,7 +291,7 @@ def main(argv=None):
     print("\n== whole computations as multiples of (kernel products) x floor (min / median / max of %d runs)" % a.runs)
     lambda_c_runs(a.lambda_c_refine, a.runs)
     evolve_runs(a.evolve_refine, a.runs)
-    evolve_cli_runs(a.evolve_cli, a.runs, a.rss_limit_gb)
+    evolve_cli_runs(a.evolve_cli, a.runs, a.rss_limit_gb, a.cli_args.split())
     for ref in a.profile_cli:
         profile_cli(ref)
     print(f"load average after: {os.getloadavg()}")
