@@ -296,7 +296,10 @@ def _linear_diagnostics(p, model, r, T_in):
 
     t0 = time.perf_counter()
     out = {}
-    summ = stability_summary(p, nev=2, counts=r["status"] != "stable")
+    try:
+        summ = stability_summary(p, nev=2, counts=r["status"] != "stable")
+    except InputError as exc:  # e.g. memory: the evolution's own result stands
+        return {"diagnostics_skipped": str(exc), "diagnostics_seconds": round(time.perf_counter() - t0, 4)}
     if r["status"] == "stable":
         out["gamma_min_positive"] = summ["gamma_min_positive"]
         if r.get("decay_rate") and summ["gamma_min_positive"]:

@@ -445,17 +445,20 @@ class _DeflatedA:
     """Shell context of A~ = Q^T A_hat Q, Q = I - N (N^T A_hat N)^-1 N^T A_hat: the finite eigenpairs
     of (A_hat, M_hat) are those of (A~, M_hat + N N^T) on range(M_hat), with x = Q u; A~ N = 0."""
 
-    def __init__(self, problem, N):
+    def __init__(self, problem, N, block=64):
         self.p, self.N = problem, N
-        self.W = problem.ahat_matvec(N.toarray())  # A_hat N, L x m
-        self.G = np.asarray(N.T @ self.W)
-        self.G = 0.5 * (self.G + self.G.T)
+        # A_hat N (L x m), a block of null vectors at a time (bounded FFT work arrays)
+        m = N.shape[1]
+        self.W = np.hstack([problem.ahat_matvec(N[:, j:j + block].toarray()) for j in range(0, m, block)]) \
+            if m else np.zeros((N.shape[0], 0))
+        G = np.asarray(N.T @ self.W)
+        self.G = sla.lu_factor(0.5 * (G + G.T))  # factorised once, not at every product
 
     def q(self, u):
-        return u - self.N @ np.linalg.solve(self.G, self.W.T @ u)
+        return u - self.N @ sla.lu_solve(self.G, self.W.T @ u)
 
     def qt(self, v):
-        return v - self.W @ np.linalg.solve(self.G, self.N.T @ v)
+        return v - self.W @ sla.lu_solve(self.G, self.N.T @ v)
 
     def mult(self, mat, x, y):
         scatter(self.qt(self.p.ahat_matvec(self.q(gather(x)))), y)
@@ -580,8 +583,9 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     N = sp.csr_matrix((L, 0)) if ee else m_null_space(problem, Mh)
     m = N.shape[1]
     k = min(nev, L - m - 1)
-    check_memory(slow_modes_memory(L, k, Mh.nnz) + 16 * L * m, f"the slow modes (L = {L}, nev = {nev})", "nev",
-                 "lower --nev or --refine")
+    # the deflation keeps A_hat N (L x m, dense) and forms it a block of 64 columns at a time
+    check_memory(slow_modes_memory(L, k, Mh.nnz) + 8 * L * m + 8 * m * m + 64 * 48 * L,
+                 f"the slow modes (L = {L}, nev = {nev}, {m} ladder null modes of M)", "nev", "lower --nev or --refine")
     out = {"n_zero_gamma": m, "iterations": {}}
     ctxA = ctxB = None
     if ee:
