@@ -39,6 +39,10 @@ from ephkin.pde.spectra import make_spectrum, parse_spectrum
 __all__ = ["spectrum_moments", "zinv", "lambda_c", "lambda_c_convergence", "linear_problem", "stability",
            "stability_convergence", "evolve", "nac_sigma", "avalanche_criterion", "avalanche_lattice", "convergence"]
 
+#: Largest grid on which ``evolve`` compares with the linear problem by default (measured: at L = 25 600 the
+#: comparison costs about as much as the evolution; at L = 10^5, with the Einstein ladder null modes, far more).
+DIAGNOSTICS_MAX_L = 30000
+
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
 TC_STRONG = 0.1827
 
@@ -225,7 +229,7 @@ def stability_convergence(spectrum, lam, T0, levels=4, refine=1, nev=2, progress
 
 def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, refine=1, grid_step=None,
            cutoff=None, growth_limit=100.0, reference=False, xdmf_dir=None, progress=None, on_step=None,
-           flush_every=10.0, a_ee=0.0, a_ep=1.0, p_ee="gaussian:0.3", diagnostics=True):
+           flush_every=10.0, a_ee=0.0, a_ep=1.0, p_ee="gaussian:0.3", diagnostics=None):
     """The full kinetic equation (Eqs. (1), (S26)-(S31)) with PETSc TS from f0(T_in): relaxation (decay
     rate against the slowest linear gamma, deviation against the linear modal prediction) or the
     instability (time, energies, rate).  With ``a_ee`` > 0 it is Eq. (15), (1 - Sigma') fdot + f' Sigma-dot
@@ -235,7 +239,8 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     as the run goes (an HDF5 chunk closed every ``flush_every`` s: readable after a kill -9); ``progress(t, t_end)``
     for progress reports; ``on_step(t, values)`` at every accepted step (t, dev = max|f - f0|, energy, power,
     mass_min, T_eff).  ``diagnostics``: compare with the linear problem of Eq. (14) on the same grid (the
-    slowest gamma, the unstable modes; ``diagnostics_seconds`` says what that cost).  ``_E``, ``_f_final``, ``_f_eq``,
+    slowest gamma, the unstable modes; ``diagnostics_seconds`` says what that cost): True, False, or None
+    (the default) for L <= DIAGNOSTICS_MAX_L only, where they cost less than the evolution.  ``_E``, ``_f_final``, ``_f_eq``,
     ``_history``, ``_zinv``, ``_samples`` (some (t, f) of the run) and ``_files`` are for plots and tables."""
     from ephkin.pde.kinetic import KineticModel
 
@@ -273,8 +278,11 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     res = {"lambda": lam, "T0": T0, "T_in": T_in, "t_end": t_end, "grid_step": p.grid.eps, "L": p.grid.L,
            "cutoff": p.grid.cutoff, "p_ee": str(P) if P is not None else None}
     res.update(r)
-    if diagnostics:
+    if diagnostics or (diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
         res.update(_linear_diagnostics(p, model, r, T_in))
+    elif diagnostics is None:
+        res["diagnostics_skipped"] = (f"L = {p.grid.L} > {DIAGNOSTICS_MAX_L}: the linear comparison would cost more "
+                                      "than the evolution (force it with diagnostics=True, --diagnostics)")
     if a_ee > 0:
         res.update(_two_temperature_gap(shape.with_lambda(lam, units), T0, T_in, a_ep, hist))
     if reference:

@@ -39,9 +39,12 @@ def add_commands(sub):
     p.add_argument("--a-ee", type=finite, default=0.0,
                    help="weight a_ee of electron-electron collisions in Eq. (15) (default 0: e-ph only); with a_ee > 0 "
                         "the effective temperature T_eff(t) of f (Eq. S6) is followed")
-    p.add_argument("--no-diagnostics", action="store_true",
-                   help="skip the comparison with the linear problem (gamma_min_positive, unstable modes); its cost "
-                        "is reported as diagnostics_seconds")
+    diag = p.add_mutually_exclusive_group()
+    diag.add_argument("--no-diagnostics", dest="diagnostics", action="store_false", default=None,
+                      help="skip the comparison with the linear problem (gamma_min_positive, unstable modes); its "
+                           "cost is reported as diagnostics_seconds.  Default: compare for L <= 30000 only")
+    diag.add_argument("--diagnostics", dest="diagnostics", action="store_true", default=None,
+                      help="compare with the linear problem at any L")
     p.add_argument("--a-ep", type=finite, default=1.0, help="weight a_ep of electron-phonon collisions (default 1)")
     p.add_argument("--p-ee", default="gaussian:0.3", metavar="P",
                    help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} (default gaussian:0.3)")
@@ -63,7 +66,7 @@ def evolve(args):
                           args.atol, args.refine, args.grid_step, args.cutoff, args.growth_limit, args.reference,
                           xdmf_dir=out, progress=report, on_step=on_step, flush_every=args.flush_every,
                           a_ee=args.a_ee, a_ep=args.a_ep, p_ee=args.p_ee,
-                          diagnostics=not args.no_diagnostics)
+                          diagnostics=args.diagnostics)
 
     if out:  # written as the run goes: the history row by row, the summary with the time reached
         cols = ["t", "max_deviation", "energy", "mass_min"] + (["T_eff"] if args.a_ee > 0 else [])
