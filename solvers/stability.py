@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.optimize import brentq
 
 from ephkin.pde.errors import InputError
-from ephkin.pde.grids import default_grid
+from ephkin.pde.grids import available_memory, default_grid
 from ephkin.pde.instability import lambda_c_zinv
 from ephkin.pde.linearized import LinearizedProblem
 
@@ -51,24 +51,10 @@ def inertia(ahat, backend="auto"):
             # entries below 1e-15 of the largest (far from the Fermi level sqrt(f0'_i f0'_j) is
             # exponentially small) cannot move an eigenvalue across 0 by more than ~1e-15 L
             A = aij(ahat, drop=1e-15 * float(np.max(np.abs(ahat))))
-            ksp = PETSc.KSP().create(comm=comm())
             try:
-                ksp.setOperators(A)
-                ksp.setType("preonly")
-                pc = ksp.getPC()
-                pc.setType("cholesky")
-                pc.setFactorSolverType("mumps")
-                pc.setFactorSetUpSolverType()
-                F = pc.getFactorMatrix()
-                F.setMumpsIcntl(24, 1)
-                if parallel():
-                    F.setMumpsIcntl(13, 1)  # MUMPS reports the inertia in parallel only without ScaLAPACK
-                F.setMumpsCntl(3, 1e-12 * float(np.max(np.abs(ahat))))
-                pc.setUp()
-                nneg, nzero, npos = F.getInertia()
-                return int(nneg), int(nzero), int(npos), "petsc-mumps"
+                nneg, nzero, npos = _mumps_inertia(A, pivot_tol=1e-12 * float(np.max(np.abs(ahat))))
+                return nneg, nzero, npos, "petsc-mumps"
             finally:
-                ksp.destroy()
                 A.destroy()
         if backend == "mumps":
             raise InputError("--inertia mumps: this PETSc has no MUMPS; use --inertia scipy")
@@ -199,7 +185,6 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     crossing is searched from below).  Returns a dict with lambda_c, the grid
     data and n_negative just above lambda_c (L <= 3000).
     """
-    from ephkin.pde.grids import default_grid
     from ephkin.pde.linearized import CouplingFamily
 
     guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max, lam_min=0.1, xtol=1e-3,
@@ -367,18 +352,6 @@ def ahat_shell(problem):
     A = PETSc.Mat().createPython([[PETSc.DECIDE, L], [PETSc.DECIDE, L]], context=_AhatShell(problem), comm=comm())
     A.setUp()
     return A
-
-
-def available_memory():
-    """MemAvailable of /proc/meminfo in bytes (None where there is no /proc/meminfo)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 def check_memory(estimate, what, param, advice):
@@ -802,8 +775,9 @@ def count_unstable(problem, unstable, gamma_negative, nev):
     return res
 
 
-def _mumps_inertia(A):
-    """(n_neg, n_zero, n_pos) of the symmetric AIJ ``A`` by MUMPS LDL^T (ICNTL(24) null pivots)."""
+def _mumps_inertia(A, pivot_tol=None):
+    """(n_neg, n_zero, n_pos) of the symmetric AIJ ``A`` by MUMPS LDL^T (ICNTL(24) null pivots below
+    ``pivot_tol``, CNTL(3))."""
     PETSc, _ = init_petsc()
     ksp = PETSc.KSP().create(comm=comm())
     try:
@@ -816,7 +790,9 @@ def _mumps_inertia(A):
         F = pc.getFactorMatrix()
         F.setMumpsIcntl(24, 1)
         if parallel():
-            F.setMumpsIcntl(13, 1)
+            F.setMumpsIcntl(13, 1)  # MUMPS reports the inertia in parallel only without ScaLAPACK
+        if pivot_tol is not None:
+            F.setMumpsCntl(3, pivot_tol)
         pc.setUp()
         return tuple(int(v) for v in F.getInertia())
     finally:
