@@ -100,8 +100,6 @@ def lambda_c(spectrum, T0, units="g", method="zinv", lam_max=1e4, kernel="exact"
     corrected (``exact``) or the seed's (``paper``) kernel; ``solver`` auto/slepc (matrix-free),
     dense, inertia (MUMPS).
     """
-    if not lam_max > 0:
-        raise InputError(f"lam_max must be > 0 (got {lam_max}); give the largest coupling searched", "lam_max")
     shape = _shape(spectrum)
     t = time.perf_counter()
     if method == "zinv":
