@@ -200,7 +200,15 @@ def _table(name):
     v = _EXACT[name](y)
     cheb = v @ np.cos(np.outer(theta, np.arange(_DEG + 1))) * (2.0 / (_DEG + 1))
     cheb[:, 0] *= 0.5
-    mono = np.array([np.polynomial.chebyshev.cheb2poly(c) for c in cheb])
+    # Chebyshev -> monomial is linear: row k of ``basis`` holds the monomial coefficients of T_k
+    # (T_{k+1} = 2x T_k - T_{k-1}), so all intervals convert in one product
+    basis = np.zeros((_DEG + 1, _DEG + 1))
+    basis[0, 0] = 1.0
+    basis[1, 1] = 1.0
+    for k in range(1, _DEG):
+        basis[k + 1, 1:] = 2.0 * basis[k, :-1]
+        basis[k + 1] -= basis[k - 1]
+    mono = cheb @ basis
     return np.ascontiguousarray((mono * 2.0 ** np.arange(_DEG + 1)).T)
 
 
