@@ -37,6 +37,7 @@ from .petsc_env import init_petsc
 
 PREFIX = prefixes.STABILITY
 DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
+LC_DENSE_MAX = 600  # largest L at which lambda_c_linear's "auto" takes LAPACK (no PETSc start-up)
 
 
 # ------------------------------------------------------------------ inertia
@@ -66,6 +67,12 @@ def inertia(ahat, backend="auto"):
     ev = np.linalg.eigvalsh(d) if d.shape[0] <= 1 else _block_diag_eigs(d)
     tol = 1e-12 * max(1.0, float(np.max(np.abs(ev))))
     return int(np.sum(ev < -tol)), int(np.sum(np.abs(ev) <= tol)), int(np.sum(ev > tol)), "scipy-ldl"
+
+
+def positive_definite(ahat):
+    """Whether the dense symmetric ``ahat`` is positive definite: its Cholesky factorisation (LAPACK
+    ``potrf``, ~L^3/3 flops, 20x cheaper than an eigensolve) runs to the end."""
+    return sla.lapack.dpotrf(ahat, lower=1, clean=0, overwrite_a=0)[1] == 0
 
 
 def _block_diag_eigs(d):
@@ -153,6 +160,10 @@ class SmallestEigenvalue:
             raise RuntimeError("SLEPc found no eigenvalue of A_hat (raise -stab_lc_eps_max_it?)")
         return float(self.eps.getEigenpair(0, self.v).real)
 
+    def vector(self):
+        """The eigenvector of the last call (ndarray, unit norm)."""
+        return gather(self.v)
+
     def destroy(self):
         for obj in (self.v, self.eps, self.A):
             if obj is not None:
@@ -163,7 +174,25 @@ class SmallestEigenvalue:
 
 def mu_min_dense(problem):
     """Smallest eigenvalue of the dense A_hat (LAPACK)."""
-    return float(sla.eigvalsh(problem.ahat_dense(), subset_by_index=[0, 0])[0])
+    return DenseSmallest()(problem)
+
+
+class DenseSmallest:
+    """mu_min(A_hat) and its eigenvector by LAPACK ``syevr`` on the dense A_hat (L <= DENSE_MAX):
+    the same interface as :class:`SmallestEigenvalue`, without PETSc."""
+
+    v = None
+
+    def __call__(self, problem):
+        mu, v = sla.eigh(problem.ahat_dense(), subset_by_index=[0, 0], driver="evr")
+        self.v = v[:, 0]
+        return float(mu[0])
+
+    def vector(self):
+        return self.v
+
+    def destroy(self):
+        self.v = None
 
 
 # ----------------------------------------------------------------- lambda_c
@@ -179,15 +208,15 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
                     solver="auto", rtol=1e-9, lam_max=1e4, pv=None):
     """lambda_c where A_hat first acquires a negative eigenvalue (Eq. (14), Sylvester's law).
 
-    solver: "slepc" (matrix-free mu_min, warm-started; also "auto": faster than
-    LAPACK already at L ~ 500), "dense" (LAPACK mu_min, L <= 3000), "inertia" (bisection on the
-    MUMPS/SciPy inertia count, L <= 3000).  From the quick Z0-criterion
-    estimate, the slepc path iterates by Newton on mu_min(lambda) with the
-    Hellmann-Feynman slope v^T (dA_hat/dlambda) v, the dense path by secant;
-    both fall back to bracketing + brentq if the iteration strays; the result is checked by the
-    inertia just below and above (n_negative_below must be 0, else the first
-    crossing is searched from below).  Returns a dict with lambda_c, the grid
-    data and n_negative just above lambda_c (L <= 3000).
+    solver: "slepc" (matrix-free mu_min, warm-started), "dense" (LAPACK mu_min, L <= 3000), "auto"
+    (dense up to L = LC_DENSE_MAX, where the few LAPACK solves cost less than starting PETSc and
+    MPI, ~0.3 s; SLEPc beyond), or "inertia" (bisection on the inertia count, L <= 3000).  From the quick
+    Z0-criterion estimate, mu_min(lambda) = 0 is solved by Newton with the Hellmann-Feynman slope
+    v^T (dA_hat/dlambda) v; bracketing + brentq if the iteration strays; the result is checked by
+    the inertia just above (exactly one negative eigenvalue) and just below (Cholesky succeeds;
+    above L = 3000: mu_min > 0), else
+    the first crossing is searched from below.  Returns a dict with lambda_c, the grid data and
+    n_negative just above lambda_c (L <= 3000).
     """
     from ephkin.pde.linearized import CouplingFamily
 
@@ -200,7 +229,7 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     fam = CouplingFamily(shape, T0, units, kernel, refine, grid_step, None, L0, pv)
     prob = fam.problem
     if solver == "auto":
-        solver = "slepc"
+        solver = "dense" if L0 <= LC_DENSE_MAX else "slepc"
     if solver in ("dense", "inertia") and L0 > DENSE_MAX:
         raise InputError(f"--solver {solver} needs L <= {DENSE_MAX} (L = {L0}); use --solver slepc")
     evals = {"n": 0}
@@ -208,27 +237,29 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     if solver == "inertia":
         f = lambda lam: -0.5 if inertia(prob(lam).ahat_dense())[0] > 0 else 0.5  # noqa: E731
     else:
-        mu = mu_min_dense if solver == "dense" else SmallestEigenvalue()
+        mu = DenseSmallest() if solver == "dense" else SmallestEigenvalue()
         f = lambda lam: mu(prob(lam))  # noqa: E731
 
     def counted(lam):
         evals["n"] += 1
         return f(lam)
 
-    if solver == "slepc":
-        def mu_and_slope(lam):
-            # Hellmann-Feynman: d mu/d lambda = v^T (dA_hat/d lambda) v for the unit eigenvector v
-            m = counted(lam)
-            return m, fam.slope(lam, gather(mu.v))
+    def mu_and_slope(lam):
+        # Hellmann-Feynman: d mu/d lambda = v^T (dA_hat/d lambda) v for the unit eigenvector v
+        m = counted(lam)
+        return m, fam.slope(lam, mu.vector())
 
-        lam_c = _newton(mu_and_slope, guess, rtol)
-    else:
-        lam_c = None if solver == "inertia" else _secant(counted, guess, rtol)
+    lam_c = None if solver == "inertia" else _newton(mu_and_slope, guess, rtol)
     check = None
-    if lam_c is not None and L0 <= DENSE_MAX:
-        check = (inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense()), None)
-        if check[0][0] != 1 or counted(lam_c * (1 - 10 * rtol)) <= 0:
-            lam_c = check = None  # not a simple first crossing: search from below
+    if lam_c is not None:
+        # a simple first crossing: exactly one negative eigenvalue just above, none just below
+        if L0 <= DENSE_MAX:
+            check = inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense())
+            first = check[0] == 1 and positive_definite(prob(lam_c * (1 - 10 * rtol)).ahat_dense())
+        else:
+            first = counted(lam_c * (1 - 10 * rtol)) > 0
+        if not first:
+            lam_c = check = None  # search from below
     if lam_c is None:
         lo, hi = _bracket(counted, guess, lam_max)
         if lo is None:
@@ -246,10 +277,10 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
            "lambda_c_zinv_estimate": guess, "evaluations": evals["n"]}
     if fam.slope_method:
         out["slope"] = fam.slope_method
-    if isinstance(mu, SmallestEigenvalue):
+    if mu is not None:
         mu.destroy()
     if p.grid.L <= DENSE_MAX:
-        above = check[0] if check else inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense())
+        above = check or inertia(prob(lam_c * (1 + 10 * rtol)).ahat_dense())
         below = 0 if check else inertia(prob(lam_c * (1 - 10 * rtol)).ahat_dense())[0]
         out.update(n_negative=above[0], n_negative_below=below, inertia_backend=above[3])
     out["kernel_matvecs"] = fam.kernel_matvecs
