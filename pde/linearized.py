@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 import scipy.fft as sfft
 import scipy.linalg as sla
 import scipy.sparse as sp
@@ -153,7 +154,11 @@ class KernelOperator:
     def dense(self):
         """The L x L matrix: the reference for the FFT product, and the direct (small-L) paths."""
         L = self.L
-        return sla.toeplitz(self.t) - sla.hankel(self.h[:L], self.h[L - 1 : 2 * L - 1])
+        tv = np.concatenate((self.t[:0:-1], self.t))  # t(|m|), m = -(L-1) .. L-1
+        s = tv.strides[0]
+        toeplitz = as_strided(tv[L - 1 :], shape=(L, L), strides=(-s, s), writeable=False)  # t(|i-j|)
+        hankel = as_strided(self.h, shape=(L, L), strides=(s, s), writeable=False)  # h(i+j), h[0] = h(2)
+        return np.subtract(toeplitz, hankel)  # one pass over L^2, no Toeplitz/Hankel copies
 
     def diagonal(self):
         i = np.arange(self.L)
@@ -309,7 +314,9 @@ class LinearizedProblem:
             Kd *= self.sqfp[None, :]
             Kd[np.diag_indices_from(Kd)] += self.zinv
             Kd.setflags(write=False)
-            self._ahat = Kd
+            # the same symmetric matrix, Fortran-ordered: LAPACK (eigh, potrf, sytrf) copies it
+            # without a transposition
+            self._ahat = Kd.T
         return self._ahat
 
     # ------------------------------------------------------ d A_hat / d lambda

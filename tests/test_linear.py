@@ -18,6 +18,8 @@ from ephkin.solvers.stability import (
     gamma_spectrum,
     inertia,
     lambda_c_linear,
+    one_negative,
+    positive_definite,
     make_problem,
     mu_min_dense,
     n_negative_slicing,
@@ -138,6 +140,33 @@ def test_solvers_agree():
     assert i == pytest.approx(d, rel=2e-9) and s == pytest.approx(d, rel=1e-10)
     p = make_problem(MODES, 1.6, 0.204, refine=3)
     assert SmallestEigenvalue()(p) == pytest.approx(mu_min_dense(p), abs=1e-10)
+
+
+def test_auto_solver_by_size_and_certificate():
+    # "auto": LAPACK up to L = 600, SLEPc beyond; both certify the first crossing (one negative
+    # eigenvalue just above, none just below) and agree with the inertia solver
+    small, big = lambda_c_linear(MODES, 0.18), lambda_c_linear(MODES, 0.241)
+    assert (small["solver"], big["solver"]) == ("dense", "slepc")
+    for r in (small, big):
+        assert (r["n_negative"], r["n_negative_below"]) == (1, 0)
+        assert r["inertia_backend"] == "scipy-cholesky (rank-one certificate)"
+    assert big["lambda_c"] == pytest.approx(lambda_c_linear(MODES, 0.241, solver="dense")["lambda_c"], rel=1e-10)
+
+
+def test_rank_one_inertia_certificate_against_eigvalsh():
+    rng = np.random.default_rng(3)
+    Q, _ = np.linalg.qr(rng.standard_normal((60, 60)))
+    for ev, expect in (([-1e-6] + [1e-3] * 59, True), ([-1e-3, -2e-6] + [1.0] * 58, False),
+                       ([1e-6] + [1.0] * 59, False), ([-2.0, 1e-8] + [3.0] * 58, True)):
+        A = (Q * np.array(ev)) @ Q.T
+        A = 0.5 * (A + A.T)
+        n_neg = int(np.sum(np.linalg.eigvalsh(A) < 0))
+        assert positive_definite(A) == (n_neg == 0)
+        cert = one_negative(A, Q[:, 0] + 1e-4 * rng.standard_normal(60))
+        assert (cert is not None) == expect and (not expect or n_neg == 1)
+    # a poor vector gives no certificate (the caller falls back to the LDL^T inertia), never a wrong one
+    A = (Q * np.array([-1e-3] + [1.0] * 59)) @ Q.T
+    assert one_negative(0.5 * (A + A.T), Q[:, 5]) is None
 
 
 def test_lambda_c_grid_convergence():
