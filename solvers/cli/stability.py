@@ -41,8 +41,9 @@ def add_commands(sub):
     p.add_argument("--h-min", type=finite, default=None,
                    help="graded grid: smallest node spacing (default max(T0/8, 3 grid steps))")
     p.add_argument("--solver", choices=("auto", "dense", "slepc", "inertia"), default="auto",
-                   help="linear: matrix-free SLEPc (auto, the default) or dense LAPACK smallest eigenvalue of "
-                        "A_hat, or bisection on the MUMPS inertia")
+                   help="linear: smallest eigenvalue of A_hat by dense LAPACK or matrix-free SLEPc (auto, the "
+                        "default: LAPACK up to L = 600, where it costs less than starting PETSc, SLEPc beyond), "
+                        "or bisection on the LDL^T inertia (L <= 3000)")
     p.add_argument("--converge", type=int, nargs="?", const=4, default=None, metavar="LEVELS",
                    help="linear: refine the grid LEVELS times by 2 and print each lambda_c, the observed "
                         "order and a Richardson estimate (default 4 levels)")
