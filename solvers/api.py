@@ -42,6 +42,7 @@ __all__ = ["spectrum_moments", "zinv", "lambda_c", "lambda_c_convergence", "line
 #: Largest grid on which ``evolve`` compares with the linear problem by default (measured: at L = 25 600 the
 #: comparison costs about as much as the evolution; at L = 10^5, with the Einstein ladder null modes, far more).
 DIAGNOSTICS_MAX_L = 30000
+PREDICTION_MAX_L = 1200  # default limit of evolve's dense modal prediction (one O(L^3) eigh, ~0.3 s)
 
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
 TC_STRONG = 0.1827
@@ -238,7 +239,9 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     for progress reports; ``on_step(t, values)`` at every accepted step (t, dev = max|f - f0|, energy, power,
     mass_min, T_eff).  ``diagnostics``: compare with the linear problem of Eq. (14) on the same grid (the
     slowest gamma, the unstable modes; ``diagnostics_seconds`` says what that cost): True, False, or None
-    (the default) for L <= DIAGNOSTICS_MAX_L only, where they cost less than the evolution.  ``_E``, ``_f_final``, ``_f_eq``,
+    (the default) for L <= DIAGNOSTICS_MAX_L only, where they cost less than the evolution; the modal
+    prediction of Eq. (13) (``max_deviation_linear_prediction``, one dense eigh) by default up to
+    L = PREDICTION_MAX_L, with True up to DENSE_MAX.  ``_E``, ``_f_final``, ``_f_eq``,
     ``_history``, ``_zinv``, ``_samples`` (some (t, f) of the run) and ``_files`` are for plots and tables."""
     from ephkin.pde.kinetic import KineticModel
 
@@ -277,7 +280,12 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
            "cutoff": p.grid.cutoff, "p_ee": str(P) if P is not None else None}
     res.update(r)
     if diagnostics or (diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
-        res.update(_linear_diagnostics(p, model, r, T_in))
+        # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
+        prediction = p.grid.L <= (DENSE_MAX if diagnostics else PREDICTION_MAX_L)
+        res.update(_linear_diagnostics(p, model, r, T_in, prediction))
+        if not prediction and p.grid.L <= DENSE_MAX and r["status"] == "stable":
+            res["prediction_skipped"] = (f"L = {p.grid.L} > {PREDICTION_MAX_L}: the dense modal prediction of "
+                                         "Eq. (13) costs O(L^3) (force it with diagnostics=True, --diagnostics)")
     elif diagnostics is None:
         res["diagnostics_skipped"] = (f"L = {p.grid.L} > {DIAGNOSTICS_MAX_L}: the linear comparison would cost more "
                                       "than the evolution (force it with diagnostics=True, --diagnostics)")
@@ -293,26 +301,31 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     return res
 
 
-def _linear_diagnostics(p, model, r, T_in):
-    """The evolution against the linear problem on the same grid (matrix-free at every L: FFT shell A_hat,
-    M_hat sparse or + a_ee M^ee by FFT): the late decay rate against the slowest gamma, or the unstable
-    modes; the modal prediction of Eq. (13) is the dense small-L reference only."""
-    from .evolution import linear_prediction
-    from .stability import DENSE_MAX, stability_summary
+def _linear_diagnostics(p, model, r, T_in, prediction):
+    """The evolution against the linear problem on the same grid: the late decay rate against the slowest
+    gamma, or the unstable modes.  Matrix-free at every L (FFT shell A_hat, M_hat sparse or + a_ee M^ee by
+    FFT); with ``prediction`` (stable runs, L <= DENSE_MAX) one dense ``eigh`` instead gives both the slowest
+    gamma and the modal prediction of Eq. (13)."""
+    from .evolution import linear_modes, linear_prediction
+    from .stability import stability_summary
 
     t0 = time.perf_counter()
     out = {}
-    try:
-        summ = stability_summary(p, nev=2, counts=r["status"] != "stable")
-    except InputError as exc:  # e.g. memory: the evolution's own result stands
-        return {"diagnostics_skipped": str(exc), "diagnostics_seconds": round(time.perf_counter() - t0, 4)}
+    if prediction and r["status"] == "stable":
+        gam, X = modes = linear_modes(p)
+        gmin = gam[gam > 1e-9 * max(1.0, float(np.max(np.abs(gam))))]  # ladder null modes: gamma = 0
+        summ = {"gamma_min_positive": float(gmin[0]) if gmin.size else None}
+        pred = linear_prediction(model, model.initial(T_in), r["t_final"], modes)
+        out["max_deviation_linear_prediction"] = float(np.max(np.abs(pred)))
+    else:
+        try:
+            summ = stability_summary(p, nev=2, counts=r["status"] != "stable")
+        except InputError as exc:  # e.g. memory: the evolution's own result stands
+            return {"diagnostics_skipped": str(exc), "diagnostics_seconds": round(time.perf_counter() - t0, 4)}
     if r["status"] == "stable":
         out["gamma_min_positive"] = summ["gamma_min_positive"]
         if r.get("decay_rate") and summ["gamma_min_positive"]:
             out["decay_rate_vs_gamma"] = r["decay_rate"] / summ["gamma_min_positive"] - 1.0
-        if p.grid.L <= DENSE_MAX:
-            pred = linear_prediction(model, model.initial(T_in), r["t_final"])
-            out["max_deviation_linear_prediction"] = float(np.max(np.abs(pred)))
     else:
         out["linear_gamma_negative"] = summ["gamma_negative"]
         out["linear_n_negative"] = summ["n_negative"]

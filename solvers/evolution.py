@@ -33,7 +33,7 @@ from .ts import build_ts
 
 PREFIX = prefixes.KINETIC
 
-__all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_prediction", "slowest_rate"]
+__all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_modes", "linear_prediction", "slowest_rate"]
 
 
 class _Unstable(Exception):
@@ -281,22 +281,26 @@ def evolve_scipy(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, t_eval=
     return sol
 
 
-def linear_prediction(model, f_init, t):
+def linear_modes(problem):
+    """(gamma, X): every mode of M_hat x = gamma A_hat x (Eq. (14) scaled), A_hat-orthonormal, by one dense
+    LAPACK ``eigh`` (A > 0, small L): shared by the modal prediction and the slowest rate."""
+    import scipy.linalg as sla
+
+    Mh = problem.m_matrix(scaled=True)
+    return sla.eigh(Mh if isinstance(Mh, np.ndarray) else Mh.toarray(), problem.ahat_dense())
+
+
+def linear_prediction(model, f_init, t, modes=None):
     """delta f(t) predicted by the linearised equation A phidot = -M phi (Eq. (13)), modal expansion.
 
     In scaled variables x = phi/s: M_hat x_n = gamma_n A_hat x_n with A_hat-orthonormal
-    x_n (A > 0, dense, small L); x(t) = sum_n (x_n^T A_hat x0) exp(-gamma_n t) x_n.  Null
-    modes of M (ladder modes, gamma = 0) are conserved (SPEC section 5).
+    x_n (``modes`` = :func:`linear_modes`, computed if not given); x(t) = sum_n (x_n^T A_hat x0)
+    exp(-gamma_n t) x_n.  Null modes of M (ladder modes, gamma = 0) are conserved (SPEC section 5).
     """
-    import scipy.linalg as sla
-
     p = model.p
-    Ah = p.ahat_dense()
-    Mh = p.m_matrix(scaled=True)
-    Mh = Mh if isinstance(Mh, np.ndarray) else Mh.toarray()
-    gam, X = sla.eigh(Mh, Ah)
+    gam, X = linear_modes(p) if modes is None else modes
     x0 = -(np.asarray(f_init) - model.f_eq) / p.fp / p.s
-    coef = X.T @ (Ah @ x0)
+    coef = X.T @ p.ahat_matvec(x0)
     xt = X @ (coef * np.exp(-np.maximum(gam, 0.0) * t))
     return -p.fp * p.s * xt
 

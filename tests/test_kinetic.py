@@ -86,3 +86,17 @@ def test_burgers_strong_coupling_limit():
     unstable = evolve_burgers(BurgersModel(0.1827, 0.1827 / 16, 7.6), 0.1827 * 1.01, 20.0)
     assert unstable["status"] == "unstable" and 0.39 < unstable["growth_energy"] < 1.17
 
+
+
+def test_evolve_diagnostics_share_one_dense_eigh():
+    # the slowest gamma from the dense modes (evolve's default below L = 1200) = the matrix-free SLEPc one;
+    # above 1200 the O(L^3) modal prediction is skipped by default and said so
+    from ephkin.solvers import api
+
+    small = api.evolve("modes:40-60", 1.0, 0.2, 0.202, 2.0)
+    assert "max_deviation_linear_prediction" in small and "prediction_skipped" not in small
+    p = make_problem(MODES, 1.0, 0.2)
+    assert small["gamma_min_positive"] == pytest.approx(slowest_rate(KineticModel(p)), rel=1e-9)
+    big = api.evolve("modes:40-60", 1.0, 0.2, 0.202, 0.5, refine=2, cutoff=12.0)
+    assert big["L"] > api.PREDICTION_MAX_L and "max_deviation_linear_prediction" not in big
+    assert "prediction_skipped" in big and big["gamma_min_positive"] > 0

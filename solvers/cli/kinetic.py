@@ -42,9 +42,10 @@ def add_commands(sub):
     diag = p.add_mutually_exclusive_group()
     diag.add_argument("--no-diagnostics", dest="diagnostics", action="store_false", default=None,
                       help="skip the comparison with the linear problem (gamma_min_positive, unstable modes); its "
-                           "cost is reported as diagnostics_seconds.  Default: compare for L <= 30000 only")
+                           "cost is reported as diagnostics_seconds.  Default: compare for L <= 30000 only, with "
+                           "the dense modal prediction of Eq. (13) for L <= 1200 only")
     diag.add_argument("--diagnostics", dest="diagnostics", action="store_true", default=None,
-                      help="compare with the linear problem at any L")
+                      help="compare with the linear problem at any L (and the modal prediction up to L = 3000)")
     p.add_argument("--a-ep", type=finite, default=1.0, help="weight a_ep of electron-phonon collisions (default 1)")
     p.add_argument("--p-ee", default="gaussian:0.3", metavar="P",
                    help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} (default gaussian:0.3)")
