@@ -3,7 +3,7 @@
 1. Per product, at each L: the floor -- one bare ``scipy.fft.rfft`` + ``irfft`` pair (overwrite_x) at
    n = next_fast_len(2L - 1) -- against ``KernelOperator.matvec`` (one rfft + one irfft,
    Toeplitz and Hankel combined in frequency space) and the product it replaced (four
-   numpy FFTs at the power of two >= 3L, written out below as the baseline).
+   numpy FFTs at the power of two >= 3L, ``four_fft_product`` of tests/test_kernel_product.py, the baseline).
 2. Whole computations as multiples of (kernel products) x floor:
    - lambda_c, linear method (``solvers.stability.lambda_c_linear``, modes:40-60, T0 = 0.204);
      products counted on every KernelOperator created during the call;
@@ -25,9 +25,9 @@ Run:  .venv/bin/python benchmarks/kernel_floor.py [--L 30000 100000] [--runs 3]
 """
 
 import argparse
-import math
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -40,16 +40,8 @@ from ephkin.pde import linearized  # noqa: E402
 from ephkin.pde.linearized import KernelOperator  # noqa: E402
 from ephkin.pde.spectra import parse_spectrum  # noqa: E402
 
-
-def four_fft_product(K, x):
-    """The product before issue 17 (baseline): Toeplitz and Hankel parts by separate zero-padded FFTs."""
-    L = K.L
-    n = 1 << int(math.ceil(math.log2(3 * L)))
-    T = np.fft.rfft(np.concatenate([K.t[:0:-1], K.t]), n)
-    H = np.fft.rfft(K.h, n)
-    tx = np.fft.irfft(T * np.fft.rfft(x, n), n)[L - 1 : 2 * L - 1]
-    hx = np.fft.irfft(H * np.fft.rfft(x[::-1], n), n)[L - 1 : 2 * L - 1]
-    return tx - hx
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from test_kernel_product import four_fft_product  # noqa: E402  (the product before issue 17: the baseline)
 
 
 def interleaved(fns, reps):

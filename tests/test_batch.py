@@ -13,6 +13,7 @@ import time
 import pytest
 
 from ephkin.solvers.cli import main
+from test_sweep import EVOLVE as SWEEP_EVOLVE, write
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = [sys.executable, "-m", "ephkin.solvers.cli"]
@@ -24,24 +25,9 @@ spectrum = "einstein"
 T0 = {T0}
 '''
 
-EVOLVE = '''model = "evolve"
-[parameters]
-spectrum = "einstein"
-lam = 1.0
-T0 = 0.2
-grid_step = 0.025
-T_in = 0.202
-[sweep]
-t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
-'''
+EVOLVE = SWEEP_EVOLVE.format(fixed="T_in = 0.202", axis="t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]")
 
 GOOD_A2F = "0.5 0\n1.0 1\n1.5 0\n"
-
-
-def write(tmp_path, text, name="run.toml"):
-    f = tmp_path / name
-    f.write_text(text)
-    return str(f)
 
 
 def rows(out):

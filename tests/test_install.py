@@ -168,6 +168,13 @@ sys.exit(main(sys.argv[1:]))
     r = _run_py(BLOCK + """
 from ephkin.solvers.cli import main
 sys.exit(main(sys.argv[1:]))
+""", tmp_path, args=["lambda-c", "--spectrum", "modes:40-60", "--T0", "0.204", "--method", "linear", "--json"])
+    assert r.returncode == 0, r.stderr  # L = 556: LAPACK, certified by Cholesky, no PETSc start-up
+    out = json.loads(r.stdout)
+    assert out["solver"] == "dense" and abs(out["lambda_c"] - 1.5569940673) < 1e-9
+    r = _run_py(BLOCK + """
+from ephkin.solvers.cli import main
+sys.exit(main(sys.argv[1:]))
 """, tmp_path, args=["avalanche", "criterion", "--gamma", "0.1", "--g-ep", "0.5", "--omega0", "0.2", "--json"])
     assert r.returncode == 0 and "E_av" in json.loads(r.stdout), r.stderr
     r = _run_py(BLOCK + """
@@ -180,20 +187,28 @@ sys.exit(main(sys.argv[1:]))
     assert "internal error" not in r.stderr
 
 
-def test_petsc_unavailable_is_an_input_error(tmp_path):
-    r = _run_py(BLOCK + """
-from ephkin.pde.errors import InputError
-from ephkin.solvers.petsc_env import PetscUnavailable, init_petsc, petsc_available
-assert issubclass(PetscUnavailable, InputError)
-assert not petsc_available()
+def _petsc_failure(tmp_path, prelude, **kw):
+    """(reason, message) of the PetscUnavailable that init_petsc raises after ``prelude`` in a fresh interpreter."""
+    r = _run_py(prelude + """
+from ephkin.solvers.petsc_env import PetscUnavailable, init_petsc
 try:
     init_petsc()
 except PetscUnavailable as exc:
     print(exc.reason, "|", exc)
-""", tmp_path)
+""", tmp_path, **kw)
     assert r.returncode == 0, r.stderr
     reason, msg = r.stdout.split("|", 1)
-    assert reason.strip() == "missing" and "petsc4py" in msg and "apt-get install" in msg
+    return reason.strip(), msg
+
+
+def test_petsc_unavailable_is_an_input_error(tmp_path):
+    reason, msg = _petsc_failure(tmp_path, BLOCK + """
+from ephkin.pde.errors import InputError
+from ephkin.solvers.petsc_env import PetscUnavailable, petsc_available
+assert issubclass(PetscUnavailable, InputError)
+assert not petsc_available()
+""")
+    assert reason == "missing" and "petsc4py" in msg and "apt-get install" in msg
 
 
 def test_numpy_abi_mismatch_is_one_line(tmp_path):
@@ -205,16 +220,9 @@ def test_numpy_abi_mismatch_is_one_line(tmp_path):
         (pkg / f"{mod}.py").write_text(
             "raise ValueError('numpy.dtype size changed, may indicate binary incompatibility. '"
             "'Expected 96 from C header, got 88 from PyObject')\n")
-    r = _run_py("""
-from ephkin.solvers.petsc_env import PetscUnavailable, init_petsc
-try:
-    init_petsc()
-except PetscUnavailable as exc:
-    print(exc.reason, "|", exc)
-""", tmp_path, extra_path=[tmp_path / "fake"], env_extra={"PETSC_DIR": "/nonexistent", "SLEPC_DIR": "/nonexistent"})
-    assert r.returncode == 0, r.stderr
-    reason, msg = r.stdout.split("|", 1)
-    assert reason.strip() == "numpy-abi", msg
+    reason, msg = _petsc_failure(tmp_path, "", extra_path=[tmp_path / "fake"],
+                                 env_extra={"PETSC_DIR": "/nonexistent", "SLEPC_DIR": "/nonexistent"})
+    assert reason == "numpy-abi", msg
     assert "numpy.dtype size changed" in msg and "numpy" in msg and "Fix:" in msg and "\n" not in msg.strip()
 
 
