@@ -77,6 +77,7 @@ class KineticModel:
         c = self.eps * problem.lam_r * problem.r.astype(float) ** 2
         self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
         self.sigma_tail = self._tail()
+        self._sigma_at = self._energy_eq = None  # the last (f, Sigma_ext[f]); _energy(f_eq)
         # the f-independent part of Sigma on i = 1..L: the padding (g = -1/2) and the closed-form tail
         self.sigma_const = (self.sigma_tail[: self.L]
                             - self.K_ext.matvec(np.concatenate([np.zeros(self.L), np.full(self.pad, -0.5)]))[: self.L])
@@ -107,9 +108,19 @@ class KineticModel:
         return out
 
     def sigma_ext(self, f):
-        """Sigma[f] on the extended grid (i = 1..L + pad): -(K_ext g) + closed-form tail, Eq. (4)."""
-        g = np.concatenate([np.asarray(f, dtype=float) - 0.5, np.full(self.pad, -0.5)])
-        return -self.K_ext.matvec(g) + self.sigma_tail
+        """Sigma[f] on the extended grid (i = 1..L + pad): -(K_ext g) + closed-form tail, Eq. (4).
+
+        The last f and its Sigma are kept (read-only): a time integrator asks for Sigma'[f] at one
+        iterate in turn from the residual, the Jacobian and the step monitor, and the energy, so
+        one kernel product serves them all."""
+        f = np.asarray(f, dtype=float)
+        if self._sigma_at is not None and np.array_equal(f, self._sigma_at[0]):
+            return self._sigma_at[1]
+        g = np.concatenate([f - 0.5, np.full(self.pad, -0.5)])
+        out = -self.K_ext.matvec(g) + self.sigma_tail
+        out.flags.writeable = False
+        self._sigma_at = (f.copy(), out)
+        return out
 
     def sigma(self, f):
         """Sigma[f](E_i), i = 1..L, Eq. (4)."""
@@ -245,7 +256,9 @@ class KineticModel:
         2 int E [(1 - Sigma') fdot + f' Sigma-dot] for every fdot, which the kinetic
         equation makes 2 int E I (checked on the grid to the accuracy of the
         fourth-order derivatives, tests/test_electron_electron.py)."""
-        return self._energy(f) - self._energy(self.f_eq)
+        if self._energy_eq is None:
+            self._energy_eq = self._energy(self.f_eq)
+        return self._energy(f) - self._energy_eq
 
     def _energy(self, f):
         f = np.asarray(f, dtype=float)
