@@ -78,6 +78,7 @@ class KineticModel:
         self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
         self.sigma_tail = self._tail()
         self._sigma_at = self._energy_eq = None  # the last (f, Sigma_ext[f]); _energy(f_eq)
+        self._ep_csr = None  # CSR pattern of the e-ph Jacobian: (entry -> slot, column indices, row pointers)
         # the f-independent part of Sigma on i = 1..L: the padding (g = -1/2) and the closed-form tail
         self.sigma_const = (self.sigma_tail[: self.L]
                             - self.K_ext.matvec(np.concatenate([np.zeros(self.L), np.full(self.pad, -0.5)]))[: self.L])
@@ -226,7 +227,13 @@ class KineticModel:
             rows.append(idx[pos]); cols.append(dn[pos]); vals.append(d_fm[pos])
             fold = dn < -1
             rows.append(idx[fold]); cols.append(-dn[fold] - 2); vals.append(-d_fm[fold])
-        return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(L, L))
+        if self._ep_csr is None:  # the pattern depends on the grid and the modes only: sorted once
+            key = np.concatenate(rows) * L + np.concatenate(cols)
+            uniq, slots = np.unique(key, return_inverse=True)
+            self._ep_csr = (slots, (uniq % L).astype(np.int32), np.searchsorted(uniq, np.arange(L + 1) * L).astype(np.int32))
+        slots, indices, indptr = self._ep_csr
+        data = np.bincount(slots, weights=np.concatenate(vals), minlength=indices.size)  # duplicates summed
+        return sp.csr_matrix((data, indices.copy(), indptr.copy()), shape=(L, L))
 
     def mass_diag(self, f):
         """1 - Sigma'[f]: Z0^-1 at f = f0; the instability sets in where it turns negative."""
