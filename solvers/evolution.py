@@ -113,7 +113,7 @@ class KineticTS:
         # matrix is indefinite (there GMRES needs it; for a definite mass its LU costs more than it saves)
         self.Kb = sp.csr_matrix((model.L, model.L)) if self.definite else _banded_kernel(model)
         self.shell = _JacobianShell(model)
-        self.a_pc, self.pc_its = None, pc_its
+        self.a_pc, self.pc_its, self._dvec = None, pc_its, None
         self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "number": [], "T_eff": [],
                      "f": []}
 
@@ -128,9 +128,17 @@ class KineticTS:
         sh = self.shell
         sh.update(f, fdot, a, JI, Je)  # the operator is always the exact Jacobian at this iterate
         if self._refresh_pc(ts, a):
-            # preconditioner: the e-ph part exactly, the e-e part by its leading diagonal
+            # preconditioner: the e-ph part exactly, the e-e part by its leading diagonal; without a banded
+            # kernel part a diag(1 - Sigma') is added in place (P's pattern has the diagonal; no sparse sums)
             JP = m.collisions_jacobian_approx(f, Je) if Je is not None else JI
-            set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JP).tocsr())
+            if self.Kb.nnz:
+                set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JP).tocsr())
+            else:
+                set_rows(P, (-JP).tocsr())
+                if self._dvec is None:
+                    self._dvec = P.createVecLeft()
+                scatter(a * sh.diag, self._dvec)
+                P.setDiagonal(self._dvec, addv=True)
             self.a_pc = a
         J.assemble()
         return True
@@ -234,6 +242,8 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         J.destroy()
         P.destroy()
         x.destroy()
+        if problem._dvec is not None:
+            problem._dvec.destroy()
     return _result(model, problem.hist, status, reason, steps, problem.dev0, t_end)
 
 
