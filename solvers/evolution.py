@@ -237,6 +237,8 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
                   "(default), beuler or theta", file=sys.stderr)
         status, reason = _solve(PETSc, ts, x)
         steps = ts.getStepNumber()
+        # Newton iterations and GMRES iterations (= Jacobian products) over all steps, rejected ones included
+        solver_its = {"newton_iterations": ts.getSNESIterations(), "krylov_iterations": ts.getKSPIterations()}
     finally:
         ts.destroy()
         J.destroy()
@@ -244,7 +246,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         x.destroy()
         if problem._dvec is not None:
             problem._dvec.destroy()
-    return _result(model, problem.hist, status, reason, steps, problem.dev0, t_end)
+    return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end), **solver_its}
 
 
 def _result(model, hist, status, reason, steps, dev0, t_end):
