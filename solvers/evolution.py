@@ -8,7 +8,10 @@ adaptive steps; every choice can be changed with options under ``-kin_``
 The Jacobian dG/df + a dG/dfdot is applied exactly and matrix-free (a Python
 shell Mat: FFT products for the Sigma kernel, sparse stencils for the
 derivatives); the preconditioner is its sparse part a diag(1 - Sigma') - dI/df,
-assembled (exact collision Jacobian) and factorised.
+assembled (exact collision Jacobian) and factorised, and re-formed only when the shift a
+moved or GMRES slowed down.  While the mass matrix is definite, Newton stops as in IDA, at
+the step's error tolerance (``solvers.ts.NewtonTest``): about one Newton iteration and ten
+kernel products per step on the Fig. 1(b) problem (``benchmarks/evolve_ida.py``).
 
 The instability is a result, not a crash: the integration stops with
 ``status = "unstable"`` when max|f - f0(T0)| grows beyond ``growth_limit``
@@ -229,9 +232,15 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
                   pc_type="lu", ksp_rtol=1e-3 if problem.definite else 1e-10, h_min=h_min, max_snes_failures=50,
                   max_rejections=50, newton_test=problem.definite)
     try:
-        if ts.getType() == PETSc.TS.Type.ARKIMEX:
-            import sys
+        import sys
 
+        opts = PETSc.Options()
+        if (problem.definite and opts.getInt(PREFIX + "snes_lag_jacobian", 1) != 1
+                and not opts.hasName(PREFIX + "snes_convergence_test")):
+            print("ephkin: warning: -kin_snes_lag_jacobian with IDA's Newton rule (an update-size test) can "
+                  "accept the too-short update of a stale Jacobian; add -kin_snes_convergence_test default",
+                  file=sys.stderr)
+        if ts.getType() == PETSc.TS.Type.ARKIMEX:
             print("ephkin: warning: -kin_ts_type arkimex assumes a state-independent mass matrix; here "
                   "M(f) = 1 - Sigma'[f] - f'K varies with f (measured: 5% off on Fig. 1(b)); prefer bdf "
                   "(default), beuler or theta", file=sys.stderr)
