@@ -794,7 +794,8 @@ def gamma_dense(problem):
     Ah = problem.ahat_dense()
     if not m_definite(Mh):
         return np.sort(sla.eigvals(Mh.toarray() if sp.issparse(Mh) else Mh, Ah).real)
-    mu = sla.eigvalsh(_standard_form(Ah, Mh)) if sp.issparse(Mh) else sla.eigh(Ah, Mh, eigvals_only=True)
+    mu = (sla.eigvalsh(_standard_form(Ah, Mh), overwrite_a=True) if sp.issparse(Mh)
+          else sla.eigh(Ah, Mh, eigvals_only=True))
     return np.sort(1.0 / mu)
 
 
