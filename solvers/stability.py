@@ -755,10 +755,9 @@ def m_definite(Mh):
     far below NULL_TOL dmax) the same test as :func:`m_null_space`'s -- every eigenvalue of M_hat above
     NULL_TOL dmax -- without its eigendecompositions; the shift keeps a Cholesky of a singular M_hat from
     succeeding in round-off."""
-    sparse = sp.issparse(Mh)
     tol = NULL_TOL * float(Mh.diagonal().max())
     try:
-        if sparse:
+        if sp.issparse(Mh):
             ab = _band_lower(Mh)
             ab[0] -= tol
             sla.cholesky_banded(ab, lower=True)
