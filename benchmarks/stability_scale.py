@@ -5,8 +5,8 @@ For each --refine R (default 1, 4, 16, 64, 128: L ~ 10^3 ... 10^5):
 as a whole process: wall time, peak RSS (os.wait4 of the child), slepc_iterations, L,
 gamma_min_positive, n_negative and kernel_matvecs from its JSON.  Where the dense path fits
 (L <= --dense-max, default 3000), the same-run baseline: a process that builds the same problem
-and calls ``ephkin.solvers.stability.gamma_dense`` (scipy eigh(A_hat, M_hat), all L gamma), timed
-the same way; the smallest positive gamma of both is compared.
+and calls ``ephkin.solvers.stability.gamma_dense`` (all L gamma by LAPACK: one eigvalsh of the pencil in
+standard form, or QZ with ladder null modes), timed the same way; the smallest positive gamma of both is compared.
 Each figure: min / median / max of --runs runs (>= 3; --big-runs for refine >= 64, default 3).
 
 Run:  .venv/bin/python benchmarks/stability_scale.py [--refine 1 4 16 64 128] [--runs 3] [--json]

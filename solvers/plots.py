@@ -118,8 +118,8 @@ def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3):
 def plot_gamma_scan(path, table, units):
     """gamma(lambda): the generalized eigenvalues nearest 0 at each coupling (seed 000 Fig. 2)."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for lam, gam in table:
-        ax.plot(np.full(len(gam), lam), gam, "k.", ms=3)
+    ax.plot(np.concatenate([np.full(len(gam), lam) for lam, gam in table]),
+            np.concatenate([gam for _, gam in table]), "k.", ms=3)  # one Line2D, not one per lambda
     ax.axhline(0.0, color="r", lw=0.8)
     ax.set_xlabel(r"$\lambda$")
     ax.set_ylabel(r"$\gamma$")

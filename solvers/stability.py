@@ -38,6 +38,7 @@ from .petsc_env import init_petsc
 PREFIX = prefixes.STABILITY
 DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
 LC_DENSE_MAX = 600  # largest L at which lambda_c_linear's "auto" takes LAPACK (no PETSc start-up)
+NULL_TOL = 1e-10  # eigenvalues of M_hat <= NULL_TOL max diag(M_hat) are ladder null modes (SPEC section 5)
 
 
 # ------------------------------------------------------------------ inertia
@@ -439,7 +440,7 @@ def m_null_space(problem, Mh=None):
     components -- one ladder family each on a grid commensurate with every omega_k -- and M_hat is
     block diagonal over them, so each null vector lives on one component.  Each component's block
     (a few hundred points: about 2 L / gcd(r_k)) is diagonalised on its own (dense LAPACK, or sparse
-    shift-and-invert above DENSE_MAX points) and its eigenvectors with eigenvalue <= 1e-10 max
+    shift-and-invert above DENSE_MAX points) and its eigenvectors with eigenvalue <= NULL_TOL max
     diag(M_hat) kept.  O(L x component size) time, nothing L x L.
     """
     import scipy.sparse.linalg as spla
@@ -463,7 +464,7 @@ def m_null_space(problem, Mh=None):
             w, v = np.linalg.eigh(block.toarray())
         else:
             w, v = spla.eigsh(block.tocsc(), k=4, sigma=-1e-3 * dmax, which="LM")
-        for j in np.nonzero(w <= 1e-10 * dmax)[0]:
+        for j in np.nonzero(w <= NULL_TOL * dmax)[0]:
             rows.append(idx)
             cols.append(np.full(idx.size, len(cols)))
             vals.append(v[:, j] / np.linalg.norm(v[:, j]))
@@ -761,23 +762,63 @@ def pole_gammas(problem, k=2):
     return _pencil_gammas(problem, k, nearest_zero=True)[0]
 
 
-def gamma_dense(problem):
-    """All gamma of M x = gamma A x by dense LAPACK (reference for small L), ascending.
+def _band_lower(Mh):
+    """The lower band of the sparse symmetric M_hat in LAPACK storage, ab[i - j, j] = M_hat[i, j]: the bonds
+    of Eq. (S21) join E_i to E_i +- omega_k (and the folds E_i to -E_{r-i}), so the bandwidth is the largest
+    grid phonon frequency in grid steps."""
+    c = sp.tril(Mh).tocoo()
+    ab = np.zeros((int(np.max(c.row - c.col, initial=0)) + 1, Mh.shape[0]))
+    ab[c.row - c.col, c.col] = c.data
+    return ab
 
-    Uses A_hat x = mu M_hat x with mu = 1/gamma when M is positive definite; with ladder null
-    modes (:func:`m_null_space`) the general pencil (QZ; gamma = 0 for the null space of M):
-    a Cholesky of a singular M_hat may succeed in round-off and must not be trusted.
+
+def m_definite(Mh):
+    """True when M_hat (Eq. (S21), scaled) has no ladder null modes: M_hat - NULL_TOL dmax I is positive
+    definite (LAPACK Cholesky, banded for a sparse M_hat).  Up to round-off (backward error ~ L eps dmax,
+    far below NULL_TOL dmax) the same test as :func:`m_null_space`'s -- every eigenvalue of M_hat above
+    NULL_TOL dmax -- without its eigendecompositions; the shift keeps a Cholesky of a singular M_hat from
+    succeeding in round-off."""
+    tol = NULL_TOL * float(Mh.diagonal().max())
+    try:
+        if sp.issparse(Mh):
+            ab = _band_lower(Mh)
+            ab[0] -= tol
+            sla.cholesky_banded(ab, lower=True)
+        else:
+            np.linalg.cholesky(Mh - tol * np.eye(Mh.shape[0]))
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _standard_form(Ah, Mh):
+    """C = L^-1 A_hat L^-T with M_hat = L L^T (sparse, definite M_hat): A_hat x = mu M_hat x becomes C y = mu y.
+    L is banded (:func:`_band_lower`), so C costs two banded triangular solves, O(L^2 bandwidth), in place
+    of LAPACK's dense reduction (sygst, O(L^3))."""
+    c = sla.cholesky_banded(_band_lower(Mh), lower=True)
+    tbtrs = sla.get_lapack_funcs("tbtrs", (c,))
+    X, info1 = tbtrs(c, Ah.T, uplo="L")  # L^-1 A_hat
+    X, info2 = tbtrs(c, X.T, uplo="L", overwrite_b=1)  # L^-1 (L^-1 A_hat)^T = C (A_hat symmetric)
+    if info1 or info2:
+        raise np.linalg.LinAlgError(f"banded triangular solve (LAPACK tbtrs): info = {info1}, {info2}")
+    return X
+
+
+def gamma_dense(problem):
+    """All gamma of M x = gamma A x (Eq. (14)) by dense LAPACK (reference for small L), ascending.
+
+    Uses A_hat x = mu M_hat x with mu = 1/gamma when M_hat is definite (:func:`m_definite`): one symmetric
+    eigvalsh of C = L^-1 A_hat L^-T (:func:`_standard_form`, banded Cholesky of the sparse M_hat; with e-e
+    collisions, dense M_hat, LAPACK's generalized eigh).  With ladder null modes the general pencil (QZ;
+    gamma = 0 for the null space of M).
     """
     Mh = problem.m_matrix(scaled=True)
     Ah = problem.ahat_dense()
-    singular = m_null_space(problem, Mh).shape[1] > 0
-    Mh = Mh if isinstance(Mh, np.ndarray) else Mh.toarray()
-    if not singular:
-        try:
-            return np.sort(1.0 / sla.eigh(Ah, Mh, eigvals_only=True))
-        except np.linalg.LinAlgError:
-            pass
-    return np.sort(sla.eigvals(Mh, Ah).real)
+    if not m_definite(Mh):
+        return np.sort(sla.eigvals(Mh.toarray() if sp.issparse(Mh) else Mh, Ah).real)
+    mu = (sla.eigvalsh(_standard_form(Ah, Mh), overwrite_a=True) if sp.issparse(Mh)
+          else sla.eigh(Ah, Mh, eigvals_only=True))
+    return np.sort(1.0 / mu)
 
 
 def ahat_aij(problem, drop=1e-15):

@@ -161,17 +161,22 @@ def stability(args):
 
 def _gamma_scan(args, out):
     """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2): the nev gamma nearest 0 and the
-    two largest |gamma| (the pole branch that diverges at lambda_c).  Up to the dense reference size one
-    LAPACK generalized eigh per lambda gives both (``gamma_dense``); above it SLEPc, matrix-free."""
+    two largest |gamma| (the pole branch that diverges at lambda_c).  The problems come from one
+    ``CouplingFamily`` (the default grid at each lambda, the kernel transforms built once).  Up to the
+    dense reference size one LAPACK eigvalsh per lambda gives both (``gamma_dense``: the pencil of
+    Eq. (14) in standard form by the banded Cholesky of M_hat, which also detects the ladder null modes,
+    gamma = 0, left out here); above it SLEPc, matrix-free."""
+    from ephkin.pde.linearized import CouplingFamily
+
     from ..plots import plot_gamma_scan
     from ..stability import DENSE_MAX, gamma_dense, gamma_spectrum, pole_gammas, stability_summary
 
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
     table = []
-    grid = _grid(args)
+    fam = CouplingFamily(parse_spectrum(args.spectrum), args.T0, **_grid(args))
     for i, lam in enumerate(lams):
-        p = api.linear_problem(args.spectrum, lam, args.T0, **grid)
+        p = fam.problem(lam)
         if p.grid.L <= DENSE_MAX and args.target is None:
             g = gamma_dense(p)
             g = g[np.abs(g) > 1e-9 * max(1.0, float(np.max(np.abs(g))))]  # ladder null modes: gamma = 0
