@@ -70,3 +70,15 @@ def test_lam_scan_cli_against_reference(tmp_path):
         want = scan_row(reference(st.make_problem(parse_spectrum("einstein"), lam, 0.2, **grid)), 3)
         np.testing.assert_allclose(gam, want, rtol=1e-8)
         assert np.abs(gam).max() < 1e3  # no spurious huge gamma from the null modes of M
+
+
+def test_lam_scan_keeps_the_e_e_collisions(tmp_path):
+    # --a-ee enters the scan's problems as it enters the main result (M = M^ep + a_ee M^ee, Eq. (15))
+    for a_ee in ("0", "0.5"):
+        out = tmp_path / f"ee{a_ee}"
+        args = ["stability", "--spectrum", "modes:40-60", "--T0", "0.2", "--lam", "1.2", "--cutoff", "5",
+                "--a-ee", a_ee, "--lam-scan", "1.2", "1.3", "2", "-o", str(out)]
+        assert main(args) == 0
+        main_gamma = float((out / "gamma.csv").read_text().splitlines()[1])
+        row = (out / "gamma_scan.csv").read_text().splitlines()[1].split(",")
+        assert float(row[0]) == 1.2 and float(row[1].split()[0]) == pytest.approx(main_gamma, rel=1e-9)

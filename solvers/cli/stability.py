@@ -155,17 +155,18 @@ def stability(args):
         files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), res["_E"], res["_eigenvectors"],
                                        res["_eigenvector_gammas"], res["_zinv"], args.units))
         if args.lam_scan:
-            files.append(_gamma_scan(args, out))
+            files.append(_gamma_scan(args, out, ee))
     return finish(args, res, files)
 
 
-def _gamma_scan(args, out):
+def _gamma_scan(args, out, ee):
     """gamma(lambda) over --lam-scan LMIN LMAX N (seed 000 Fig. 2): the nev gamma nearest 0 and the
     two largest |gamma| (the pole branch that diverges at lambda_c).  The problems come from one
     ``CouplingFamily`` (the default grid at each lambda, the kernel transforms built once).  Up to the
     dense reference size one LAPACK eigvalsh per lambda gives both (``gamma_dense``: the pencil of
     Eq. (14) in standard form by the banded Cholesky of M_hat, which also detects the ladder null modes,
-    gamma = 0, left out here); above it SLEPc, matrix-free."""
+    gamma = 0, left out here); above it SLEPc, matrix-free.  ``ee``: a_ee and p_ee, as for the main result."""
+    from ephkin.pde.electron_electron import make_p_ee
     from ephkin.pde.linearized import CouplingFamily
 
     from ..plots import plot_gamma_scan
@@ -174,7 +175,8 @@ def _gamma_scan(args, out):
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
     table = []
-    fam = CouplingFamily(parse_spectrum(args.spectrum), args.T0, **_grid(args))
+    p_ee = make_p_ee(ee["p_ee"]) if ee["a_ee"] > 0 else None
+    fam = CouplingFamily(parse_spectrum(args.spectrum), args.T0, **_grid(args), a_ee=ee["a_ee"], p_ee=p_ee)
     for i, lam in enumerate(lams):
         p = fam.problem(lam)
         if p.grid.L <= DENSE_MAX and args.target is None:
