@@ -17,6 +17,7 @@ provenance) reports versions and locations without initialising PETSc or MPI
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -90,22 +91,34 @@ def _find(name):
 
 
 def _dist_version(name, pkgdir=None):
-    """Version of distribution ``name`` from its metadata (no import); next to ``pkgdir`` if given."""
+    """Version of distribution ``name`` (no import); next to ``pkgdir`` if given, read from the names of
+    the ``*.dist-info``/``*.egg-info`` directories there (one directory listing; parsing the metadata
+    of every distribution in dist-packages took ~15 ms per call), else from its metadata."""
     import importlib.metadata as md
 
     try:
         if pkgdir:
-            found = None
-            for d in md.distributions(path=[os.path.dirname(pkgdir)]):
-                dist = (d.metadata["Name"] or "").lower().replace("_", "-")
-                if dist == name.lower():
-                    return d.version
-                if dist.startswith(name.lower() + "."):  # Debian's "h5py.-debian-h5py-serial"
-                    found = d.version
+            want, found = name.lower().replace("-", "_"), None
+            for dist, version in _installed(os.path.dirname(pkgdir)):
+                if dist == want:
+                    return version
+                if dist.startswith(want + "."):  # Debian's "h5py._debian_h5py_serial"
+                    found = version
             return found
         return md.version(name)
     except Exception:  # noqa: BLE001 -- metadata is best effort
         return None
+
+
+@functools.lru_cache(maxsize=None)
+def _installed(site):
+    """(normalised name, version) of each ``NAME-VERSION.dist-info`` / ``.egg-info`` directory in ``site``."""
+    out = []
+    for entry in os.listdir(site):
+        m = re.match(r"^(.+?)-(\d[^-]*?)(?:-py\d[.\d]*)?\.(?:dist|egg)-info$", entry)
+        if m:
+            out.append((m.group(1).lower().replace("-", "_"), m.group(2)))
+    return tuple(out)
 
 
 def _numpy_version():
@@ -366,8 +379,11 @@ def _mpi_size():
     return 1
 
 
-def versions():
+def versions(install=True):
     """Versions and locations of the numerical stack, and whether PETSc has MUMPS.
+
+    ``install``: also the numpy petsc4py was built for (``numpy_required_*``, from dpkg: ~0.1 s),
+    which ``ephkin info`` shows to diagnose an install; a run's provenance leaves it out.
 
     Reads package metadata and library files: nothing heavy is imported and neither PETSc nor
     MPI is initialised (no ``orted``), unless this process has already initialised them, in
@@ -380,7 +396,7 @@ def versions():
     p4 = _find("petsc4py")
     s4 = _find("slepc4py")
     m4 = _find("mpi4py")
-    need = numpy_required(p4) if p4 else None
+    need = numpy_required(p4) if p4 and install else None
     out = {
         "ephkin": __version__,
         "python": sys.version.split()[0],
@@ -395,10 +411,11 @@ def versions():
         "petsc4py_path": p4,
         "slepc4py": _dist_version("slepc4py", s4) if s4 else None,
         "slepc4py_path": s4,
-        "numpy_required_by_petsc4py": need["version"] if need else None,
-        "numpy_required_series": need["series"] if need else None,
-        "numpy_required_source": need["source"] if need else None,
     }
+    if install:
+        out.update(numpy_required_by_petsc4py=need["version"] if need else None,
+                   numpy_required_series=need["series"] if need else None,
+                   numpy_required_source=need["source"] if need else None)
     try:
         check_petsc()
         out["petsc_error"] = None

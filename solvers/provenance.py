@@ -32,7 +32,7 @@ def provenance(parameters: dict) -> dict:
     return {
         "command": sys.argv,
         "parameters": parameters,
-        "versions": versions(),
+        "versions": versions(install=False),
         "git": git_hash(),
         "time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
