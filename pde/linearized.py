@@ -414,11 +414,10 @@ class LinearizedProblem:
         rows.append(np.arange(L))
         cols.append(np.arange(L))
         vals.append(diag)
-        M = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(L, L))
-        if scaled:
-            S = sp.diags(self.s)
-            M = (S @ M @ S).tocsr()
-        return M
+        rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        if scaled:  # S M S entry by entry
+            vals *= self.s[rows] * self.s[cols]
+        return sp.csr_matrix((vals, (rows, cols)), shape=(L, L))
 
     def m_matrix(self, scaled=False):
         """M = M^ep + a_ee M^ee (Eq. (15)); sparse without e-e collisions, dense (L <= DENSE_MAX) with them.

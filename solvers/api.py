@@ -171,21 +171,28 @@ def linear_problem(spectrum, lam, T0, units="g", kernel="exact", refine=1, grid_
     return make_problem(shape, lam, T0, units, kernel, refine, grid_step, cutoff, a_ee=a_ee, p_ee=P, pv=pv)
 
 
-def stability(spectrum, lam, T0, nev=6, target=None, **grid):
-    """The gamma spectrum of Eq. (14) (SLEPc): the nev gamma nearest ``target`` (default just below 0),
-    the inertia counts (n_negative = number of unstable modes, Sylvester), the slowest positive gamma,
-    the negative gamma, and the temperature-mode check <E, A E> against C_el (Eq. (S14)).
+def stability(spectrum, lam, T0, nev=6, target=None, solver="auto", **grid):
+    """The gamma spectrum of Eq. (14): the nev gamma nearest 0 (and nearest ``target``), the inertia counts
+    (n_negative = number of unstable modes, Sylvester), the slowest positive gamma, the negative gamma, and
+    the temperature-mode check <E, A E> against C_el (Eq. (S14)).  ``solver``: "slepc" (matrix-free, any
+    L), "dense" (one LAPACK eigh, L <= 3000, M without ladder null modes or e-e collisions) or "auto" (dense
+    where it applies up to L = SUMMARY_DENSE_MAX, where it costs less than starting PETSc; SLEPc otherwise).
     ``grid``: keywords of :func:`linear_problem`.  ``_E``, ``_eigenvectors``, ``_eigenvector_gammas``
     and ``_zinv`` are arrays for plots."""
     from ephkin.pde.linearized import cel_identity
 
-    from .stability import stability_summary
+    from .stability import SUMMARY_DENSE_MAX, dense_summary, m_definite, stability_summary
 
     if nev < 1:
         raise InputError(f"nev must be >= 1 (got {nev})", "nev")
+    if solver not in ("auto", "dense", "slepc"):
+        raise InputError(f"solver must be 'auto', 'dense' or 'slepc' (got {solver!r})", "solver")
     lam = _shape(spectrum).lam if lam is None else lam
     p = linear_problem(spectrum, lam, T0, **grid)
-    summ = stability_summary(p, nev, target)
+    if solver == "auto":
+        small = p.grid.L <= SUMMARY_DENSE_MAX and p.a_ee == 0
+        solver = "dense" if small and m_definite(p.m_matrix(scaled=True)) else "slepc"
+    summ = dense_summary(p, nev, target) if solver == "dense" else stability_summary(p, nev, target)
     res = {"lambda": lam, "T0": T0, "kernel": p.kernel, "pv": p.pv,
            "a_ee": grid.get("a_ee", 0.0), "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
     vecs, vec_gammas = summ.pop("eigenvectors"), summ.pop("eigenvector_gammas")

@@ -37,6 +37,7 @@ from .petsc_env import init_petsc
 
 PREFIX = prefixes.STABILITY
 DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
+SUMMARY_DENSE_MAX = 1200  # largest L at which the stability command's "auto" takes one dense eigh (no PETSc)
 LC_DENSE_MAX = 600  # largest L at which lambda_c_linear's "auto" takes LAPACK (no PETSc start-up)
 NULL_TOL = 1e-10  # eigenvalues of M_hat <= NULL_TOL max diag(M_hat) are ladder null modes (SPEC section 5)
 
@@ -792,16 +793,16 @@ def m_definite(Mh):
 
 
 def _standard_form(Ah, Mh):
-    """C = L^-1 A_hat L^-T with M_hat = L L^T (sparse, definite M_hat): A_hat x = mu M_hat x becomes C y = mu y.
-    L is banded (:func:`_band_lower`), so C costs two banded triangular solves, O(L^2 bandwidth), in place
-    of LAPACK's dense reduction (sygst, O(L^3))."""
+    """(C, c): C = L^-1 A_hat L^-T with M_hat = L L^T (sparse, definite M_hat), c = L in LAPACK band storage:
+    A_hat x = mu M_hat x becomes C y = mu y, x = L^-T y.  L is banded (:func:`_band_lower`), so C costs two
+    banded triangular solves, O(L^2 bandwidth), in place of LAPACK's dense reduction (sygst, O(L^3))."""
     c = sla.cholesky_banded(_band_lower(Mh), lower=True)
     tbtrs = sla.get_lapack_funcs("tbtrs", (c,))
     X, info1 = tbtrs(c, Ah.T, uplo="L")  # L^-1 A_hat
     X, info2 = tbtrs(c, X.T, uplo="L", overwrite_b=1)  # L^-1 (L^-1 A_hat)^T = C (A_hat symmetric)
     if info1 or info2:
         raise np.linalg.LinAlgError(f"banded triangular solve (LAPACK tbtrs): info = {info1}, {info2}")
-    return X
+    return X, c
 
 
 def gamma_dense(problem):
@@ -816,9 +817,56 @@ def gamma_dense(problem):
     Ah = problem.ahat_dense()
     if not m_definite(Mh):
         return np.sort(sla.eigvals(Mh.toarray() if sp.issparse(Mh) else Mh, Ah).real)
-    mu = (sla.eigvalsh(_standard_form(Ah, Mh), overwrite_a=True) if sp.issparse(Mh)
+    mu = (sla.eigvalsh(_standard_form(Ah, Mh)[0], overwrite_a=True) if sp.issparse(Mh)
           else sla.eigh(Ah, Mh, eigvals_only=True))
     return np.sort(1.0 / mu)
+
+
+def dense_summary(problem, nev=6, target=None, counts=True):
+    """What :func:`stability_summary` reports, from one dense LAPACK ``eigh`` (small L; M_hat sparse and
+    definite: no ladder null modes, no e-e collisions).
+
+    C y = mu y with C = L^-1 A_hat L^-T (:func:`_standard_form`), gamma = 1/mu, the vectors of the pencil
+    of Eq. (14) x = L^-T y, phi = S x.  Every gamma is known, so ``n_negative_dense`` (the number of
+    negative gamma) cross-checks the LDL^T inertia of :func:`count_unstable`, as ``n_negative_slepc`` does
+    on the SLEPc path.
+    """
+    L = problem.grid.L
+    Mh = problem.m_matrix(scaled=True)
+    if L > DENSE_MAX or not sp.issparse(Mh) or not m_definite(Mh):
+        raise InputError(f"the dense gamma spectrum needs L <= {DENSE_MAX} (L = {L}) and M without ladder null "
+                         "modes or e-e collisions; use the SLEPc solver", "solver")
+    C, c = _standard_form(problem.ahat_dense(), Mh)
+    mu, Y = sla.eigh(C, overwrite_a=True)
+    X, info = sla.get_lapack_funcs("tbtrs", (c,))(c, Y, uplo="L", trans="T", overwrite_b=1)  # x = L^-T y
+    gam = 1.0 / mu
+    pos = np.nonzero(mu > 0)[0][::-1][:nev]  # largest mu first: the smallest positive gamma
+    neg = np.nonzero(mu < 0)[0][:nev]  # most negative mu first: the negative gamma nearest 0
+
+    def phi(idx):
+        V = X[:, idx] * problem.s[:, None]
+        return V / np.max(np.abs(V), axis=0) if V.size else V
+
+    mu_min = mu_min_dense(problem)
+    out = {
+        "gamma": gam[np.argsort(np.abs(gam), kind="stable")[:nev]].tolist(),
+        "gamma_min_positive": float(gam[pos[0]]) if pos.size else None,
+        "gamma_negative": gam[neg].tolist(),
+        "gamma_max_negative": float(gam[neg[0]]) if neg.size else None,
+        "mu_min_ahat": mu_min,
+        "n_zero_gamma": 0,
+        "eigen_solver": "dense",
+        "eigenvectors": np.hstack([phi(pos), phi(neg)]),
+        "eigenvector_gammas": gam[pos].tolist() + gam[neg].tolist(),
+    }
+    if target is not None:
+        out["gamma_near_target"] = gam[np.argsort(np.abs(gam - target), kind="stable")[:nev]].tolist()
+    if counts:
+        cnt = count_unstable(problem, mu_min < 0, gam[neg], nev)
+        out.update(cnt)
+        out["n_positive"] = L - cnt["n_negative"]
+        out["n_negative_dense"] = int(np.sum(mu < 0))
+    return out
 
 
 def ahat_aij(problem, drop=1e-15):
@@ -925,6 +973,7 @@ def stability_summary(problem, nev=6, target=None, counts=True):
         "gamma_max_negative": float(neg[0]) if neg.size else None,
         "mu_min_ahat": mu_min,
         "n_zero_gamma": nz,
+        "eigen_solver": "slepc",
         "slepc_iterations": sm["iterations"],
         "eigenvectors": np.hstack([sm["vectors_positive"], sm["vectors_negative"]]),
         "eigenvector_gammas": pos.tolist() + neg.tolist(),

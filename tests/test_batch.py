@@ -84,8 +84,9 @@ def test_resume_reuses_only_identical_points(tmp_path, capsys):
 def test_second_sweep_refused_while_the_first_runs(tmp_path):
     out = str(tmp_path / "o")
     path = write(tmp_path, EVOLVE)
-    first = subprocess.Popen(CLI + ["sweep", path, "-o", out], cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+    # a fine grid keeps the first sweep busy (~4 s) while the second one starts
+    first = subprocess.Popen(CLI + ["sweep", path, "-o", out, "--set", "grid_step=0.0025"], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert wait_for(lambda: npoints(out) >= 1)
         before = sorted(os.listdir(os.path.join(out, "points")))
@@ -98,7 +99,7 @@ def test_second_sweep_refused_while_the_first_runs(tmp_path):
         first.wait(timeout=120)
     assert first.returncode == 0
     recs = [json.load(open(os.path.join(out, "points", f"{i:05d}.json"))) for i in range(6)]
-    assert {r["identity"]["grid_step"] for r in recs} == {0.025}  # every point from the first sweep
+    assert {r["identity"]["grid_step"] for r in recs} == {0.0025}  # every point from the first sweep
     assert open(os.path.join(out, ".ephkin.lock")).read() == ""  # released
 
 

@@ -82,3 +82,33 @@ def test_lam_scan_keeps_the_e_e_collisions(tmp_path):
         main_gamma = float((out / "gamma.csv").read_text().splitlines()[1])
         row = (out / "gamma_scan.csv").read_text().splitlines()[1].split(",")
         assert float(row[0]) == 1.2 and float(row[1].split()[0]) == pytest.approx(main_gamma, rel=1e-9)
+
+
+@pytest.mark.parametrize("lam", [1.0, 5.0])
+def test_dense_summary_equals_the_slepc_summary(lam):
+    # one dense eigh (the stability command's "auto" at small L) against the matrix-free SLEPc engine
+    p = st.make_problem(parse_spectrum("modes:40-60"), lam, 0.2)
+    d, s = st.dense_summary(p, nev=4), st.stability_summary(p, nev=4)
+    assert (d["eigen_solver"], s["eigen_solver"]) == ("dense", "slepc")
+    for key in ("gamma", "gamma_negative"):
+        np.testing.assert_allclose(d[key], s[key], rtol=1e-9)
+    assert d["n_negative"] == d["n_negative_dense"] == s["n_negative"] == s["n_negative_slepc"]
+    assert d["gamma_min_positive"] == pytest.approx(s["gamma_min_positive"], rel=1e-9)
+    assert d["mu_min_ahat"] == pytest.approx(s["mu_min_ahat"], abs=1e-10)
+    np.testing.assert_allclose(d["eigenvector_gammas"], s["eigenvector_gammas"], rtol=1e-9)
+    # eigenvectors (max-normalised) up to sign
+    for u, v in zip(d["eigenvectors"].T, s["eigenvectors"].T):
+        assert min(np.max(np.abs(u - v)), np.max(np.abs(u + v))) < 1e-5  # SLEPc tolerance, close gammas
+
+
+def test_stability_solver_choice():
+    from ephkin.pde.errors import InputError
+    from ephkin.solvers import api
+
+    assert api.stability("modes:40-60", 1.0, 0.2, nev=2)["eigen_solver"] == "dense"
+    assert api.stability("modes:40-60", 1.0, 0.2, nev=2, solver="slepc")["eigen_solver"] == "slepc"
+    # ladder null modes (Einstein, commensurate grid) or e-e collisions: SLEPc, and "dense" is refused
+    assert api.stability("einstein", 1.0, 0.2, nev=2, grid_step=0.05, cutoff=5.0)["eigen_solver"] == "slepc"
+    assert api.stability("modes:40-60", 1.0, 0.2, nev=2, a_ee=0.5, p_ee="gaussian:0.3")["eigen_solver"] == "slepc"
+    with pytest.raises(InputError):
+        api.stability("einstein", 1.0, 0.2, nev=2, solver="dense", grid_step=0.05, cutoff=5.0)

@@ -130,6 +130,7 @@ def main(argv=None):
     ours, petsc_opts = split_petsc_options(argv)
     args = parser.parse_args(ours)
     args.command_parser = parser
+    args.petsc_options = petsc_opts  # e.g. "auto" solver choices defer to the user's tuning of a PETSc solver
     words = [args.command] + ([args.action] if getattr(args, "action", None) else [])
     name = " ".join(words)
     prefixes = _prefixes(args)

@@ -123,6 +123,7 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
         except InputError as exc:
             raise InputError(f"run file {path}: point {i} ({_short(point)}): {flag_message(sub, exc)}") from None
         a.output = None
+        a.petsc_options = list(spec["petsc"])  # part of the point's identity: they can change its result
         parsed.append(a)
 
     def solve(i, point):

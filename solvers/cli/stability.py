@@ -57,6 +57,11 @@ def add_commands(sub):
     add_spectrum(p, t0="temperature T0")
     p.add_argument("--nev", type=int, default=6, help="number of gamma nearest the target (default 6)")
     p.add_argument("--target", type=finite, default=None, help="shift-and-invert target for gamma (default 0-)")
+    p.add_argument("--solver", choices=("auto", "dense", "slepc"), default="auto",
+                   help="the gamma spectrum by SLEPc (matrix-free, any L) or one dense LAPACK eigh (L <= 3000, M "
+                        "without ladder null modes or e-e collisions); auto (the default): dense up to L = 1200 "
+                        "where it applies, where it costs less than starting PETSc, else SLEPc, and SLEPc "
+                        "whenever -stab_ options are given")
     add_grid(p)
     p.add_argument("--a-ee", type=finite, default=0.0,
                    help="weight of electron-electron collisions, M = M^ep + a_ee M^ee (Eq. 15, S22-S25), applied "
@@ -146,7 +151,10 @@ def stability(args):
         res.update(api.stability_convergence(args.spectrum, args.lam, args.T0, args.converge, args.refine,
                                              args.nev, progress, **grid, **ee))
         return finish(args, res, [])
-    res.update(api.stability(args.spectrum, args.lam, args.T0, args.nev, args.target, **ee, **_grid(args)))
+    solver = args.solver
+    if solver == "auto" and any(o.startswith("-" + STABILITY) for o in args.petsc_options):
+        solver = "slepc"  # -stab_ options tune SLEPc: the user wants it
+    res.update(api.stability(args.spectrum, args.lam, args.T0, args.nev, args.target, solver, **ee, **_grid(args)))
     files = []
     if out:
         from ..plots import plot_eigenvectors
