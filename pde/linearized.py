@@ -302,22 +302,27 @@ class LinearizedProblem:
     def ahat_diagonal(self):
         return self.zinv + self.sqfp**2 * self.K.diagonal()
 
-    def ahat_dense(self):
-        """Dense A_hat (reference / direct factorisation at moderate L); built once and cached
-        (read-only: callers must not modify it)."""
+    def ahat_dense(self, cache=True):
+        """Dense A_hat (reference / direct factorisation at moderate L), Fortran-ordered (the same
+        symmetric matrix: LAPACK copies it without a transposition).  cache=True: built once and kept,
+        read-only (callers must not modify it); False: a fresh writable array, not kept (for a
+        factorisation in place)."""
+        if not cache:
+            return self._build_ahat_dense()
         if getattr(self, "_ahat", None) is None:
-            L = self.grid.L
-            check_memory(3 * 8 * L * L, f"the dense A_hat on L = {L} points",
-                         "use a coarser grid (a smaller refine or a larger grid_step) or the matrix-free solver")
-            Kd = self.K.dense()
-            Kd *= self.sqfp[:, None]
-            Kd *= self.sqfp[None, :]
-            Kd[np.diag_indices_from(Kd)] += self.zinv
-            Kd.setflags(write=False)
-            # the same symmetric matrix, Fortran-ordered: LAPACK (eigh, potrf, sytrf) copies it
-            # without a transposition
-            self._ahat = Kd.T
+            self._ahat = self._build_ahat_dense()
+            self._ahat.setflags(write=False)
         return self._ahat
+
+    def _build_ahat_dense(self):
+        L = self.grid.L
+        check_memory(3 * 8 * L * L, f"the dense A_hat on L = {L} points",
+                     "use a coarser grid (a smaller refine or a larger grid_step) or the matrix-free solver")
+        Kd = self.K.dense()
+        Kd *= self.sqfp[:, None]
+        Kd *= self.sqfp[None, :]
+        Kd[np.diag_indices_from(Kd)] += self.zinv
+        return Kd.T
 
     # ------------------------------------------------------ d A_hat / d lambda
     def _dlam_parts(self):

@@ -71,16 +71,17 @@ def inertia(ahat, backend="auto"):
     return int(np.sum(ev < -tol)), int(np.sum(np.abs(ev) <= tol)), int(np.sum(ev > tol)), "scipy-ldl"
 
 
-def positive_definite(ahat, c=0.0, v=None):
+def positive_definite(ahat, c=0.0, v=None, overwrite=False):
     """Whether the dense symmetric ``ahat`` (+ c v v^T) is positive definite: its Cholesky
-    factorisation (LAPACK ``potrf`` on one Fortran-ordered copy, ~L^3/3 flops) runs to the end."""
-    B = np.array(ahat, order="F")  # a straight copy if ahat is Fortran-ordered (ahat_dense is)
+    factorisation (LAPACK ``potrf``, ~L^3/3 flops) runs to the end.  ``overwrite``: factorise
+    ``ahat`` in place when it is a writable Fortran-ordered array, else a copy."""
+    B = ahat if overwrite and ahat.flags.f_contiguous and ahat.flags.writeable else np.array(ahat, order="F")
     if v is not None:
         B = sla.blas.dsyr(c, v, lower=1, a=B, overwrite_a=1)  # the lower triangle is all potrf reads
     return sla.lapack.dpotrf(B, lower=1, clean=0, overwrite_a=1)[1] == 0
 
 
-def one_negative(ahat, v):
+def one_negative(ahat, v, overwrite=False):
     """(1, 0, L - 1, backend) if the dense symmetric ``ahat`` has exactly one negative eigenvalue
     (inertia certified by two cheap facts), else None.
 
@@ -89,12 +90,13 @@ def one_negative(ahat, v):
     the number of negative eigenvalues by at most one, whatever v and c > 0.  ``potrf`` is
     faster than the LDL^T of :func:`inertia` (LAPACK ``sytrf``, 1.4x at L = 1493, 20x at
     L = 500), which is the fallback when v is too poor an eigenvector for the certificate.
+    ``overwrite``: as for :func:`positive_definite` (``ahat`` is then destroyed).
     """
     v = np.asarray(v, dtype=float) / np.linalg.norm(v)
     if not float(v @ (ahat @ v)) < 0.0:
         return None
     c = max(1.0, float(np.max(np.abs(np.diagonal(ahat)))))
-    if not positive_definite(ahat, c, v):
+    if not positive_definite(ahat, c, v, overwrite):
         return None
     return 1, 0, ahat.shape[0] - 1, "scipy-cholesky (rank-one certificate)"
 
@@ -278,9 +280,12 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     if lam_c is not None:
         # a simple first crossing: exactly one negative eigenvalue just above, none just below
         if L0 <= DENSE_MAX:
-            above = prob(lam_c * (1 + 10 * rtol)).ahat_dense()
-            check = one_negative(above, mu.vector()) or inertia(above)
-            first = check[0] == 1 and positive_definite(prob(lam_c * (1 - 10 * rtol)).ahat_dense())
+            # fresh dense matrices, factorised in place (nothing else needs them)
+            above = prob(lam_c * (1 + 10 * rtol))
+            check = one_negative(above.ahat_dense(cache=False), mu.vector(), overwrite=True)
+            check = check or inertia(above.ahat_dense())
+            first = check[0] == 1 and positive_definite(prob(lam_c * (1 - 10 * rtol)).ahat_dense(cache=False),
+                                                        overwrite=True)
         else:
             first = counted(lam_c * (1 - 10 * rtol)) > 0
         if not first:
