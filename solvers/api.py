@@ -39,9 +39,10 @@ from ephkin.pde.spectra import make_spectrum, parse_spectrum
 __all__ = ["spectrum_moments", "zinv", "lambda_c", "lambda_c_convergence", "linear_problem", "stability",
            "stability_convergence", "evolve", "nac_sigma", "avalanche_criterion", "avalanche_lattice", "convergence"]
 
-#: Largest grid on which ``evolve`` compares with the linear problem by default (measured: at L = 25 600 the
-#: comparison costs about as much as the evolution; at L = 10^5, with the Einstein ladder null modes, far more).
-DIAGNOSTICS_MAX_L = 30000
+#: Largest grid on which ``evolve`` compares with the linear problem by default: where the comparison costs
+#: less than the evolution (measured, Einstein lambda = 1, T0 = 0.2, t_end = 20, whose ladder null modes of M
+#: make it dearest: L = 3200: 0.4 s of 1.0 s; L = 6400: 1.8 s of 2.5 s; L = 12 800: 5.7 s of 6.7 s).
+DIAGNOSTICS_MAX_L = 5000
 PREDICTION_MAX_L = 1200  # default limit of evolve's dense modal prediction (one O(L^3) eigh, ~0.3 s)
 
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).

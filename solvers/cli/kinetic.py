@@ -42,7 +42,7 @@ def add_commands(sub):
     diag = p.add_mutually_exclusive_group()
     diag.add_argument("--no-diagnostics", dest="diagnostics", action="store_false", default=None,
                       help="skip the comparison with the linear problem (gamma_min_positive, unstable modes); its "
-                           "cost is reported as diagnostics_seconds.  Default: compare for L <= 30000 only, with "
+                           "cost is reported as diagnostics_seconds.  Default: compare for L <= 5000 only, with "
                            "the dense modal prediction of Eq. (13) for L <= 1200 only")
     diag.add_argument("--diagnostics", dest="diagnostics", action="store_true", default=None,
                       help="compare with the linear problem at any L (and the modal prediction up to L = 3000)")
