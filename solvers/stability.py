@@ -838,9 +838,11 @@ def dense_summary(problem, nev=6, target=None, counts=True):
     """
     L = problem.grid.L
     Mh = problem.m_matrix(scaled=True)
-    if L > DENSE_MAX or not sp.issparse(Mh) or not m_definite(Mh):
-        raise InputError(f"the dense gamma spectrum needs L <= {DENSE_MAX} (L = {L}) and M without ladder null "
-                         "modes or e-e collisions; use the SLEPc solver", "solver")
+    why = (f"L = {L} > {DENSE_MAX}" if L > DENSE_MAX else "e-e collisions make M dense" if not sp.issparse(Mh)
+           else "M has ladder null modes (gamma = 0) on this grid" if not m_definite(Mh) else None)
+    if why:
+        raise InputError(f"the dense gamma spectrum needs L <= {DENSE_MAX}, no e-e collisions and no ladder null "
+                         f"modes of M ({why}); use the SLEPc solver", "solver")
     C, c = _standard_form(problem.ahat_dense(), Mh)
     mu, Y = sla.eigh(C, overwrite_a=True)
     X, info = sla.get_lapack_funcs("tbtrs", (c,))(c, Y, uplo="L", trans="T", overwrite_b=1)  # x = L^-T y
