@@ -182,7 +182,7 @@ def stability(spectrum, lam, T0, nev=6, target=None, solver="auto", **grid):
     and ``_zinv`` are arrays for plots."""
     from ephkin.pde.linearized import cel_identity
 
-    from .stability import SUMMARY_DENSE_MAX, dense_summary, m_definite, stability_summary
+    from .stability import SUMMARY_DENSE_MAX, dense_refusal, dense_summary, stability_summary
 
     if nev < 1:
         raise InputError(f"nev must be >= 1 (got {nev})", "nev")
@@ -191,8 +191,7 @@ def stability(spectrum, lam, T0, nev=6, target=None, solver="auto", **grid):
     lam = _shape(spectrum).lam if lam is None else lam
     p = linear_problem(spectrum, lam, T0, **grid)
     if solver == "auto":
-        small = p.grid.L <= SUMMARY_DENSE_MAX and p.a_ee == 0
-        solver = "dense" if small and m_definite(p.m_matrix(scaled=True)) else "slepc"
+        solver = "dense" if p.grid.L <= SUMMARY_DENSE_MAX and dense_refusal(p) is None else "slepc"
     summ = dense_summary(p, nev, target) if solver == "dense" else stability_summary(p, nev, target)
     res = {"lambda": lam, "T0": T0, "kernel": p.kernel, "pv": p.pv,
            "a_ee": grid.get("a_ee", 0.0), "grid_step": p.grid.eps, "cutoff": p.grid.cutoff, "L": p.grid.L}
@@ -315,13 +314,14 @@ def _linear_diagnostics(p, model, r, T_in, prediction):
     FFT); with ``prediction`` (stable runs, L <= DENSE_MAX) one dense ``eigh`` instead gives both the slowest
     gamma and the modal prediction of Eq. (13)."""
     from .evolution import linear_modes, linear_prediction
-    from .stability import stability_summary
+    from .stability import nonzero_gammas, stability_summary
 
     t0 = time.perf_counter()
     out = {}
     if prediction and r["status"] == "stable":
         gam, X = modes = linear_modes(p)
-        gmin = gam[gam > 1e-9 * max(1.0, float(np.max(np.abs(gam))))]  # ladder null modes: gamma = 0
+        gmin = nonzero_gammas(gam)
+        gmin = gmin[gmin > 0]
         summ = {"gamma_min_positive": float(gmin[0]) if gmin.size else None}
         pred = linear_prediction(model, model.initial(T_in), r["t_final"], modes)
         out["max_deviation_linear_prediction"] = float(np.max(np.abs(pred)))

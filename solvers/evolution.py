@@ -146,6 +146,12 @@ class KineticTS:
         J.assemble()
         return True
 
+    def destroy(self):
+        """Free the PETSc work vector of the preconditioner's diagonal."""
+        if self._dvec is not None:
+            self._dvec.destroy()
+            self._dvec = None
+
     def _refresh_pc(self, ts, a):
         """Whether to re-form the preconditioner (an unchanged P keeps its factorisation: PCSetUp
         compares the matrix state).  IDA's rule: when the shift a = dG/dfdot weight left [0.6, 1/0.6]
@@ -253,8 +259,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         J.destroy()
         P.destroy()
         x.destroy()
-        if problem._dvec is not None:
-            problem._dvec.destroy()
+        problem.destroy()
     return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end), **solver_its}
 
 

@@ -827,6 +827,24 @@ def gamma_dense(problem):
     return np.sort(1.0 / mu)
 
 
+def dense_refusal(problem, Mh=None):
+    """Why :func:`dense_summary` does not apply to ``problem`` (a short reason), or None when it does."""
+    L = problem.grid.L
+    if L > DENSE_MAX:
+        return f"L = {L} > {DENSE_MAX}"
+    if problem.a_ee > 0:
+        return "e-e collisions make M dense"
+    if not m_definite(problem.m_matrix(scaled=True) if Mh is None else Mh):
+        return "M has ladder null modes (gamma = 0) on this grid"
+    return None
+
+
+def nonzero_gammas(g):
+    """``g`` without the ladder null modes of M (gamma = 0 up to round-off, SPEC section 5)."""
+    g = np.asarray(g)
+    return g[np.abs(g) > 1e-9 * max(1.0, float(np.max(np.abs(g)))) if g.size else 1.0]
+
+
 def dense_summary(problem, nev=6, target=None, counts=True):
     """What :func:`stability_summary` reports, from one dense LAPACK ``eigh`` (small L; M_hat sparse and
     definite: no ladder null modes, no e-e collisions).
@@ -838,14 +856,15 @@ def dense_summary(problem, nev=6, target=None, counts=True):
     """
     L = problem.grid.L
     Mh = problem.m_matrix(scaled=True)
-    why = (f"L = {L} > {DENSE_MAX}" if L > DENSE_MAX else "e-e collisions make M dense" if not sp.issparse(Mh)
-           else "M has ladder null modes (gamma = 0) on this grid" if not m_definite(Mh) else None)
+    why = dense_refusal(problem, Mh)
     if why:
         raise InputError(f"the dense gamma spectrum needs L <= {DENSE_MAX}, no e-e collisions and no ladder null "
                          f"modes of M ({why}); use the SLEPc solver", "solver")
     C, c = _standard_form(problem.ahat_dense(), Mh)
     mu, Y = sla.eigh(C, overwrite_a=True)
     X, info = sla.get_lapack_funcs("tbtrs", (c,))(c, Y, uplo="L", trans="T", overwrite_b=1)  # x = L^-T y
+    if info:
+        raise np.linalg.LinAlgError(f"banded triangular solve (LAPACK tbtrs): info = {info}")
     gam = 1.0 / mu
     pos = np.nonzero(mu > 0)[0][::-1][:nev]  # largest mu first: the smallest positive gamma
     neg = np.nonzero(mu < 0)[0][:nev]  # most negative mu first: the negative gamma nearest 0

@@ -178,7 +178,7 @@ def _gamma_scan(args, out, ee):
     from ephkin.pde.linearized import CouplingFamily
 
     from ..plots import plot_gamma_scan
-    from ..stability import DENSE_MAX, gamma_dense, gamma_spectrum, pole_gammas, stability_summary
+    from ..stability import DENSE_MAX, gamma_dense, gamma_spectrum, nonzero_gammas, pole_gammas, stability_summary
 
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
@@ -188,8 +188,7 @@ def _gamma_scan(args, out, ee):
     for i, lam in enumerate(lams):
         p = fam.problem(lam)
         if p.grid.L <= DENSE_MAX and args.target is None:
-            g = gamma_dense(p)
-            g = g[np.abs(g) > 1e-9 * max(1.0, float(np.max(np.abs(g))))]  # ladder null modes: gamma = 0
+            g = nonzero_gammas(gamma_dense(p))
             order = np.argsort(np.abs(g))
             gam = np.concatenate([g[order[: args.nev]], g[order[-2:]]])
         else:
