@@ -5,15 +5,29 @@ f_+- = f(E +- omega_k), with time rescaled pi t -> t (so I_ep/pi is what drives
 f), alpha^2F = sum_k lambda_k omega_k/2 delta(omega - omega_k), and the boundary
 conditions (S28): f(0) = 1/2, f(-E) = 1 - f(E), f(E > Lambda) = 0.  Phonon
 frequencies are grid multiples omega_k = r_k eps (``pde.grids.project_spectrum``).
+
+:func:`collision_ep` sums mode by mode (combs: Einstein, ``modes:``; and the reference of the tests).
+:class:`EPCollisions` applies the same integral, its Jacobian and its truncation by FFT, in O(L log L)
+whatever the number of grid frequencies (a continuous alpha^2F has one per grid step of its support).
+With g = f - 1/2 (odd about E = 0, -1/2 beyond the cutoff) the integrand regroups as
+
+    I_ep/pi = S_a[g] - g (S_c[g]) - D0 g,
+    S_a[g]_i = sum_k a_k (g_{i+r_k} + g_{i-r_k}),  a_k = c_k (N0(omega_k) + 1/2),
+    S_c[g]_i = sum_k c_k (g_{i+r_k} - g_{i-r_k}),  c_k = lambda_k omega_k,   D0 = sum_k c_k (2 N0(omega_k) + 1),
+
+and on the folded grid (g_{-j} = -g_j) S_a is Toeplitz minus Hankel with t = h = a, S_c an antisymmetric
+Toeplitz plus Hankel with h = c (``pde.fftops.ToeplitzHankel``); the values beyond the cutoff
+(g = -1/2) add fixed vectors, suffix sums of a and c.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .fftops import ToeplitzHankel
 from .linearized import bose
 
-__all__ = ["extend_folded", "collision_ep"]
+__all__ = ["extend_folded", "collision_ep", "EPCollisions", "ep_jacobian_entries"]
 
 
 def extend_folded(f, pad):
@@ -47,3 +61,97 @@ def collision_ep(f, eps, r, lam_r, T0):
         fm = fx[base + 1 - rk : base + 1 - rk + L]
         out += lk * om * (n0 * (fp + fm - 2 * f) - f * (fp - fm) + fp - f)
     return out
+
+
+def ep_jacobian_entries(f, eps, r, lam_r, T0):
+    """The COO entries (rows, cols, values: lists of arrays, duplicates to be summed) of d(I_ep/pi)_i/d f_j,
+    mode by mode, folding and cutoff of (S28) included; the first arrays are the diagonal."""
+    f = np.asarray(f, dtype=float)
+    L, idx = f.size, np.arange(f.size)
+    fx = np.concatenate([f, np.zeros(int(np.max(r)) + 1)])
+    rows, cols, vals = [idx], [idx], [np.zeros(L)]
+    for rk, lk in zip(r, lam_r):
+        w = rk * eps
+        n0 = 1.0 / np.expm1(w / T0)
+        c = lk * w
+        up = idx + rk  # f_+ = f(E + w): index i + r (0 beyond the cutoff)
+        fp = fx[up]
+        dn = idx - rk  # f_- = f(E - w): i - r >= 0 -> f, == -1 -> 1/2, < -1 -> 1 - f(r - i)
+        fm = np.where(dn >= 0, fx[np.maximum(dn, 0)], np.where(dn == -1, 0.5, 1.0 - fx[np.maximum(-dn - 2, 0)]))
+        vals[0] = vals[0] + c * (-2.0 * n0 - (fp - fm) - 1.0)
+        inside = up < L
+        rows.append(idx[inside]); cols.append(up[inside]); vals.append(c * (n0 - f + 1.0)[inside])
+        d_fm = c * (n0 + f)
+        pos = dn >= 0
+        rows.append(idx[pos]); cols.append(dn[pos]); vals.append(d_fm[pos])
+        fold = dn < -1
+        rows.append(idx[fold]); cols.append(-dn[fold] - 2); vals.append(-d_fm[fold])
+    return rows, cols, vals
+
+
+class EPCollisions:
+    """I_ep/pi of Eq. (2) on L folded grid points, its Jacobian product and a sparse truncation, by FFT
+    (module docstring): ``collisions(f)`` costs one forward and two inverse FFTs of length ~2L,
+    ``jvp(f, v)`` the same, whatever the number of grid phonon frequencies; ``jacobian_diagonal(f)``
+    is exact and O(L) (the preconditioner of the time integrator)."""
+
+    def __init__(self, L, eps, r, lam_r, T0):
+        self.L, self.eps, self.T0 = int(L), float(eps), float(T0)
+        self.r = np.asarray(r, dtype=np.int64)
+        self.lam_r = np.asarray(lam_r, dtype=float)
+        L = self.L
+        om = self.r * self.eps
+        n0 = bose(om, self.T0)
+        c = self.lam_r * om
+        self.D0 = float(np.sum(c * (2.0 * n0 + 1.0)))
+        R2 = max(2 * L + 1, int(self.r.max()) + 1)
+        A = np.zeros(R2)  # a_d, c_d at lag d (zero where no grid frequency)
+        C = np.zeros(R2)
+        A[self.r], C[self.r] = c * (n0 + 0.5), c
+        self.ops = ToeplitzHankel(L, [(A[:L], None, A[2 : 2 * L + 1], -1.0),  # S_a: t = h = a
+                                      (C[:L], -C[:L], C[2 : 2 * L + 1], 1.0)])  # S_c: t(+-d) = +-c_d, h = c
+        self._A, self._C = A, C
+        # beyond the cutoff g = -1/2: Toeplitz terms with i + r > L (suffix sums from lag L - i + 1) and
+        # Hankel (fold) terms with r - i > L (from lag L + i + 1)
+        i = np.arange(1, L + 1)
+        sa, sc = np.cumsum(A[::-1])[::-1], np.cumsum(C[::-1])[::-1]  # sum over lags >= d
+        tail = lambda s, d: np.where(d < s.size, s[np.minimum(d, s.size - 1)], 0.0)  # noqa: E731
+        self.pad_a = -0.5 * tail(sa, L - i + 1) + 0.5 * tail(sa, L + i + 1)
+        self.pad_c = -0.5 * tail(sc, L - i + 1) - 0.5 * tail(sc, L + i + 1)
+        self._state = None  # (f, S_c[g] + pad_c) of the last collisions(f)
+
+    @property
+    def matvecs(self):
+        return self.ops.matvecs
+
+    def _sc(self, f, g=None):
+        if self._state is not None and np.array_equal(f, self._state[0]):
+            return self._state[1]
+        g = f - 0.5 if g is None else g
+        sc = self.ops.apply(g, which=(1,))[0] + self.pad_c
+        self._state = (f.copy(), sc)
+        return sc
+
+    def collisions(self, f):
+        """I_ep/pi at E_i = i eps (Eq. (2), rescaled time)."""
+        f = np.asarray(f, dtype=float)
+        g = f - 0.5
+        sa, sc = self.ops.apply(g)
+        sc = sc + self.pad_c
+        self._state = (f.copy(), sc)
+        return sa + self.pad_a - g * sc - self.D0 * g
+
+    def jvp(self, f, v):
+        """(d(I_ep/pi)/df) v, exact."""
+        f = np.asarray(f, dtype=float)
+        sc = self._sc(f)
+        dva, dvc = self.ops.apply(np.asarray(v, dtype=float))
+        return dva - v * sc - (f - 0.5) * dvc - self.D0 * v
+
+    def jacobian_diagonal(self, f):
+        """diag(d(I_ep/pi)/df): the Hankel diagonals h(2i) of S_a and S_c, and the local terms."""
+        f = np.asarray(f, dtype=float)
+        i2 = 2 * np.arange(1, self.L + 1)
+        a2 = np.where(i2 < self._A.size, self._A[np.minimum(i2, self._A.size - 1)], 0.0)
+        c2 = np.where(i2 < self._C.size, self._C[np.minimum(i2, self._C.size - 1)], 0.0)
+        return -a2 - self._sc(f) - (f - 0.5) * c2 - self.D0

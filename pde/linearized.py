@@ -47,6 +47,7 @@ import scipy.sparse as sp
 
 from .eliashberg import fermi, fermi_prime
 from .errors import InputError, require_nonnegative, require_positive
+from .fftops import ToeplitzHankel, lag_correlate
 from .grids import FoldedGrid, check_memory, default_grid, linear_problem_bytes, project_spectrum
 from .polygamma import im_trigamma_half, re_tetragamma_half
 from .spectra import Spectrum
@@ -55,6 +56,9 @@ __all__ = ["fermi_prime", "bose", "LinearizedProblem", "KernelOperator", "Coupli
 
 KERNELS = ("exact", "paper")
 PV_RULES = ("subtracted", "dropped")
+# above this many grid phonon frequencies (a continuous or tabulated alpha^2F) the sums over modes are
+# FFT correlations; combs (Einstein, modes:40-60: 1-21 frequencies) keep the mode-by-mode stencils
+FFT_MODES_MIN = 32
 
 
 def bose(omega, T):
@@ -62,26 +66,18 @@ def bose(omega, T):
     return 1.0 / np.expm1(np.asarray(omega, dtype=float) / T)
 
 
-class KernelOperator:
+class KernelOperator(ToeplitzHankel):
     """K_ij = t(|i-j|) - h(i+j) on i, j = 1..L (Eq. (S20), SPEC "Toeplitz-Hankel structure").
 
     ``t(d) = sum_k c_k/(d^2 - r_k^2)`` and ``h(s) = sum_k c_k/(s^2 - r_k^2)``, with the
-    principal value at the poles by rule ``pv`` (module docstring).
+    principal value at the poles by rule ``pv`` (module docstring); both are samples of one
+    function of the integer lag (:func:`_pole_free_sum`).
 
-    The product costs one real FFT and one inverse real FFT of length
-    n = ``scipy.fft.next_fast_len(2L - 1)``, the floor for a Toeplitz product.  With
-    X the transform of x zero-padded to n, the Toeplitz part is the circular
-    convolution with the even sequence t(|m|) (a real transform T^), and the Hankel
-    part sum_j h(i+j) x_j is the circular correlation of h with x, whose
-    transform is H^ conj(X) -- the transform of the reversed input comes for free.
-    Neither wraps around for n >= 2L - 1, and both land on the output indices 0..L-1, so
-
-        K x = irfft(T^ X - H^ conj(X))[:L].
-
-    T^ and H^ are computed once; the zero-padded input and the spectrum are
-    preallocated work arrays.  ``matvecs`` counts products (a block of m
-    vectors counts m); ``total_matvecs`` also counts those of the
-    :meth:`scaled` copies sharing this operator's transforms.
+    The product is the Toeplitz-minus-Hankel product of :class:`pde.fftops.ToeplitzHankel`: one real
+    FFT and one inverse real FFT of length n = ``scipy.fft.next_fast_len(2L - 1)``, the floor for a
+    Toeplitz product.  T^ and H^ are computed once; the zero-padded input and the spectrum are
+    preallocated work arrays.  ``matvecs`` counts products (a block of m vectors counts m);
+    ``total_matvecs`` also counts those of the :meth:`scaled` copies sharing this operator's transforms.
     """
 
     def __init__(self, L, r, c, pv="subtracted"):
@@ -90,66 +86,26 @@ class KernelOperator:
         L = int(L)
         if L < 1:
             raise InputError(f"L must be >= 1 (got {L})", "L")
-        self.L = L
-        self.t = _pole_free_sum(np.arange(0, L, dtype=float), r, c, pv)
-        self.h = _pole_free_sum(np.arange(2, 2 * L + 1, dtype=float), r, c, pv)
-        self.n = n = sfft.next_fast_len(2 * L - 1, real=True)
-        col = np.zeros(n)
-        col[:L] = self.t
-        col[n - L + 1 :] = self.t[:0:-1]  # t(|m|) at m = -(L-1)..-1, wrapped
-        # an even sequence: its transform is real up to rounding; kept complex for the product
-        self._tf = sfft.rfft(col).real.astype(complex)
-        hpad = np.zeros(n)
-        hpad[: 2 * L - 1] = self.h
-        self._hf = sfft.rfft(hpad)
-        self._work = {}  # block size -> (zero-padded input, spectrum, scratch); shared by scaled copies
-        self._count = [0]  # products of this operator and its scaled copies
-        self.matvecs = 0
+        F = _pole_free_sum(0, 2 * L, r, c, pv)  # F(n), n = 0..2L
+        self.t, self.h = F[:L], F[2:]
+        super().__init__(L, [(self.t, None, self.h, -1.0)])
 
     def scaled(self, kappa):
         """kappa K, sharing the work arrays and the product count (no transform recomputed)."""
         new = copy.copy(self)
         new.t, new.h = kappa * self.t, kappa * self.h
-        new._tf, new._hf = kappa * self._tf, kappa * self._hf
+        new._tf, new._hf = [kappa * self._tf[0]], [kappa * self._hf[0]]
         new.matvecs = 0
         return new
-
-    @property
-    def total_matvecs(self):
-        return self._count[0]
-
-    def _buffers(self, m):
-        buf = self._work.get(m)
-        if buf is None:
-            nf = self.n // 2 + 1
-            buf = (np.zeros((m, self.n)), np.empty((m, nf), complex), np.empty((m, nf), complex))
-            self._work[m] = buf
-        return buf
 
     def matvec(self, x):
         """K @ x for x of shape (L,), or K @ X for a block X of shape (L, m) (column by column)."""
         x = np.asarray(x, dtype=float)
         if x.ndim == 1:
-            return self._apply(x[None, :])[0]
+            return self.apply_rows(x[None, :])[0, 0]
         if x.ndim != 2 or x.shape[0] != self.L:
             raise InputError(f"x must have shape (L,) or (L, m) with L = {self.L} (got {x.shape})", "x")
-        return self._apply(x.T).T
-
-    def _apply(self, rows):
-        """K applied to each row of ``rows`` (m x L)."""
-        m, L = rows.shape
-        if L != self.L:
-            raise InputError(f"x must have length L = {self.L} (got {L})", "x")
-        xpad, spec, tmp = self._buffers(m)
-        xpad[:, :L] = rows  # the padding beyond L stays zero
-        X = sfft.rfft(xpad, axis=-1)
-        np.multiply(X, self._tf, out=spec)
-        np.conjugate(X, out=tmp)
-        np.multiply(tmp, self._hf, out=tmp)
-        np.subtract(spec, tmp, out=spec)
-        self.matvecs += m
-        self._count[0] += m
-        return sfft.irfft(spec, self.n, axis=-1, overwrite_x=True)[:, :L]
+        return self.apply_rows(x.T)[0].T
 
     def dense(self):
         """The L x L matrix: the reference for the FFT product, and the direct (small-L) paths."""
@@ -165,18 +121,48 @@ class KernelOperator:
         return self.t[0] - self.h[2 * i]
 
 
-def _pole_free_sum(n, r, c, pv):
-    """sum_k c_k/(n^2 - r_k^2) on integers n, with the principal value at n = r_k by rule ``pv``."""
-    out = np.zeros_like(n)
-    for rk, ck in zip(r, c):
-        rk = float(rk)
-        den = n * n - rk * rk
-        ok = den != 0.0
-        out[ok] += ck / den[ok]
-        if pv == "subtracted":
-            out[n == rk] += -ck / (4.0 * rk * rk)  # the regular partial fraction at the pole
-            out[n == rk - 1] -= ck / (4.0 * rk)  # (g_{p+1} - g_{p-1})/2 of each simple pole
-            out[n == rk + 1] += ck / (4.0 * rk)
+def _pole_free_sum(n0, n1, r, c, pv):
+    """F(n) = sum_k c_k/(n^2 - r_k^2) on the integers n = n0..n1, with the principal value at n = r_k by
+    rule ``pv``.
+
+    Few grid frequencies (combs): the sum mode by mode.  Many (a continuous alpha^2F): by partial
+    fractions, c/(n^2 - r^2) = a [1/(n - r) - 1/(n + r)] with a = c/(2r), F is the correlation of the
+    weights a_r with the sequence u(m) = 1/m, one FFT whatever the number of modes
+    (:func:`pde.fftops.lag_correlate`); the pole rule lives in u(0) and u(+-1).
+    """
+    r = np.asarray(r, dtype=np.int64)
+    c = np.asarray(c, dtype=float)
+    n = np.arange(n0, n1 + 1, dtype=float)
+    if r.size <= FFT_MODES_MIN:
+        out = np.zeros_like(n)
+        for rk, ck in zip(r, c):
+            rk = float(rk)
+            den = n * n - rk * rk
+            ok = den != 0.0
+            out[ok] += ck / den[ok]
+            if pv == "subtracted":
+                out[n == rk] += -ck / (4.0 * rk * rk)  # the regular partial fraction at the pole
+                out[n == rk - 1] -= ck / (4.0 * rk)  # (g_{p+1} - g_{p-1})/2 of each simple pole
+                out[n == rk + 1] += ck / (4.0 * rk)
+        return out
+    R = int(r.max())
+    a = c / (2.0 * r)
+    kern = np.zeros(2 * R + 1)
+    kern[R - r] = a  # a_r u(n - r)
+    kern[R + r] = -a  # -a_r u(n + r)
+    m = np.arange(n0 - R, n1 + R + 1, dtype=float)
+    u = np.divide(1.0, m, out=np.zeros_like(m), where=m != 0)
+    # "subtracted": the pole's regular part -a/(2r) stays (u(0) = 0, u(2r) kept) and
+    # (g_{p+1} - g_{p-1})/2 adds +-a/2 at n = r +- 1, i.e. u(+-1) = +-3/2; "dropped": no pole term at all
+    delta = 0.5 if pv == "subtracted" else 0.0
+    u[m == 1] += delta
+    u[m == -1] -= delta
+    out = lag_correlate(kern, u, R)
+    if delta and n0 <= 0 <= n1 and r[0] == 1:
+        out[-n0] += a[0] * delta  # u(n + r) at n + r = 1 is 1/(n + r), not the pole rule's value
+    if pv == "dropped":
+        at = (r >= n0) & (r <= n1)
+        out[r[at] - n0] += a[at] / (2.0 * r[at])  # the pole's regular partial fraction dropped too
     return out
 
 
@@ -227,6 +213,9 @@ class LinearizedProblem:
         self.E = g.E
         self.r, self.lam_r = project_spectrum(self.spectrum, g.eps, h=0.25 * T)
         self.omega_r = self.r * g.eps
+        # the e-ph operators (M^ep, I_ep, the sums over modes): FFT products for more than FFT_MODES_MIN grid
+        # phonon frequencies (a continuous or tabulated alpha^2F), mode-by-mode stencils for combs
+        self.ep_fft = bool(self.r.size > FFT_MODES_MIN)
         # Z0^-1 from the same (projected) spectrum as the kernel and M: consistent discretisation
         self.proj = Spectrum("projected", omega=self.omega_r, weight=0.5 * self.lam_r * self.omega_r)
         self.f0 = fermi(self.E, T)
@@ -274,10 +263,19 @@ class LinearizedProblem:
         """
         L = self.grid.L
         a = self.grid.eps / (2.0 * math.pi * self.T0)
-        vals = fn(a * np.arange(L + int(np.max(self.r)) + 1, dtype=float))
+        R = int(np.max(self.r))
+        vals = fn(a * np.arange(L + R + 1, dtype=float))
+        w = 0.5 * self.lam_r * self.omega_r
+        if self.ep_fft:
+            # many modes: one FFT correlation of the odd lattice sequence fn(a m), m = 1-R..L+R, with the
+            # antisymmetric weights (+w_k at lag +r_k, -w_k at lag -r_k)
+            kern = np.zeros(2 * R + 1)
+            kern[R + self.r], kern[R - self.r] = w, -w
+            odd = np.concatenate([-vals[R - 1:0:-1], vals])  # fn(a m) for m = 1-R..L+R (fn odd)
+            return lag_correlate(kern, odd, R)
         i = np.arange(1, L + 1)
         out = np.zeros(L)
-        for rk, wk in zip(self.r, 0.5 * self.lam_r * self.omega_r):
+        for rk, wk in zip(self.r, w):
             d = i - rk
             out += wk * (vals[i + rk] - np.sign(d) * vals[np.abs(d)])
         return out
@@ -384,15 +382,54 @@ class LinearizedProblem:
         return num / (self.lam * float(v @ v))
 
     # ---------------------------------------------------------------- M
-    def m_sparse(self, scaled=False):
-        """M^ep (Eq. (S21), N0 inside the sum) as a symmetric CSR matrix; scaled: S M S."""
+    def _mhat_fft(self):
+        """(D_hat, K_q): M_hat = S M^ep S = diag(D_hat) - K_q, K_q Toeplitz minus Hankel (cached).
+
+        In the scaled variables every bond of Eq. (S21) has the same weight for one mode, whatever E:
+        s_i s_j pref_k (f0(E_i) - f0(E_i + omega_k)) = q_k = lambda_k omega_k/(2 sinh(omega_k/2T0)), because
+        f0(x) - f0(y) = sinh((y - x)/2T)/(2 cosh(x/2T) cosh(y/2T)) and s = 2 sqrt(T) cosh(E/2T); the folded
+        bonds E_i -- -E_{r-i} likewise.  So the off-diagonal part is the Toeplitz-minus-Hankel kernel with
+        t(d) = h(d) = q_d (pde.fftops), and the diagonal
+            D_hat_i = sum_k q_k [cosh(a_i)/cosh(a_i + b_k) + cosh(a_i)/cosh(a_i - b_k)],  a = E/2T0, b = omega/2T0,
+                    = [sum_k q_k e^-b_k u(i + r_k) + sum_k q_k e^b_k u(i - r_k)] / u(i),  u(n) = 1 - f0(n eps),
+        one FFT correlation of bounded positive terms (q_k e^+-b_k <= lambda_k omega_k coth(b_k)).
+        """
+        if getattr(self, "_mhat", None) is None:
+            L, eps, T = self.grid.L, self.grid.eps, self.T0
+            R = int(np.max(self.r))
+            b = self.omega_r / (2.0 * T)
+            q = self.lam_r * self.omega_r / (2.0 * np.sinh(b))
+            gen = np.zeros(2 * L + 1)  # q at lag d = 0..2L (zero where no grid frequency)
+            inside = self.r <= 2 * L
+            gen[self.r[inside]] = q[inside]
+            Kq = ToeplitzHankel(L, [(gen[:L], None, gen[2:], -1.0)])
+            Kq.h = gen[2:]
+            from scipy.special import expit
+
+            u = expit(eps * np.arange(1 - R, L + R + 1, dtype=float) / T)  # 1 - f0(n eps), n = 1-R..L+R
+            kern = np.zeros(2 * R + 1)
+            kern[R + self.r] = q * np.exp(-b)
+            kern[R - self.r] = q * np.exp(b)
+            D = lag_correlate(kern, u, R) / u[R : R + L]
+            self._mhat = (D, Kq)
+        return self._mhat
+
+    def m_sparse(self, scaled=False, modes=None, diagonal=None):
+        """M^ep (Eq. (S21), N0 inside the sum) as a symmetric CSR matrix; scaled: S M S.
+
+        ``modes``: indices into the grid phonon frequencies (r, lam_r) to keep (default all): a truncated
+        spectrum for preconditioners; ``diagonal``: replace the diagonal (e.g. the exact one of all modes,
+        which keeps the truncated matrix positive definite).  About (2 n_modes + 1) L nonzeros: the small-L
+        reference, and the operator of spectra with few grid frequencies.
+        """
         L, T, f = self.grid.L, self.T0, self.f0
-        check_memory(linear_problem_bytes(L, self.r.size) - linear_problem_bytes(L),
-                     f"M^ep on L = {L} points with {self.r.size} grid phonon frequencies")
+        rs, lams = (self.r, self.lam_r) if modes is None else (self.r[modes], self.lam_r[modes])
+        check_memory(linear_problem_bytes(L, rs.size) - linear_problem_bytes(L),
+                     f"M^ep on L = {L} points with {rs.size} grid phonon frequencies")
         rows, cols, vals = [], [], []
         diag = np.zeros(L)
         idx = np.arange(1, L + 1)
-        for r, lam in zip(self.r, self.lam_r):
+        for r, lam in zip(rs, lams):
             om = r * self.grid.eps
             n0 = bose(om, T)
             pref = lam * om * n0 * (n0 + 1.0) / T
@@ -422,7 +459,19 @@ class LinearizedProblem:
         rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
         if scaled:  # S M S entry by entry
             vals *= self.s[rows] * self.s[cols]
-        return sp.csr_matrix((vals, (rows, cols)), shape=(L, L))
+        M = sp.csr_matrix((vals, (rows, cols)), shape=(L, L))
+        if diagonal is not None:  # the pattern has the whole diagonal: values replaced in place
+            M.setdiag(np.asarray(diagonal, dtype=float))
+        return M
+
+    def m_ep_diagonal(self, scaled=False):
+        """diag(M^ep) (Eq. (S21)), exact: by FFT (:meth:`_mhat_fft`) for many grid frequencies."""
+        if self.ep_fft:
+            D, Kq = self._mhat_fft()
+            d = D + Kq.h[::2]  # the fold bonds E_i -- -E_i (r_k = 2i) sit on the diagonal: -(-h(2i))
+            return d if scaled else d * self.sqfp**2
+        d = self._m_ep_cached().diagonal().copy()
+        return d * self.s**2 if scaled else d
 
     def m_matrix(self, scaled=False):
         """M = M^ep + a_ee M^ee (Eq. (15)); sparse without e-e collisions, dense (L <= DENSE_MAX) with them.
@@ -456,19 +505,37 @@ class LinearizedProblem:
         return self._mep
 
     def m_matvec(self, x, scaled=False):
-        """M @ x with M = M^ep + a_ee M^ee (Eq. (15)), matrix-free: sparse M^ep, FFT M^ee, O(L log L).
+        """M @ x with M = M^ep + a_ee M^ee (Eq. (15)), matrix-free, O(L log L): M^ep by its sparse stencil
+        (few grid frequencies) or as diag(D_hat) - K_q by FFT (:meth:`_mhat_fft`), M^ee by FFT.
 
         ``scaled``: S M S x with s_i = (-f0'_i)^(-1/2) (the variables of A_hat).  ``x`` may be
         a vector or an L x k block.
         """
         x = np.asarray(x, dtype=float)
+        shape = (-1,) + (1,) * (x.ndim - 1)
+        if self.ep_fft:
+            # the FFT operator is the scaled one (bounded entries); M^ep = S^-1 M_hat S^-1, S^-1 = sqrt(-f0')
+            q = None if scaled else self.sqfp.reshape(shape)
+            y = self._mhat_matvec(x if scaled else q * x)
+            y = y if scaled else q * y
+            if self.a_ee > 0:
+                s = self.s.reshape(shape)
+                y = y + self.a_ee * (s * self.ee_operator.matvec(s * x) if scaled else self.ee_operator.matvec(x))
+            return y
         if scaled:
-            s = self.s.reshape((-1,) + (1,) * (x.ndim - 1))
+            s = self.s.reshape(shape)
             return s * self.m_matvec(s * x)
         y = self._m_ep_cached() @ x
         if self.a_ee > 0:
             y = y + self.a_ee * self.ee_operator.matvec(x)
         return y
+
+    def _mhat_matvec(self, x):
+        """M_hat^ep @ x by FFT (vector or L x k block)."""
+        D, Kq = self._mhat_fft()
+        if x.ndim == 1:
+            return D * x - Kq.apply_rows(x[None, :])[0, 0]
+        return D[:, None] * x - Kq.apply_rows(x.T)[0].T
 
     def m_operator(self, scaled=False):
         """M (or S M S) as a symmetric :class:`scipy.sparse.linalg.LinearOperator`, by :meth:`m_matvec`."""
@@ -481,7 +548,7 @@ class LinearizedProblem:
 
     def m_diagonal(self, scaled=False):
         """diag(M) for preconditioners: M^ep exactly, M^ee to O(eps/T0) (its leading, out-scattering part)."""
-        d = self._m_ep_cached().diagonal().copy()
+        d = self.m_ep_diagonal()
         if self.a_ee > 0:
             d += self.a_ee * self.ee_operator.diagonal()
         return d * self.s**2 if scaled else d

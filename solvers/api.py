@@ -200,7 +200,7 @@ def stability(spectrum, lam, T0, nev=6, target=None, solver="auto", **grid):
     grid_value, cont = p.cel_check(), cel_identity(p.proj, T0)
     res["cel_check"] = {"grid": grid_value, "continuum_S14": cont, "difference": grid_value - cont}
     res["kernel_matvecs"] = p.K.matvecs
-    res.update(_E=p.E, _eigenvectors=vecs, _eigenvector_gammas=vec_gammas, _zinv=eq.zinv(p.proj, p.E, T0))
+    res.update(_E=p.E, _eigenvectors=vecs, _eigenvector_gammas=vec_gammas, _zinv=p.zinv)
     return res
 
 
@@ -303,7 +303,7 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
             raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")
         sol = evolve_scipy(model, T_in, r["t_final"], rtol=rtol, atol=atol)
         res["reference_max_difference"] = float(np.max(np.abs(sol.y[:, -1] - f_final)))
-    res.update(_E=p.E, _f_final=f_final, _f_eq=model.f_eq, _history=hist, _zinv=eq.zinv(p.proj, p.E, T0),
+    res.update(_E=p.E, _f_final=f_final, _f_eq=model.f_eq, _history=hist, _zinv=p.zinv,
                _samples=writer.samples if writer else [], _files=writer.files if writer else [])
     return res
 

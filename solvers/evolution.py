@@ -35,6 +35,7 @@ from .petsc_env import init_petsc
 from .ts import build_ts
 
 PREFIX = prefixes.KINETIC
+PC_BAND_MAX = 512  # widest band of the kernel K kept in the preconditioner of an indefinite mass matrix
 
 __all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_modes", "linear_prediction", "slowest_rate"]
 
@@ -67,9 +68,12 @@ class _JacobianShell:
         dsig = m.derivative(-Kv, 0.0, [0.0, 0.0])
         # d/df [-f' (K fdot)] = -(D v) (K fdot)
         dfp = m.derivative(v, 0.0, [0.0, 0.0])
-        dI = self.JI @ v
-        if self.Je is not None:
-            dI = dI + self.m.a_ee * self.Je.folded_matvec(v)
+        if self.JI is not None:  # few grid phonon frequencies: the exact sparse e-ph Jacobian
+            dI = self.JI @ v
+            if self.Je is not None:
+                dI = dI + self.m.a_ee * self.Je.folded_matvec(v)
+        else:  # FFT operators (many grid frequencies): exact, matrix-free
+            dI = m.collisions_jvp(self.f, v, self.Je)
         scatter(self.a * (self.diag * v - self.fp * Kv) - dsig * self.fdot - dfp * self.Kfdot - dI, y)
 
 
@@ -77,7 +81,8 @@ def _banded_kernel(model, rows_tol=1e-10):
     """Sparse f'-row-scaled part of K kept in the preconditioner: |i - j| <= 2 r_max (+ the Hankel
     corner), on the rows where |f0'| is not negligible (elsewhere f' K is ~ 0)."""
     L, K = model.L, model.K
-    b = min(L - 1, 2 * int(np.max(model.p.r)) + 2)
+    # capped: with a continuous alpha^2F (r_max ~ L/5) the whole band would be dense rows
+    b = min(L - 1, 2 * int(np.max(model.p.r)) + 2, PC_BAND_MAX)
     fp = np.abs(model.p.fp)
     rows_on = np.nonzero(fp > rows_tol * fp.max())[0]
     R, C, V = [], [], []
@@ -95,7 +100,8 @@ def _matrices(PETSc, model, shell, Kb):
     L = model.L
     J = PETSc.Mat().createPython([L, L], context=shell, comm=comm())
     J.setUp()
-    pattern = (sp.identity(L, format="csr") + abs(Kb) + abs(model.collisions_jacobian(model.f_eq))).tocsr()
+    JP = model.collisions_jacobian(model.f_eq) if model.ep is None else model.collisions_jacobian_pc(model.f_eq)
+    pattern = (sp.identity(L, format="csr") + abs(Kb) + abs(JP)).tocsr()
     P = aij(pattern, values=False)
     P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
     return J, P
@@ -126,14 +132,15 @@ class KineticTS:
     def ijacobian(self, ts, t, X, Xdot, a, J, P):
         m = self.m
         f, fdot = gather(X), gather(Xdot)
-        JI = m.collisions_jacobian(f)  # a_ep e-ph part, sparse and exact
+        # the e-ph part: sparse and exact for combs; applied by FFT (JI None) for many grid frequencies
+        JI = m.collisions_jacobian(f) if m.ep is None else None
         Je = m.ee_jacobian(f) if m.a_ee > 0 else None
         sh = self.shell
         sh.update(f, fdot, a, JI, Je)  # the operator is always the exact Jacobian at this iterate
         if self._refresh_pc(ts, a):
             # preconditioner: the e-ph part exactly, the e-e part by its leading diagonal; without a banded
             # kernel part a diag(1 - Sigma') is added in place (P's pattern has the diagonal; no sparse sums)
-            JP = m.collisions_jacobian_approx(f, Je) if Je is not None else JI
+            JP = JI if (JI is not None and Je is None) else m.collisions_jacobian_pc(f, Je)
             if self.Kb.nnz:
                 set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JP).tocsr())
             else:
@@ -269,7 +276,9 @@ def _result(model, hist, status, reason, steps, dev0, t_end):
     out = {"status": status, "steps": int(steps), "t_final": float(t[-1]) if t.size else 0.0,
            "initial_deviation": dev0, "max_deviation": float(dev[-1]) if dev.size else dev0,
            "min_mass_diagonal": float(np.min(hist["mass_min"])) if hist["mass_min"] else None}
-    z = zinv_analysis(model.p.proj, model.T0)
+    # Z0^-1's zeros for comparison: of the spectrum on the grid (combs), or of the continuous alpha^2F itself
+    # (a scan over its thousands of grid frequencies would cost more than the evolution)
+    z = zinv_analysis(model.p.spectrum if model.p.ep_fft else model.p.proj, model.T0)
     out["zinv_zeros"] = z["zeros"]
     out["zinv_min"] = z["zinv_min"]
     if status == "unstable":

@@ -542,13 +542,24 @@ class _DeflatedB:
 
 
 class _MatrixFreeB:
-    """Shell context of B = M_hat = M^ep_hat + a_ee M^ee_hat of Eq. (15) (M^ee by FFT, never assembled) and,
-    as the preconditioner of the conjugate gradients that apply B^-1, the sparse Cholesky (MUMPS) of
-    M^ep_hat + a_ee diag(M^ee_hat)."""
+    """Shell context of B = M_hat = M^ep_hat + a_ee M^ee_hat of Eq. (15), applied matrix-free (M^ee by FFT,
+    M^ep by its stencil or, for many grid phonon frequencies, by FFT), and the preconditioner of the
+    conjugate gradients that apply B^-1.
+
+    Few grid frequencies (combs with e-e collisions): the sparse Cholesky (MUMPS) of
+    M^ep_hat + a_ee diag(M^ee_hat).  Many (a continuous alpha^2F): M_hat^ep = diag(D_hat) - K_q is a
+    multiplication minus a smoothing integral operator, its condition number bounded as L grows, and
+    Jacobi (the exact diagonal, in numpy) keeps CG at a fixed count (Pb model: 7-8 iterations per solve
+    at refine 4 and 16).  The 16 heaviest frequencies by MUMPS Cholesky took as many iterations and cost
+    ~2 ms per solve in MUMPS alone (measured, refine 4)."""
 
     def __init__(self, problem):
         PETSc, _ = init_petsc()
         self.p = problem
+        self.ksp = self.Mt = None
+        if problem.ep_fft:
+            self.dinv = 1.0 / problem.m_diagonal(scaled=True)
+            return
         Mep = sp.csr_matrix(problem.m_sparse(scaled=True))
         Mt = (Mep + sp.diags(problem.m_diagonal(scaled=True) - Mep.diagonal())).tocsr()
         self.Mt = aij(Mt)
@@ -560,17 +571,20 @@ class _MatrixFreeB:
         if PETSc.Sys.hasExternalPackage("mumps"):
             pc.setFactorSolverType("mumps")
         self.ksp.setUp()
-        self.b, self.z = self.Mt.createVecs()
 
     def mult(self, mat, x, y):
         scatter(self.p.m_matvec(gather(x), scaled=True), y)
 
     def apply(self, pc, x, y):
-        self.ksp.solve(x, y)
+        if self.ksp is None:
+            scatter(self.dinv * gather(x), y)
+        else:
+            self.ksp.solve(x, y)
 
     def free(self):
-        for o in (self.ksp, self.Mt, self.b, self.z):
-            o.destroy()
+        for o in (self.ksp, self.Mt):
+            if o is not None:
+                o.destroy()
 
 
 def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False):
@@ -615,9 +629,11 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     """
     PETSc, _ = init_petsc()
     L = problem.grid.L
-    ee = problem.a_ee > 0
-    # with e-e collisions M couples the ladders (Eq. (S25)): no null modes, B applied matrix-free
-    Mh = sp.csr_matrix(problem.m_sparse(scaled=True) if ee else problem.m_matrix(scaled=True))
+    # with e-e collisions M couples the ladders (Eq. (S25)), and a continuous alpha^2F (FFT operators, one
+    # grid frequency per step of its support) joins every ladder: no null modes, B applied matrix-free
+    ee = problem.a_ee > 0 or problem.ep_fft
+    Mh = (sp.diags(np.ones(L)) if problem.ep_fft else sp.csr_matrix(problem.m_sparse(scaled=True)) if ee
+          else problem.m_matrix(scaled=True))  # (for the memory estimate, and the null modes of combs)
     N = sp.csr_matrix((L, 0)) if ee else m_null_space(problem, Mh)
     m = N.shape[1]
     k = min(nev, L - m - 1)
@@ -928,7 +944,9 @@ def count_unstable(problem, unstable, gamma_negative, nev):
     found = len(gamma_negative)
     res = {"unstable": bool(unstable), "n_negative_found": found}
     avail = available_memory() or 0
-    if L <= DENSE_MAX or inertia_memory(L) <= min(INERTIA_MEM_MAX, 0.5 * avail):
+    # above DENSE_MAX a stable problem's count comes from mu_min(A_hat) > 0 (Sylvester): the LDL^T of A_hat
+    # assembled from FFT products costs O(L^2) memory, paid only where it is the one exact count
+    if L <= DENSE_MAX or (unstable and inertia_memory(L) <= min(INERTIA_MEM_MAX, 0.5 * avail)):
         if L <= DENSE_MAX:
             nneg, _, _, backend = inertia(problem.ahat_dense())
         else:

@@ -1,0 +1,120 @@
+"""The electron-phonon operators by FFT against the mode-by-mode reference (issue 29).
+
+For every spectrum kind -- a comb forced onto the FFT path, Debye, Lorentzian, the tabulated Pb model --
+the FFT products of I_ep, its Jacobian, M^ep (scaled and not), Z0^-1, the kernel generators and the
+Sigma tail equal the per-mode sums to round-off, including the fold at E = 0 and the cutoff.
+"""
+
+import numpy as np
+import pytest
+
+import ephkin.pde.linearized as lin
+from ephkin.pde.electron_phonon import EPCollisions, collision_ep
+from ephkin.pde.eliashberg import fermi
+from ephkin.pde.grids import default_grid
+from ephkin.pde.kinetic import KineticModel
+from ephkin.pde.linearized import LinearizedProblem, _pole_free_sum
+from ephkin.pde.spectra import make_spectrum
+
+PB = "file:docs/examples/pb_model.a2f"
+# (spectrum, lambda, T0, cutoff): continuous, tabulated, and two combs; the cutoffs put phonon shifts
+# of up to ~Lambda/2 at the edge, and every case has shifts E - omega across the fold E = 0
+CASES = [(PB, None, 0.2, None), ("debye", 1.0, 0.1, None), ("lorentz:1:0.05", 1.0, 0.2, None),
+         ("lorentz:1:0.3,2:0.2", 1.0, 0.15, 5.0), ("modes:40-60", 1.0, 0.2, None), ("einstein", 1.0, 0.2, 5.2)]
+
+
+def _problem(spec, lam, T0, cutoff, fft=True, monkeypatch=None):
+    s = make_spectrum(spec, lam, "g")
+    if monkeypatch is not None:
+        monkeypatch.setattr(lin, "FFT_MODES_MIN", 0 if fft else 10**9)
+    return LinearizedProblem(s, T0, default_grid(s, T0, cutoff=cutoff))
+
+
+def _states(p, rng):
+    """An equilibrium at another temperature, a noisy one and a random one (not a distribution at all)."""
+    L = p.grid.L
+    return [fermi(p.E, 1.2 * p.T0), np.clip(p.f0 + 0.05 * rng.standard_normal(L), 0, 1), rng.random(L)]
+
+
+def _rel(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("spec,lam,T0,cutoff", CASES)
+def test_collisions_and_jacobian_by_fft(spec, lam, T0, cutoff, monkeypatch):
+    p = _problem(spec, lam, T0, cutoff)
+    L, eps = p.grid.L, p.grid.eps
+    ep = EPCollisions(L, eps, p.r, p.lam_r, T0)
+    m = KineticModel(p)
+    rng = np.random.default_rng(7)
+    for f in _states(p, rng):
+        ref = collision_ep(f, eps, p.r, p.lam_r, T0)
+        got = ep.collisions(f)
+        # relative to the scale of the terms (D0 |g|): near equilibrium I is a small difference of them
+        assert np.max(np.abs(got - ref)) <= 1e-13 * ep.D0 * np.max(np.abs(f - 0.5))
+        J = m._ep_jacobian(f)  # mode by mode, exact (the comb path's Jacobian)
+        v = rng.standard_normal(L)
+        assert _rel(ep.jvp(f, v), J @ v) < 1e-12
+        np.testing.assert_allclose(ep.jacobian_diagonal(f), J.diagonal(), rtol=1e-12, atol=1e-14 * ep.D0)
+    f = rng.random(L)
+    assert _rel(ep.collisions(f), collision_ep(f, eps, p.r, p.lam_r, T0)) < 1e-12  # random vectors: 1e-12
+
+
+@pytest.mark.parametrize("spec,lam,T0,cutoff", CASES)
+def test_m_ep_by_fft(spec, lam, T0, cutoff, monkeypatch):
+    p = _problem(spec, lam, T0, cutoff, fft=True, monkeypatch=monkeypatch)
+    assert p.ep_fft
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((p.grid.L, 3))
+    for scaled in (True, False):
+        M = p.m_sparse(scaled=scaled)  # mode by mode, the reference
+        assert _rel(p.m_matvec(X[:, 0], scaled), M @ X[:, 0]) < 1e-12
+        assert _rel(p.m_matvec(X, scaled), M @ X) < 1e-12
+    np.testing.assert_allclose(p.m_ep_diagonal(scaled=True), p.m_sparse(scaled=True).diagonal(), rtol=1e-11)
+
+
+@pytest.mark.parametrize("spec,lam,T0,cutoff", CASES)
+def test_mode_sums_by_fft(spec, lam, T0, cutoff, monkeypatch):
+    """Z0^-1 on the grid, the kernel K (both principal-value rules) and the Sigma tail of the kinetic model."""
+    pf = _problem(spec, lam, T0, cutoff, fft=True, monkeypatch=monkeypatch)
+    ps = _problem(spec, lam, T0, cutoff, fft=False, monkeypatch=monkeypatch)
+    assert pf.ep_fft and not ps.ep_fft
+    np.testing.assert_allclose(pf.zinv, ps.zinv, rtol=0, atol=1e-13)
+    scale = np.max(np.abs(ps.K.t))
+    assert np.max(np.abs(pf.K.t - ps.K.t)) < 1e-13 * scale and np.max(np.abs(pf.K.h - ps.K.h)) < 1e-13 * scale
+    for pv in ("subtracted", "dropped"):
+        c = pf.grid.eps * pf.lam_r * pf.r.astype(float) ** 2
+        monkeypatch.setattr(lin, "FFT_MODES_MIN", 10**9)
+        ref = _pole_free_sum(0, 2 * pf.grid.L, pf.r, c, pv)
+        monkeypatch.setattr(lin, "FFT_MODES_MIN", 0)
+        assert np.max(np.abs(_pole_free_sum(0, 2 * pf.grid.L, pf.r, c, pv) - ref)) < 1e-13 * np.max(np.abs(ref))
+    monkeypatch.setattr(lin, "FFT_MODES_MIN", 0)
+    tf = KineticModel(pf).sigma_tail
+    monkeypatch.setattr(lin, "FFT_MODES_MIN", 10**9)
+    np.testing.assert_allclose(tf, KineticModel(ps).sigma_tail, rtol=0, atol=1e-12 * np.max(np.abs(tf)))
+
+
+def test_pole_rule_at_r_equal_one(monkeypatch):
+    """The one place where u(n + r) meets the pole rule's u(1): n = 0 with a mode at r = 1."""
+    r, c = np.arange(1, 50), np.linspace(1.0, 2.0, 49)
+    monkeypatch.setattr(lin, "FFT_MODES_MIN", 10**9)
+    ref = _pole_free_sum(0, 120, r, c, "subtracted")
+    monkeypatch.setattr(lin, "FFT_MODES_MIN", 0)
+    assert np.max(np.abs(_pole_free_sum(0, 120, r, c, "subtracted") - ref)) < 1e-14 * np.max(np.abs(ref))
+
+
+def test_kinetic_model_paths_agree(monkeypatch):
+    """The whole residual and Jacobian product of Eq. (15) on the Pb model: FFT path = stencil path."""
+    pf = _problem(PB, None, 0.2, None, fft=True, monkeypatch=monkeypatch)
+    mf = KineticModel(pf)
+    monkeypatch.setattr(lin, "FFT_MODES_MIN", 10**9)
+    ps = _problem(PB, None, 0.2, None)
+    ms = KineticModel(ps)
+    assert mf.ep is not None and ms.ep is None
+    rng = np.random.default_rng(11)
+    f = fermi(pf.E, 0.23)
+    fdot, v = rng.standard_normal(pf.grid.L) * pf.fp, rng.standard_normal(pf.grid.L)
+    assert np.max(np.abs(mf.residual(fdot, f) - ms.residual(fdot, f))) < 1e-12
+    assert _rel(mf.collisions_jvp(f, v), ms.collisions_jvp(f, v)) < 1e-12
+    np.testing.assert_allclose(mf.collisions_jacobian_pc(f).diagonal(), ms.collisions_jacobian(f).diagonal(),
+                               rtol=1e-12)
