@@ -40,6 +40,9 @@ DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
 SUMMARY_DENSE_MAX = 1200  # largest L at which the stability command's "auto" takes one dense eigh (no PETSc)
 LC_DENSE_MAX = 600  # largest L at which lambda_c_linear's "auto" takes LAPACK (no PETSc start-up)
 NULL_TOL = 1e-10  # eigenvalues of M_hat <= NULL_TOL max diag(M_hat) are ladder null modes (SPEC section 5)
+# discrete modes are counted up to (1 - CONTINUUM_MARGIN) x the edge of the continuous spectrum: on a grid the
+# continuum's samples reach O(eps) below the edge of the local rates (Pb model, refine 1: 0.058268 < 0.058270)
+CONTINUUM_MARGIN = 1e-3
 
 
 # ------------------------------------------------------------------ inertia
@@ -431,6 +434,65 @@ def _ncv(k):
     return max(2 * k, k + 76)
 
 
+class _ShiftedPencil:
+    """Shell context of H_hat = W (M_hat - g A_hat) W, W = d^-1/2, d = diag(M_hat) - g diag(A_hat) > 0: the
+    pencil of Eq. (14) shifted to g and scaled by its own diagonal, two FFT products per application."""
+
+    def __init__(self, problem, g, d):
+        self.p, self.g, self.w = problem, float(g), 1.0 / np.sqrt(d)
+
+    def mult(self, mat, x, y):
+        u = self.w * gather(x)
+        scatter(self.w * (self.p.m_matvec(u, scaled=True) - self.g * self.p.ahat_matvec(u)), y)
+
+
+def continuum_edges(problem):
+    """The edges of the continuous spectrum of Eq. (14) for a continuous alpha^2F: (gamma_pos, gamma_neg).
+
+    With many grid phonon frequencies both forms are a multiplication plus a smoothing integral operator,
+    M_hat = diag(D_hat) - K_q and A_hat = diag(Z0^-1) + sqrt(f0') K sqrt(f0') (docs/theory.md, "The
+    continuous spectrum"): a vector localised at one energy E relaxes at its own local rate
+    gamma_loc(E) = D_hat(E)/Z0^-1(E) -- the out-scattering rate over Z0^-1 -- and these rates form the
+    continuous spectrum of the continuum problem; on a grid they are a cluster of grid-scale eigenvectors
+    whose number grows like 1/eps.  On the grid, gamma_loc = diag(M_hat)/diag(A_hat) (the Rayleigh quotient
+    of a unit vector): gamma_pos = min over diag(A_hat) > 0, gamma_neg = max over diag(A_hat) < 0 (None
+    where there is no such energy).  Discrete modes lie in (0, gamma_pos) and (gamma_neg, 0)."""
+    loc = problem.m_diagonal(scaled=True) / problem.ahat_diagonal()
+    pos, neg = loc[loc > 0], loc[loc < 0]
+    return (float(pos.min()) if pos.size else None), (float(neg.max()) if neg.size else None)
+
+
+def n_discrete(problem, g, kmax, tol=1e-10):
+    """The number of gamma of Eq. (14) strictly between 0 and ``g`` (capped at kmax + 1), exactly.
+
+    Sylvester: M_hat - g A_hat = M_hat^1/2 (I - g S) M_hat^1/2 with S's eigenvalues mu = 1/gamma, so its
+    number of negative eigenvalues is that of gamma in (0, g) for g > 0 (in (g, 0) for g < 0); so is that of
+    the congruent H_hat = W (M_hat - g A_hat) W (:class:`_ShiftedPencil`), whose spectrum inside the
+    continuum edges is 1 minus a compact part: its few negative eigenvalues are outliers that Krylov-Schur
+    finds without inner solves.  ``g`` must lie between the continuum edges (d > 0)."""
+    PETSc, _ = init_petsc()
+    d = problem.m_diagonal(scaled=True) - g * problem.ahat_diagonal()
+    if not np.all(d > 0):
+        raise InputError(f"the shift {g:g} lies in the continuous spectrum of Eq. (14)", "target")
+    L = problem.grid.L
+    H = PETSc.Mat().createPython([[PETSc.DECIDE, L], [PETSc.DECIDE, L]], context=_ShiftedPencil(problem, g, d),
+                                 comm=comm())
+    H.setUp()
+    k = min(kmax + 1, L - 1)
+    eps = create_eps(H, prefix=PREFIX + "count_", problem_type="HEP", eps_type="krylovschur",
+                     which="SMALLEST_REAL", nev=k, tol=tol, max_it=2000, conv_abs=True)
+    try:
+        eps.solve()
+        vals = np.array([eps.getEigenvalue(i).real for i in range(eps.getConverged())])
+    finally:
+        eps.destroy()
+        H.destroy()
+    if vals.size < k:
+        raise RuntimeError(f"SLEPc converged {vals.size} of the {k} smallest eigenvalues of the shifted pencil "
+                           "(raise -stab_count_eps_max_it)")
+    return int(np.sum(np.sort(vals)[:k] < 0))
+
+
 def slow_modes_memory(L, k, m_nnz):
     """Bytes of :func:`slow_modes` for k wanted pairs: the Krylov basis (ncv = max(2k, k + 76) vectors,
     twice for the projected work), the sparse Cholesky factor of M_hat (~6x its nonzeros, 12 bytes each)
@@ -623,6 +685,11 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     the deflated pencil (Q^T A_hat Q, M_hat + N N^T) (:class:`_DeflatedA`, :class:`_DeflatedB`),
     exact, B SPD, the null modes moved to mu = 0.
 
+    A continuous alpha^2F (FFT operators) has a continuous spectrum besides its modes (:func:`continuum_edges`):
+    only the discrete gamma below its edges are computed, as many as :func:`n_discrete` counts (at most nev
+    per side), and the edges are reported (``gamma_continuum_edge``, ``gamma_continuum_edge_negative``,
+    ``n_discrete_positive``, ``n_discrete_negative``).
+
     ``negative=False`` skips the gamma < 0 side (A_hat > 0).  Returns a dict: gamma_positive and
     gamma_negative (ascending in |gamma|) with eigenvector columns phi = S x (max-normalised),
     n_zero_gamma, the SLEPc iteration counts.
@@ -656,11 +723,25 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
         B.setUp()
     else:
         A, B = ahat_shell(problem), aij(Mh)
+    # a continuous alpha^2F: only the discrete modes, counted exactly below the continuum's edges (the nev
+    # nearest 0 would be samples of the continuous spectrum, a cluster SLEPc converges in O(L) restarts)
+    ks = {"positive": k, "negative": k}
+    if problem.ep_fft:
+        edges = continuum_edges(problem)
+        out["gamma_continuum_edge"], out["gamma_continuum_edge_negative"] = edges
+        for name, edge in zip(ks, edges):
+            if edge is not None:
+                ks[name] = min(k, n_discrete(problem, (1.0 - CONTINUUM_MARGIN) * edge, k))
+                out["n_discrete_" + name] = ks[name]
     try:
         sides = [("positive", "LARGEST_REAL", "")] + ([("negative", "SMALLEST_REAL", "neg_")] if negative else [])
         for name, which, sub in sides:
             sign = 1.0 if name == "positive" else -1.0
-            mu, X, its = _pencil_side(A, B, k, which, tol, max_it, PREFIX + sub, ctxB, iterative=ee)
+            if ks[name] == 0:
+                out["iterations"][name] = 0
+                out["gamma_" + name], out["vectors_" + name] = np.zeros(0), np.zeros((L, 0))
+                continue
+            mu, X, its = _pencil_side(A, B, ks[name], which, tol, max_it, PREFIX + sub, ctxB, iterative=ee)
             out["iterations"][name] = its
             if ctxA is not None and X.size:
                 X = ctxA.q(X)
