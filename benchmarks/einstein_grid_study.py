@@ -25,12 +25,18 @@ ap.add_argument("--t-end", type=float, default=20.0)
 ap.add_argument("--refine", type=int, default=1)
 ap.add_argument("--grid-step", type=float, default=None)
 ap.add_argument("--save", default=None)
+ap.add_argument("--noise", type=float, default=0.0, help="add delta x N(0,1) white noise to f(0) (seed 1)")
 a = ap.parse_args()
 
 shape = _shape(a.spectrum)
 p = make_problem(shape, a.lam, a.T0, "g", "exact", a.refine, a.grid_step)
 m = KineticModel(p)
 E = p.E
+if a.noise > 0:
+    from ephkin.pde.eliashberg import fermi
+
+    _noise = a.noise * np.random.default_rng(1).standard_normal(E.size) * (E < 6.0)
+    m.initial = lambda T: fermi(E, T) + _noise
 window = E < p.grid.cutoff - 2.0 * float(np.max(p.omega_r))
 rows = []
 last = {}
@@ -52,7 +58,7 @@ r = evolve(m, a.T_in, a.t_end, rtol=1e-6, atol=1e-10, snapshots=snap)
 wall = time.time() - t0
 out = {k: r.get(k) for k in ("status", "reason", "t_final", "min_mass_diagonal", "steps", "growth_energies",
                              "decay_rate")}
-out.update(refine=a.refine, L=p.grid.L, eps=p.grid.eps, wall=wall, zinv_min=r.get("zinv_min"))
+out.update(noise=a.noise, refine=a.refine, L=p.grid.L, eps=p.grid.eps, wall=wall, zinv_min=r.get("zinv_min"))
 rows = np.array(rows)
 k = int(np.argmin(rows[:, 1]))
 out["min_at"] = {"t": rows[k, 0], "mass": rows[k, 1], "E": rows[k, 2]}
