@@ -330,6 +330,8 @@ def _grid_summary(p, r):
     if r["status"] == "unstable":
         out["t_instability"] = r.get("t_instability")
         out["reason"] = r.get("reason")
+        if "mass_loss" in r:
+            out["mass_loss_grid_scale"] = r["mass_loss"]["grid_scale"]
     else:
         out["decay_rate"] = r.get("decay_rate")
     return out

@@ -56,3 +56,35 @@ def test_cli_converge_flag(capsys):
     assert out.count("\n") == 1
     gc = json.loads(out)["grid_check"]
     assert gc["verdict"] == "converged" and gc["coarse"]["L"] == 160
+
+
+def _einstein_model(lam, grid_step):
+    from ephkin.pde.kinetic import KineticModel
+    from ephkin.solvers.api import _shape
+    from ephkin.solvers.stability import make_problem
+
+    p = make_problem(_shape("einstein"), lam, 0.2, "g", "exact", 1, grid_step)
+    return p, KineticModel(p)
+
+
+def test_mass_loss_tells_a_grid_scale_oscillation_from_a_resolved_region():
+    import numpy as np
+
+    from ephkin.solvers.evolution import mass_loss
+
+    # lambda = 2.169: Z0^-1 < 0 on a resolved interval (0.930 < E < 1.302, SPEC section 5)
+    p, m = _einstein_model(2.169, 0.00679)
+    window = p.E < p.grid.cutoff - 2.0 * float(np.max(p.omega_r))
+    loss = mass_loss(m, m.f_eq, window)
+    assert loss is not None and not loss["grid_scale"] and loss["longest_negative_run"] > 40
+    assert 0.9 < loss["E"] < 1.35
+    # lambda = 1: definite at f0; a 5-point-period wiggle of f at E - Omega (amplitude 0.15 eps, f' ~ 0.18)
+    # reaches Sigma' at E through the kernel's pole and breaks 1 - Sigma' at isolated points only
+    p, m = _einstein_model(1.0, 0.0025)
+    window = p.E < p.grid.cutoff - 2.0 * float(np.max(p.omega_r))
+    assert mass_loss(m, m.f_eq, window) is None
+    bump = np.exp(-(((p.E - 0.42) / 0.03) ** 2))
+    wiggle = 0.15 * p.grid.eps * bump * np.sin(2 * np.pi * np.arange(p.grid.L) / 5)
+    loss = mass_loss(m, m.f_eq + wiggle, window)
+    assert loss is not None and loss["grid_scale"] and loss["longest_negative_run"] <= 2
+    assert abs(loss["E"] - 1.42) < 0.1 and loss["smoothed_min"] > 0.05
