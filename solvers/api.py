@@ -235,7 +235,7 @@ def stability_convergence(spectrum, lam, T0, levels=4, refine=1, nev=2, progress
 
 def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, refine=1, grid_step=None,
            cutoff=None, growth_limit=100.0, reference=False, xdmf_dir=None, progress=None, on_step=None,
-           flush_every=10.0, a_ee=0.0, a_ep=1.0, p_ee="gaussian:0.3", diagnostics=None):
+           flush_every=10.0, a_ee=0.0, a_ep=1.0, p_ee="gaussian:0.3", diagnostics=None, converge=False):
     """The full kinetic equation (Eqs. (1), (S26)-(S31)) with PETSc TS from f0(T_in): relaxation (decay
     rate against the slowest linear gamma, deviation against the linear modal prediction) or the
     instability (time, energies, rate).  With ``a_ee`` > 0 it is Eq. (15), (1 - Sigma') fdot + f' Sigma-dot
@@ -249,7 +249,9 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     (the default) for L <= DIAGNOSTICS_MAX_L only, where they cost less than the evolution; the modal
     prediction of Eq. (13) (``max_deviation_linear_prediction``, one dense eigh) by default up to
     L = PREDICTION_MAX_L, with True up to DENSE_MAX.  ``_E``, ``_f_final``, ``_f_eq``,
-    ``_history``, ``_zinv``, ``_samples`` (some (t, f) of the run) and ``_files`` are for plots and tables."""
+    ``_history``, ``_zinv``, ``_samples`` (some (t, f) of the run) and ``_files`` are for plots and tables.
+    ``converge``: also run the same problem on a grid twice as coarse and report ``grid_check``
+    (:func:`_grid_check`, docs/grid-convergence.md): whether the verdict depends on the grid."""
     from ephkin.pde.kinetic import KineticModel
 
     from .evolution import evolve as run_ts, evolve_scipy
@@ -268,6 +270,7 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     shape = _shape(spectrum)
     lam = shape.lam if lam is None else lam
     p = make_problem(shape, lam, T0, units, "exact", refine, grid_step, cutoff, a_ee=a_ee, p_ee=P)
+    coarse = _coarse_problem(shape, lam, T0, units, p, a_ee, P) if converge else None  # refused before any run
     model = KineticModel(p, a_ep=a_ep, a_ee=a_ee, p_ee=P)
     writer = None
     if xdmf_dir is not None:
@@ -298,6 +301,8 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
                                       "than the evolution (force it with diagnostics=True, --diagnostics)")
     if a_ee > 0:
         res.update(_two_temperature_gap(shape.with_lambda(lam, units), T0, T_in, a_ep, hist))
+    if converge:
+        res["grid_check"] = _grid_check(p, coarse, r, T_in, t_end, rtol, atol, growth_limit, a_ee, a_ep, P)
     if reference:
         if p.grid.L > DENSE_MAX:
             raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")
@@ -306,6 +311,95 @@ def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, ref
     res.update(_E=p.E, _f_final=f_final, _f_eq=model.f_eq, _history=hist, _zinv=p.zinv,
                _samples=writer.samples if writer else [], _files=writer.files if writer else [])
     return res
+
+
+#: ``evolve(converge=True)``: two grids' instability times agree when they differ by at most this fraction of the
+#: later one.  The time is read at accepted BDF steps, which late in a run grow by ~20% each (Fig. 1(b) problem:
+#: t = 8.15 -> 9.75), so one step is the resolution of t_instability; the grid-scale loss of definiteness of
+#: the Einstein lambda = 1 run moves by a factor 2.3-2.9 per halving of the step (docs/grid-convergence.md).
+GRID_T_TOL = 0.25
+#: ... and two stable runs agree when the minima of 1 - Sigma'[f] and the decay rates differ by at most this
+#: fraction (the converged Fig. 1(b) problem: 4e-4 between refine 64 and 128; the same grids with 1e-8 noise
+#: in f(0), where the grid-scale growth has started: 0.22).
+GRID_REL_TOL = 0.1
+
+
+def _grid_summary(p, r):
+    out = {"L": int(p.grid.L), "grid_step": float(p.grid.eps), "status": r["status"],
+           "min_mass_diagonal": r.get("min_mass_diagonal")}
+    if r["status"] == "unstable":
+        out["t_instability"] = r.get("t_instability")
+        out["reason"] = r.get("reason")
+        if "mass_loss" in r:
+            out["mass_loss_grid_scale"] = r["mass_loss"]["grid_scale"]
+    else:
+        out["decay_rate"] = r.get("decay_rate")
+    return out
+
+
+def _rel_diff(a, b):
+    if a is None or b is None:
+        return None
+    return abs(a - b) / max(abs(a), abs(b), 1e-300)
+
+
+def _coarse_problem(shape, lam, T0, units, p, a_ee, P):
+    """The grid of ``evolve(converge=True)``'s check: step 2 eps, the same cutoff.  For an even ``refine`` on
+    the default grid this is refine/2; otherwise modes off the coarse grid are split between its neighbouring
+    frequencies (``pde.grids.project_spectrum``), which is part of what is checked."""
+    from .stability import make_problem
+
+    step = 2.0 * p.grid.eps
+    try:
+        return make_problem(shape, lam, T0, units, "exact", 1, step, p.grid.cutoff, a_ee=a_ee, p_ee=P)
+    except InputError as exc:
+        raise InputError(f"converge: the check runs the grid twice as coarse (step {step:g}), which is refused "
+                         f"({exc}); use a finer grid (refine or grid_step) to check convergence", "converge") from None
+
+
+def grid_verdict(fine, coarse):
+    """(verdict, why) for two grids' summaries (dicts with status, t_instability or decay_rate, and
+    min_mass_diagonal): "grid-dependent" when the statuses differ, or both are unstable and the instability
+    times differ by more than GRID_T_TOL of the later one, or both are stable and the minimum of 1 - Sigma'[f]
+    or the decay rate differs by more than GRID_REL_TOL; else "converged" (why is then None)."""
+    if fine["status"] != coarse["status"]:
+        return "grid-dependent", f"status {coarse['status']} on the coarse grid, {fine['status']} on the fine grid"
+    if fine["status"] == "unstable":
+        d = _rel_diff(fine.get("t_instability"), coarse.get("t_instability"))
+        if d is not None and d > GRID_T_TOL:
+            return "grid-dependent", (f"t_instability {coarse['t_instability']:.4g} (coarse) vs "
+                                      f"{fine['t_instability']:.4g} (fine): {100 * d:.0f}% apart, tolerance "
+                                      f"{100 * GRID_T_TOL:.0f}%")
+        return "converged", None
+    for key in ("min_mass_diagonal", "decay_rate"):
+        d = _rel_diff(fine.get(key), coarse.get(key))
+        if d is not None and d > GRID_REL_TOL:
+            return "grid-dependent", (f"{key} {coarse[key]:.4g} (coarse) vs {fine[key]:.4g} (fine): {100 * d:.0f}% "
+                                      f"apart, tolerance {100 * GRID_REL_TOL:.0f}%")
+    return "converged", None
+
+
+def _grid_check(p, pc, r, T_in, t_end, rtol, atol, growth_limit, a_ee, a_ep, P):
+    """``evolve(converge=True)``: the same evolution on the coarse problem ``pc`` (:func:`_coarse_problem`);
+    both grids' summaries and :func:`grid_verdict`."""
+    from ephkin.pde.kinetic import KineticModel
+
+    from .evolution import evolve as run_ts
+
+    mc = KineticModel(pc, a_ep=a_ep, a_ee=a_ee, p_ee=P)
+    window = pc.E < pc.grid.cutoff - 2.0 * float(np.max(pc.omega_r))
+    indefinite0 = float(np.min(mc.mass_diag(mc.initial(T_in))[window])) <= 0
+    rc = run_ts(mc, T_in, t_end, rtol=rtol, atol=atol, growth_limit=growth_limit)
+    fine, coarse = _grid_summary(p, r), _grid_summary(pc, rc)
+    verdict, why = grid_verdict(fine, coarse)
+    out = {"coarse": coarse, "fine": fine, "verdict": verdict, "status_agrees": fine["status"] == coarse["status"],
+           "t_tolerance": GRID_T_TOL, "relative_tolerance": GRID_REL_TOL}
+    if why:
+        out["why"] = why
+    if indefinite0:
+        out["note"] = ("1 - Sigma'[f] is already negative at t = 0: the instability is immediate (growth at the "
+                       "grid scale), so t_instability shrinks with the grid step; only the status is meaningful")
+    return out
 
 
 def _linear_diagnostics(p, model, r, T_in, prediction):

@@ -37,7 +37,8 @@ from .ts import build_ts
 PREFIX = prefixes.KINETIC
 PC_BAND_MAX = 512  # widest band of the kernel K kept in the preconditioner of an indefinite mass matrix
 
-__all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_modes", "linear_prediction", "slowest_rate"]
+__all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_modes", "linear_prediction", "mass_loss",
+           "slowest_rate"]
 
 
 class _Unstable(Exception):
@@ -270,6 +271,38 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end), **solver_its}
 
 
+#: ``mass_loss``: half-width (grid points) of the moving average that separates a grid-scale loss of definiteness
+#: from a resolved one.  The mode that the delta-spectrum equation amplifies fastest has a 4-6 point period
+#: (docs/grid-convergence.md); averaging over 2 x 8 + 1 points leaves ~10% of it.
+MASS_SMOOTH_HALF_WIDTH = 8
+
+
+def mass_loss(model, f, window, half_width=MASS_SMOOTH_HALF_WIDTH):
+    """Where and how 1 - Sigma'[f] is <= 0 in ``window``: the energy and value of its minimum, the number of
+    points <= 0, the longest run of consecutive ones, and the minimum of its moving average over
+    2 ``half_width`` + 1 points near the minimum.  ``grid_scale`` is True when that average stays positive: the
+    negative values are isolated grid points of an oscillation, not a resolved region (on the Einstein
+    lambda = 1 runs of docs/grid-convergence.md: runs of 1 point, averaged minimum 0.090-0.096; lambda = 2.169,
+    where Z0^-1 < 0: 54 points, 0.937 < E < 1.297).  None when 1 - Sigma'[f] > 0 throughout."""
+    d = model.mass_diag(f)
+    dw = np.where(window, d, np.inf)
+    i = int(np.argmin(dw))
+    if not dw[i] <= 0:
+        return None
+    neg = np.isfinite(dw) & (dw <= 0)
+    longest = run = 0
+    for x in neg:
+        run = run + 1 if x else 0
+        longest = max(longest, run)
+    k = int(half_width)
+    lo, hi = max(0, i - 4 * k), min(d.size, i + 4 * k + 1)
+    smooth = np.convolve(d[lo:hi], np.ones(2 * k + 1) / (2 * k + 1), mode="valid")
+    smin = float(np.min(smooth)) if smooth.size else float(dw[i])
+    return {"E": float(model.p.E[i]), "min": float(dw[i]), "negative_points": int(np.sum(neg)),
+            "longest_negative_run": int(longest), "smoothed_min": smin, "smoothing_points": 2 * k + 1,
+            "grid_scale": smin > 0}
+
+
 def _result(model, hist, status, reason, steps, dev0, t_end):
     t = np.asarray(hist["t"])
     dev = np.asarray(hist["dev"])
@@ -290,6 +323,9 @@ def _result(model, hist, status, reason, steps, dev0, t_end):
             out["growth_energies"] = chosen
             out["growth_peaks"] = [{"E": e, "relative_rate": r} for e, r in listing]
             out["growth_rate"] = top  # max |fdot|/|f - f0| at t_instability (grid-regularised, cf. Eq. (11))
+            loss = mass_loss(model, hist["f"][-1], window)
+            if loss is not None:
+                out["mass_loss"] = loss
     else:
         rate, window = fit_decay_rate(t, dev)
         out["decay_rate"], out["decay_fit_window"] = rate, window

@@ -46,6 +46,10 @@ def add_commands(sub):
                            "the dense modal prediction of Eq. (13) for L <= 1200 only")
     diag.add_argument("--diagnostics", dest="diagnostics", action="store_true", default=None,
                       help="compare with the linear problem at any L (and the modal prediction up to L = 3000)")
+    p.add_argument("--converge", action="store_true",
+                   help="also run the same problem on a grid twice as coarse (step 2 eps, same cutoff) and report "
+                        "grid_check: both grids' status, t_instability or decay rate, min of 1 - Sigma'[f], and "
+                        "the verdict 'converged' or 'grid-dependent' (docs/grid-convergence.md)")
     p.add_argument("--a-ep", type=finite, default=1.0, help="weight a_ep of electron-phonon collisions (default 1)")
     p.add_argument("--p-ee", default="gaussian:0.3", metavar="P",
                    help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} (default gaussian:0.3)")
@@ -67,7 +71,7 @@ def evolve(args):
                           args.atol, args.refine, args.grid_step, args.cutoff, args.growth_limit, args.reference,
                           xdmf_dir=out, progress=report, on_step=on_step, flush_every=args.flush_every,
                           a_ee=args.a_ee, a_ep=args.a_ep, p_ee=args.p_ee,
-                          diagnostics=args.diagnostics)
+                          diagnostics=args.diagnostics, converge=args.converge)
 
     if out:  # written as the run goes: the history row by row, the summary with the time reached
         cols = ["t", "max_deviation", "energy", "mass_min"] + (["T_eff"] if args.a_ee > 0 else [])
