@@ -27,7 +27,8 @@ import numpy as np
 from .fftops import ToeplitzHankel
 from .linearized import bose
 
-__all__ = ["extend_folded", "collision_ep", "EPCollisions", "ep_jacobian_entries"]
+__all__ = ["extend_folded", "collision_ep", "collision_ep_jvp", "collision_ep_diagonal", "EPCollisions",
+           "ep_jacobian_entries"]
 
 
 def extend_folded(f, pad):
@@ -60,6 +61,55 @@ def collision_ep(f, eps, r, lam_r, T0):
         fp = fx[base + 1 + rk : base + 1 + rk + L]
         fm = fx[base + 1 - rk : base + 1 - rk + L]
         out += lk * om * (n0 * (fp + fm - 2 * f) - f * (fp - fm) + fp - f)
+    return out
+
+
+def _shifted(f, v, rk, pad, L):
+    """(f_+, f_-, v_+, v_-) at E_i +- omega, i = 1..L, for the folded f (S28: 1 - f below 0, 0 beyond the cutoff)
+    and an odd perturbation v (-v below 0, 0 at 0 and beyond the cutoff), from their extensions by ``pad``."""
+    sl_p, sl_m = slice(pad + 1 + rk, pad + 1 + rk + L), slice(pad + 1 - rk, pad + 1 - rk + L)
+    return f[sl_p], f[sl_m], v[sl_p], v[sl_m]
+
+
+def collision_ep_jvp(f, v, eps, r, lam_r, T0):
+    """(d(I_ep/pi)/df) v mode by mode (Eq. (2) differentiated; the fold and the cutoff of (S28)): the comb
+    spectra's Jacobian product, O(L) per grid frequency, nothing assembled."""
+    f = np.asarray(f, dtype=float)
+    v = np.asarray(v, dtype=float)
+    pad = int(np.max(r))
+    fx = extend_folded(f, pad)
+    vx = extend_folded(v, pad)
+    k = np.arange(-pad, f.shape[0] + pad + 1)
+    vx[k < 0] -= 1.0  # extend_folded gives 1 - v below E = 0 and 1/2 at 0: the perturbation is odd
+    vx[k == 0] = 0.0
+    if pad > f.shape[0]:
+        fx[k < -f.shape[0]] = 1.0
+        vx[k < -f.shape[0]] = 0.0
+    out = np.zeros_like(f)
+    for rk, lk in zip(r, lam_r):
+        om = rk * eps
+        n0 = bose(om, T0)
+        fp, fm, vp, vm = _shifted(fx, vx, rk, pad, f.shape[0])
+        out += lk * om * (n0 * (vp + vm - 2 * v) - v * (fp - fm) - f * (vp - vm) + vp - v)
+    return out
+
+
+def collision_ep_diagonal(f, eps, r, lam_r, T0):
+    """diag(d(I_ep/pi)/df) mode by mode: the local terms, and -c_k (N0 + f_i) where the fold maps E_i - omega_k
+    onto -E_i (r_k = 2i)."""
+    f = np.asarray(f, dtype=float)
+    L = f.shape[0]
+    pad = int(np.max(r))
+    fx = extend_folded(f, pad)
+    if pad > L:
+        fx[np.arange(-pad, L + pad + 1) < -L] = 1.0
+    i = np.arange(1, L + 1)
+    out = np.zeros(L)
+    for rk, lk in zip(r, lam_r):
+        om = rk * eps
+        n0 = bose(om, T0)
+        fp, fm, _, _ = _shifted(fx, fx, rk, pad, L)
+        out += lk * om * (-2.0 * n0 - (fp - fm) - 1.0 - np.where(2 * i == rk, n0 + f, 0.0))
     return out
 
 

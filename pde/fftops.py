@@ -61,8 +61,9 @@ class ToeplitzHankel:
             col[:L] = t_fwd if t_bwd is None else t_bwd  # col[k] = t(-k), k = 0..L-1
             col[n - L + 1:] = t_fwd[:0:-1]  # col[n - d] = t(d), d = 1..L-1
             spec = sfft.rfft(col)
-            # an even t has a real transform up to rounding: keep it exactly real
-            tf.append(spec.real.astype(complex) if t_bwd is None else spec)
+            # an even t has a real transform up to rounding: keep it real (half the memory; a complex times
+            # a real number is the same bits as times that number + 0i)
+            tf.append(spec.real.copy() if t_bwd is None else spec)
             if h is None:
                 hf.append(None)
             else:
@@ -84,10 +85,10 @@ class ToeplitzHankel:
         return self._count[0]
 
     def _buffers(self, m):
+        """(zero-padded input, spectrum scratch) for a block of m vectors, kept for the next product."""
         buf = self._work.get(m)
         if buf is None:
-            nf = self.n // 2 + 1
-            buf = (np.zeros((m, self.n)), np.empty((m, nf), complex), np.empty((m, nf), complex))
+            buf = (np.zeros((m, self.n)), np.empty((m, self.n // 2 + 1), complex))
             self._work[m] = buf
         return buf
 
@@ -98,17 +99,19 @@ class ToeplitzHankel:
         if L != self.L:
             raise InputError(f"x must have length L = {self.L} (got {L})", "x")
         which = range(self.nkernels) if which is None else which
-        xpad, spec, tmp = self._buffers(m)
+        xpad, tmp = self._buffers(m)
         xpad[:, :L] = rows  # the padding beyond L stays zero
         X = sfft.rfft(xpad, axis=-1)
         out = np.empty((len(which), m, L))
-        Xc = None
+        last = len(which) - 1
         for q, k in enumerate(which):
+            if self._hf[k] is not None:
+                np.conjugate(X, out=tmp)
+                np.multiply(tmp, self._hf[k], out=tmp)
+            # the last kernel takes the input's spectrum in place (one buffer fewer)
+            spec = X if q == last else np.empty_like(X)
             np.multiply(X, self._tf[k], out=spec)
             if self._hf[k] is not None:
-                if Xc is None:
-                    Xc = np.conjugate(X)
-                np.multiply(Xc, self._hf[k], out=tmp)
                 if self._sigma[k] > 0:
                     np.add(spec, tmp, out=spec)
                 else:

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .electron_phonon import EPCollisions, collision_ep, ep_jacobian_entries
+from .electron_phonon import (EPCollisions, collision_ep, collision_ep_diagonal, collision_ep_jvp,
+                             ep_jacobian_entries)
 from .eliashberg import fermi
 from .errors import InputError, require_nonnegative
 from .fftops import lag_correlate
@@ -192,9 +193,9 @@ class KineticModel:
         """
         if self.ep is not None:
             out = self.ep.jvp(f, v)
-            out = out if self.a_ep == 1.0 else self.a_ep * out
         else:
-            out = self.collisions_jacobian(f) @ v
+            out = collision_ep_jvp(f, v, self.eps, self.p.r, self.p.lam_r, self.T0)
+        out = out if self.a_ep == 1.0 else self.a_ep * out
         if self.a_ee > 0:
             J = self.ee_jacobian(f) if ee_jac is None else ee_jac
             out = out + self.a_ee * J.folded_matvec(v)
@@ -237,23 +238,19 @@ class KineticModel:
         data = np.bincount(slots, weights=np.concatenate(vals), minlength=indices.size)  # duplicates summed
         return sp.csr_matrix((data, indices.copy(), indptr.copy()), shape=(L, L))
 
-    def collisions_jacobian_pc(self, f, ee_jac=None):
-        """A sparse approximation of d(a_ep I_ep/pi + a_ee I_ee)/df for preconditioners, O(L) nonzeros
-        whatever the spectrum: with few grid frequencies :meth:`collisions_jacobian_approx` (the e-ph part
-        exact); with many (FFT operators) the exact diagonal of the e-ph part.  The e-e part by its
-        leading diagonal.  (Measured on the Pb model, refine 4: the 16 heaviest grid frequencies mode by
-        mode, factorised by LU or ILU, take the same 151 GMRES iterations over 42 steps as the diagonal.)"""
-        if self.ep is None:
-            return self.collisions_jacobian_approx(f, ee_jac)
-        import scipy.sparse as sp
-
-        d = self.ep.jacobian_diagonal(f)
+    def collisions_jacobian_diagonal(self, f, ee_jac=None):
+        """diag(d(a_ep I_ep/pi + a_ee I_ee)/df): the e-ph part exact (FFT or stencil), the e-e part its leading
+        diagonal -- the time integrator's preconditioner while the mass matrix is definite (on Fig. 1(b), the
+        Pb model and Einstein at refine 128 the exact sparse e-ph Jacobian, factorised by LU, takes the same
+        GMRES iterations: the shift a (1 - Sigma') dominates)."""
+        d = (self.ep.jacobian_diagonal(f) if self.ep is not None
+             else collision_ep_diagonal(f, self.eps, self.p.r, self.p.lam_r, self.T0))
         if self.a_ep != 1.0:
             d = self.a_ep * d
         if self.a_ee > 0:
             Je = self.ee_jacobian(f) if ee_jac is None else ee_jac
             d = d + self.a_ee * Je.folded_diagonal()
-        return sp.diags(d).tocsr()
+        return d
 
     def mass_diag(self, f):
         """1 - Sigma'[f]: Z0^-1 at f = f0; the instability sets in where it turns negative."""

@@ -47,7 +47,8 @@ class _Unstable(Exception):
 
 class _JacobianShell:
     """J v = a M(f) v + (dM(f)/df fdot) v - dI/df v, all exact (Sigma' = D Sigma, Sigma = -K g + tail;
-    I = a_ep I_ep/pi + a_ee I_ee of Eq. (15): the e-ph part sparse, the e-e part by FFT)."""
+    I = a_ep I_ep/pi + a_ee I_ee of Eq. (15): the e-ph part by its stencil (combs) or FFT, the e-e part by
+    FFT; ``KineticModel.collisions_jvp``), nothing assembled."""
 
     def __init__(self, model):
         self.m = model
@@ -55,9 +56,9 @@ class _JacobianShell:
         self.a = 0.0
         self.Je = None
 
-    def update(self, f, fdot, a, JI, Je=None):
+    def update(self, f, fdot, a, Je=None):
         m = self.m
-        self.f, self.fdot, self.a, self.JI, self.Je = f.copy(), fdot.copy(), a, JI, Je
+        self.f, self.fdot, self.a, self.Je = f.copy(), fdot.copy(), a, Je
         self.diag = m.mass_diag(f)
         self.fp = m.f_prime(f)
         self.Kfdot = m.K.matvec(fdot)
@@ -69,12 +70,7 @@ class _JacobianShell:
         dsig = m.derivative(-Kv, 0.0, [0.0, 0.0])
         # d/df [-f' (K fdot)] = -(D v) (K fdot)
         dfp = m.derivative(v, 0.0, [0.0, 0.0])
-        if self.JI is not None:  # few grid phonon frequencies: the exact sparse e-ph Jacobian
-            dI = self.JI @ v
-            if self.Je is not None:
-                dI = dI + self.m.a_ee * self.Je.folded_matvec(v)
-        else:  # FFT operators (many grid frequencies): exact, matrix-free
-            dI = m.collisions_jvp(self.f, v, self.Je)
+        dI = m.collisions_jvp(self.f, v, self.Je)
         scatter(self.a * (self.diag * v - self.fp * Kv) - dsig * self.fdot - dfp * self.Kfdot - dI, y)
 
 
@@ -95,15 +91,19 @@ def _banded_kernel(model, rows_tol=1e-10):
     return sp.csr_matrix((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(L, L))
 
 
-def _matrices(PETSc, model, shell, Kb):
-    """The shell Jacobian and the preconditioner matrix, preallocated with its exact pattern
-    (diagonal + banded kernel rows + collision stencil), so reassembly is cheap."""
+def _matrices(PETSc, model, shell, Kb, definite):
+    """The shell Jacobian and the preconditioner matrix, preallocated with its exact pattern, so reassembly is
+    cheap: the diagonal while the mass matrix is definite; else also the banded kernel rows and, for combs,
+    the exact e-ph collision stencil."""
     L = model.L
     J = PETSc.Mat().createPython([L, L], context=shell, comm=comm())
     J.setUp()
-    JP = model.collisions_jacobian(model.f_eq) if model.ep is None else model.collisions_jacobian_pc(model.f_eq)
-    pattern = (sp.identity(L, format="csr") + abs(Kb) + abs(JP)).tocsr()
-    P = aij(pattern, values=False)
+    pattern = sp.identity(L, format="csr")
+    if not definite:
+        pattern = pattern + abs(Kb)
+        if model.ep is None:
+            pattern = pattern + abs(model.collisions_jacobian(model.f_eq))
+    P = aij(pattern.tocsr(), values=False)
     P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
     return J, P
 
@@ -133,23 +133,24 @@ class KineticTS:
     def ijacobian(self, ts, t, X, Xdot, a, J, P):
         m = self.m
         f, fdot = gather(X), gather(Xdot)
-        # the e-ph part: sparse and exact for combs; applied by FFT (JI None) for many grid frequencies
-        JI = m.collisions_jacobian(f) if m.ep is None else None
         Je = m.ee_jacobian(f) if m.a_ee > 0 else None
         sh = self.shell
-        sh.update(f, fdot, a, JI, Je)  # the operator is always the exact Jacobian at this iterate
+        sh.update(f, fdot, a, Je)  # the operator is always the exact Jacobian at this iterate
         if self._refresh_pc(ts, a):
-            # preconditioner: the e-ph part exactly, the e-e part by its leading diagonal; without a banded
-            # kernel part a diag(1 - Sigma') is added in place (P's pattern has the diagonal; no sparse sums)
-            JP = JI if (JI is not None and Je is None) else m.collisions_jacobian_pc(f, Je)
-            if self.Kb.nnz:
-                set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JP).tocsr())
-            else:
-                set_rows(P, (-JP).tocsr())
+            if self.definite:
+                # a diag(1 - Sigma') - diag(dI/df): with a definite mass the shift dominates, and the exact
+                # sparse e-ph Jacobian factorised by LU takes the same GMRES iterations (Fig. 1(b), Einstein
+                # refine 128: 244 over 58 steps either way) for O(modes L) memory more
                 if self._dvec is None:
                     self._dvec = P.createVecLeft()
-                scatter(a * sh.diag, self._dvec)
-                P.setDiagonal(self._dvec, addv=True)
+                scatter(a * sh.diag - m.collisions_jacobian_diagonal(f, Je), self._dvec)
+                P.setDiagonal(self._dvec)
+            else:
+                # indefinite: the banded kernel part -a f' K too, and the e-ph part exactly (combs) or its
+                # diagonal (FFT operators); the e-e part by its leading diagonal
+                JP = (m.collisions_jacobian_approx(f, Je) if m.ep is None
+                      else sp.diags(m.collisions_jacobian_diagonal(f, Je)))
+                set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JP).tocsr())
             self.a_pc = a
         J.assemble()
         return True
@@ -233,7 +234,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     PETSc, _ = init_petsc()
     f_init = model.initial(T_in)
     problem = KineticTS(model, f_init, t_end, growth_limit, h_min, snapshots, progress, on_step)
-    J, P = _matrices(PETSc, model, problem.shell, problem.Kb)
+    J, P = _matrices(PETSc, model, problem.shell, problem.Kb, problem.definite)
     x = vec(f_init)
     # While the mass matrix is definite (a well-posed problem), like IDA: Newton stops at the
     # integration tolerances (ts.NewtonTest), so each linear solve needs only 1e-3, and the

@@ -116,5 +116,21 @@ def test_kinetic_model_paths_agree(monkeypatch):
     fdot, v = rng.standard_normal(pf.grid.L) * pf.fp, rng.standard_normal(pf.grid.L)
     assert np.max(np.abs(mf.residual(fdot, f) - ms.residual(fdot, f))) < 1e-12
     assert _rel(mf.collisions_jvp(f, v), ms.collisions_jvp(f, v)) < 1e-12
-    np.testing.assert_allclose(mf.collisions_jacobian_pc(f).diagonal(), ms.collisions_jacobian(f).diagonal(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(mf.collisions_jacobian_diagonal(f), ms.collisions_jacobian(f).diagonal(), rtol=1e-12)
+    np.testing.assert_allclose(ms.collisions_jacobian_diagonal(f), ms.collisions_jacobian(f).diagonal(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("spec,lam,T0,cutoff", CASES)
+def test_stencil_jacobian_product_and_diagonal(spec, lam, T0, cutoff):
+    """The comb path's matrix-free Jacobian product and diagonal against the assembled per-mode Jacobian."""
+    from ephkin.pde.electron_phonon import collision_ep_diagonal, collision_ep_jvp
+
+    p = _problem(spec, lam, T0, cutoff)
+    m = KineticModel(p)
+    rng = np.random.default_rng(5)
+    for f in _states(p, rng):
+        J = m._ep_jacobian(f)
+        v = rng.standard_normal(p.grid.L)
+        assert _rel(collision_ep_jvp(f, v, p.grid.eps, p.r, p.lam_r, T0), J @ v) < 1e-12
+        np.testing.assert_allclose(collision_ep_diagonal(f, p.grid.eps, p.r, p.lam_r, T0), J.diagonal(), rtol=1e-12,
+                                   atol=1e-14 * np.max(np.abs(J.diagonal())))
