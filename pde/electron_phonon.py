@@ -31,17 +31,22 @@ __all__ = ["extend_folded", "collision_ep", "collision_ep_jvp", "collision_ep_di
            "ep_jacobian_entries"]
 
 
-def extend_folded(f, pad):
-    """f on indices -pad..L+pad of the full axis from f on 1..L (S28); index 0 <-> E = 0."""
+def extend_folded(f, pad, odd=False):
+    """f on indices -pad..L+pad of the full axis from f on 1..L (S28); index 0 <-> E = 0: 1 - f(|E|) below
+    0, 1/2 at 0, 0 beyond the cutoff (1 below -Lambda).  ``odd``: a perturbation of f, -v(|E|) below 0 and 0 at
+    0 and beyond the cutoffs.  Slices only (one pass)."""
     L = f.shape[0]
     out = np.zeros((L + 2 * pad + 1,) + f.shape[1:])
-    k = np.arange(-pad, L + pad + 1)
-    neg = (k < 0) & (-k <= L)
-    out[neg] = 1.0 - f[-k[neg] - 1]
-    out[k == 0] = 0.5
-    pos = (k >= 1) & (k <= L)
-    out[pos] = f[k[pos] - 1]
-    return out  # k > L: 0 (cutoff); k < -L: 1 - 0 = 1 would be needed only if pad > L
+    out[pad + 1 : pad + 1 + L] = f
+    m = min(pad, L)
+    mirror = out[pad - m : pad][::-1]  # indices -1, -2, ..., -m
+    if odd:
+        np.negative(f[:m], out=mirror)
+    else:
+        np.subtract(1.0, f[:m], out=mirror)
+        out[pad] = 0.5
+        out[: max(pad - L, 0)] = 1.0
+    return out
 
 
 def collision_ep(f, eps, r, lam_r, T0):
@@ -50,9 +55,6 @@ def collision_ep(f, eps, r, lam_r, T0):
     L = f.shape[0]
     pad = int(np.max(r))
     fx = extend_folded(f, pad)
-    if pad > L:
-        k = np.arange(-pad, L + pad + 1)
-        fx[k < -L] = 1.0
     base = pad  # position of index 1 is pad + 1
     out = np.zeros_like(f)
     for rk, lk in zip(r, lam_r):
@@ -71,20 +73,15 @@ def _shifted(f, v, rk, pad, L):
     return f[sl_p], f[sl_m], v[sl_p], v[sl_m]
 
 
-def collision_ep_jvp(f, v, eps, r, lam_r, T0):
+def collision_ep_jvp(f, v, eps, r, lam_r, T0, fx=None):
     """(d(I_ep/pi)/df) v mode by mode (Eq. (2) differentiated; the fold and the cutoff of (S28)): the comb
-    spectra's Jacobian product, O(L) per grid frequency, nothing assembled."""
+    spectra's Jacobian product, O(L) per grid frequency, nothing assembled.  ``fx``: extend_folded(f, max r),
+    when the caller keeps it across products at one f."""
     f = np.asarray(f, dtype=float)
     v = np.asarray(v, dtype=float)
     pad = int(np.max(r))
-    fx = extend_folded(f, pad)
-    vx = extend_folded(v, pad)
-    k = np.arange(-pad, f.shape[0] + pad + 1)
-    vx[k < 0] -= 1.0  # extend_folded gives 1 - v below E = 0 and 1/2 at 0: the perturbation is odd
-    vx[k == 0] = 0.0
-    if pad > f.shape[0]:
-        fx[k < -f.shape[0]] = 1.0
-        vx[k < -f.shape[0]] = 0.0
+    fx = extend_folded(f, pad) if fx is None else fx
+    vx = extend_folded(v, pad, odd=True)
     out = np.zeros_like(f)
     for rk, lk in zip(r, lam_r):
         om = rk * eps
@@ -101,8 +98,6 @@ def collision_ep_diagonal(f, eps, r, lam_r, T0):
     L = f.shape[0]
     pad = int(np.max(r))
     fx = extend_folded(f, pad)
-    if pad > L:
-        fx[np.arange(-pad, L + pad + 1) < -L] = 1.0
     i = np.arange(1, L + 1)
     out = np.zeros(L)
     for rk, lk in zip(r, lam_r):

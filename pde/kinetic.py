@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from .electron_phonon import (EPCollisions, collision_ep, collision_ep_diagonal, collision_ep_jvp,
-                             ep_jacobian_entries)
+                             ep_jacobian_entries, extend_folded)
 from .eliashberg import fermi
 from .errors import InputError, require_nonnegative
 from .fftops import lag_correlate
@@ -80,6 +80,7 @@ class KineticModel:
         self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
         self.sigma_tail = self._tail()
         self._sigma_at = self._energy_eq = None  # the last (f, Sigma_ext[f]); _energy(f_eq)
+        self._fx_at = None  # the last (f, extend_folded(f)) of the comb path's Jacobian products
         self._ep_csr = None  # CSR pattern of the e-ph Jacobian: (entry -> slot, column indices, row pointers)
         # e-ph collisions: FFT operators for many grid phonon frequencies, mode-by-mode stencils for combs
         self.ep = EPCollisions(self.L, self.eps, problem.r, problem.lam_r, self.T0) if problem.ep_fft else None
@@ -149,8 +150,14 @@ class KineticModel:
         Right: the two values beyond the cutoff, ``right`` = (y_{L+1}, y_{L+2}).
         """
         y = np.asarray(y, dtype=float)
-        ext = np.concatenate([[2 * y0 - y[1], 2 * y0 - y[0], y0], y, right])
-        return (-ext[4:] + 8.0 * ext[3:-1] - 8.0 * ext[1:-3] + ext[:-4])[1:] / (12.0 * self.eps)
+        ext = np.concatenate([[2 * y0 - y[1], 2 * y0 - y[0], y0], y, right])  # y_i at ext[i + 2], i = 1..L
+        # (-y_{i+2} + 8 y_{i+1} - 8 y_{i-1} + y_{i-2}) / 12 eps, in place: one temporary of L
+        d = np.subtract(ext[4:-1], ext[2:-3])
+        d *= 8.0
+        d += ext[1:-4]
+        d -= ext[5:]
+        d /= 12.0 * self.eps
+        return d
 
     def sigma_prime(self, f):
         s = self.sigma_ext(f)
@@ -194,7 +201,10 @@ class KineticModel:
         if self.ep is not None:
             out = self.ep.jvp(f, v)
         else:
-            out = collision_ep_jvp(f, v, self.eps, self.p.r, self.p.lam_r, self.T0)
+            # the extension of f serves every product at one f (a Newton step's Krylov iterations)
+            if self._fx_at is None or not np.array_equal(self._fx_at[0], f):
+                self._fx_at = (np.array(f, dtype=float), extend_folded(np.asarray(f, dtype=float), int(np.max(self.p.r))))
+            out = collision_ep_jvp(f, v, self.eps, self.p.r, self.p.lam_r, self.T0, fx=self._fx_at[1])
         out = out if self.a_ep == 1.0 else self.a_ep * out
         if self.a_ee > 0:
             J = self.ee_jacobian(f) if ee_jac is None else ee_jac
@@ -366,17 +376,19 @@ class KineticModel:
         diag, fp = self.mass_diag(f), self.f_prime(f)
         op = LinearOperator((self.L, self.L), matvec=lambda v: self.mass_apply(f, v, diag, fp))
         pre = LinearOperator((self.L, self.L), matvec=lambda v: v / np.where(np.abs(diag) > 1e-3, diag, 1e-3))
-        x, _ = gmres(op, self.collisions(f), M=pre, restart=200, maxiter=50)
+        # restart 30: the basis is 30 vectors of L (GMRES(200) held 1.6 GB at L = 10^6)
+        x, _ = gmres(op, self.collisions(f), M=pre, restart=30, maxiter=50)
         return x
 
-    def growth_peaks(self, f, window, merge=0.05, keep=0.25):
+    def growth_peaks(self, f, window, merge=0.05, keep=0.25, fdot=None):
         """Where the local growth rate |fdot|/|f - f0| peaks (energies within ``merge`` clustered).
 
+        ``fdot``: df/dt at f if known (e.g. the integrator's last step), else solved for (:meth:`rate`).
         Returns (energies of the peaks within ``keep`` of the strongest, all peaks as
         (energy, rate relative to the strongest), the strongest local rate).
         """
         d = np.abs(self.deviation(f))
-        rate = np.abs(self.rate(f)) / np.maximum(d, 1e-3 * d.max())
+        rate = np.abs(self.rate(f) if fdot is None else fdot) / np.maximum(d, 1e-3 * d.max())
         rate = np.where(window, rate, 0.0)
         idx = [i for i in range(1, self.L - 1) if rate[i] > 0 and rate[i] >= rate[i - 1] and rate[i] >= rate[i + 1]]
         idx.sort(key=lambda i: -rate[i])

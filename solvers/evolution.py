@@ -124,6 +124,7 @@ class KineticTS:
         self.Kb = sp.csr_matrix((model.L, model.L)) if self.definite else _banded_kernel(model)
         self.shell = _JacobianShell(model)
         self.a_pc, self.pc_its, self._dvec = None, pc_its, None
+        self.fdot_last = None  # the last accepted step's backward difference (f_n - f_n-1)/dt
         self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "number": [], "T_eff": [],
                      "f": []}
 
@@ -182,7 +183,12 @@ class KineticTS:
         hist["number"].append(m.particle_number(f))
         if m.a_ee > 0:  # Eq. (S6): the temperature whose f0 has the energy of f (Eq. (16) when a_ee >> a_ep)
             hist["T_eff"].append(_t_eff(m, f, hist["T_eff"][-1] if hist["T_eff"] else None))
-        hist["f"] = [f]  # only the latest state is kept (memory independent of the number of steps)
+        # only the latest state and its backward difference (the last step's df/dt, where the growth
+        # peaks) are kept: memory independent of the number of steps
+        prev = hist["f"][-1] if hist["f"] else None
+        if prev is not None and len(hist["t"]) > 1 and hist["t"][-1] > hist["t"][-2]:
+            self.fdot_last = (f - prev) / (hist["t"][-1] - hist["t"][-2])
+        hist["f"] = [f]
         if self.snapshots is not None:
             self.snapshots(t, f)
         if self.on_step is not None:
@@ -269,7 +275,8 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         P.destroy()
         x.destroy()
         problem.destroy()
-    return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end), **solver_its}
+    return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end, problem.fdot_last),
+            **solver_its}
 
 
 #: ``mass_loss``: half-width (grid points) of the moving average that separates a grid-scale loss of definiteness
@@ -304,7 +311,7 @@ def mass_loss(model, f, window, half_width=MASS_SMOOTH_HALF_WIDTH):
             "grid_scale": smin > 0}
 
 
-def _result(model, hist, status, reason, steps, dev0, t_end):
+def _result(model, hist, status, reason, steps, dev0, t_end, fdot_last=None):
     t = np.asarray(hist["t"])
     dev = np.asarray(hist["dev"])
     out = {"status": status, "steps": int(steps), "t_final": float(t[-1]) if t.size else 0.0,
@@ -320,7 +327,7 @@ def _result(model, hist, status, reason, steps, dev0, t_end):
         out["t_instability"] = out["t_final"]
         if hist["f"]:
             window = model.p.E < model.p.grid.cutoff - 2.0 * float(np.max(model.p.omega_r))
-            chosen, listing, top = model.growth_peaks(hist["f"][-1], window)
+            chosen, listing, top = model.growth_peaks(hist["f"][-1], window, fdot=fdot_last)
             out["growth_energies"] = chosen
             out["growth_peaks"] = [{"E": e, "relative_rate": r} for e, r in listing]
             out["growth_rate"] = top  # max |fdot|/|f - f0| at t_instability (grid-regularised, cf. Eq. (11))
