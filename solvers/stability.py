@@ -43,6 +43,8 @@ NULL_TOL = 1e-10  # eigenvalues of M_hat <= NULL_TOL max diag(M_hat) are ladder 
 # discrete modes are counted up to (1 - CONTINUUM_MARGIN) x the edge of the continuous spectrum: on a grid the
 # continuum's samples reach O(eps) below the edge of the local rates (Pb model, refine 1: 0.058268 < 0.058270)
 CONTINUUM_MARGIN = 1e-3
+CONTINUUM_KEYS = ("gamma_continuum_edge", "gamma_continuum_edge_negative", "n_discrete_positive",
+                  "n_discrete_negative")
 
 
 # ------------------------------------------------------------------ inertia
@@ -963,8 +965,20 @@ def dense_summary(problem, nev=6, target=None, counts=True):
     if info:
         raise np.linalg.LinAlgError(f"banded triangular solve (LAPACK tbtrs): info = {info}")
     gam = 1.0 / mu
-    pos = np.nonzero(mu > 0)[0][::-1][:nev]  # largest mu first: the smallest positive gamma
-    neg = np.nonzero(mu < 0)[0][:nev]  # most negative mu first: the negative gamma nearest 0
+    pos = np.nonzero(mu > 0)[0][::-1]  # largest mu first: the smallest positive gamma
+    neg = np.nonzero(mu < 0)[0]  # most negative mu first: the negative gamma nearest 0
+    extra = {}
+    if problem.ep_fft:  # a continuous alpha^2F: the modes below the continuum's edges (continuum_edges)
+        edges = continuum_edges(problem)
+        extra = dict(zip(CONTINUUM_KEYS[:2], edges))
+        for name, idx, edge in (("positive", pos, edges[0]), ("negative", neg, edges[1])):
+            if edge is not None:
+                n = int(np.sum(gam[idx] / edge < 1.0 - CONTINUUM_MARGIN))
+                extra["n_discrete_" + name] = n
+        pos = pos[: extra.get("n_discrete_positive", pos.size)]
+        neg = neg[: extra.get("n_discrete_negative", neg.size)]
+    pos, neg = pos[:nev], neg[:nev]
+    shown = np.concatenate([pos, neg])
 
     def phi(idx):
         V = X[:, idx] * problem.s[:, None]
@@ -972,7 +986,7 @@ def dense_summary(problem, nev=6, target=None, counts=True):
 
     mu_min = mu_min_dense(problem)
     out = {
-        "gamma": gam[np.argsort(np.abs(gam), kind="stable")[:nev]].tolist(),
+        "gamma": gam[shown[np.argsort(np.abs(gam[shown]), kind="stable")][:nev]].tolist(),
         "gamma_min_positive": float(gam[pos[0]]) if pos.size else None,
         "gamma_negative": gam[neg].tolist(),
         "gamma_max_negative": float(gam[neg[0]]) if neg.size else None,
@@ -981,6 +995,7 @@ def dense_summary(problem, nev=6, target=None, counts=True):
         "eigen_solver": "dense",
         "eigenvectors": np.hstack([phi(pos), phi(neg)]),
         "eigenvector_gammas": gam[pos].tolist() + gam[neg].tolist(),
+        **extra,
     }
     if target is not None:
         out["gamma_near_target"] = gam[np.argsort(np.abs(gam - target), kind="stable")[:nev]].tolist()
@@ -1100,6 +1115,7 @@ def stability_summary(problem, nev=6, target=None, counts=True):
         "n_zero_gamma": nz,
         "eigen_solver": "slepc",
         "slepc_iterations": sm["iterations"],
+        **{k: sm[k] for k in CONTINUUM_KEYS if k in sm},
         "eigenvectors": np.hstack([sm["vectors_positive"], sm["vectors_negative"]]),
         "eigenvector_gammas": pos.tolist() + neg.tolist(),
     }
