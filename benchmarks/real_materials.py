@@ -10,8 +10,8 @@ One run, every row a separate ``ephkin`` process (wall time and peak RSS of the 
    ``stability --nev 4`` (gamma_min, the continuum edge, the number of discrete modes, wall, RSS) and
    ``evolve --T-in 0.202 --t-end 20`` (status, min 1 - Sigma', decay rate, steps, wall, RSS).
 
-The FFT floor is one bare ``scipy.fft.rfft`` + ``irfft`` pair at n = next_fast_len(2L - 1), median of 5,
-measured in this process before the rows.  The load average is printed before and after.  Prints
+The FFT floor is one bare ``scipy.fft.rfft`` + ``irfft`` pair at n = next_fast_len(2L - 1), the minimum of 20
+warm repetitions, measured in this process after each row.  The load average is printed before and after.  Prints
 Markdown tables for docs/benchmarks.md.
 
 Run:  .venv/bin/python benchmarks/real_materials.py [--einstein 128 256] [--pb 1 4 16 64]
@@ -20,7 +20,6 @@ Run:  .venv/bin/python benchmarks/real_materials.py [--einstein 128 256] [--pb 1
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -36,8 +35,9 @@ EPHKIN = os.path.join(os.path.dirname(sys.executable), "ephkin")
 PB = "file:" + os.path.join(ROOT, "docs", "examples", "pb_model.a2f")
 
 
-def floor(L, reps=5):
-    """Median wall time of one rfft + irfft pair at the kernel product's length (s)."""
+def floor(L, reps=20):
+    """Wall time of one rfft + irfft pair at the kernel product's length (s): the minimum of ``reps`` warm
+    repetitions (the products inside a run reuse warm buffers; the first calls pay page faults)."""
     n = sfft.next_fast_len(2 * L - 1, real=True)
     x = np.random.default_rng(0).standard_normal(n)
     ts = []
@@ -45,7 +45,7 @@ def floor(L, reps=5):
         t = time.perf_counter()
         sfft.irfft(sfft.rfft(x), n, overwrite_x=True)
         ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+    return min(ts)
 
 
 def run(args):
@@ -76,8 +76,8 @@ def main():
     ap.add_argument("--pb", type=int, nargs="*", default=[1, 2, 4, 8, 16, 32, 64])
     a = ap.parse_args()
     print(f"load average before: {os.getloadavg()}; {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
-    print("\n| refine | N | status | t_instability | min 1 − Σ′ | grid-scale loss | steps | products/step | wall (s) "
-          "| peak RSS (MB) | kB/point | wall / (products × floor) |\n|" + "---|" * 12)
+    print("\n| refine | N | status | t_instability | min 1 − Σ′ | grid-scale loss | steps | products/step | Krylov/Newton "
+          "| wall (s) | peak RSS (MB) | kB/point | wall / (products × floor) |\n|" + "---|" * 13)
     for R in a.einstein:
         d, wall, rss = run(["evolve", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2", "--T-in", "0.202",
                             "--t-end", "20", "--refine", str(R), "--no-diagnostics"])
@@ -88,21 +88,26 @@ def main():
         ml = d.get("mass_loss") or {}
         ratio = wall / (d["kernel_matvecs"] * floor(L))
         print(f"| {R} | {L} | {d['status']} | {fmt(d.get('t_instability'))} | {d['min_mass_diagonal']:.4f} | "
-              f"{ml.get('grid_scale', '—')} | {d['steps']} | {d['kernel_matvecs_per_step']:.1f} | {wall:.1f} | "
+              f"{ml.get('grid_scale', '—')} | {d['steps']} | {d['kernel_matvecs_per_step']:.1f} | "
+              f"{d['krylov_iterations'] / max(d['newton_iterations'], 1):.1f} | {wall:.1f} | "
               f"{fmt(rss, '.0f')} | {fmt(rss and rss * 1024 / L, '.2f')} | {ratio:.2f} |", flush=True)
     print("\n| refine | L | stability: γ_min | continuum edge γ_c | discrete modes | wall (s) | RSS (MB) "
-          "| evolve: status | min 1 − Σ′ | decay rate | steps | wall (s) | RSS (MB) |\n|" + "---|" * 13)
+          "| SLEPc restarts | evolve: status | min 1 − Σ′ | decay rate | steps | Krylov/Newton | wall (s) | RSS (MB) "
+          "|\n|" + "---|" * 15)
     for R in a.pb:
-        s, ws, rs = run(["stability", "--spectrum", PB, "--T0", "0.2", "--refine", str(R), "--nev", "4"])
+        s, ws, rs = run(["stability", "--spectrum", PB, "--T0", "0.2", "--refine", str(R), "--nev", "4", "--solver",
+                         "slepc"])
         e, we, re_ = run(["evolve", "--spectrum", PB, "--T0", "0.2", "--T-in", "0.202", "--t-end", "20",
                           "--refine", str(R), "--no-diagnostics"])
         if "error" in s or "error" in e:
             print(f"| {R} | | {s.get('error', '')} {e.get('error', '')} |")
             continue
         print(f"| {R} | {s['L']} | {s['gamma_min_positive']:.10f} | {fmt(s.get('gamma_continuum_edge'), '.8f')} | "
-              f"{s.get('n_discrete_positive', '—')} | {ws:.1f} | {fmt(rs, '.0f')} | {e['status']} | "
-              f"{e['min_mass_diagonal']:.6f} | {fmt(e.get('decay_rate'), '.6f')} | {e['steps']} | {we:.1f} | "
-              f"{fmt(re_, '.0f')} |", flush=True)
+              f"{s.get('n_discrete_positive', '—')} | {ws:.1f} | {fmt(rs, '.0f')} | "
+              f"{(s.get('slepc_iterations') or {}).get('positive', '— (dense)')} | {e['status']} | "
+              f"{e['min_mass_diagonal']:.6f} | {fmt(e.get('decay_rate'), '.6f')} | {e['steps']} | "
+              f"{e['krylov_iterations'] / max(e['newton_iterations'], 1):.2f} | {we:.1f} | {fmt(re_, '.0f')} |",
+              flush=True)
     print(f"\nload average after: {os.getloadavg()}")
 
 

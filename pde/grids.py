@@ -18,7 +18,7 @@ import numpy as np
 from .errors import InputError, require_positive
 
 __all__ = ["FoldedGrid", "project_spectrum", "default_grid", "phonon_scale", "check_memory", "available_memory",
-           "linear_problem_bytes"]
+           "linear_problem_bytes", "kinetic_bytes"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,19 @@ _BYTES_PER_POINT = 8 * (6 + 3 + 2) + 16 * 6 + (2 * 8 * 6 + 2 * 8 * 6)
 # bytes per nonzero of the sparse M^ep while it is assembled (COO rows, cols, values,
 # their concatenation and the CSR result)
 _BYTES_PER_NONZERO = 96
+
+
+# bytes per grid point of a kinetic run (pde.kinetic.KineticModel and its PETSc TS): the state, the history and
+# Newton/GMRES(12) vectors, the FFT kernels K (L) and K_ext (L + pad) with their work arrays, the e-ph operators;
+# measured peak RSS less the ~110 MB of a started interpreter: 0.82 kB at L = 102 400 and 409 600 (Einstein,
+# refine 128 and 512), rounded up
+_KINETIC_BYTES_PER_POINT = 1000
+_KINETIC_BYTES_PER_PAD = 200  # per point of the extended grid beyond the cutoff (K_ext, Sigma's tail)
+
+
+def kinetic_bytes(L, pad):
+    """Estimated peak bytes of a kinetic run (Eq. (15)) on L grid points with an extended grid of L + pad."""
+    return _KINETIC_BYTES_PER_POINT * L + _KINETIC_BYTES_PER_PAD * pad
 
 
 def available_memory():

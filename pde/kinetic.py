@@ -39,6 +39,7 @@ from .electron_phonon import (EPCollisions, collision_ep, collision_ep_diagonal,
 from .eliashberg import fermi
 from .errors import InputError, require_nonnegative
 from .fftops import lag_correlate
+from .grids import check_memory, kinetic_bytes
 from .linearized import KernelOperator, LinearizedProblem
 
 __all__ = ["KineticModel"]
@@ -76,6 +77,7 @@ class KineticModel:
         # Sigma is computed on the grid extended by 2 r_max + 2 points where g = -1/2 (S28), so that
         # the closed-form tail starts beyond every pole E +- omega_k of the energies E <= Lambda
         self.pad = 2 * int(np.max(problem.r)) + 2
+        check_memory(kinetic_bytes(self.L, self.pad), f"the kinetic equation on L = {self.L} points")
         c = self.eps * problem.lam_r * problem.r.astype(float) ** 2
         self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
         self.sigma_tail = self._tail()

@@ -464,6 +464,26 @@ def continuum_edges(problem):
     return (float(pos.min()) if pos.size else None), (float(neg.max()) if neg.size else None)
 
 
+def discrete_gammas(problem, g):
+    """``g`` without the samples of the continuous spectrum (:func:`continuum_edges`) for a continuous
+    alpha^2F: the gamma in (0, (1 - CONTINUUM_MARGIN) gamma_pos) and ((1 - CONTINUUM_MARGIN) gamma_neg, 0);
+    unchanged for combs."""
+    g = np.asarray(g, dtype=float)
+    if not problem.ep_fft:
+        return g
+    pos, neg = continuum_edges(problem)
+    keep = np.zeros(g.size, bool)
+    if pos is not None:
+        keep |= (g > 0) & (g < (1.0 - CONTINUUM_MARGIN) * pos)
+    if neg is not None:
+        keep |= (g < 0) & (g > (1.0 - CONTINUUM_MARGIN) * neg)
+    if neg is None:
+        keep |= g < 0  # no negative continuum: every negative gamma is a mode
+    if pos is None:
+        keep |= g > 0
+    return g[keep]
+
+
 def n_discrete(problem, g, kmax, tol=1e-10):
     """The number of gamma of Eq. (14) strictly between 0 and ``g`` (capped at kmax + 1), exactly.
 

@@ -134,3 +134,58 @@ def test_stencil_jacobian_product_and_diagonal(spec, lam, T0, cutoff):
         assert _rel(collision_ep_jvp(f, v, p.grid.eps, p.r, p.lam_r, T0), J @ v) < 1e-12
         np.testing.assert_allclose(collision_ep_diagonal(f, p.grid.eps, p.r, p.lam_r, T0), J.diagonal(), rtol=1e-12,
                                    atol=1e-14 * np.max(np.abs(J.diagonal())))
+
+
+def test_projection_fills_every_grid_frequency():
+    """A continuous alpha^2F on a fine grid: one grid frequency per grid step of its support (no comb of
+    quadrature nodes), lambda and g^2 kept."""
+    s = make_spectrum(PB, None, "g")
+    for refine in (1, 16):
+        p = LinearizedProblem(s, 0.2, default_grid(s, 0.2, refine))
+        assert np.all(np.diff(p.r) == 1)  # no gaps (the table starts at its first frequency, 0.05 meV)
+        assert abs(np.sum(p.lam_r * p.omega_r**2) - s.g**2) < 1e-9 * s.g**2
+
+
+@pytest.mark.parametrize("lam", [None, 3.3])
+def test_modes_below_the_continuum_dense_and_slepc(lam):
+    """The Pb model: the discrete gamma and their count below the continuum's edges agree between the dense
+    path (per-mode M^ep, one LAPACK eigh, every gamma) and the matrix-free one (FFT operators, the count by
+    Sylvester); every dense gamma between 0 and the edge is a mode, none of the rest is reported.  lam = 3.3
+    (lambda_c = 3.03 at T0 = 0.2) makes Z0^-1 negative somewhere: a negative continuum and unstable modes."""
+    from ephkin.solvers.stability import (CONTINUUM_MARGIN, continuum_edges, dense_summary, gamma_dense,
+                                          n_discrete, stability_summary)
+
+    s = make_spectrum(PB, lam, "g")
+    p = LinearizedProblem(s, 0.2, default_grid(s, 0.2))
+    assert p.ep_fft
+    pos, neg = continuum_edges(p)
+    g = gamma_dense(p)
+    want_pos = np.sort(g[(g > 0) & (g < (1 - CONTINUUM_MARGIN) * pos)])
+    assert want_pos.size >= 1
+    assert n_discrete(p, (1 - CONTINUUM_MARGIN) * pos, 6) == min(want_pos.size, 7)
+    d, m = dense_summary(p, nev=4, counts=False), stability_summary(p, nev=4, counts=False)
+    for res in (d, m):
+        assert res["gamma_continuum_edge"] == pytest.approx(pos, rel=1e-14)
+        assert res["n_discrete_positive"] == min(want_pos.size, 4 if res is m else want_pos.size)
+    np.testing.assert_allclose(m["gamma_min_positive"], want_pos[0], rtol=1e-9)
+    np.testing.assert_allclose(d["gamma_min_positive"], want_pos[0], rtol=1e-12)
+    if lam is not None:
+        assert neg is not None and neg < 0
+        want_neg = np.sort(g[(g < 0) & (g > (1 - CONTINUUM_MARGIN) * neg)])[::-1]  # nearest 0 first
+        assert want_neg.size >= 1 and m["n_discrete_negative"] == min(want_neg.size, 4)
+        np.testing.assert_allclose(m["gamma_negative"], want_neg[:4], rtol=1e-8)
+        np.testing.assert_allclose(d["gamma_negative"][: want_neg.size], want_neg[:4], rtol=1e-12)
+    else:
+        assert neg is None
+
+
+def test_kinetic_memory_estimate_refuses(monkeypatch):
+    """The kinetic run's memory is estimated before anything of size L is allocated, and refused with it."""
+    import ephkin.pde.grids as grids
+    from ephkin.pde.errors import InputError
+
+    p = _problem("einstein", 1.0, 0.2, None)
+    monkeypatch.setattr(grids, "available_memory", lambda: 10**5)  # the estimate is ~0.8 MB at L = 800
+    with pytest.raises(InputError, match="kinetic equation on L = 800 points needs about") as exc:
+        KineticModel(p)
+    assert exc.value.param == "refine"

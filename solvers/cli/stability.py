@@ -178,7 +178,8 @@ def _gamma_scan(args, out, ee):
     from ephkin.pde.linearized import CouplingFamily
 
     from ..plots import plot_gamma_scan
-    from ..stability import DENSE_MAX, gamma_dense, gamma_spectrum, nonzero_gammas, pole_gammas, stability_summary
+    from ..stability import (DENSE_MAX, discrete_gammas, gamma_dense, gamma_spectrum, nonzero_gammas, pole_gammas,
+                             stability_summary)
 
     lo, hi, n = args.lam_scan
     lams = np.linspace(lo, hi, int(n))
@@ -189,8 +190,9 @@ def _gamma_scan(args, out, ee):
         p = fam.problem(lam)
         if p.grid.L <= DENSE_MAX and args.target is None:
             g = nonzero_gammas(gamma_dense(p))
-            order = np.argsort(np.abs(g))
-            gam = np.concatenate([g[order[: args.nev]], g[order[-2:]]])
+            poles = g[np.argsort(np.abs(g))[-2:]]
+            g = discrete_gammas(p, g)  # a continuous alpha^2F: the modes, not the continuum's samples
+            gam = np.concatenate([g[np.argsort(np.abs(g))[: args.nev]], poles])
         else:
             near = (gamma_spectrum(p, args.nev, args.target)[0] if args.target is not None
                     else np.asarray(stability_summary(p, args.nev, counts=False)["gamma"]))
