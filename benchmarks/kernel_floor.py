@@ -8,8 +8,7 @@
    - lambda_c, linear method (``solvers.stability.lambda_c_linear``, modes:40-60, T0 = 0.204);
      products counted on every KernelOperator created during the call;
    - ``evolve`` (Einstein lambda = 1, T0 = 0.20, T_in = 0.202, t_end = 20) from
-     ``KineticModel.kernel_matvecs`` (Sigma on the extended grid, L + pad, and the
-     Jacobian/mass action, L; each at its own floor).
+     ``KineticModel.kernel_matvecs`` (Sigma and the Jacobian/mass action, all of length L).
    Ratio = wall time / (products x floor): 1 would mean nothing but the transforms.
 3. ``--evolve-cli R ...``: the whole ``ephkin evolve --spectrum einstein --lam 1 --T0 0.20 --T-in 0.202
    --t-end 20 --refine R --json`` process (TS plus the CLI's diagnostics), wall and peak RSS of the
@@ -165,7 +164,7 @@ def evolve_runs(refines, runs):
         def run():
             model = KineticModel(make_problem(shape, 1.0, 0.20, refine=ref))
             r = evolve(model, 0.202, 20.0, rtol=1e-6, atol=1e-10)
-            counts = {model.L: model.K.matvecs, model.K_ext.L: model.K_ext.matvecs}
+            counts = {model.L: model.K.matvecs}
             return f"{r['status']}, {r.get('steps', '?')} steps", counts
 
         whole(f"evolve, Einstein lam=1, T0=0.20, refine {ref}", run, runs)

@@ -110,12 +110,11 @@ _BYTES_PER_POINT = 8 * (6 + 3 + 2) + 16 * 6 + (2 * 8 * 6 + 2 * 8 * 6)
 _BYTES_PER_NONZERO = 96
 
 
-# bytes per grid point of a kinetic run (pde.kinetic.KineticModel and its PETSc TS): the state, the history and
-# Newton/GMRES(12) vectors, the FFT kernels K (L) and K_ext (L + pad) with their work arrays, the e-ph operators;
-# measured peak RSS less the ~110 MB of a started interpreter: 0.82 kB at L = 102 400 and 409 600 (Einstein,
-# refine 128 and 512), rounded up
+# bytes per grid point of a kinetic run (pde.kinetic.KineticModel and its PETSc TS): the state, the history,
+# Newton and GMRES vectors, the FFT kernel K with its work arrays, the e-ph operators; measured peak RSS less the
+# ~110 MB of a started interpreter (docs/benchmarks.md, issue 29), rounded up
 _KINETIC_BYTES_PER_POINT = 1000
-_KINETIC_BYTES_PER_PAD = 200  # per point of the extended grid beyond the cutoff (K_ext, Sigma's tail)
+_KINETIC_BYTES_PER_PAD = 100  # per point of the padding beyond the cutoff (the generator's prefix sums, at set-up)
 
 
 def kinetic_bytes(L, pad):

@@ -11,20 +11,24 @@ on the folded grid E_i = i eps (``pde.grids``) with the boundary conditions
   (``pde.linearized.KernelOperator``, exact kernel, subtracted principal
   value), applied by FFT in O(L log L).  Sigma[f0] reproduces Eq. (S13).
 * Sigma'[f] and f' by fourth-order central differences on the grid (point
-  symmetry about E = 0: Sigma odd, f(-E) = 1 - f(E); beyond the cutoff f = 0 and
-  Sigma extrapolated).  Sigma also gets the closed-form contribution of
-  |x| > Lambda, where g = -+1/2.
+  symmetry about E = 0: Sigma odd, f(-E) = 1 - f(E); beyond the cutoff f = 0, and
+  Sigma at the two points beyond it from the extended kernel's edge rows).  Beyond
+  the cutoff g = -1/2: over a padding of 2 r_max + 2 points the discrete kernel
+  (prefix sums of its generator, f-independent), beyond that in closed form; so
+  Sigma[f] costs one kernel product of length L, shared with the Jacobian's.
 * The equation is linearly implicit: M(f) fdot = I(f) with
   M(f) = diag(1 - Sigma'[f]) - diag(f') K, because dSigma/dt = -K fdot.
   At f = f0, M(f0) fdot = A phidot for delta f = -f0' phi (Eq. (13)).
 * Collisions, Eq. (15): I = a_ep I_ep/pi + a_ee I_ee, with I_ep of
   ``pde.electron_phonon.collision_ep`` (Eq. (2)) and I_ee of Eq. (S22)-(S23)
   by FFT on the full grid reconstructed from the folded one
-  (``pde.electron_electron.EECollisions``; a_ee = 0 by default).  The residual is
-  M(f) fdot - (a_ep I_ep/pi + a_ee I_ee).  Jacobians: ``collisions_jacobian`` is
-  the sparse, exact a_ep dI_ep/df; the e-e part is dense and is only applied
-  (``ee_jacobian(f).folded_matvec``, ``collisions_jvp`` for the sum), with a
-  diagonal approximation for preconditioners (``collisions_jacobian_approx``).
+  (``pde.electron_electron.EECollisions``; a_ee = 0 by default).  I_ep and its
+  Jacobian are mode-by-mode stencils for combs and FFT products for many grid
+  phonon frequencies (``pde.electron_phonon.EPCollisions``, docs/theory.md (T5)).
+  The residual is M(f) fdot - (a_ep I_ep/pi + a_ee I_ee).  Jacobians:
+  ``collisions_jvp`` applies the exact sum; ``collisions_jacobian_diagonal`` is
+  the preconditioner's part; ``collisions_jacobian`` (the sparse exact e-ph part)
+  and ``collisions_jacobian_approx`` serve combs and the small-N references.
 * Bookkeeping: ``energy`` (Eq. (S6)), ``particle_number`` (identically conserved
   on the folded grid by f(-E) = 1 - f(E)), ``energy_rate_ee`` (zero, Eq. (S24)),
   and the effective temperature ``t_eff``: the T whose f0(T) has the energy of f.
@@ -40,7 +44,7 @@ from .eliashberg import fermi
 from .errors import InputError, require_nonnegative
 from .fftops import lag_correlate
 from .grids import check_memory, kinetic_bytes
-from .linearized import KernelOperator, LinearizedProblem
+from .linearized import LinearizedProblem, _pole_free_sum
 
 __all__ = ["KineticModel"]
 
@@ -78,23 +82,38 @@ class KineticModel:
         # the closed-form tail starts beyond every pole E +- omega_k of the energies E <= Lambda
         self.pad = 2 * int(np.max(problem.r)) + 2
         check_memory(kinetic_bytes(self.L, self.pad), f"the kinetic equation on L = {self.L} points")
-        c = self.eps * problem.lam_r * problem.r.astype(float) ** 2
-        self.K_ext = KernelOperator(self.L + self.pad, problem.r, c, problem.pv)
-        self.sigma_tail = self._tail()
         self._sigma_at = self._energy_eq = None  # the last (f, Sigma_ext[f]); _energy(f_eq)
         self._fx_at = None  # the last (f, extend_folded(f)) of the comb path's Jacobian products
         self._ep_csr = None  # CSR pattern of the e-ph Jacobian: (entry -> slot, column indices, row pointers)
         # e-ph collisions: FFT operators for many grid phonon frequencies, mode-by-mode stencils for combs
         self.ep = EPCollisions(self.L, self.eps, problem.r, problem.lam_r, self.T0) if problem.ep_fft else None
-        # the f-independent part of Sigma on i = 1..L: the padding (g = -1/2) and the closed-form tail
-        self.sigma_const = (self.sigma_tail[: self.L]
-                            - self.K_ext.matvec(np.concatenate([np.zeros(self.L), np.full(self.pad, -0.5)]))[: self.L])
+        self._sigma_parts()
+
+    def _sigma_parts(self):
+        """What Sigma[f] needs besides K g: on i = 1..L + 2, the f-independent part (the padding, g = -1/2, and
+        the closed-form tail), and the rows L + 1, L + 2 of the extended kernel on j = 1..L (Sigma just beyond
+        the cutoff, for Sigma' at the last grid points).
+
+        The extended kernel K_ext (on L + pad points) has the generator F of K (``_pole_free_sum``), so the
+        padding's part is sums of F over ranges: prefix sums, O(L + pad), with no second FFT operator."""
+        L, Lx = self.L, self.L + self.pad
+        c = self.eps * self.p.lam_r * self.p.r.astype(float) ** 2
+        F = _pole_free_sum(0, 2 * Lx + 2, self.p.r, c, self.p.pv)  # K_ext(i, j) = F(|i - j|) - F(i + j)
+        P = np.concatenate([[0.0], np.cumsum(F)])  # P[n] = sum_{d < n} F(d)
+        i = np.arange(1, L + 3)
+        a, b = L + 1 - i, Lx - i  # the lags d = j - i of the padding j = L + 1 .. Lx
+        toeplitz = np.where(a >= 0, P[b + 1] - P[np.maximum(a, 0)], P[1 - np.minimum(a, 0)] - P[1] + P[b + 1])
+        hankel = P[i + Lx + 1] - P[i + L + 1]
+        self.sigma_tail = self._tail()
+        self.sigma_const = self.sigma_tail + 0.5 * (toeplitz - hankel)  # -K_ext(pad) (-1/2) + tail
+        j = np.arange(1, L + 1)
+        self._edge_rows = np.stack([F[L + k - j] - F[L + k + j] for k in (1, 2)])
 
     @property
     def kernel_matvecs(self):
-        """Kernel products so far (one rfft + one irfft each): Sigma[f] on the extended grid
-        (``K_ext``, length L + pad) plus the mass-matrix / Jacobian action (``K``, length L)."""
-        return self.K.matvecs + self.K_ext.matvecs
+        """Kernel products so far (one rfft + one irfft each, length L): Sigma[f] and the mass-matrix /
+        Jacobian action."""
+        return self.K.matvecs
 
     # -------------------------------------------------------------- pieces
     def initial(self, T_in):
@@ -106,8 +125,8 @@ class KineticModel:
     def _tail(self):
         """Sigma from |x| > Lambda_ext, where g = f - 1/2 = -+1/2 (S28), in closed form:
         sum_k (lambda_k w_k/4) [ln((Lam + w - E)/(Lam - w - E)) + ln((Lam + E - w)/(Lam + E + w))],
-        with Lam = (L_ext + 1/2) eps, the edge of the extended grid's cells (E on the extended grid)."""
-        E = self.eps * np.arange(1, self.L + self.pad + 1)
+        with Lam = (L_ext + 1/2) eps, the edge of the extended grid's cells, at E_i, i = 1..L + 2."""
+        E = self.eps * np.arange(1, self.L + 3)  # i = 1..L + 2: all Sigma needs (_sigma_parts)
         lam_edge = (self.L + self.pad + 0.5) * self.eps
         if self.p.ep_fft:
             # with E = i eps, w = r eps: ln|(m + 1/2 + r)/(m + 1/2 - r)| at m = L_ext - i and minus the same at
@@ -118,7 +137,7 @@ class KineticModel:
             kern[R + self.p.r], kern[R - self.p.r] = b, -b
             ell = np.log(np.abs(np.arange(-R, 2 * Lx + R + 1, dtype=float) + 0.5))  # l(m), m = -R..2 Lx + R
             S = lag_correlate(kern, ell, R)  # sum_r b_r [l(m + r) - l(m - r)], m = 0..2 Lx
-            i = np.arange(1, Lx + 1)
+            i = np.arange(1, self.L + 3)
             return S[Lx - i] - S[Lx + i]
         out = np.zeros_like(E)
         for w, lk in zip(self.p.omega_r, self.p.lam_r):
@@ -127,7 +146,8 @@ class KineticModel:
         return out
 
     def sigma_ext(self, f):
-        """Sigma[f] on the extended grid (i = 1..L + pad): -(K_ext g) + closed-form tail, Eq. (4).
+        """Sigma[f] at E_i, i = 1..L + 2, Eq. (4): -(K g) + the f-independent part on 1..L, and the extended
+        kernel's two edge rows beyond (:meth:`_sigma_parts`): one kernel product of length L.
 
         The last f and its Sigma are kept (read-only): a time integrator asks for Sigma'[f] at one
         iterate in turn from the residual, the Jacobian and the step monitor, and the energy, so
@@ -135,8 +155,11 @@ class KineticModel:
         f = np.asarray(f, dtype=float)
         if self._sigma_at is not None and np.array_equal(f, self._sigma_at[0]):
             return self._sigma_at[1]
-        g = np.concatenate([f - 0.5, np.full(self.pad, -0.5)])
-        out = -self.K_ext.matvec(g) + self.sigma_tail
+        g = f - 0.5
+        out = np.empty(self.L + 2)
+        out[: self.L] = self.K.matvec(g)
+        out[self.L :] = self._edge_rows @ g
+        np.subtract(self.sigma_const, out, out=out)
         out.flags.writeable = False
         self._sigma_at = (f.copy(), out)
         return out
@@ -302,7 +325,7 @@ class KineticModel:
         sig = self.sigma(f)
         # full-line integrals of even integrands = 2 x folded sums; <g, Sigma + c>/2 = eps sum g (Sigma + c)
         return 2.0 * (2 * h * np.sum(E * f) + 2 * h * np.sum(E * self.f_prime(f) * sig)
-                      + h * np.sum((f - 0.5) * (sig + self.sigma_const)))
+                      + h * np.sum((f - 0.5) * (sig + self.sigma_const[: self.L])))
 
     def energy_rate_collisions(self, f):
         """2 int E I dE over the full line, I = a_ep I_ep/pi + a_ee I_ee (Eq. (S6) right-hand side, per nu0).

@@ -87,20 +87,23 @@ def test_block_apply_and_counter(L):
 @pytest.mark.parametrize("pv", ["subtracted", "dropped"])
 @pytest.mark.parametrize("refine", [1, 3])
 def test_sigma_of_kinetic_model_unchanged(pv, refine):
-    # Sigma[f] = -(K_ext g) + closed-form tail (Eq. (4)) with the new product == with the dense K_ext
+    # Sigma[f] = -(K_ext g) + closed-form tail (Eq. (4)) on the grid extended by the padding (g = -1/2): the
+    # model's one length-L product plus prefix sums of the generator == the dense K_ext (and the four-FFT
+    # product) on the extended grid, at i = 1..L + 2 (the two beyond the cutoff enter Sigma')
     sp = make_spectrum("modes:40-60", 1.0, units="g")
     T0 = 0.2
     p = LinearizedProblem(sp, T0, default_grid(sp, T0, refine), "exact", pv=pv)
     m = KineticModel(p)
+    K_ext = KernelOperator(m.L + m.pad, p.r, m.eps * p.lam_r * p.r.astype(float) ** 2, p.pv)
     rng = np.random.default_rng(refine)
     for f in (m.initial(0.202), m.f_eq + 1e-3 * rng.standard_normal(m.L) * np.exp(-p.E / 0.5)):
         g = np.concatenate([f - 0.5, np.full(m.pad, -0.5)])
-        ref_dense = (-(m.K_ext.dense() @ g) + m.sigma_tail)[: m.L]
-        ref_old = (-four_fft_product(m.K_ext, g) + m.sigma_tail)[: m.L]
-        s = m.sigma(f)
+        ref_dense = -(K_ext.dense() @ g)[: m.L + 2] + m.sigma_tail
+        ref_old = -four_fft_product(K_ext, g)[: m.L + 2] + m.sigma_tail
+        s = m.sigma_ext(f)
         assert rel(s, ref_dense) <= TOL
         assert rel(s, ref_old) <= TOL
-        # the mass-matrix action (Jacobian path) uses the length-L operator
+        # the mass-matrix action (Jacobian path) uses the same length-L operator
         v = rng.standard_normal(m.L)
         np.testing.assert_allclose(m.mass_apply(f, v), m.mass_dense(f) @ v, rtol=0, atol=TOL * np.abs(m.mass_dense(f) @ v).max())
-    assert m.K_ext.matvecs > 0 and m.K.matvecs > 0
+    assert m.K.matvecs > 0 and m.kernel_matvecs == m.K.matvecs
