@@ -10,10 +10,13 @@ The default profile keeps the run under a minute; ``make test-slow`` selects the
 ``slow`` profile (HYPOTHESIS_PROFILE=slow) with many more examples.
 """
 
+import atexit
 import contextlib
 import io
 import json
 import os
+import shutil
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -64,7 +67,11 @@ def _files(tmp):
     return paths
 
 
-FILES = _files(os.environ.get("TMPDIR", "/tmp"))
+# a private directory (mkdtemp, mode 0700): fixed names in the shared /tmp would collide with another user's
+# files (a root run leaves /tmp/corrupt.dat, which another user cannot overwrite) or be read from them
+_TMP = tempfile.mkdtemp(prefix="ephkin-cli-properties-")
+atexit.register(shutil.rmtree, _TMP, True)
+FILES = _files(_TMP)
 SPECTRA = st.sampled_from(["einstein", "modes:40-60", "debye", "debye:0", "modes:60-40", "peaks:1:0.5",
                            "lorentz:1:0.1", "nosuch", "einstein:-1", "file:"]
                           + [f"file:{p}" for p in FILES.values()])
