@@ -671,17 +671,20 @@ class _MatrixFreeB:
                 o.destroy()
 
 
-def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False):
+def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False, separated=False):
     """k extreme eigenpairs mu of A x = mu B x (GHEP, B SPD; ST shift at 0: a MUMPS Cholesky of the
     AIJ B, or the Python PC ``pc_context`` applying B^-1 -- inside conjugate gradients when ``iterative``,
-    for a matrix-free B).  Returns (mu, vectors, iterations)."""
+    for a matrix-free B).  ``separated``: the k wanted are known to be isolated (the discrete modes below a
+    continuum, :func:`n_discrete`), so SLEPc's own basis size serves.  Returns (mu, vectors, iterations)."""
     st = dict(pc_type="python", pc_context=pc_context) if pc_context else dict(pc_type="cholesky", mumps=True)
     if iterative:
         st["ksp_type"] = "cg"
-    # a wide basis: the slow modes cluster (refine 64: 0.0075193, 0.0075554 x3), ncv = k + 15 needs
-    # ~190 restarts there, ncv = k + 76 about 8 (measured; option -stab_eps_ncv)
+    # a wide basis for combs: the slow modes cluster (refine 64: 0.0075193, 0.0075554 x3), ncv = k + 15 needs
+    # ~190 restarts there, ncv = k + 76 about 8 (measured; option -stab_eps_ncv).  Isolated modes converge in
+    # one restart with SLEPc's default (max(2k, k + 15) vectors, not k + 76: 0.5 kB per grid point less)
+    defaults = None if separated else {"eps_ncv": str(_ncv(k))}
     eps = create_eps(A, B, prefix=prefix, problem_type="GHEP", eps_type="krylovschur", which=which, nev=k,
-                     tol=tol, max_it=max_it, st_type="shift", defaults={"eps_ncv": str(_ncv(k))}, **st)
+                     tol=tol, max_it=max_it, st_type="shift", defaults=defaults, **st)
     try:
         eps.solve()
         its = int(eps.getIterationNumber())
@@ -763,7 +766,8 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
                 out["iterations"][name] = 0
                 out["gamma_" + name], out["vectors_" + name] = np.zeros(0), np.zeros((L, 0))
                 continue
-            mu, X, its = _pencil_side(A, B, ks[name], which, tol, max_it, PREFIX + sub, ctxB, iterative=ee)
+            mu, X, its = _pencil_side(A, B, ks[name], which, tol, max_it, PREFIX + sub, ctxB, iterative=ee,
+                                      separated=problem.ep_fft)
             out["iterations"][name] = its
             if ctxA is not None and X.size:
                 X = ctxA.q(X)
