@@ -5,7 +5,7 @@ built: energies E and temperatures T must be in the same units) and are
 vectorised over the energy ``E``.
 
 * :func:`sigma`   -- Sigma[f0](E), Eq. (S13) with the sign of Eq. (4): Sigma ~ -lambda E
-  at low T (SPEC section 1, "Sign of Sigma").
+  at low T (docs/theory.md §2.1, "The sign of Σ").
 * :func:`zinv`    -- Z0^-1(E) = 1 - Sigma'[f0], Eq. (5).
 * :func:`zinv_strong` -- the strong-coupling limit, Eq. (S38).
 * :func:`cel_ratio`, :func:`cel` -- C_el / C_free and C_el, Eqs. (S11)-(S14).

@@ -1,9 +1,9 @@
 """Toeplitz-plus-Hankel products by FFT: the one product primitive of the folded grid.
 
 Every operator of the folded grid E_i = i eps, i = 1..L, whose entries depend on E_i - E_j
-and E_i + E_j only -- the kernel K of Sigma and A (docs/theory.md Eq. (T7)), the bonds of M^ep
-(Eq. (T10)), the shifts E +- omega_k of the collision integral I_ep and of its Jacobian
-(Eq. (T4)) -- is a sum
+and E_i + E_j only -- the kernel K of Sigma and A (docs/theory.md (T8)), the bonds of M^ep
+((T6)), the shifts E +- omega_k of the collision integral I_ep and of its Jacobian ((T5)) -- is
+a sum (docs/theory.md (T4))
 
     y_i = sum_j t(j - i) x_j + sigma sum_j h(i + j) x_j,      i, j = 1..L,
 

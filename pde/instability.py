@@ -137,7 +137,7 @@ def lambda_c_zinv(shape, T0, units="g", lam_max=1e4, lam_min=1e-2, xtol=1e-10, r
 
     ``shape`` is any spectrum; it is rescaled to each trial lambda with
     :meth:`Spectrum.with_lambda` in ``units`` ("g": g = 1 and frequencies
-    depend on lambda, SPEC section 1; "plain": fixed frequencies, T0 in the
+    depend on lambda, docs/theory.md §0; "plain": fixed frequencies, T0 in the
     spectrum's unit).  Returns a dict with ``lambda_c`` (None if there is no
     instability up to ``lam_max``, with ``reason``) and ``E_min`` at lambda_c.
     ``refine_min=False`` takes each minimum on the scan grid only (a quick

@@ -2,7 +2,7 @@
 
 With delta f = -f0' phi on the folded grid E_i = i eps (``pde.grids``):
 
-* A (Eq. (S16), discretised as (S20) with the corrections of SPEC section 1):
+* A (Eq. (S16), discretised as (S20) with the corrections of docs/theory.md §2.1, (T8)):
       A_ij = -Z0^-1(E_i) f0'_i delta_ij + f0'_i K_ij f0'_j,
       K_ij = sum_k c_k [1/((i-j)^2 - r_k^2) - 1/((i+j)^2 - r_k^2)]
            = sum_k 4 c_k i j / ([(i-j)^2 - r_k^2][(i+j)^2 - r_k^2]),
@@ -20,7 +20,7 @@ With delta f = -f0' phi on the folded grid E_i = i eps (``pde.grids``):
   a dense K is built only on request.
 * M^ep (Eq. (S17), (S18), discretised as (S21) with N0 inside the sum over k):
   a sparse, symmetric positive semidefinite graph Laplacian; its null space is
-  the ladder modes of commensurate spectra (SPEC section 5).
+  the ladder modes of commensurate spectra (docs/theory.md §5).
 * With e-e collisions (Eq. (15)): M = M^ep + a_ee M^ee, M^ee of Eq. (S25)
   applied matrix-free by FFT in O(L log L) (``pde.electron_electron.MeeOperator``):
   :meth:`LinearizedProblem.m_matvec`, :meth:`~LinearizedProblem.m_operator`,
@@ -29,13 +29,14 @@ With delta f = -f0' phi on the folded grid E_i = i eps (``pde.grids``):
   Hermitian-definite (semidefinite) for every a_ee >= 0.
 
 Eigen and inertia computations use the symmetric scaling s_i = (-f0'_i)^(-1/2)
-(SPEC "Numerics that matter"): A_hat = S A S has diagonal Z0^-1(E_i) and kernel
+(docs/theory.md §3, "Scaling and Sylvester's law"): A_hat = S A S has diagonal Z0^-1(E_i) and kernel
 sqrt(f0'_i f0'_j) K_ij.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 
@@ -67,7 +68,7 @@ def bose(omega, T):
 
 
 class KernelOperator(ToeplitzHankel):
-    """K_ij = t(|i-j|) - h(i+j) on i, j = 1..L (Eq. (S20), SPEC "Toeplitz-Hankel structure").
+    """K_ij = t(|i-j|) - h(i+j) on i, j = 1..L (Eq. (S20), docs/theory.md (T4)).
 
     ``t(d) = sum_k c_k/(d^2 - r_k^2)`` and ``h(s) = sum_k c_k/(s^2 - r_k^2)``, with the
     principal value at the poles by rule ``pv`` (module docstring); both are samples of one
@@ -223,8 +224,6 @@ class LinearizedProblem:
         if np.any(self.fp == 0.0):
             raise InputError(f"cutoff {g.cutoff:g} is so large that f0' underflows at T0 = {T:g}; lower the cutoff",
                              "cutoff")
-        self.s = 1.0 / np.sqrt(-self.fp)  # symmetric scaling (SPEC)
-        self.sqfp = np.sqrt(-self.fp)
         c = g.eps * self.lam_r * self.r.astype(float) ** 2
         if self.kernel == "paper":
             c = c * g.eps**2
@@ -242,6 +241,17 @@ class LinearizedProblem:
                 self.zinv = 1.0 + kappa * (self.reuse.zinv - 1.0)
             else:
                 self.zinv = 1.0 - self._lattice_mode_sum(im_trigamma_half) / (2.0 * math.pi * T)
+
+    @functools.cached_property
+    def s(self):
+        """The symmetric scaling s_i = (-f0'_i)^(-1/2) of A_hat = S A S, M_hat = S M S (docs/theory.md §3);
+        computed on first use (the kinetic equation never needs it)."""
+        return 1.0 / np.sqrt(-self.fp)
+
+    @functools.cached_property
+    def sqfp(self):
+        """sqrt(-f0'_i) = 1/s_i, computed on first use."""
+        return np.sqrt(-self.fp)
 
     def _rescaling(self, ref):
         """kappa with K = kappa K(ref) if ``ref`` has the same L, rule, kernel, grid frequencies r_k and
@@ -328,7 +338,7 @@ class LinearizedProblem:
 
         Along the coupling family of this problem (module docstring of :class:`CouplingFamily`):
         lambda_k = lambda l_k, omega_k and eps proportional to lambda^-beta (beta = 1/2 in units
-        of g, SPEC "Units"; 0 in plain units), r_k and L fixed.  Then, with D = diag sqrt(-f0'_i),
+        of g, docs/theory.md §0; 0 in plain units), r_k and L fixed.  Then, with D = diag sqrt(-f0'_i),
             lambda dA_hat/dlambda = Zt - beta eps d_eps Zt + (1 - beta p) D K D + beta (W D K D + D K D W),
         Zt = Z0^-1 - 1 (linear in lambda_k, Eq. (5)); eps d_eps Zt = Zt - (2piT0)^-1 sum_k w_k [G(y_i + x_k) -
         G(y_i - x_k)] with G(u) = u Re psi2(1/2 + iu); K scales as eps^p (p = 1 exact, 3 paper kernel, Eq. (S20));
@@ -353,7 +363,7 @@ class LinearizedProblem:
         """dA_hat/dlambda @ x (Eq. (14) in the scaled form A_hat = S A S), analytically.
 
         The derivative is along the coupling family of :class:`CouplingFamily`: the phonon
-        frequencies scale as lambda^-1/2 in units of g (SPEC "Units"; fixed in plain units),
+        frequencies scale as lambda^-1/2 in units of g (docs/theory.md §0; fixed in plain units),
         the grid step with them, L fixed -- what ``default_grid(..., points=L)`` does for
         spectra with a commensurate step (``modes:``, one Einstein mode).  Needs ``lam``.
         Costs two kernel products (one block apply); x may be an (L, m) block.
@@ -555,7 +565,7 @@ class LinearizedProblem:
 
     # ------------------------------------------------------------ checks
     def cel_check(self):
-        """<E, A E>/(pi^2 T0^2/6) on the grid: the temperature mode (SPEC "Kernel magnitude").
+        """<E, A E>/(pi^2 T0^2/6) on the grid: the temperature mode (docs/theory.md (T9)).
 
         Equals C_el/C_free = 1 - sum_k lambda_k g(omega_k/2piT0) (Eq. (S14)) in the
         continuum limit with the exact kernel.
@@ -571,7 +581,7 @@ class CouplingFamily:
     -- the same problem a caller would build -- but what does not depend on lambda is kept:
 
     * the kernel's FFT transforms: in the family lambda_k = lambda l_k and omega_k, eps scale alike
-      (lambda^-1/2 in units of g, SPEC "Units"; fixed in plain units), so the grid frequencies
+      (lambda^-1/2 in units of g, docs/theory.md §0; fixed in plain units), so the grid frequencies
       r_k = omega_k/eps stay put and K(lambda) is a multiple of K(lambda_0) (Eq. (S20));
     * in plain units the grid too, hence f0' and Z0^-1 - 1 up to the factor lambda/lambda_0;
     * Z0^-1 needs the polygamma kernel on L + max r_k lattice points only (``_lattice_mode_sum``).

@@ -10,7 +10,7 @@ Units and conventions
 * Energies in the bandwidth W (``pde.dos``: int D d eps = 1), time in 1/Gamma_eph.
   D0 = 1/(hi - lo) is the average DoS, D_F = D(mu).
 * St_el, St_ph: Eqs. (4), (5) = (44), (46) with the main text's Gamma_eph/D0 in
-  both (SPEC: then int eps D f + omega_p zeta is conserved).  Each transition
+  both (then int eps D f + omega_p zeta is conserved, docs/theory.md §7).  Each transition
   eps_lo <-> eps_up = eps_lo + omega is a link with particle current
   c X,  X = n (f_up - f_lo) + f_up (1 - f_lo),  n = zeta + b,  c = D_lo D_up w,
   into eps_lo and out of eps_up, and c X is also the phonon emission rate.

@@ -1,7 +1,6 @@
 """Complex polygamma functions psi, psi1, psi2 and fast real kernels on Re z = 1/2.
 
-SciPy has no polygamma for complex arguments (``../shared/SPEC.md`` §1
-Polygamma), yet the equilibrium Eliashberg functions of seed 000 need them:
+SciPy has no polygamma for complex arguments (docs/theory.md §6), yet the equilibrium Eliashberg functions of seed 000 need them:
 Sigma, Eq. (S13), is built from Re psi(1/2 + iy); Z0^-1, Eq. (5), from
 Im psi1(1/2 + iy); its strong-coupling limit, Eq. (S38), from Re psi2(1/2 + iy);
 and the Lee-Rainer function g(x) of the electronic specific heat, Eq. (S12),
@@ -144,7 +143,7 @@ def digamma(z):
     """psi(z) for complex array-like z (complex ndarray, same shape).
 
     Seed 000 Eq. (S13): Sigma = (lambda Omega / 2) Re(psi_+ - psi_-).
-    Method: ``../shared/SPEC.md`` §1 Polygamma; see the module docstring.
+    Method: docs/theory.md §6; see the module docstring.
     """
     return _blockwise(functools.partial(_polygamma_block, 0), z, complex)
 
@@ -153,7 +152,7 @@ def trigamma(z):
     """psi1(z) = psi'(z) for complex array-like z (complex ndarray, same shape).
 
     Seed 000 Eq. (5) (Z0^-1) and Eq. (S12) (Lee-Rainer g).
-    Method: ``../shared/SPEC.md`` §1 Polygamma; see the module docstring.
+    Method: docs/theory.md §6; see the module docstring.
     """
     return _blockwise(functools.partial(_polygamma_block, 1), z, complex)
 
@@ -162,7 +161,7 @@ def tetragamma(z):
     """psi2(z) = psi''(z) for complex array-like z (complex ndarray, same shape).
 
     Seed 000 Eq. (S38) (strong-coupling Z0^-1) and Eq. (S12) (Lee-Rainer g).
-    Method: ``../shared/SPEC.md`` §1 Polygamma; see the module docstring.
+    Method: docs/theory.md §6; see the module docstring.
     """
     return _blockwise(functools.partial(_polygamma_block, 2), z, complex)
 
@@ -255,7 +254,7 @@ def re_digamma_half(y):
     """Re psi(1/2 + iy) for real array-like y (even in y).
 
     Seed 000 Eq. (S13): Sigma(E) with y = (E +- Omega) / 2 pi T.
-    ``../shared/SPEC.md`` §1 Polygamma.
+    docs/theory.md §6.
     """
     return _blockwise(functools.partial(_half_line, "re_psi", _re_psi_asymptotic,
                                         False), y, float)
@@ -266,7 +265,7 @@ def im_trigamma_half(y):
 
     Seed 000 Eq. (5): Z0^-1(E) = 1 - (2 pi T)^-1 sum_k w_k [h(y_k+) - h(y_k-)],
     h(y) = Im psi1(1/2 + iy), y_k+- = (E +- omega_k) / 2 pi T.
-    ``../shared/SPEC.md`` §1 Polygamma.
+    docs/theory.md §6.
     """
     return _blockwise(functools.partial(_half_line, "im_psi1_over_y",
                                         _im_psi1_asymptotic, True), y, float)
@@ -276,7 +275,7 @@ def re_tetragamma_half(y):
     """Re psi2(1/2 + iy) for real array-like y (even in y).
 
     Seed 000 Eq. (S38): strong-coupling Z0^-1 = 1 - (g/2 pi T)^2 Re psi2(1/2 + iE/2 pi T).
-    ``../shared/SPEC.md`` §1 Polygamma.
+    docs/theory.md §6.
     """
     return _blockwise(functools.partial(_half_line, "re_psi2", _re_psi2_asymptotic,
                                         False), y, float)
@@ -342,6 +341,6 @@ def cel_g(x):
 
     Seed 000 Eq. (S12); C_el = (2 pi^2 nu0 T / 3)[1 - lambda g(Omega/2 pi T)],
     Eq. (S11).  g ~ 6x^2 as x -> 0 and g -> -1 as x -> infinity.
-    ``../shared/SPEC.md`` §1 Polygamma.
+    docs/theory.md §6.
     """
     return _blockwise(_g_block, x, float)

@@ -7,7 +7,7 @@ through :meth:`Spectrum.nodes`, which returns the delta peaks together with
 composite Gauss-Legendre nodes of the continuous part, so that
 ``alpha^2F(omega) ~= sum_k weight_k delta(omega - omega_k)``.
 
-Units (../shared/SPEC.md section 1, "Units"):
+Units (docs/theory.md §0):
 
 * ``"g"``: energies in units of g, g^2 = 2 int omega alpha^2F = sum_k lambda_k
   omega_k^2 (seed 000 Eq. (6)).  Changing lambda at fixed g = 1 rescales the
@@ -46,9 +46,9 @@ import numpy as np
 from .errors import InputError, require_positive
 from .phonons import moments as phonon_moments
 
-__all__ = ["Spectrum", "parse_spectrum", "make_spectrum", "read_a2f_file", "SPEC_HELP"]
+__all__ = ["Spectrum", "parse_spectrum", "make_spectrum", "read_a2f_file", "ALPHA2F_HELP"]
 
-SPEC_HELP = (
+ALPHA2F_HELP = (
     "einstein | modes:RMIN-RMAX | peaks:W:L[,W:L...] | debye[:WD] | "
     "lorentz:C:G[,C:G...] | file:PATH[:COL]"
 )
@@ -432,7 +432,7 @@ def _positive_number(spec, text):
 def parse_spectrum(spec: str) -> Spectrum:
     """Parse a spectrum spec string (see module docstring) into its shape (plain units)."""
     if not isinstance(spec, str) or not spec.strip():
-        raise InputError(f"spectrum is empty; use one of: {SPEC_HELP}", "spectrum")
+        raise InputError(f"spectrum is empty; use one of: {ALPHA2F_HELP}", "spectrum")
     spec = spec.strip()
     head, _, body = spec.partition(":")
     head = head.lower()
@@ -463,7 +463,7 @@ def parse_spectrum(spec: str) -> Spectrum:
         if not path:
             raise InputError("spectrum file: needs a path, e.g. file:a2f.dat", "spectrum")
         return _file(path, col)
-    raise InputError(f"spectrum {spec!r} is not a known spectrum; use one of: {SPEC_HELP}", "spectrum")
+    raise InputError(f"spectrum {spec!r} is not a known spectrum; use one of: {ALPHA2F_HELP}", "spectrum")
 
 
 def make_spectrum(spec: str, lam: float | None = None, units: str = "g") -> Spectrum:

@@ -98,7 +98,7 @@ def _matrices(PETSc, model, shell, Kb, definite):
     L = model.L
     J = PETSc.Mat().createPython([L, L], context=shell, comm=comm())
     J.setUp()
-    pattern = sp.identity(L, format="csr")
+    pattern = (sp.identity(L, format="csr") + abs(model.derivative_matrix())).tocsr()
     if not definite:
         pattern = pattern + abs(Kb)
         if model.ep is None:
@@ -123,7 +123,8 @@ class KineticTS:
         # matrix is indefinite (there GMRES needs it; for a definite mass its LU costs more than it saves)
         self.Kb = sp.csr_matrix((model.L, model.L)) if self.definite else _banded_kernel(model)
         self.shell = _JacobianShell(model)
-        self.a_pc, self.pc_its, self._dvec = None, pc_its, None
+        self.a_pc, self.pc_its = None, pc_its
+        self._pc_pattern = None  # the positions of the diagonal among the definite P's stencil entries
         self.fdot_last = None  # the last accepted step's backward difference (f_n - f_n-1)/dt
         self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "number": [], "T_eff": [],
                      "f": []}
@@ -139,13 +140,20 @@ class KineticTS:
         sh.update(f, fdot, a, Je)  # the operator is always the exact Jacobian at this iterate
         if self._refresh_pc(ts, a):
             if self.definite:
-                # a diag(1 - Sigma') - diag(dI/df): with a definite mass the shift dominates, and the exact
-                # sparse e-ph Jacobian factorised by LU takes the same GMRES iterations (Fig. 1(b), Einstein
-                # refine 128: 244 over 58 steps either way) for O(modes L) memory more
-                if self._dvec is None:
-                    self._dvec = P.createVecLeft()
-                scatter(a * sh.diag - m.collisions_jacobian_diagonal(f, Je), self._dvec)
-                P.setDiagonal(self._dvec)
+                # a diag(1 - Sigma') - diag(dI/df) - diag(K fdot) D: the shift, the collisions' diagonal (the
+                # exact sparse e-ph Jacobian factorised by LU takes the same GMRES iterations: Fig. 1(b),
+                # Einstein refine 128, 244 over 58 steps either way) and the stencil of d/df [f' Sigma-dot],
+                # whose size |K fdot|/eps outgrows the shift on fine grids (Pb model, refine 256 / 512: 273 /
+                # 416 GMRES iterations without it, 229 / 229 with it).  Pentadiagonal: LU without fill-in
+                # (natural ordering)
+                D = m.derivative_matrix()
+                counts = np.diff(D.indptr)
+                if self._pc_pattern is None:  # where the diagonal sits among the stencil's entries (once)
+                    self._pc_pattern = np.nonzero(D.indices == np.repeat(np.arange(m.L), counts))[0].astype(np.int32)
+                vals = D.data * np.repeat(sh.Kfdot, counts)  # in place of scipy sums: no L x 5 temporaries
+                np.negative(vals, out=vals)
+                vals[self._pc_pattern] += a * sh.diag - m.collisions_jacobian_diagonal(f, Je)
+                set_rows(P, sp.csr_matrix((vals, D.indices, D.indptr), shape=D.shape, copy=False))
             else:
                 # indefinite: the banded kernel part -a f' K too, and the e-ph part exactly (combs) or its
                 # diagonal (FFT operators); the e-e part by its leading diagonal
@@ -155,12 +163,6 @@ class KineticTS:
             self.a_pc = a
         J.assemble()
         return True
-
-    def destroy(self):
-        """Free the PETSc work vector of the preconditioner's diagonal."""
-        if self._dvec is not None:
-            self._dvec.destroy()
-            self._dvec = None
 
     def _refresh_pc(self, ts, a):
         """Whether to re-form the preconditioner (an unchanged P keeps its factorisation: PCSetUp
@@ -249,10 +251,12 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     # once (an update-size test lets TS creep on with tiny steps into noise).  The operator is the
     # exact Jacobian at every iterate (never lagged: with a stale one, e.g. an old shift a, the Newton
     # update is off by a/a_old and an update-size test would accept it).  -kin_* options win.
-    # the definite mass matrix's preconditioner is diagonal: Jacobi applies it without LU's factor matrix
+    # the definite mass matrix's preconditioner is pentadiagonal: LU in the natural ordering has no fill-in
     ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, P=P, ksp_type="gmres",
-                  pc_type="jacobi" if problem.definite else "lu", ksp_rtol=1e-3 if problem.definite else 1e-10,
+                  pc_type="lu", ksp_rtol=1e-3 if problem.definite else 1e-10,
                   h_min=h_min, max_snes_failures=50,
+                  defaults={"pc_factor_mat_ordering_type": "natural", "pc_factor_fill": "1.0"} if problem.definite
+                  else None,
                   max_rejections=50, newton_test=problem.definite)
     try:
         import sys
@@ -276,7 +280,6 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         J.destroy()
         P.destroy()
         x.destroy()
-        problem.destroy()
     return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end, problem.fdot_last),
             **solver_its}
 
@@ -391,7 +394,7 @@ def linear_prediction(model, f_init, t, modes=None):
 
     In scaled variables x = phi/s: M_hat x_n = gamma_n A_hat x_n with A_hat-orthonormal
     x_n (``modes`` = :func:`linear_modes`, computed if not given); x(t) = sum_n (x_n^T A_hat x0)
-    exp(-gamma_n t) x_n.  Null modes of M (ladder modes, gamma = 0) are conserved (SPEC section 5).
+    exp(-gamma_n t) x_n.  Null modes of M (ladder modes, gamma = 0) are conserved (docs/theory.md §5).
     """
     p = model.p
     gam, X = linear_modes(p) if modes is None else modes

@@ -1,6 +1,6 @@
 """Linear stability engines: inertia of A, lambda_c, and the gamma spectrum (seed 000 Eq. (14)).
 
-* Inertia (Sylvester's law, SPEC "Numerics that matter"): M is positive
+* Inertia (Sylvester's law, docs/theory.md §3): M is positive
   (semi)definite, so the number of negative gamma equals the number of negative
   eigenvalues of A_hat = S A S.  Counted from an LDL^T factorisation: LAPACK
   (``scipy.linalg.ldl``) on the dense A_hat up to DENSE_MAX, MUMPS through PETSc on
@@ -39,7 +39,7 @@ PREFIX = prefixes.STABILITY
 DENSE_MAX = 3000  # largest L for the dense eigen/inertia paths
 SUMMARY_DENSE_MAX = 1200  # largest L at which the stability command's "auto" takes one dense eigh (no PETSc)
 LC_DENSE_MAX = 600  # largest L at which lambda_c_linear's "auto" takes LAPACK (no PETSc start-up)
-NULL_TOL = 1e-10  # eigenvalues of M_hat <= NULL_TOL max diag(M_hat) are ladder null modes (SPEC section 5)
+NULL_TOL = 1e-10  # eigenvalues of M_hat <= NULL_TOL max diag(M_hat) are ladder null modes (docs/theory.md §5)
 # discrete modes are counted up to (1 - CONTINUUM_MARGIN) x the edge of the continuous spectrum: on a grid the
 # continuum's samples reach O(eps) below the edge of the local rates (Pb model, refine 1: 0.058268 < 0.058270)
 CONTINUUM_MARGIN = 1e-3
@@ -524,7 +524,7 @@ def slow_modes_memory(L, k, m_nnz):
 
 
 def m_null_space(problem, Mh=None):
-    """Orthonormal null vectors of M_hat (scipy CSR, L x m): the ladder null modes (SPEC section 5).
+    """Orthonormal null vectors of M_hat (scipy CSR, L x m): the ladder null modes (docs/theory.md §5).
 
     The bonds of Eq. (S21) (E_i -- E_i + omega_k, and their folds) split the grid into connected
     components -- one ladder family each on a grid commensurate with every omega_k -- and M_hat is
@@ -697,14 +697,14 @@ def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative
 def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     """The nev gamma nearest 0 on each side of gamma A phi = M phi (Eq. (14)), matrix-free, O(L) memory.
 
-    gamma A phi = M phi  <=>  A_hat x = mu M_hat x with mu = 1/gamma (x = phi/s, SPEC "Scaling"), so the
+    gamma A phi = M phi  <=>  A_hat x = mu M_hat x with mu = 1/gamma (x = phi/s, docs/theory.md §3), so the
     gamma nearest 0 are the mu of largest |mu|: the slowest relaxation (gamma > 0) is the largest mu,
     the slowest growth (gamma < 0) the most negative mu.  SLEPc Krylov-Schur on the GHEP pencil
     (A_hat, B = M_hat): A_hat is the FFT shell (:func:`ahat_shell`, Eq. (S20)), M_hat (Eq. (S21))
     sparse AIJ whose Cholesky factor (MUMPS) is the only solve (ST shift at sigma = 0).  Options
     ``-stab_`` (gamma > 0 side) and ``-stab_neg_`` (e.g. ``-stab_eps_ncv``).
 
-    Ladder null modes of M (SPEC section 5; modes:40-60 has them on every grid refined by 4 or
+    Ladder null modes of M (docs/theory.md §5; modes:40-60 has them on every grid refined by 4 or
     more, Einstein spectra on commensurate grids) are found from the bond graph
     (:func:`m_null_space`, m of them) and reported as gamma = 0; the other eigenpairs are those of
     the deflated pencil (Q^T A_hat Q, M_hat + N N^T) (:class:`_DeflatedA`, :class:`_DeflatedB`),
@@ -963,7 +963,7 @@ def dense_refusal(problem, Mh=None):
 
 
 def nonzero_gammas(g):
-    """``g`` without the ladder null modes of M (gamma = 0 up to round-off, SPEC section 5)."""
+    """``g`` without the ladder null modes of M (gamma = 0 up to round-off, docs/theory.md §5)."""
     g = np.asarray(g)
     return g[np.abs(g) > 1e-9 * max(1.0, float(np.max(np.abs(g)))) if g.size else 1.0]
 

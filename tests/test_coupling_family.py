@@ -1,6 +1,6 @@
 """A_hat(lambda) of seed 000 Eq. (14) as the coupling varies: the analytic dA_hat/dlambda and the family's caches.
 
-In units of g the phonon frequencies scale as lambda^-1/2 (SPEC "Units") and so does the grid
+In units of g the phonon frequencies scale as lambda^-1/2 (docs/theory.md §0) and so does the grid
 step of ``default_grid``; the derivative is checked against central differences of problems
 built from scratch at lambda +- d, exactly as a caller builds them.
 """

@@ -54,7 +54,7 @@ def test_zinv_is_one_minus_sigma_prime():
 
 
 def test_weak_coupling_low_T_limits():
-    # Sigma ~ -lambda E (sign of Eq. (4), SPEC), Z0^-1(0) -> 1 + lambda; Z0^-1 -> 1 at large E
+    # Sigma ~ -lambda E (sign of Eq. (4), docs/theory.md §2.1), Z0^-1(0) -> 1 + lambda; Z0^-1 -> 1 at large E
     s = make_spectrum("einstein", 0.3, "plain")
     T = 1e-3
     assert eq.zinv(s, 0.0, T) == pytest.approx(1.3, rel=1e-6)
@@ -79,7 +79,7 @@ def test_strong_coupling_limit_vs_mpmath_and_large_lambda():
 
 def test_cel_limits_and_lee_rainer_value():
     s = make_spectrum("einstein", 4.5, "plain")
-    # SPEC section 1: Lee-Rainer exact <phi, A phi>/(pi^2 T^2/6) = 1 - lambda g(Omega/2piT) = -0.216 at T = 0.5
+    # docs/theory.md (T9): Lee-Rainer exact <phi, A phi>/(pi^2 T^2/6) = 1 - lambda g(Omega/2piT) = -0.216 at T = 0.5
     assert round(float(eq.cel_ratio(s, 0.5)), 3) == -0.216
     assert float(eq.cel_ratio(s, 1e-4)) == pytest.approx(1 + 4.5, rel=1e-6)  # mass enhancement
     assert float(eq.cel_ratio(s, 1e3)) == pytest.approx(1.0, abs=1e-5)  # free electrons

@@ -89,9 +89,9 @@ def test_mode_sums_by_fft(spec, lam, T0, cutoff, monkeypatch):
         monkeypatch.setattr(lin, "FFT_MODES_MIN", 0)
         assert np.max(np.abs(_pole_free_sum(0, 2 * pf.grid.L, pf.r, c, pv) - ref)) < 1e-13 * np.max(np.abs(ref))
     monkeypatch.setattr(lin, "FFT_MODES_MIN", 0)
-    tf = KineticModel(pf).sigma_tail
+    tf = KineticModel(pf)._tail()
     monkeypatch.setattr(lin, "FFT_MODES_MIN", 10**9)
-    np.testing.assert_allclose(tf, KineticModel(ps).sigma_tail, rtol=0, atol=1e-12 * np.max(np.abs(tf)))
+    np.testing.assert_allclose(tf, KineticModel(ps)._tail(), rtol=0, atol=1e-12 * np.max(np.abs(tf)))
 
 
 def test_pole_rule_at_r_equal_one(monkeypatch):
@@ -207,3 +207,14 @@ def test_evolve_fft_path_equals_stencil_path(monkeypatch):
     assert abs(a["steps"] - b["steps"]) <= 1
     np.testing.assert_allclose(a["f_final"], b["f_final"], rtol=0, atol=1e-9)
     assert a["max_deviation"] < a["initial_deviation"]
+
+
+@pytest.mark.parametrize("spec", ["einstein", PB])
+def test_derivative_matrix_is_the_derivative(spec):
+    """The time integrator's preconditioner stencil: KineticModel.derivative of an odd perturbation, as a matrix
+    (the rows at E = 0 and at the cutoff included)."""
+    m = KineticModel(_problem(spec, 1.0 if spec == "einstein" else None, 0.2, None))
+    v = np.random.default_rng(2).standard_normal(m.L)
+    D = m.derivative_matrix()
+    assert D.nnz <= 5 * m.L
+    np.testing.assert_allclose(D @ v, m.derivative(v, 0.0, [0.0, 0.0]), rtol=0, atol=1e-12 / m.eps)

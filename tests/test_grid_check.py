@@ -72,7 +72,7 @@ def test_mass_loss_tells_a_grid_scale_oscillation_from_a_resolved_region():
 
     from ephkin.solvers.evolution import mass_loss
 
-    # lambda = 2.169: Z0^-1 < 0 on a resolved interval (0.930 < E < 1.302, SPEC section 5)
+    # lambda = 2.169: Z0^-1 < 0 on a resolved interval (0.930 < E < 1.302, docs/theory.md §5)
     p, m = _einstein_model(2.169, 0.00679)
     window = p.E < p.grid.cutoff - 2.0 * float(np.max(p.omega_r))
     loss = mass_loss(m, m.f_eq, window)

@@ -30,7 +30,7 @@ def test_table_s1_column3(T0, ref):
 
 
 def test_cel_bound_values_from_spec():
-    # SPEC section 1: for modes:40-60 at T0 = 0.278, C_el/C_free = +0.096 at lambda = 3.5 and -0.090
+    # docs/theory.md §2.1: for modes:40-60 at T0 = 0.278, C_el/C_free = +0.096 at lambda = 3.5 and -0.090
     # at lambda = 4.5; so C_el turns negative in between, far below Table S1's lambda_c = 8.65.
     # (The theorem lambda_c <= lambda_cel holds for the *linear* lambda_c with the exact kernel,
     # not for the Z0 criterion: at T0 = 0.278 the Z0 criterion gives 8.65 > lambda_cel.)
@@ -46,7 +46,7 @@ def test_cel_bound_values_from_spec():
 
 
 def test_einstein_example():
-    # SPEC section 1: lambda_c = 1.2716 and E_min = 1.4437 Omega at T0 = 0.20 g
+    # seed 000 (example at T0 = 0.20 g, not the printed 0.183 g): lambda_c = 1.2716 and E_min = 1.4437 Omega at T0 = 0.20 g
     r = lambda_c_zinv(parse_spectrum("einstein"), 0.20)
     assert r["lambda_c"] == pytest.approx(1.2716, abs=1e-4)
     assert r["E_min"] * math.sqrt(r["lambda_c"]) == pytest.approx(1.4437, abs=1e-4)
@@ -65,7 +65,7 @@ def test_units_consistency_g_vs_plain():
 
 
 def test_einstein_zeros_unstable_case():
-    # SPEC section 5: continuum zeros of Z0^-1 at E = 0.930 and 1.302 for lambda = 2.169, T0 = 0.20
+    # docs/theory.md §5: continuum zeros of Z0^-1 at E = 0.930 and 1.302 for lambda = 2.169, T0 = 0.20
     a = zinv_analysis(make_spectrum("einstein", 2.169), 0.20)
     assert a["unstable"]
     assert [round(z, 3) for z in a["zeros"]] == [0.930, 1.302]
@@ -93,7 +93,7 @@ def test_strong_coupling_interval_and_T0_max():
 
 
 def test_cel_window_einstein():
-    # seed 000 Fig. 3 / SPEC: lambda = 4.5, C_el < 0 for 0.39 < T/Omega < 0.67; lambda > 3.69 needed
+    # seed 000 Fig. 3: lambda = 4.5, C_el < 0 for 0.39 < T/Omega < 0.67; lambda > 3.69 needed
     c = cel_analysis(make_spectrum("einstein", 4.5, "plain"), 0.01, 5.0)
     assert round(c["T_minus"], 2) == 0.39 and round(c["T_plus"], 2) == 0.67
     assert round(c["lambda_min"], 2) == 3.69

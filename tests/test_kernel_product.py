@@ -1,4 +1,4 @@
-"""The FFT product of the Toeplitz-minus-Hankel kernel (seed 000 Eq. (S20), SPEC "Toeplitz-Hankel structure").
+"""The FFT product of the Toeplitz-minus-Hankel kernel (seed 000 Eq. (S20), docs/theory.md (T4)).
 
 ``KernelOperator.matvec`` (one rfft + one irfft at next_fast_len(2L - 1)) against
 two references: the dense matrix ``KernelOperator.dense()`` and the previous
@@ -98,8 +98,8 @@ def test_sigma_of_kinetic_model_unchanged(pv, refine):
     rng = np.random.default_rng(refine)
     for f in (m.initial(0.202), m.f_eq + 1e-3 * rng.standard_normal(m.L) * np.exp(-p.E / 0.5)):
         g = np.concatenate([f - 0.5, np.full(m.pad, -0.5)])
-        ref_dense = -(K_ext.dense() @ g)[: m.L + 2] + m.sigma_tail
-        ref_old = -four_fft_product(K_ext, g)[: m.L + 2] + m.sigma_tail
+        ref_dense = -(K_ext.dense() @ g)[: m.L + 2] + m._tail()
+        ref_old = -four_fft_product(K_ext, g)[: m.L + 2] + m._tail()
         s = m.sigma_ext(f)
         assert rel(s, ref_dense) <= TOL
         assert rel(s, ref_old) <= TOL

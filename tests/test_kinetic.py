@@ -42,7 +42,7 @@ def test_collision_jacobian_exact():
 
 def test_ts_matches_scipy_and_ladder_modes_persist():
     # Einstein, lambda = 1 (stable): TS (BDF, matrix-free Jacobian) = SciPy BDF; about 60% of the
-    # initial deviation never decays (ladder null modes of M, SPEC section 5) = linear modal prediction
+    # initial deviation never decays (ladder null modes of M, docs/theory.md §5) = linear modal prediction
     p = make_problem(EINSTEIN, 1.0, 0.2, grid_step=0.02)
     assert p.grid.L == 400  # the acceptance's N = 400
     m = KineticModel(p)
@@ -55,7 +55,7 @@ def test_ts_matches_scipy_and_ladder_modes_persist():
 
 
 def test_decay_rate_equals_slowest_linear_gamma():
-    # modes:40-60, lambda = 1: late-time decay of f - f0(T0) at the slowest gamma (SPEC section 5)
+    # modes:40-60, lambda = 1: late-time decay of f - f0(T0) at the slowest gamma (docs/theory.md §5)
     p = make_problem(MODES, 1.0, 0.2)
     m = KineticModel(p)
     r = evolve(m, 0.202, 400.0, rtol=1e-6, atol=1e-10)

@@ -1,4 +1,4 @@
-"""Linear stability (seed 000 Eq. (14), (S16)-(S21), SPEC section 1): operators, solvers, seed numbers."""
+"""Linear stability (seed 000 Eq. (14), (S16)-(S21), docs/theory.md §2.1): operators, solvers, seed numbers."""
 
 import math
 
@@ -46,7 +46,7 @@ def test_fft_kernel_equals_dense_and_symmetry():
 
 @pytest.mark.parametrize("spec, lam", [("modes:40-60", 1.0), ("einstein", 2.0)])
 def test_m_is_minus_jacobian_of_collision_integral(spec, lam):
-    # SPEC: M = -d(I_ep/pi)/d phi, with delta f = -f0' phi; finite differences of Eq. (2) on the folded grid
+    # docs/theory.md §2.1: M = -d(I_ep/pi)/d phi, with delta f = -f0' phi; finite differences of Eq. (2) on the folded grid
     p = make_problem(parse_spectrum(spec), lam, 0.2)
     L, h = p.grid.L, 1e-6
     assert np.max(np.abs(collision_ep(p.f0, p.grid.eps, p.r, p.lam_r, 0.2))) < 1e-15  # detailed balance
@@ -63,7 +63,7 @@ def test_m_is_minus_jacobian_of_collision_integral(spec, lam):
 def test_m_positive_definite_and_ladder_null_space():
     Mh = make_problem(MODES, 1.0, 0.2).m_sparse(scaled=True).toarray()
     assert np.max(np.abs(Mh - Mh.T)) < 1e-15 and np.linalg.eigvalsh(Mh).min() > 1e-3
-    # a single Einstein mode on a commensurate grid: ladders {E0 + n Omega} are null modes (SPEC section 5)
+    # a single Einstein mode on a commensurate grid: ladders {E0 + n Omega} are null modes (docs/theory.md §5)
     p = make_problem(parse_spectrum("einstein"), 1.0, 0.2)
     ev = np.linalg.eigvalsh(p.m_sparse(scaled=True).toarray())
     n_null = int(np.sum(ev < 1e-11 * ev.max()))
@@ -104,7 +104,7 @@ def test_slepc_gamma_spectrum_matches_dense():
 
 
 def test_gamma_min_positive_slow_mode():
-    # SPEC section 5: the slowest mode of modes:40-60 at lambda = 1, T0 = 0.2 is gamma = 0.007514.
+    # docs/theory.md §5: the slowest mode of modes:40-60 at lambda = 1, T0 = 0.2 is gamma = 0.007514.
     # Subtracted PV: 0.0075193 on every grid; the seed's dropped-pole rule converges to the same
     # value at first order (Richardson), passing 0.00751 on the way.
     def g(k, pv):
@@ -124,13 +124,13 @@ def test_table_s1_column2_paper_kernel(T0, ref):
 
 
 def test_exact_kernel_below_z0_and_theorem():
-    # SPEC: exact kernel at T0 = 0.204 gives 1.557 (Z0 criterion 1.5644); and lambda_c <= lambda_cel
+    # docs/theory.md §2.1: exact kernel at T0 = 0.204 gives 1.557 (Z0 criterion 1.5644); and lambda_c <= lambda_cel
     r = lambda_c_linear(MODES, 0.204)
     assert round(r["lambda_c"], 3) == 1.557 and r["lambda_c"] < lambda_c_zinv(MODES, 0.204)["lambda_c"]
     for T0 in (0.18, 0.229, 0.278):
         lc = lambda_c_linear(MODES, T0)["lambda_c"]
         assert lc <= lambda_c_cel(MODES, T0)
-    assert lc == pytest.approx(3.16, abs=0.03)  # SPEC: about 3.16 at T0 = 0.278 (Z0 criterion: 8.65)
+    assert lc == pytest.approx(3.16, abs=0.03)  # docs/theory.md §2.1: about 3.16 at T0 = 0.278 (Z0 criterion: 8.65)
 
 
 def test_solvers_agree():
@@ -170,7 +170,7 @@ def test_rank_one_inertia_certificate_against_eigvalsh():
 
 
 def test_lambda_c_grid_convergence():
-    # the seed's dropped-pole principal value: first order (SPEC); Richardson removes it
+    # the seed's dropped-pole principal value: first order (docs/theory.md §2.1); Richardson removes it
     lc = [lambda_c_linear(MODES, 0.204, refine=k, pv="dropped")["lambda_c"] for k in (1, 2, 4)]
     order = math.log2((lc[0] - lc[1]) / (lc[1] - lc[2]))
     assert 0.7 < order < 1.3
@@ -185,7 +185,7 @@ def test_lambda_c_grid_convergence():
 @pytest.mark.parametrize("pv, order", [("dropped", 1.0), ("subtracted", 3.0)])
 def test_temperature_mode_identity(spec, lam, T0, units, pv, order):
     # <E, A E>/(pi^2 T0^2/6) -> C_el/C_free of Eq. (S14) (Lee-Rainer): observed order of the
-    # principal-value rule, 1 (dropped pole, SPEC) or 3 (pole subtracted analytically)
+    # principal-value rule, 1 (dropped pole, docs/theory.md §2.1) or 3 (pole subtracted analytically)
     s = make_spectrum(spec, lam, units)
     d = []
     for k in (1, 2, 4):
@@ -197,11 +197,11 @@ def test_temperature_mode_identity(spec, lam, T0, units, pv, order):
 
 
 def test_paper_kernel_violates_temperature_identity():
-    # SPEC: the eps^2-suppressed kernel gives +1.22 instead of -0.216 (Einstein, lambda 4.5, T = 0.5 Omega)
+    # docs/theory.md (T9): the eps^2-suppressed kernel gives +1.22 instead of -0.216 (Einstein, lambda 4.5, T = 0.5 Omega)
     s = make_spectrum("einstein", 4.5, "plain")
     p = LinearizedProblem(s, 0.5, default_grid(s, 0.5, refine=3), kernel="paper")
     assert p.pv == "dropped"
-    assert 1.2 < p.cel_check() < 1.26  # SPEC quotes +1.22; the exact kernel gives -0.216
+    assert 1.2 < p.cel_check() < 1.26  # docs/theory.md (T9): +1.22; the exact kernel gives -0.216
 
 
 def test_bad_grids():

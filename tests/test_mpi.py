@@ -97,7 +97,7 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
     summ = json.load(open(os.path.join(base, "g", "summary.json")))
     assert summ["group_size"] == 2 and summ["computed_per_rank"] == [2, 0]  # the leader records both
     recs = [json.load(open(os.path.join(base, "g", "points", f"{i:05d}.json"))) for i in range(2)]
-    assert abs(recs[0]["result"]["lambda_c"] - 1.556994) < 2e-6  # the exact-kernel value (SPEC section 1)
+    assert abs(recs[0]["result"]["lambda_c"] - 1.556994) < 2e-6  # the exact-kernel value (docs/theory.md §2.1)
     assert recs[0]["result"]["n_negative"] == 1 and recs[1]["result"]["n_negative"] == 1
     from ephkin.pde.kinetic import KineticModel
     from ephkin.pde.spectra import parse_spectrum

@@ -48,7 +48,7 @@ def test_long_time_approaches_eq8_like_one_over_zeta(capsys):
 
 
 def test_energy_conserved_by_ts_without_bath_pump_decay():
-    # St_el + St_ph conserve int eps D f + omega_p zeta (SPEC section 2): the TS run keeps it
+    # St_el + St_ph conserve int eps D f + omega_p zeta (docs/theory.md §7): the TS run keeps it
     from ephkin.solvers.nac import integrate
 
     m = NACModel(make_dos("semicircle"), 0.3, T=0.003, filling=0.5)

@@ -165,6 +165,6 @@ def test_cel_g_limits():
     x = np.array([1e3, 1e5, 1e8, 1e70])
     # g ~ -1 - 0.6/x^2 - (5/7)/x^4 - ...
     assert np.all(np.abs(cel_g(x) + 1 + 0.6 / x ** 2 + 5 / 7 / x ** 4) < 1e-16)
-    # C_el < 0 first appears at lambda = 1 / max g = 3.69 (SPEC §1)
+    # C_el < 0 first appears at lambda = 1 / max g = 3.69 (seed 000 Fig. 3, docs/theory.md (T9))
     g = cel_g(np.linspace(0.01, 1, 2001))
     assert 1 / g.max() == pytest.approx(3.69, abs=0.005)

@@ -1,4 +1,4 @@
-"""Spectra alpha^2F: shapes, units (SPEC section 1), moments against closed forms, file parsing."""
+"""Spectra alpha^2F: shapes, units (docs/theory.md §0), moments against closed forms, file parsing."""
 
 import math
 
@@ -10,7 +10,7 @@ from ephkin.pde.spectra import make_spectrum, parse_spectrum, read_a2f_file
 
 
 def test_modes_g_units_match_spec():
-    # SPEC section 1: omega_k = r_k eps, lambda_k = lambda/21, eps = (lambda/21 sum r_k^2)^(-1/2)
+    # docs/theory.md §0: omega_k = r_k eps, lambda_k = lambda/21, eps = (lambda/21 sum r_k^2)^(-1/2)
     for lam in (0.5, 1.4788, 8.65):
         s = make_spectrum("modes:40-60", lam, "g")
         r = np.arange(40, 61)

@@ -1,6 +1,6 @@
 """gamma(lambda) of Eq. (14) (seed 000 Fig. 2, ``ephkin stability --lam-scan``): gamma_dense's one symmetric
 eigvalsh per lambda (banded Cholesky of M_hat) against an independent dense reference, and the ladder null
-modes of M (SPEC section 5) as gamma = 0, never as spurious huge gamma."""
+modes of M (docs/theory.md §5) as gamma = 0, never as spurious huge gamma."""
 
 import numpy as np
 import pytest

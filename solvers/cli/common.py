@@ -157,7 +157,7 @@ def add_flush_every(p):
 
 def add_spectrum(p, lam=True, t0=None):
     """--spectrum, --lam, --units, (--T0), --json, -o."""
-    p.add_argument("--spectrum", required=True, metavar="SPEC",
+    p.add_argument("--spectrum", required=True, metavar="ALPHA2F",
                    help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
                         "lorentz:C:G[,C:G] | file:PATH[:COL]")
     if lam:

@@ -35,7 +35,7 @@ def add_commands(sub):
                     epilog=EPILOG, validate=checks(("T0", "lam", "E_max"), files=("spectrum",), also=_zinv_ok))
     p.add_argument("--strong-coupling", action="store_true",
                    help="use the lambda -> infinity limit, Eq. (S38) (no --spectrum needed; units of g)")
-    p.add_argument("--spectrum", metavar="SPEC", help="alpha^2F spec (see 'ephkin lambda-c --help')")
+    p.add_argument("--spectrum", metavar="ALPHA2F", help="alpha^2F spec (see 'ephkin lambda-c --help')")
     p.add_argument("--lam", type=finite, default=None, metavar="LAMBDA", help="coupling lambda")
     p.add_argument("--T0", type=finite, required=True, help="temperature T0")
     p.add_argument("--units", choices=("g", "plain"), default="g", help="energy units (default g)")
@@ -59,7 +59,7 @@ def add_commands(sub):
     p = add_command(sub, "transport", transport, "transport rate 1/tau_tr(T) and resistivity from alpha^2F_tr "
                     "(Allen; Bloch-Grueneisen)", epilog=EPILOG,
                     validate=checks(("T", "lam", "bloch_gruneisen", "plasma_eV"), files=("spectrum",)))
-    p.add_argument("--spectrum", metavar="SPEC", help="transport spectrum alpha^2F_tr (same syntax as alpha^2F)")
+    p.add_argument("--spectrum", metavar="ALPHA2F", help="transport spectrum alpha^2F_tr (same syntax as alpha^2F)")
     p.add_argument("--lam", type=finite, default=None, metavar="LAMBDA_TR", help="lambda_tr")
     p.add_argument("--bloch-gruneisen", type=finite, default=None, metavar="THETA",
                    help="use the Bloch-Grueneisen closed form with Debye temperature THETA instead of --spectrum")
