@@ -42,7 +42,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
-import scipy.fft as sfft
 import scipy.linalg as sla
 import scipy.sparse as sp
 
@@ -413,7 +412,7 @@ class LinearizedProblem:
             inside = self.r <= 2 * L
             gen[self.r[inside]] = q[inside]
             Kq = ToeplitzHankel(L, [(gen[:L], None, gen[2:], -1.0)])
-            Kq.h = gen[2:]
+            self._mhat_fold = gen[2 : 2 * L + 1 : 2]  # q at r = 2i: the fold bonds E_i -- -E_i, on the diagonal
             from scipy.special import expit
 
             u = expit(eps * np.arange(1 - R, L + R + 1, dtype=float) / T)  # 1 - f0(n eps), n = 1-R..L+R
@@ -424,16 +423,12 @@ class LinearizedProblem:
             self._mhat = (D, Kq)
         return self._mhat
 
-    def m_sparse(self, scaled=False, modes=None, diagonal=None):
-        """M^ep (Eq. (S21), N0 inside the sum) as a symmetric CSR matrix; scaled: S M S.
-
-        ``modes``: indices into the grid phonon frequencies (r, lam_r) to keep (default all): a truncated
-        spectrum for preconditioners; ``diagonal``: replace the diagonal (e.g. the exact one of all modes,
-        which keeps the truncated matrix positive definite).  About (2 n_modes + 1) L nonzeros: the small-L
-        reference, and the operator of spectra with few grid frequencies.
-        """
+    def m_sparse(self, scaled=False):
+        """M^ep (Eq. (S21), N0 inside the sum) as a symmetric CSR matrix; scaled: S M S.  About
+        (2 n_modes + 1) L nonzeros: the small-L reference, and the operator of spectra with few grid
+        frequencies."""
         L, T, f = self.grid.L, self.T0, self.f0
-        rs, lams = (self.r, self.lam_r) if modes is None else (self.r[modes], self.lam_r[modes])
+        rs, lams = self.r, self.lam_r
         check_memory(linear_problem_bytes(L, rs.size) - linear_problem_bytes(L),
                      f"M^ep on L = {L} points with {rs.size} grid phonon frequencies")
         rows, cols, vals = [], [], []
@@ -469,16 +464,13 @@ class LinearizedProblem:
         rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
         if scaled:  # S M S entry by entry
             vals *= self.s[rows] * self.s[cols]
-        M = sp.csr_matrix((vals, (rows, cols)), shape=(L, L))
-        if diagonal is not None:  # the pattern has the whole diagonal: values replaced in place
-            M.setdiag(np.asarray(diagonal, dtype=float))
-        return M
+        return sp.csr_matrix((vals, (rows, cols)), shape=(L, L))
 
     def m_ep_diagonal(self, scaled=False):
         """diag(M^ep) (Eq. (S21)), exact: by FFT (:meth:`_mhat_fft`) for many grid frequencies."""
         if self.ep_fft:
-            D, Kq = self._mhat_fft()
-            d = D + Kq.h[::2]  # the fold bonds E_i -- -E_i (r_k = 2i) sit on the diagonal: -(-h(2i))
+            D = self._mhat_fft()[0]
+            d = D + self._mhat_fold  # the fold bonds E_i -- -E_i (r_k = 2i) sit on the diagonal: -(-h(2i))
             return d if scaled else d * self.sqfp**2
         d = self._m_ep_cached().diagonal().copy()
         return d * self.s**2 if scaled else d

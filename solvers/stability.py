@@ -465,13 +465,19 @@ def continuum_edges(problem):
 
 
 def discrete_gammas(problem, g):
-    """``g`` without the samples of the continuous spectrum (:func:`continuum_edges`) for a continuous
-    alpha^2F: the gamma in (0, (1 - CONTINUUM_MARGIN) gamma_pos) and ((1 - CONTINUUM_MARGIN) gamma_neg, 0);
-    unchanged for combs."""
+    """``g`` without the samples of the continuous spectrum for a continuous alpha^2F (:func:`discrete_mask`)."""
+    g = np.asarray(g, dtype=float)
+    return g[discrete_mask(problem, g)]
+
+
+def discrete_mask(problem, g, edges=None):
+    """Which gamma of ``g`` are modes, not samples of the continuous spectrum (:func:`continuum_edges`, or
+    ``edges`` if given): those in (0, (1 - CONTINUUM_MARGIN) gamma_pos) and ((1 - CONTINUUM_MARGIN) gamma_neg,
+    0); all of them for combs."""
     g = np.asarray(g, dtype=float)
     if not problem.ep_fft:
-        return g
-    pos, neg = continuum_edges(problem)
+        return np.ones(g.size, bool)
+    pos, neg = continuum_edges(problem) if edges is None else edges
     keep = np.zeros(g.size, bool)
     if pos is not None:
         keep |= (g > 0) & (g < (1.0 - CONTINUUM_MARGIN) * pos)
@@ -481,7 +487,7 @@ def discrete_gammas(problem, g):
         keep |= g < 0  # no negative continuum: every negative gamma is a mode
     if pos is None:
         keep |= g > 0
-    return g[keep]
+    return keep
 
 
 def n_discrete(problem, g, kmax, tol=1e-10):
@@ -724,13 +730,14 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     # with e-e collisions M couples the ladders (Eq. (S25)), and a continuous alpha^2F (FFT operators, one
     # grid frequency per step of its support) joins every ladder: no null modes, B applied matrix-free
     ee = problem.a_ee > 0 or problem.ep_fft
-    Mh = (sp.diags(np.ones(L)) if problem.ep_fft else sp.csr_matrix(problem.m_sparse(scaled=True)) if ee
-          else problem.m_matrix(scaled=True))  # (for the memory estimate, and the null modes of combs)
+    # the sparse M_hat only where it is the operator (combs): its nonzeros enter the memory estimate
+    Mh = None if ee else problem.m_matrix(scaled=True)
+    m_nnz = L if problem.ep_fft else (Mh.nnz if Mh is not None else (2 * problem.r.size + 1) * L)
     N = sp.csr_matrix((L, 0)) if ee else m_null_space(problem, Mh)
     m = N.shape[1]
     k = min(nev, L - m - 1)
     # the deflation keeps A_hat N (L x m, dense) and forms it a block of 64 columns at a time
-    check_memory(slow_modes_memory(L, k, Mh.nnz) + 8 * L * m + 8 * m * m + 64 * 48 * L,
+    check_memory(slow_modes_memory(L, k, m_nnz) + 8 * L * m + 8 * m * m + 64 * 48 * L,
                  f"the slow modes (L = {L}, nev = {nev}, {m} ladder null modes of M)", "nev", "lower --nev or --refine")
     out = {"n_zero_gamma": m, "iterations": {}}
     ctxA = ctxB = None
@@ -995,12 +1002,11 @@ def dense_summary(problem, nev=6, target=None, counts=True):
     if problem.ep_fft:  # a continuous alpha^2F: the modes below the continuum's edges (continuum_edges)
         edges = continuum_edges(problem)
         extra = dict(zip(CONTINUUM_KEYS[:2], edges))
+        mode = discrete_mask(problem, gam, edges)
+        pos, neg = pos[mode[pos]], neg[mode[neg]]
         for name, idx, edge in (("positive", pos, edges[0]), ("negative", neg, edges[1])):
             if edge is not None:
-                n = int(np.sum(gam[idx] / edge < 1.0 - CONTINUUM_MARGIN))
-                extra["n_discrete_" + name] = n
-        pos = pos[: extra.get("n_discrete_positive", pos.size)]
-        neg = neg[: extra.get("n_discrete_negative", neg.size)]
+                extra["n_discrete_" + name] = int(idx.size)
     pos, neg = pos[:nev], neg[:nev]
     shown = np.concatenate([pos, neg])
 
