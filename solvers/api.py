@@ -36,14 +36,18 @@ from ephkin.pde.instability import (
 )
 from ephkin.pde.spectra import make_spectrum, parse_spectrum
 
+from .studies import evolve as _evolve
+from .studies.api import api_function
+from .studies.evolve import (  # noqa: F401  (the evolve study's constants, re-exported)
+    DIAGNOSTICS_MAX_L,
+    GRID_REL_TOL,
+    GRID_T_TOL,
+    PREDICTION_MAX_L,
+    grid_verdict,
+)
+
 __all__ = ["spectrum_moments", "zinv", "lambda_c", "lambda_c_convergence", "linear_problem", "stability",
            "stability_convergence", "evolve", "nac_sigma", "avalanche_criterion", "avalanche_lattice", "convergence"]
-
-#: Largest grid on which ``evolve`` compares with the linear problem by default: where the comparison costs
-#: less than the evolution (measured, Einstein lambda = 1, T0 = 0.2, t_end = 20, whose ladder null modes of M
-#: make it dearest: L = 3200: 0.4 s of 1.0 s; L = 6400: 1.8 s of 2.5 s; L = 12 800: 5.7 s of 6.7 s).
-DIAGNOSTICS_MAX_L = 5000
-PREDICTION_MAX_L = 1200  # default limit of evolve's dense modal prediction (one O(L^3) eigh, ~0.3 s)
 
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
 TC_STRONG = 0.1827
@@ -233,231 +237,6 @@ def stability_convergence(spectrum, lam, T0, levels=4, refine=1, nev=2, progress
     return res
 
 
-def evolve(spectrum, lam, T0, T_in, t_end, units="g", rtol=1e-6, atol=1e-10, refine=1, grid_step=None,
-           cutoff=None, growth_limit=100.0, reference=False, xdmf_dir=None, progress=None, on_step=None,
-           flush_every=10.0, a_ee=0.0, a_ep=1.0, p_ee="gaussian:0.3", diagnostics=None, converge=False):
-    """The full kinetic equation (Eqs. (1), (S26)-(S31)) with PETSc TS from f0(T_in): relaxation (decay
-    rate against the slowest linear gamma, deviation against the linear modal prediction) or the
-    instability (time, energies, rate).  With ``a_ee`` > 0 it is Eq. (15), (1 - Sigma') fdot + f' Sigma-dot
-    = a_ep I_ep + a_ee I_ee, with the transition probability ``p_ee`` of Eq. (S22) (a
-    ``pde.electron_electron.make_p_ee`` spec or a TransitionProbability); ``T_eff`` (Eq. (S6)) is then
-    followed at every step.  ``xdmf_dir``: write f(E, t) there as an XDMF/HDF5 time series
-    as the run goes (an HDF5 chunk closed every ``flush_every`` s: readable after a kill -9); ``progress(t, t_end)``
-    for progress reports; ``on_step(t, values)`` at every accepted step (t, dev = max|f - f0|, energy, power,
-    mass_min, T_eff).  ``diagnostics``: compare with the linear problem of Eq. (14) on the same grid (the
-    slowest gamma, the unstable modes; ``diagnostics_seconds`` says what that cost): True, False, or None
-    (the default) for L <= DIAGNOSTICS_MAX_L only, where they cost less than the evolution; the modal
-    prediction of Eq. (13) (``max_deviation_linear_prediction``, one dense eigh) by default up to
-    L = PREDICTION_MAX_L, with True up to DENSE_MAX.  ``_E``, ``_f_final``, ``_f_eq``,
-    ``_history``, ``_zinv``, ``_samples`` (some (t, f) of the run) and ``_files`` are for plots and tables.
-    ``converge``: also run the same problem on a grid twice as coarse and report ``grid_check``
-    (:func:`_grid_check`, docs/grid-convergence.md): whether the verdict depends on the grid."""
-    from ephkin.pde.kinetic import KineticModel
-
-    from .evolution import evolve as run_ts, evolve_scipy
-    from .stability import DENSE_MAX, make_problem
-
-    for name, val in (("T_in", T_in), ("t_end", t_end)):
-        if not val > 0:
-            raise InputError(f"{name} must be > 0 (got {val})", name)
-    from ephkin.pde.electron_electron import make_p_ee
-
-    if not a_ep >= 0:
-        raise InputError(f"a_ep must be >= 0 (got {a_ep}); give the weight of e-ph collisions", "a_ep")
-    if not a_ee >= 0:
-        raise InputError(f"a_ee must be >= 0 (got {a_ee}); give the weight of e-e collisions", "a_ee")
-    P = (make_p_ee(p_ee) if isinstance(p_ee, str) else p_ee) if a_ee > 0 else None
-    shape = _shape(spectrum)
-    lam = shape.lam if lam is None else lam
-    p = make_problem(shape, lam, T0, units, "exact", refine, grid_step, cutoff, a_ee=a_ee, p_ee=P)
-    coarse = _coarse_problem(shape, lam, T0, units, p, a_ee, P) if converge else None  # refused before any run
-    model = KineticModel(p, a_ep=a_ep, a_ee=a_ee, p_ee=P)
-    writer = None
-    if xdmf_dir is not None:
-        from .xdmf import SnapshotWriter
-
-        writer = SnapshotWriter(xdmf_dir, p.E, chunk_s=flush_every)
-    try:
-        r = run_ts(model, T_in, t_end, rtol=rtol, atol=atol, growth_limit=growth_limit, snapshots=writer,
-                   progress=progress, on_step=on_step)
-    finally:
-        if writer is not None:
-            writer.close()
-    f_final, hist = r.pop("f_final"), r.pop("history")
-    r["kernel_matvecs"] = model.kernel_matvecs
-    r["kernel_matvecs_per_step"] = model.kernel_matvecs / max(r["steps"], 1)
-    res = {"lambda": lam, "T0": T0, "T_in": T_in, "t_end": t_end, "grid_step": p.grid.eps, "L": p.grid.L,
-           "cutoff": p.grid.cutoff, "p_ee": str(P) if P is not None else None}
-    res.update(r)
-    if diagnostics or (diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
-        # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
-        prediction = p.grid.L <= (DENSE_MAX if diagnostics else PREDICTION_MAX_L)
-        res.update(_linear_diagnostics(p, model, r, T_in, prediction))
-        if not prediction and p.grid.L <= DENSE_MAX and r["status"] == "stable":
-            res["prediction_skipped"] = (f"L = {p.grid.L} > {PREDICTION_MAX_L}: the dense modal prediction of "
-                                         "Eq. (13) costs O(L^3) (force it with diagnostics=True, --diagnostics)")
-    elif diagnostics is None:
-        res["diagnostics_skipped"] = (f"L = {p.grid.L} > {DIAGNOSTICS_MAX_L}: the linear comparison would cost more "
-                                      "than the evolution (force it with diagnostics=True, --diagnostics)")
-    if a_ee > 0:
-        res.update(_two_temperature_gap(shape.with_lambda(lam, units), T0, T_in, a_ep, hist))
-    if converge:
-        res["grid_check"] = _grid_check(p, coarse, r, T_in, t_end, rtol, atol, growth_limit, a_ee, a_ep, P)
-    if reference:
-        if p.grid.L > DENSE_MAX:
-            raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")
-        sol = evolve_scipy(model, T_in, r["t_final"], rtol=rtol, atol=atol)
-        res["reference_max_difference"] = float(np.max(np.abs(sol.y[:, -1] - f_final)))
-    res.update(_E=p.E, _f_final=f_final, _f_eq=model.f_eq, _history=hist, _zinv=p.zinv,
-               _samples=writer.samples if writer else [], _files=writer.files if writer else [])
-    return res
-
-
-#: ``evolve(converge=True)``: two grids' instability times agree when they differ by at most this fraction of the
-#: later one.  The time is read at accepted BDF steps, which late in a run grow by ~20% each (Fig. 1(b) problem:
-#: t = 8.15 -> 9.75), so one step is the resolution of t_instability; the grid-scale loss of definiteness of
-#: the Einstein lambda = 1 run moves by a factor 2.3-2.9 per halving of the step (docs/grid-convergence.md).
-GRID_T_TOL = 0.25
-#: ... and two stable runs agree when the minima of 1 - Sigma'[f] and the decay rates differ by at most this
-#: fraction (the converged Fig. 1(b) problem: 4e-4 between refine 64 and 128; the same grids with 1e-8 noise
-#: in f(0), where the grid-scale growth has started: 0.22).
-GRID_REL_TOL = 0.1
-
-
-def _grid_summary(p, r):
-    out = {"L": int(p.grid.L), "grid_step": float(p.grid.eps), "status": r["status"],
-           "min_mass_diagonal": r.get("min_mass_diagonal")}
-    if r["status"] == "unstable":
-        out["t_instability"] = r.get("t_instability")
-        out["reason"] = r.get("reason")
-        if "mass_loss" in r:
-            out["mass_loss_grid_scale"] = r["mass_loss"]["grid_scale"]
-    else:
-        out["decay_rate"] = r.get("decay_rate")
-    return out
-
-
-def _rel_diff(a, b):
-    if a is None or b is None:
-        return None
-    return abs(a - b) / max(abs(a), abs(b), 1e-300)
-
-
-def _coarse_problem(shape, lam, T0, units, p, a_ee, P):
-    """The grid of ``evolve(converge=True)``'s check: step 2 eps, the same cutoff.  For an even ``refine`` on
-    the default grid this is refine/2; otherwise modes off the coarse grid are split between its neighbouring
-    frequencies (``pde.grids.project_spectrum``), which is part of what is checked."""
-    from .stability import make_problem
-
-    step = 2.0 * p.grid.eps
-    try:
-        return make_problem(shape, lam, T0, units, "exact", 1, step, p.grid.cutoff, a_ee=a_ee, p_ee=P)
-    except InputError as exc:
-        raise InputError(f"converge: the check runs the grid twice as coarse (step {step:g}), which is refused "
-                         f"({exc}); use a finer grid (refine or grid_step) to check convergence", "converge") from None
-
-
-def grid_verdict(fine, coarse):
-    """(verdict, why) for two grids' summaries (dicts with status, t_instability or decay_rate, and
-    min_mass_diagonal): "grid-dependent" when the statuses differ, or both are unstable and the instability
-    times differ by more than GRID_T_TOL of the later one, or both are stable and the minimum of 1 - Sigma'[f]
-    or the decay rate differs by more than GRID_REL_TOL; else "converged" (why is then None)."""
-    if fine["status"] != coarse["status"]:
-        return "grid-dependent", f"status {coarse['status']} on the coarse grid, {fine['status']} on the fine grid"
-    if fine["status"] == "unstable":
-        d = _rel_diff(fine.get("t_instability"), coarse.get("t_instability"))
-        if d is not None and d > GRID_T_TOL:
-            return "grid-dependent", (f"t_instability {coarse['t_instability']:.4g} (coarse) vs "
-                                      f"{fine['t_instability']:.4g} (fine): {100 * d:.0f}% apart, tolerance "
-                                      f"{100 * GRID_T_TOL:.0f}%")
-        return "converged", None
-    for key in ("min_mass_diagonal", "decay_rate"):
-        d = _rel_diff(fine.get(key), coarse.get(key))
-        if d is not None and d > GRID_REL_TOL:
-            return "grid-dependent", (f"{key} {coarse[key]:.4g} (coarse) vs {fine[key]:.4g} (fine): {100 * d:.0f}% "
-                                      f"apart, tolerance {100 * GRID_REL_TOL:.0f}%")
-    return "converged", None
-
-
-def _grid_check(p, pc, r, T_in, t_end, rtol, atol, growth_limit, a_ee, a_ep, P):
-    """``evolve(converge=True)``: the same evolution on the coarse problem ``pc`` (:func:`_coarse_problem`);
-    both grids' summaries and :func:`grid_verdict`."""
-    from ephkin.pde.kinetic import KineticModel
-
-    from .evolution import evolve as run_ts
-
-    mc = KineticModel(pc, a_ep=a_ep, a_ee=a_ee, p_ee=P)
-    window = pc.E < pc.grid.cutoff - 2.0 * float(np.max(pc.omega_r))
-    indefinite0 = float(np.min(mc.mass_diag(mc.initial(T_in))[window])) <= 0
-    rc = run_ts(mc, T_in, t_end, rtol=rtol, atol=atol, growth_limit=growth_limit)
-    fine, coarse = _grid_summary(p, r), _grid_summary(pc, rc)
-    verdict, why = grid_verdict(fine, coarse)
-    out = {"coarse": coarse, "fine": fine, "verdict": verdict, "status_agrees": fine["status"] == coarse["status"],
-           "t_tolerance": GRID_T_TOL, "relative_tolerance": GRID_REL_TOL}
-    if why:
-        out["why"] = why
-    if indefinite0:
-        out["note"] = ("1 - Sigma'[f] is already negative at t = 0: the instability is immediate (growth at the "
-                       "grid scale), so t_instability shrinks with the grid step; only the status is meaningful")
-    return out
-
-
-def _linear_diagnostics(p, model, r, T_in, prediction):
-    """The evolution against the linear problem on the same grid: the late decay rate against the slowest
-    gamma, or the unstable modes.  Matrix-free at every L (FFT shell A_hat, M_hat sparse or + a_ee M^ee by
-    FFT); with ``prediction`` (stable runs, L <= DENSE_MAX) one dense ``eigh`` instead gives both the slowest
-    gamma and the modal prediction of Eq. (13)."""
-    from .evolution import linear_modes, linear_prediction
-    from .stability import nonzero_gammas, stability_summary
-
-    t0 = time.perf_counter()
-    out = {}
-    if prediction and r["status"] == "stable":
-        gam, X = modes = linear_modes(p)
-        gmin = nonzero_gammas(gam)
-        gmin = gmin[gmin > 0]
-        summ = {"gamma_min_positive": float(gmin[0]) if gmin.size else None}
-        pred = linear_prediction(model, model.initial(T_in), r["t_final"], modes)
-        out["max_deviation_linear_prediction"] = float(np.max(np.abs(pred)))
-    else:
-        try:
-            summ = stability_summary(p, nev=2, counts=r["status"] != "stable")
-        except InputError as exc:  # e.g. memory: the evolution's own result stands
-            return {"diagnostics_skipped": str(exc), "diagnostics_seconds": round(time.perf_counter() - t0, 4)}
-    if r["status"] == "stable":
-        out["gamma_min_positive"] = summ["gamma_min_positive"]
-        if r.get("decay_rate") and summ["gamma_min_positive"]:
-            out["decay_rate_vs_gamma"] = r["decay_rate"] / summ["gamma_min_positive"] - 1.0
-    else:
-        out["linear_gamma_negative"] = summ["gamma_negative"]
-        out["linear_n_negative"] = summ["n_negative"]
-        out["linear_n_negative_method"] = summ["n_negative_method"]
-    out["diagnostics_seconds"] = round(time.perf_counter() - t0, 4)
-    return out
-
-
-def _two_temperature_gap(spec, T0, T_in, a_ep, hist):
-    """T_eff(t) of the kinetic run (Eq. (S6)) against T(t) of the two-temperature equation (16) from the same
-    T_in: the limit a_ee >> a_ep of Eq. (15).  The gap is |T_eff - T_2T| / |T_in - T0|, its largest value
-    after the initial layer (t >= t_final/10) and at the end; ``_T_two_temp`` is T_2T on the history's times."""
-    from ephkin.pde.two_temperature import evolve_temperature
-
-    t = np.asarray(hist["t"])
-    Te = np.array([np.nan if x is None else x for x in hist.get("T_eff", [])])
-    if t.size < 2 or Te.size != t.size:
-        return {}
-    sol = evolve_temperature(spec, T0, T_in, float(t[-1]), a_ep=a_ep)
-    inside = t <= sol.t[-1]
-    T2 = np.full(t.size, np.nan)
-    T2[inside] = sol.sol(t[inside])[0]
-    gap = np.abs(Te - T2) / abs(T_in - T0)
-    late = (t >= 0.1 * t[-1]) & np.isfinite(gap)
-    return {"T_two_temp_final": float(T2[-1]) if np.isfinite(T2[-1]) else None,
-            "two_temp_status": "runaway" if sol.status == 1 else "relaxes",
-            "two_temp_gap_final": float(gap[-1]) if np.isfinite(gap[-1]) else None,
-            "two_temp_gap_max": float(np.max(gap[late])) if late.any() else None, "_T_two_temp": T2}
-
-
 def nac_sigma(omega_p, zeta, dos="semicircle", mu=None, filling=None, T=0.003, gamma_in=0.0, field=0.0,
               delta_omega=0.0, refine=1.0, t_end=10.0, steady=False, E_star=False, rtol=1e-8, progress=None):
     """sigma/sigma0 of the photoexcited state at fixed phonon population zeta (seed 001): Eq. (8) for
@@ -545,3 +324,7 @@ def avalanche_lattice(gamma, g_ep, omega0, E, delta=1.0, T=0.01, n_omega=2**16, 
         res["grid_note"] = g.note
     res["_spectra"] = run["spectra"]
     return res
+
+
+#: ``ephkin evolve`` (studies/evolve.py): ``evolve(spectrum, lam, T0, T_in, t_end, **params) -> EvolveResult``.
+evolve = api_function(_evolve.STUDY, "evolve")

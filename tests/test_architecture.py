@@ -55,7 +55,10 @@ RAW = {m: _imports(m, p) for m, p in MODULES.items()}
 
 
 def _floor(module):
+    """pde (physics) 0 <- solvers engines 1 <- studies and the API 2 <- cli 3."""
     if module.startswith("ephkin.solvers.cli"):
+        return 3
+    if module.startswith("ephkin.solvers.studies") or module == "ephkin.solvers.api":
         return 2
     return 1 if module.startswith("ephkin.solvers") else 0
 

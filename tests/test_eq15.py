@@ -23,7 +23,7 @@ def test_two_temperature_limit():
         r = api.evolve(t_end=2.0, a_ee=a, diagnostics=False, **STABLE)
         assert r["status"] == "stable" and r["a_ee"] == a and r["a_ep"] == 1.0
         assert r["particle_number_drift"] < 1e-12 and r["energy_balance_error"] < 2e-3
-        assert len(r["_history"]["T_eff"]) == len(r["_history"]["t"])
+        assert len(r.history["T_eff"]) == len(r.history["t"])
         assert "gamma_min_positive" not in r and "diagnostics_seconds" not in r
         gaps[a] = r["two_temp_gap_max"]
     assert gaps[1000.0] < 0.02 and gaps[1000.0] < gaps[10.0] / 5
@@ -31,7 +31,7 @@ def test_two_temperature_limit():
 
 def test_no_ee_means_no_t_eff_history():
     r = api.evolve(t_end=0.5, **STABLE)
-    assert r["a_ee"] == 0.0 and "T_eff" not in r["_history"] and "two_temp_gap_max" not in r
+    assert r["a_ee"] == 0.0 and "T_eff" not in r.history and "two_temp_gap_max" not in r
     assert abs(r["T_eff_final"] - 0.2) < 0.02  # the final T_eff is always reported
 
 

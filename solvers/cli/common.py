@@ -226,12 +226,28 @@ def write_csv(path, header, rows):
 
 
 #: Attributes of the parsed arguments that are not parameters of the computation.
-_NOT_PARAMETERS = {"func", "json", "output", "petsc_prefixes", "runfile_model", "command_parser", "validate"}
+_NOT_PARAMETERS = {"func", "json", "output", "petsc_prefixes", "runfile_model", "command_parser", "validate", "study"}
 
 
 def parameters(args):
-    """The parameters of a command (for provenance): the parsed arguments without the plumbing."""
+    """The parameters of a command (for provenance and a sweep point's identity): for a study, every field of
+    its ``Params`` (defaults included, ``Params.to_dict``) with the command and its PETSc options; otherwise
+    the parsed arguments without the plumbing."""
+    study = getattr(args, "study", None)
+    if study is not None:
+        return dict(command=args.command, **({"action": args.action} if getattr(args, "action", None) else {}),
+                    **params_from_args(study, args).to_dict(), petsc_options=list(getattr(args, "petsc_options", [])))
     return {k: v for k, v in vars(args).items() if k not in _NOT_PARAMETERS}
+
+
+def params_from_args(study, args):
+    """The study's ``Params`` from parsed arguments (tuples for lists); validated on construction."""
+    kw = {}
+    for p in study.params.info():
+        if p.meta["cli"]:
+            v = getattr(args, p.name)
+            kw[p.name] = tuple(v) if isinstance(v, list) else v
+    return study.params(**kw)
 
 
 def finish(args, result, files=()):

@@ -114,12 +114,16 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
             raise InputError(f"run file {path}: unknown parameter {key!r} for model {spec['model']} "
                              f"(known: {', '.join(names)})")
     parsed = []
+    study = sub.get_default("study")
     for i, point in enumerate(spec["points"]):
         try:
-            with raising():
-                a = parser.parse_args(points_argv(spec["model"], point) + ["--json"])
-            if a.validate is not None:
-                a.validate(a)
+            if study is not None:  # the study's Params are the schema: no argv round trip
+                a = _namespace(sub, spec["model"], study.params.from_mapping(point))
+            else:
+                with raising():
+                    a = parser.parse_args(points_argv(spec["model"], point) + ["--json"])
+                if a.validate is not None:
+                    a.validate(a)
         except InputError as exc:
             raise InputError(f"run file {path}: point {i} ({_short(point)}): {flag_message(sub, exc)}") from None
         a.output = None
@@ -133,6 +137,23 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
 
     solve.resolved = [parameters(a) for a in parsed]
     return solve
+
+
+def _namespace(sub, model, params):
+    """The parsed arguments of a run-file point of a study command, from its validated ``Params``: the
+    command parser's defaults and plumbing, the point's values, --json."""
+    import argparse
+
+    a = argparse.Namespace(**sub._defaults)
+    for act in sub._actions:
+        if act.dest not in ("help",) and not hasattr(a, act.dest):
+            setattr(a, act.dest, act.default)
+    words = model.split()
+    a.command, a.action = words[0], (words[1] if len(words) > 1 else None)
+    for name, value in vars(params).items():
+        setattr(a, name, list(value) if isinstance(value, tuple) else value)
+    a.json = True
+    return a
 
 
 def _short(point):

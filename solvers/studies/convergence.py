@@ -1,0 +1,19 @@
+"""Observed order of convergence and Richardson extrapolation, for every study's grid refinement."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+def convergence(values: Sequence[float | None], factor: float = 2.0) -> dict[str, Any]:
+    """Observed order p = log_f((x1-x2)/(x2-x3)) of the last three levels and the Richardson estimate
+    x_n + (x_n - x_{n-1})/(f^p - 1) with its error bar |estimate - x_n| (all None when the last three values
+    do not converge monotonically)."""
+    v = [x for x in values if x is not None]
+    if len(v) < 3 or v[-1] == v[-2] or (v[-3] - v[-2]) / (v[-2] - v[-1]) <= 0:
+        return {"observed_order": None, "richardson": None, "error_bar": None}
+    p = math.log(abs((v[-3] - v[-2]) / (v[-2] - v[-1]))) / math.log(factor)
+    est = v[-1] + (v[-1] - v[-2]) / (factor**p - 1.0)
+    return {"observed_order": p, "richardson": est, "error_bar": abs(est - v[-1])}
