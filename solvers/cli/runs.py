@@ -14,12 +14,9 @@ import time
 
 import numpy as np
 
-from ephkin.pde import eliashberg as eq
 from ephkin.pde.errors import InputError
-from ephkin.pde.instability import cel_analysis, strong_coupling_analysis, zinv_analysis
-from ephkin.pde.spectra import make_spectrum, parse_spectrum
 
-from .. import api
+from ..studies.convergence import convergence
 from ..provenance import provenance, write_json
 from ..runfile import load_runfile, points_argv
 from .common import (EXIT_STATUS, add_command, finish, finite, flag_message, output_dir, parameters, progress, raising,
@@ -39,6 +36,12 @@ def add_commands(sub):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out", help="output directory (default out)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+
+    p = add_command(sub, "schema", schema, "the run-file schema of a command (or of all): every parameter with its "
+                    "type, default, unit, choices and help, generated from the command's study", runfile=False)
+    p.add_argument("model", nargs="?", metavar="COMMAND", help="a command a run file may name (e.g. evolve, "
+                   "'nac sigma'); omit for all")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
     p = add_command(sub, "converge", converge, "refine one numerical parameter of a run file: each level's result, "
                     "the observed order and a Richardson estimate with its error bar", runfile=False)
@@ -208,6 +211,18 @@ def run(args):
     return res
 
 
+def schema(args):
+    """The run-file schema: {command: {parameter: {type, default, unit, choices, help}}} from the studies."""
+    from ..studies import STUDIES
+
+    studies = {name: st for name, st in STUDIES.items() if st.runfile}
+    if args.model is not None:
+        if args.model not in studies:
+            raise InputError(f"COMMAND {args.model!r}: not a run-file model; one of {', '.join(sorted(studies))}")
+        studies = {args.model: studies[args.model]}
+    return {name: st.params.schema() for name, st in studies.items()}
+
+
 def converge(args):
     """Refine one parameter of a one-point run file by --factor per level; observed order + Richardson."""
     spec = _load(args)
@@ -237,7 +252,7 @@ def converge(args):
         levels.append({key: point[key], args.key: res[args.key], "L": res.get("L")})
         progress(f"converge: level {k + 1}/{args.levels} {key}={point[key]} {args.key}={res[args.key]}")
     out = {"model": spec["model"], "param": key, "factor": args.factor, "key": args.key, "levels": levels}
-    out.update(api.convergence(values, args.factor))
+    out.update(convergence(values, args.factor))
     return finish(args, out)
 
 
@@ -302,72 +317,28 @@ def sweep(args):
     return res
 
 
-#: Seed 000 Table S1 column 2 (linear analysis, suppressed "paper" kernel) -- comparison only.
-TABLE_S1_LINEAR = {0.180: 1.1335, 0.192: 1.3262, 0.204: 1.5644, 0.217: 1.8991, 0.229: 2.3096,
-                   0.241: 2.8822, 0.253: 3.7427, 0.266: 5.3639, 0.278: 8.6508}
-#: Seed 000 Table S1 column 3 (Z0 criterion) -- for the comparison column only.
-TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.229: 2.3094,
-                 0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
-
-
 def run_default(args):
-    """Built-in default job: Table S1 (Z0 criterion and C_el bound), Fig. 1 insets,
-    strong-coupling Z0^-1, Fig. 3 (Einstein lambda = 4.5)."""
+    """The built-in default job (``studies/default_job.py``): its CSV table and PNG figures in -o."""
     from ..plots import plot_cel, plot_eigenvectors, plot_lambda_c, plot_zinv
+    from ..studies import default_job
 
     out = output_dir(args.output)
-    files, res = [], {"job": "default: seed 000 equilibrium toolkit"}
-    shape = parse_spectrum("modes:40-60")
-    rows = []
-    for i, (T0, ref) in enumerate(TABLE_S1_ZINV.items()):
-        row = api.lambda_c(shape, T0)
-        row["table_s1"] = ref
-        row["rel_diff"] = row["lambda_c"] / ref - 1.0
-        rows.append(row)
-        progress(f"[{i + 1}/9] Table S1 T0={T0:.3f}: lambda_c={row['lambda_c']:.6f} (seed {ref}), "
-                 f"C_el<0 above lambda={row['lambda_c_cel']}")
-    for row in rows:
-        for kernel in ("exact", "paper"):
-            row[f"lambda_c_linear_{kernel}"] = api.lambda_c(shape, row["T0"], method="linear",
-                                                            kernel=kernel)["lambda_c"]
-        row["table_s1_col2"] = TABLE_S1_LINEAR[row["T0"]]
-        progress(f"Table S1 T0={row['T0']:.3f}: linear lambda_c exact kernel {row['lambda_c_linear_exact']:.5f}, "
-                 f"paper kernel {row['lambda_c_linear_paper']:.5f} (seed {row['table_s1_col2']})")
-    res["table_s1"] = rows
+    r = default_job.run(default_job.DefaultJobParams(), progress=progress)
+    rows, files = r.table_s1, []
     keys = list(rows[0].keys())
-    files.append(write_csv(os.path.join(out, "table_s1.csv"), keys, ([r[k] for k in keys] for r in rows)))
-    files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [r["T0"] for r in rows],
-                               {"Z0 criterion (Eq. S21)": [r["lambda_c"] for r in rows],
-                                "linear, exact kernel": [r["lambda_c_linear_exact"] for r in rows],
-                                "linear, paper kernel (Table S1 col. 2)": [r["lambda_c_linear_paper"] for r in rows],
-                                "C_el < 0 (Eq. S14)": [r["lambda_c_cel"] for r in rows]}, "g"))
-    # Fig. S1: eigenvectors at lambda = 5, T0 = 0.20 (exact kernel)
-    st = api.stability(shape, 5.0, 0.20, nev=6)
-    files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), st["_E"], st["_eigenvectors"],
-                                   st["_eigenvector_gammas"], st["_zinv"], "g"))
-    res["stability_modes_lambda_5_T0_0.20"] = {k: v for k, v in st.items() if not k.startswith("_")}
-    progress(f"Fig. S1: lambda=5, T0=0.20: {st['n_negative']} unstable modes, slowest stable gamma "
-             f"{st['gamma_min_positive']:.5f}")
-    # Fig. 1 insets: Einstein, T0 = 0.20, lambda = 2.169 (unstable) and 1.0 (stable)
-    E = np.linspace(0.0, 2.5, 801)
-    curves, zeros = {}, []
-    for lam in (1.0, 2.169):
-        s = make_spectrum("einstein", lam, "g")
-        a = zinv_analysis(s, 0.20)
-        curves[f"Einstein, $\\lambda$ = {lam}, $T_0$ = 0.20 g"] = eq.zinv(s, E, 0.20)
-        res[f"einstein_lambda_{lam}_T0_0.20"] = a
-        zeros += a["zeros"]
-    curves[f"strong coupling (Eq. S38), $T_0 = T_c$ = {api.TC_STRONG} g"] = eq.zinv_strong(E, api.TC_STRONG)
-    res["strong_coupling_T0_Tc"] = strong_coupling_analysis(api.TC_STRONG)
-    files.append(plot_zinv(os.path.join(out, "zinv.png"), E, curves, "g", zeros, "$Z_0^{-1}(E)$: seed 000 Fig. 1 insets and the strong-coupling limit"))
-    progress("Fig. 1 insets: Z0^-1(E) for Einstein lambda = 1.0, 2.169 and the strong-coupling limit")
-    # Fig. 3: Einstein lambda = 4.5, temperatures in units of Omega
-    s = make_spectrum("einstein", 4.5, "plain")
-    ca = cel_analysis(s, 0.01, 5.0)
-    res["einstein_lambda_4.5_cel"] = ca
-    T = np.linspace(0.01, 1.5, 300)
-    files.append(plot_cel(os.path.join(out, "cel.png"), T, eq.cel_ratio(s, T), eq.electronic_energy(s, T),
+    files.append(write_csv(os.path.join(out, "table_s1.csv"), keys, ([row[k] for k in keys] for row in rows)))
+    files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [row["T0"] for row in rows],
+                               {"Z0 criterion (Eq. S21)": [row["lambda_c"] for row in rows],
+                                "linear, exact kernel": [row["lambda_c_linear_exact"] for row in rows],
+                                "linear, paper kernel (Table S1 col. 2)": [row["lambda_c_linear_paper"] for row in rows],
+                                "C_el < 0 (Eq. S14)": [row["lambda_c_cel"] for row in rows]}, "g"))
+    st = r.modes
+    files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), st.E, st.eigenvectors,
+                                   st.eigenvector_gammas, st.zinv, "g"))
+    files.append(plot_zinv(os.path.join(out, "zinv.png"), r.zinv_E, r.zinv_curves, "g", r.zinv_zeros,
+                           "$Z_0^{-1}(E)$: seed 000 Fig. 1 insets and the strong-coupling limit"))
+    ca = r.extra["einstein_lambda_4.5_cel"]
+    files.append(plot_cel(os.path.join(out, "cel.png"), r.cel_T, r.cel_ratio, r.cel_energy,
                           (ca["T_minus"], ca["T_plus"]), "Omega"))
-    progress(f"Fig. 3: C_el < 0 for {ca['T_minus']:.4f} < T/Omega < {ca['T_plus']:.4f}")
     progress(f"results in {out}/")
-    return finish(args, res, files)
+    return finish(args, r.to_dict(), files)

@@ -5,13 +5,13 @@ generated from it."""
 
 from __future__ import annotations
 
-from . import evolve
+from . import evolve, lambda_c, stability
 from .base import Params, Result, Study
 
 __all__ = ["STUDIES", "Params", "Result", "Study", "study"]
 
 #: Every study by its command name ("evolve", "nac sigma").
-STUDIES: dict[str, Study] = {s.name: s for s in (evolve.STUDY,)}
+STUDIES: dict[str, Study] = {s.name: s for s in (lambda_c.STUDY, stability.STUDY, evolve.STUDY)}
 
 
 def study(name: str) -> Study:

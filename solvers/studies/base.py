@@ -224,6 +224,9 @@ class Params:
             if name not in known:
                 raise InputError(f"{where}unknown parameter {key!r} (known: {', '.join(sorted(known))})", name)
             kw[name] = _convert(known[name], value, where)
+        for p in cls.info():
+            if p.required and p.name not in kw:
+                raise InputError(f"{where}{p.name} is required; give a value", p.name)
         return cls(**kw)
 
     def replace(self: T, **changes: Any) -> T:
