@@ -18,7 +18,13 @@ import numpy as np
 from .errors import InputError, require_positive
 
 __all__ = ["FoldedGrid", "project_spectrum", "default_grid", "phonon_scale", "check_memory", "available_memory",
-           "linear_problem_bytes", "kinetic_bytes"]
+           "linear_problem_bytes", "kinetic_bytes", "DENSE_MAX"]
+
+#: largest number of grid points L at which an L x L matrix is formed and factorised densely (LAPACK):
+#: 72 MB and a ~1 s O(L^3) factorisation at L = 3000; above it only sparse/FFT operators (and Krylov solvers).
+#: The kinetic rate's dense solve (``pde.kinetic``) and the stability engines' dense eigen/inertia paths
+#: (``ephkin.solvers.stability``) share it.
+DENSE_MAX = 3000
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from .electron_phonon import (EPCollisions, collision_ep, collision_ep_diagonal,
 from .eliashberg import fermi
 from .errors import InputError, require_nonnegative
 from .fftops import lag_correlate
-from .grids import check_memory, kinetic_bytes
+from .grids import DENSE_MAX, check_memory, kinetic_bytes
 from .linearized import LinearizedProblem, _pole_free_sum
 
 __all__ = ["KineticModel"]
@@ -412,9 +412,9 @@ class KineticModel:
         return np.asarray(f) - self.f_eq
 
     def rate(self, f):
-        """df/dt from M(f) fdot = I(f): dense solve (L <= 3000) or GMRES with the FFT operator."""
+        """df/dt from M(f) fdot = I(f): dense solve (L <= DENSE_MAX) or GMRES with the FFT operator."""
         f = np.asarray(f, dtype=float)
-        if self.L <= 3000:
+        if self.L <= DENSE_MAX:
             return np.linalg.solve(self.mass_dense(f), self.collisions(f))
         from scipy.sparse.linalg import LinearOperator, gmres
 

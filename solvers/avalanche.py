@@ -12,7 +12,7 @@ import numpy as np
 from ephkin.pde import keldysh
 
 from . import prefixes
-from .bridge import comm, gather, scatter, vec
+from .bridge import comm, destroy, gather, scatter, vec
 from .petsc_env import init_petsc
 
 PREFIX = prefixes.AVALANCHE
@@ -31,15 +31,16 @@ def snes_solve(problem, x0, tol=1e-8, max_it=300):
     block-relative norm, so both backends are judged alike."""
     PETSc, _ = init_petsc()
     n = problem.grid.n
-    x = vec(np.asarray(x0, dtype=float))
-    r = x.duplicate()
-    snes = PETSc.SNES().create(comm=comm())
     hist = []
 
     def F(snes, X, R):
         scatter(-keldysh.residual(gather(X), problem), R)
 
-    try:
+    x = r = snes = None
+    try:  # every PETSc object of the solve is created inside this try, destroyed in its finally
+        x = vec(np.asarray(x0, dtype=float))
+        r = x.duplicate()
+        snes = PETSc.SNES().create(comm=comm())
         snes.setOptionsPrefix(PREFIX)
         snes.setFunction(F, r)
         snes.setType(PETSc.SNES.Type.ANDERSON)
@@ -51,9 +52,7 @@ def snes_solve(problem, x0, tol=1e-8, max_it=300):
         xs = gather(x).copy()
         its = snes.getIterationNumber()
     finally:
-        snes.destroy()
-        x.destroy()
-        r.destroy()
+        destroy(snes, x, r)
     g = problem.phi(xs)
     res = keldysh.block_norm(g - xs, g, n)
     return g, dict(converged=bool(res <= 10 * tol), iterations=int(its), residual=res, history=hist)

@@ -12,7 +12,14 @@ the factorisations and eigen solves that PETSc parallelises).
 * :func:`solving_on` -- a context manager that sets it (the sweep uses it);
 * :func:`gather` -- the full numpy array of a (possibly distributed) Vec, on every rank;
 * :func:`scatter` -- write the locally owned part of a full numpy array into a Vec;
-* :func:`aij`, :func:`vec` -- a distributed AIJ Mat (from a dense ndarray or scipy sparse) or Vec.
+* :func:`aij`, :func:`vec` -- a distributed AIJ Mat (from a dense ndarray or scipy sparse) or Vec;
+* :func:`destroy` -- destroy the PETSc objects given (None skipped): the ``finally`` of every engine.
+
+Ownership (the dolfinx idiom): whoever creates a PETSc object destroys it, in the ``finally`` of the ``try``
+inside which it was created (``A = None; try: A = aij(...) ... finally: destroy(A)``); a function that
+creates and returns one (:func:`aij`, :func:`vec`, ``eps.create_eps``, ``ts.build_ts``) destroys it itself
+if its set-up fails.  An object dropped without ``destroy()`` is not freed by petsc4py 3.18: it waits in
+PETSc's garbage until a collective ``garbage_cleanup`` (tests/test_petsc_ownership.py counts them).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import numpy as np
 
 from .petsc_env import init_petsc
 
-__all__ = ["comm", "solving_on", "gather", "scatter", "aij", "set_rows", "vec", "parallel"]
+__all__ = ["comm", "solving_on", "gather", "scatter", "aij", "set_rows", "vec", "parallel", "destroy"]
 
 _current = []
 
@@ -79,20 +86,24 @@ def aij(mat, drop=None, values=True):
     PETSc, _ = init_petsc()
     c = comm()
     A = PETSc.Mat().create(comm=c)
-    A.setSizes([[PETSc.DECIDE, mat.shape[0]], [PETSc.DECIDE, mat.shape[1]]])
-    A.setType(PETSc.Mat.Type.AIJ)
-    lo, hi = _row_range(c, mat.shape[0])
-    if isinstance(mat, np.ndarray):
-        block = mat[lo:hi]
-        keep = np.abs(block) > (0.0 if drop is None else drop)
-        csr = sp.csr_matrix((block[keep], np.nonzero(keep)), shape=block.shape)
-    else:
-        csr = sp.csr_matrix(mat)[lo:hi]
-    csr.sort_indices()
-    ij = (csr.indptr.astype(PETSc.IntType), csr.indices.astype(PETSc.IntType))
-    A.setPreallocationCSR(ij + (np.ascontiguousarray(csr.data),) if values else ij)
-    if values:
-        A.assemble()
+    try:  # the Mat is the caller's once returned; destroyed here if its set-up fails
+        A.setSizes([[PETSc.DECIDE, mat.shape[0]], [PETSc.DECIDE, mat.shape[1]]])
+        A.setType(PETSc.Mat.Type.AIJ)
+        lo, hi = _row_range(c, mat.shape[0])
+        if isinstance(mat, np.ndarray):
+            block = mat[lo:hi]
+            keep = np.abs(block) > (0.0 if drop is None else drop)
+            csr = sp.csr_matrix((block[keep], np.nonzero(keep)), shape=block.shape)
+        else:
+            csr = sp.csr_matrix(mat)[lo:hi]
+        csr.sort_indices()
+        ij = (csr.indptr.astype(PETSc.IntType), csr.indices.astype(PETSc.IntType))
+        A.setPreallocationCSR(ij + (np.ascontiguousarray(csr.data),) if values else ij)
+        if values:
+            A.assemble()
+    except BaseException:
+        A.destroy()
+        raise
     return A
 
 
@@ -110,10 +121,21 @@ def vec(full):
     """A Vec on :func:`comm` holding ``full`` (each rank stores its own rows)."""
     PETSc, _ = init_petsc()
     x = PETSc.Vec().create(comm=comm())
-    x.setSizes([PETSc.DECIDE, full.size])
-    x.setType(PETSc.Vec.Type.STANDARD)
-    scatter(full, x)
+    try:
+        x.setSizes([PETSc.DECIDE, full.size])
+        x.setType(PETSc.Vec.Type.STANDARD)
+        scatter(full, x)
+    except BaseException:
+        x.destroy()
+        raise
     return x
+
+
+def destroy(*objs):
+    """Destroy each PETSc object given; None (never created) is skipped."""
+    for obj in objs:
+        if obj is not None:
+            obj.destroy()
 
 
 def _row_range(c, N):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bridge import comm, gather
+from .bridge import comm, destroy, gather
 from .options import option_defaults
 from .petsc_env import init_petsc
 
@@ -33,41 +33,50 @@ def create_eps(A, B=None, *, prefix, problem_type, which, nev=1, eps_type=None, 
     """
     PETSc, SLEPc = init_petsc()
     eps = SLEPc.EPS().create(comm=comm())
-    eps.setOptionsPrefix(prefix)
-    eps.setOperators(A, B)
-    # the same random start for every solve: a result must not depend on which solves ran before it in the
-    # process (sweep points resumed after a kill, the number of ranks)
-    eps.getBV().getRandomContext().setSeed(0x5EED)
-    eps.setProblemType(getattr(SLEPc.EPS.ProblemType, problem_type))
-    if eps_type is not None:
-        eps.setType(eps_type)
-    eps.setWhichEigenpairs(getattr(SLEPc.EPS.Which, which))
-    if interval is not None:
-        eps.setInterval(*interval)
-    else:
-        eps.setDimensions(nev, PETSc.DECIDE)
-    if target is not None:
-        eps.setTarget(target)
-    if conv_abs:  # absolute residual test: an eigenvalue that crosses 0 never meets a relative one
-        eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
-    eps.setTolerances(tol, max_it)
-    if st_type is not None:
-        st = eps.getST()
-        st.setType(st_type)
-        if pc_type is not None:
-            ksp = st.getKSP()
-            ksp.setType(ksp_type)
-            if ksp_type != "preonly":
-                ksp.setTolerances(rtol=1e-12, atol=1e-300, max_it=10000)
-            pc = ksp.getPC()
-            pc.setType(pc_type)
-            if pc_context is not None:
-                pc.setPythonContext(pc_context)
-            if mumps and PETSc.Sys.hasExternalPackage("mumps"):
-                pc.setFactorSolverType("mumps")
-    with option_defaults(prefix, defaults):
-        eps.setFromOptions()
+    try:  # the EPS is the caller's once returned; destroyed here if its set-up fails (e.g. a bad -PREFIX option)
+        eps.setOptionsPrefix(prefix)
+        eps.setOperators(A, B)
+        # the same random start for every solve: a result must not depend on which solves ran before it in the
+        # process (sweep points resumed after a kill, the number of ranks)
+        eps.getBV().getRandomContext().setSeed(0x5EED)
+        eps.setProblemType(getattr(SLEPc.EPS.ProblemType, problem_type))
+        if eps_type is not None:
+            eps.setType(eps_type)
+        eps.setWhichEigenpairs(getattr(SLEPc.EPS.Which, which))
+        if interval is not None:
+            eps.setInterval(*interval)
+        else:
+            eps.setDimensions(nev, PETSc.DECIDE)
+        if target is not None:
+            eps.setTarget(target)
+        if conv_abs:  # absolute residual test: an eigenvalue that crosses 0 never meets a relative one
+            eps.setConvergenceTest(SLEPc.EPS.Conv.ABS)
+        eps.setTolerances(tol, max_it)
+        if st_type is not None:
+            _configure_st(PETSc, eps.getST(), st_type, pc_type, pc_context, mumps, ksp_type)
+        with option_defaults(prefix, defaults):
+            eps.setFromOptions()
+    except BaseException:
+        eps.destroy()
+        raise
     return eps
+
+
+def _configure_st(PETSc, st, st_type, pc_type, pc_context, mumps, ksp_type):
+    """The spectral transformation of :func:`create_eps` (its own frame: the borrowed ST/KSP/PC references die
+    here, before the options are read, so an error there leaves none of them alive in a traceback)."""
+    st.setType(st_type)
+    if pc_type is not None:
+        ksp = st.getKSP()
+        ksp.setType(ksp_type)
+        if ksp_type != "preonly":
+            ksp.setTolerances(rtol=1e-12, atol=1e-300, max_it=10000)
+        pc = ksp.getPC()
+        pc.setType(pc_type)
+        if pc_context is not None:
+            pc.setPythonContext(pc_context)
+        if mumps and PETSc.Sys.hasExternalPackage("mumps"):
+            pc.setFactorSolverType("mumps")
 
 
 def eigenpairs(eps, k, scale=None):
@@ -75,15 +84,15 @@ def eigenpairs(eps, k, scale=None):
     each multiplied by ``scale`` when given)."""
     n = min(k, eps.getConverged())
     A, _ = eps.getOperators()
-    vr = A.createVecRight()
-    vals, vecs = [], []
+    vals, vecs, vr = [], [], None
     try:
+        vr = A.createVecRight()
         for i in range(n):
             vals.append(eps.getEigenpair(i, vr).real)
             v = gather(vr).copy()
             vecs.append(v if scale is None else scale * v)
     finally:
-        vr.destroy()
+        destroy(vr)
     return np.asarray(vals), (np.array(vecs).T if vecs else np.zeros((A.getSize()[0], 0)))
 
 
@@ -93,12 +102,13 @@ def solve_eigensystem(A, B=None, *, k=None, scale=None, keep_defaults=False, **k
     the option defaults stay in the database through the solve (spectrum slicing creates its
     sub-solvers from the database then).  The EPS is destroyed before returning."""
     with option_defaults(kw["prefix"], kw.get("defaults") if keep_defaults else None):
-        eps = create_eps(A, B, **kw)
+        eps = None
         try:
+            eps = create_eps(A, B, **kw)
             eps.solve()
             if k is None:
                 k = eps.getConverged() if kw.get("interval") is not None else max(kw.get("nev", 1),
                                                                                    eps.getDimensions()[0])
             return eigenpairs(eps, k, scale)
         finally:
-            eps.destroy()
+            destroy(eps)

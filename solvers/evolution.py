@@ -23,6 +23,8 @@ Z0^-1 for comparison.  A SciPy BDF reference integrator (dense, small N) is
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -30,7 +32,7 @@ from ephkin.pde.instability import zinv_analysis
 from ephkin.pde.kinetic import KineticModel, fit_decay_rate
 
 from . import prefixes
-from .bridge import aij, comm, gather, scatter, set_rows, vec
+from .bridge import aij, comm, destroy, gather, scatter, set_rows, vec
 from .petsc_env import init_petsc
 from .ts import build_ts
 
@@ -96,15 +98,20 @@ def _matrices(PETSc, model, shell, Kb, definite):
     cheap: the diagonal while the mass matrix is definite; else also the banded kernel rows and, for combs,
     the exact e-ph collision stencil."""
     L = model.L
-    J = PETSc.Mat().createPython([L, L], context=shell, comm=comm())
-    J.setUp()
     pattern = (sp.identity(L, format="csr") + abs(model.derivative_matrix())).tocsr()
     if not definite:
         pattern = pattern + abs(Kb)
         if model.ep is None:
             pattern = pattern + abs(model.collisions_jacobian(model.f_eq))
-    P = aij(pattern.tocsr(), values=False)
-    P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
+    J = P = None
+    try:  # both are the caller's once returned; destroyed here if the set-up fails
+        J = PETSc.Mat().createPython([L, L], context=shell, comm=comm())
+        J.setUp()
+        P = aij(pattern.tocsr(), values=False)
+        P.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
+    except BaseException:
+        destroy(J, P)
+        raise
     return J, P
 
 
@@ -242,25 +249,24 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
     PETSc, _ = init_petsc()
     f_init = model.initial(T_in)
     problem = KineticTS(model, f_init, t_end, growth_limit, h_min, snapshots, progress, on_step)
-    J, P = _matrices(PETSc, model, problem.shell, problem.Kb, problem.definite)
-    x = vec(f_init)
-    # While the mass matrix is definite (a well-posed problem), like IDA: Newton stops at the
-    # integration tolerances (ts.NewtonTest), so each linear solve needs only 1e-3, and the
-    # preconditioner is kept while it works (KineticTS._refresh_pc).  With 1 - Sigma' < 0 somewhere
-    # the step collapse is the result, and PETSc's residual test with tight linear solves finds it at
-    # once (an update-size test lets TS creep on with tiny steps into noise).  The operator is the
-    # exact Jacobian at every iterate (never lagged: with a stale one, e.g. an old shift a, the Newton
-    # update is off by a/a_old and an update-size test would accept it).  -kin_* options win.
-    # the definite mass matrix's preconditioner is pentadiagonal: LU in the natural ordering has no fill-in
-    ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, P=P, ksp_type="gmres",
-                  pc_type="lu", ksp_rtol=1e-3 if problem.definite else 1e-10,
-                  h_min=h_min, max_snes_failures=50,
-                  defaults={"pc_factor_mat_ordering_type": "natural", "pc_factor_fill": "1.0"} if problem.definite
-                  else None,
-                  max_rejections=50, newton_test=problem.definite)
-    try:
-        import sys
-
+    J = P = x = ts = None
+    try:  # every PETSc object of the run is created inside this try, destroyed in its finally
+        J, P = _matrices(PETSc, model, problem.shell, problem.Kb, problem.definite)
+        x = vec(f_init)
+        # While the mass matrix is definite (a well-posed problem), like IDA: Newton stops at the
+        # integration tolerances (ts.NewtonTest), so each linear solve needs only 1e-3, and the
+        # preconditioner is kept while it works (KineticTS._refresh_pc).  With 1 - Sigma' < 0 somewhere
+        # the step collapse is the result, and PETSc's residual test with tight linear solves finds it at
+        # once (an update-size test lets TS creep on with tiny steps into noise).  The operator is the
+        # exact Jacobian at every iterate (never lagged: with a stale one, e.g. an old shift a, the Newton
+        # update is off by a/a_old and an update-size test would accept it).  -kin_* options win.
+        # the definite mass matrix's preconditioner is pentadiagonal: LU in the natural ordering has no fill-in
+        ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, P=P, ksp_type="gmres",
+                      pc_type="lu", ksp_rtol=1e-3 if problem.definite else 1e-10,
+                      h_min=h_min, max_snes_failures=50,
+                      defaults={"pc_factor_mat_ordering_type": "natural", "pc_factor_fill": "1.0"} if problem.definite
+                      else None,
+                      max_rejections=50, newton_test=problem.definite)
         opts = PETSc.Options()
         if (problem.definite and opts.getInt(PREFIX + "snes_lag_jacobian", 1) != 1
                 and not opts.hasName(PREFIX + "snes_convergence_test")):
@@ -276,10 +282,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         # Newton iterations and GMRES iterations (= Jacobian products) over all steps, rejected ones included
         solver_its = {"newton_iterations": ts.getSNESIterations(), "krylov_iterations": ts.getKSPIterations()}
     finally:
-        ts.destroy()
-        J.destroy()
-        P.destroy()
-        x.destroy()
+        destroy(ts, J, P, x)
     return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end, problem.fdot_last),
             **solver_its}
 
@@ -444,17 +447,16 @@ def evolve_burgers(model, T_in, t_end, rtol=1e-6, atol=1e-10, growth_limit=100.0
     PETSc, _ = init_petsc()
     L = model.L
     problem = BurgersTS(model, T_in, growth_limit, h_min)
-    x = vec(model.initial(T_in))
-    J = aij(sp.diags([np.ones(L - 1), np.ones(L), np.ones(L - 1)], [-1, 0, 1]), values=False)
-    ts = build_ts(problem, PREFIX + "burgers_", x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, h_min=h_min,
-                  max_snes_failures=50, max_rejections=50)
-    try:
+    x = J = ts = None
+    try:  # every PETSc object of the run is created inside this try, destroyed in its finally
+        x = vec(model.initial(T_in))
+        J = aij(sp.diags([np.ones(L - 1), np.ones(L), np.ones(L - 1)], [-1, 0, 1]), values=False)
+        ts = build_ts(problem, PREFIX + "burgers_", x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, h_min=h_min,
+                      max_snes_failures=50, max_rejections=50)
         status, reason = _solve(PETSc, ts, x)
         f_final = gather(x).copy()
     finally:
-        ts.destroy()
-        J.destroy()
-        x.destroy()
+        destroy(ts, J, x)
     hist, dev0 = problem.hist, problem.dev0
     t = np.asarray(hist["t"])
     out = {"status": status, "t_final": float(t[-1]) if t.size else 0.0, "initial_deviation": dev0,

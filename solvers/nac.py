@@ -18,7 +18,7 @@ from ephkin.pde.errors import InputError
 from ephkin.pde.nac import NACModel, filling_at
 
 from . import prefixes
-from .bridge import aij, gather, scatter, set_rows, vec
+from .bridge import aij, destroy, gather, scatter, set_rows, vec
 from .petsc_env import init_petsc
 from .ts import build_ts
 
@@ -75,14 +75,15 @@ def integrate(model, y0, t_end, rtol=1e-8, atol=1e-11, snapshots=None, progress=
     pattern = (pattern + sp.identity(n) + sp.csr_matrix((np.ones(2 * n), (np.r_[np.arange(n), np.full(n, n - 1)],
                                                                          np.r_[np.full(n, n - 1), np.arange(n)])),
                                                         shape=(n, n))).tocsr()
-    J = aij(pattern, values=False)
-    J.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
     problem = NACTS(model, t_end, snapshots, progress, on_step)
-    x = vec(y0)
-    # BDF order 4: 6x fewer steps than order 2 at rtol 1e-8
-    ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-4 * t_end, J=J,
-                  defaults={"ts_bdf_order": "4"})
-    try:
+    J = x = ts = None
+    try:  # every PETSc object of the run is created inside this try, destroyed in its finally
+        J = aij(pattern, values=False)
+        J.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
+        x = vec(y0)
+        # BDF order 4: 6x fewer steps than order 2 at rtol 1e-8
+        ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-4 * t_end, J=J,
+                      defaults={"ts_bdf_order": "4"})
         ts.solve(x)
         reason = ts.getConvergedReason()
         if reason < 0:
@@ -90,9 +91,7 @@ def integrate(model, y0, t_end, rtol=1e-8, atol=1e-11, snapshots=None, progress=
         steps = ts.getStepNumber()
         y = gather(x).copy()
     finally:
-        ts.destroy()
-        J.destroy()
-        x.destroy()
+        destroy(ts, J, x)
     hist = problem.hist
     N = np.asarray(hist["N"])
     return {"y": y, "steps": int(steps), "t_final": float(hist["t"][-1]),

@@ -6,6 +6,7 @@ that look like PETSc options (one dash, then a letter and more word
 characters) are taken out of the argument list before argparse sees it and
 handed to PETSc; after the solve, options that no PETSc object read are
 reported (PetscOptionsUsed), one line each, so a typo never passes silently.
+:func:`petsc_options` does all of it around a block: push, report on success, pop always.
 """
 
 from __future__ import annotations
@@ -129,3 +130,38 @@ def option_defaults(prefix, defaults):
     finally:
         for name in pushed:
             opts.delValue(name)
+
+
+class PushedOptions:
+    """What :func:`petsc_options` yields: ``report`` (default True) -- set it False inside the block when the
+    solves ran elsewhere (another rank of a sweep), so that no unused option is reported here."""
+
+    def __init__(self, petsc_argv, prefixes, report):
+        self.options, self.prefixes, self.report = list(petsc_argv or ()), tuple(prefixes or ()), report
+        self.unused = []
+
+
+@contextmanager
+def petsc_options(petsc_argv, prefixes=(), report=True, stream=None, init_argv=("ephkin",)):
+    """The user's PETSc options (``-stab_eps_type lobpcg`` ...) in PETSc's database for the duration of the block.
+
+    Pushes ``petsc_argv`` (initialising PETSc with ``init_argv`` if needed; nothing, and no PETSc start-up, when
+    there are none), yields a :class:`PushedOptions`, reports the options no PETSc object read (one line each
+    on ``stream``, naming ``prefixes``; the names are kept in its ``unused``) when the block ends without an
+    exception and its ``report`` is still True, and pops every pushed option in ``finally`` -- on success and
+    on error alike, so none of them leaks into a later solve of the same process.
+    """
+    state = PushedOptions(petsc_argv, prefixes, report)
+    if not state.options:
+        yield state
+        return
+    from .petsc_env import init_petsc
+
+    PETSc, _ = init_petsc(list(init_argv))
+    try:
+        push_options(PETSc, state.options)
+        yield state
+        if state.report:
+            state.unused = report_unused(state.options, list(state.prefixes), stream)
+    finally:
+        pop_options(PETSc, state.options)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bridge import comm, gather, parallel
+from .bridge import comm, destroy, gather, parallel
 from .options import option_defaults
 from .petsc_env import init_petsc
 
@@ -76,37 +76,50 @@ def build_ts(problem, prefix, x, t_end, *, rtol, atol, dt, J, P=None, ts_type="b
     Factorisations use MUMPS when the communicator has more than one rank."""
     PETSc, _ = init_petsc()
     ts = PETSc.TS().create(comm=comm())
-    ts.setOptionsPrefix(prefix)
-    ts.setProblemType(PETSc.TS.ProblemType.NONLINEAR)
-    ts.setType(ts_type)
-    if hasattr(problem, "ifunction"):
-        ts.setIFunction(problem.ifunction, x.duplicate())
-        ts.setIJacobian(problem.ijacobian, J, P or J)
-    else:
-        ts.setRHSFunction(problem.rhsfunction, x.duplicate())
-        ts.setRHSJacobian(problem.rhsjacobian, J, P or J)
-    if hasattr(problem, "monitor"):
-        ts.setMonitor(problem.monitor)
-    ts.setTime(0.0)
-    ts.setTimeStep(dt)
-    ts.setMaxTime(t_end)
-    ts.setMaxSteps(10**6)
-    ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
-    ts.setTolerances(rtol=rtol, atol=atol)
-    ts.setMaxSNESFailures(max_snes_failures)
-    if max_rejections is not None:
-        ts.setMaxStepRejections(max_rejections)
-    if h_min is not None:
-        ts.setStepLimits(h_min, 0.1 * t_end)
-    if newton_test:
-        ts.getSNES().setConvergenceTest(NewtonTest(rtol, atol))
-    ksp = ts.getSNES().getKSP()
+    try:  # the TS is the caller's once returned; destroyed here if its set-up fails (e.g. a bad -PREFIX option)
+        ts.setOptionsPrefix(prefix)
+        ts.setProblemType(PETSc.TS.ProblemType.NONLINEAR)
+        ts.setType(ts_type)
+        r = None
+        try:  # the residual's work Vec: the TS keeps its own reference, this one is dropped at once
+            r = x.duplicate()
+            if hasattr(problem, "ifunction"):
+                ts.setIFunction(problem.ifunction, r)
+                ts.setIJacobian(problem.ijacobian, J, P or J)
+            else:
+                ts.setRHSFunction(problem.rhsfunction, r)
+                ts.setRHSJacobian(problem.rhsjacobian, J, P or J)
+        finally:
+            destroy(r)
+        if hasattr(problem, "monitor"):
+            ts.setMonitor(problem.monitor)
+        ts.setTime(0.0)
+        ts.setTimeStep(dt)
+        ts.setMaxTime(t_end)
+        ts.setMaxSteps(10**6)
+        ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
+        ts.setTolerances(rtol=rtol, atol=atol)
+        ts.setMaxSNESFailures(max_snes_failures)
+        if max_rejections is not None:
+            ts.setMaxStepRejections(max_rejections)
+        if h_min is not None:
+            ts.setStepLimits(h_min, 0.1 * t_end)
+        if newton_test:
+            ts.getSNES().setConvergenceTest(NewtonTest(rtol, atol))
+        _configure_ksp(ts.getSNES().getKSP(), ksp_type, ksp_rtol, pc_type)
+        with option_defaults(prefix, defaults):
+            ts.setFromOptions()
+    except BaseException:
+        ts.destroy()
+        raise
+    return ts
+
+
+def _configure_ksp(ksp, ksp_type, ksp_rtol, pc_type):
+    """The linear solver of :func:`build_ts` (its own frame: the borrowed KSP/PC references die here)."""
     ksp.setType(ksp_type)
     if ksp_type != "preonly":
         ksp.setTolerances(rtol=ksp_rtol)
     ksp.getPC().setType(pc_type)
     if parallel() and pc_type in ("lu", "cholesky"):
         ksp.getPC().setFactorSolverType("mumps")
-    with option_defaults(prefix, defaults):
-        ts.setFromOptions()
-    return ts

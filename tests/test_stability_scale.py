@@ -46,7 +46,7 @@ def test_no_dense_ahat_above_reference_size(monkeypatch):
         return orig(self)
 
     monkeypatch.setattr(LinearizedProblem, "ahat_dense", guarded)
-    monkeypatch.setattr(st, "INERTIA_MEM_MAX", 0.0)  # force the labelled (non-LDL^T) count
+    monkeypatch.setattr(st.counting, "INERTIA_MEM_MAX", 0.0)  # force the labelled (non-LDL^T) count
     p = st.make_problem(MODES, 5.0, 0.2, refine=4)
     assert p.grid.L > st.DENSE_MAX
     s = st.stability_summary(p, nev=2)
@@ -58,7 +58,7 @@ def test_no_dense_ahat_above_reference_size(monkeypatch):
 
 
 def test_memory_check_names_parameter(monkeypatch):
-    monkeypatch.setattr(st, "available_memory", lambda: 2**20)
+    monkeypatch.setattr(st.common, "available_memory", lambda: 2**20)  # the memory check of slow_modes
     p = st.make_problem(MODES, 1.0, 0.2)
     with pytest.raises(InputError) as e:
         st.slow_modes(p, 4)

@@ -1,0 +1,204 @@
+"""How many negative gamma (Sylvester's law, docs/theory.md §3): the inertia of A_hat.
+
+M is positive (semi)definite, so the number of negative gamma equals the number of negative eigenvalues of
+A_hat = S A S, counted from an LDL^T factorisation: LAPACK (``scipy.linalg.ldl``) on the dense A_hat up to
+DENSE_MAX, MUMPS through PETSc on A_hat assembled from FFT products above (:func:`inertia`,
+:func:`count_unstable`); cheaper certificates by Cholesky (:func:`positive_definite`, :func:`one_negative`);
+and SLEPc spectrum slicing as an independent count (:func:`n_negative_slicing`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from ephkin.pde.errors import InputError
+from ephkin.pde.grids import available_memory
+
+from ..bridge import aij, destroy, parallel
+from ..eps import solve_eigensystem
+from ..petsc_env import init_petsc
+from .common import DENSE_MAX, PREFIX, cholesky_ksp
+
+__all__ = ["INERTIA_MEM_MAX", "inertia", "positive_definite", "one_negative", "ahat_aij", "inertia_memory",
+           "count_unstable", "n_negative_slicing"]
+
+#: largest memory (bytes) the exact inertia of A_hat may use above DENSE_MAX (also <= half of MemAvailable)
+INERTIA_MEM_MAX = 1.2e9
+
+
+def inertia(ahat, backend="auto"):
+    """(n_negative, n_zero, n_positive, backend) of the symmetric matrix ``ahat`` (dense ndarray).
+
+    backend: "scipy" (LAPACK ``sytrf`` through ``scipy.linalg.ldl``; also "auto": on a dense matrix
+    it is 2-4x faster than MUMPS, e.g. 0.30 s against 0.6-1.2 s at L = 2524, and needs no PETSc),
+    or "mumps" (PETSc Cholesky/LDL^T with MUMPS, ICNTL(24) null-pivot detection; the second
+    backend the tests compare with).
+    """
+    if backend == "mumps":
+        PETSc, _ = init_petsc()
+        if not PETSc.Sys.hasExternalPackage("mumps"):
+            raise InputError("this PETSc has no MUMPS; use the LAPACK inertia (backend 'scipy')", "backend")
+        # entries below 1e-15 of the largest (far from the Fermi level sqrt(f0'_i f0'_j) is
+        # exponentially small) cannot move an eigenvalue across 0 by more than ~1e-15 L
+        A = None
+        try:
+            A = aij(ahat, drop=1e-15 * float(np.max(np.abs(ahat))))
+            nneg, nzero, npos = _mumps_inertia(A, pivot_tol=1e-12 * float(np.max(np.abs(ahat))))
+            return nneg, nzero, npos, "petsc-mumps"
+        finally:
+            destroy(A)
+    if backend not in ("auto", "scipy"):
+        raise InputError(f"backend must be 'auto', 'scipy' or 'mumps' (got {backend!r})", "backend")
+    _, d, _ = sla.ldl(ahat, lower=True, hermitian=True)
+    ev = np.linalg.eigvalsh(d) if d.shape[0] <= 1 else _block_diag_eigs(d)
+    tol = 1e-12 * max(1.0, float(np.max(np.abs(ev))))
+    return int(np.sum(ev < -tol)), int(np.sum(np.abs(ev) <= tol)), int(np.sum(ev > tol)), "scipy-ldl"
+
+
+def positive_definite(ahat, c=0.0, v=None, overwrite=False):
+    """Whether the dense symmetric ``ahat`` (+ c v v^T) is positive definite: its Cholesky
+    factorisation (LAPACK ``potrf``, ~L^3/3 flops) runs to the end.  ``overwrite``: factorise
+    ``ahat`` in place when it is a writable Fortran-ordered array, else a copy."""
+    B = ahat if overwrite and ahat.flags.f_contiguous and ahat.flags.writeable else np.array(ahat, order="F")
+    if v is not None:
+        B = sla.blas.dsyr(c, v, lower=1, a=B, overwrite_a=1)  # the lower triangle is all potrf reads
+    return sla.lapack.dpotrf(B, lower=1, clean=0, overwrite_a=1)[1] == 0
+
+
+def one_negative(ahat, v, overwrite=False):
+    """(1, 0, L - 1, backend) if the dense symmetric ``ahat`` has exactly one negative eigenvalue
+    (inertia certified by two cheap facts), else None.
+
+    At least one: the Rayleigh quotient v^T ahat v < 0.  At most one: ahat + c v v^T is positive
+    definite (its Cholesky runs to the end), and a positive semidefinite rank-one update lowers
+    the number of negative eigenvalues by at most one, whatever v and c > 0.  ``potrf`` is
+    faster than the LDL^T of :func:`inertia` (LAPACK ``sytrf``, 1.4x at L = 1493, 20x at
+    L = 500), which is the fallback when v is too poor an eigenvector for the certificate.
+    ``overwrite``: as for :func:`positive_definite` (``ahat`` is then destroyed).
+    """
+    v = np.asarray(v, dtype=float) / np.linalg.norm(v)
+    if not float(v @ (ahat @ v)) < 0.0:
+        return None
+    c = max(1.0, float(np.max(np.abs(np.diagonal(ahat)))))
+    if not positive_definite(ahat, c, v, overwrite):
+        return None
+    return 1, 0, ahat.shape[0] - 1, "scipy-cholesky (rank-one certificate)"
+
+
+def _block_diag_eigs(d):
+    """Eigenvalues of the 1x1/2x2 block-diagonal D of an LDL^T factorisation."""
+    n, ev, i = d.shape[0], [], 0
+    while i < n:
+        if i + 1 < n and d[i + 1, i] != 0.0:
+            ev.extend(np.linalg.eigvalsh(d[i : i + 2, i : i + 2]))
+            i += 2
+        else:
+            ev.append(d[i, i])
+            i += 1
+    return np.asarray(ev)
+
+
+def ahat_aij(problem, drop=1e-15):
+    """A_hat as an AIJ Mat assembled from FFT products with blocks of unit vectors (entries below
+    ``drop`` x max|A_hat| dropped) -- for the exact inertia above DENSE_MAX; never the dense array."""
+    L = problem.grid.L
+    scale = float(np.max(np.abs(problem.ahat_diagonal())))
+    blocks, step = [], max(1, min(L, 2**22 // L))
+    for j0 in range(0, L, step):
+        E = np.zeros((L, min(step, L - j0)))
+        E[np.arange(j0, j0 + E.shape[1]), np.arange(E.shape[1])] = 1.0
+        C = problem.ahat_matvec(E).T  # rows j0.. of the symmetric A_hat
+        C[np.abs(C) <= drop * scale] = 0.0
+        blocks.append(sp.csr_matrix(C))
+    return aij(sp.vstack(blocks).tocsr())
+
+
+def inertia_memory(L):
+    """Bytes of the exact inertia of an effectively dense A_hat: CSR + AIJ copies, MUMPS input and factor."""
+    return 42.0 * L * L
+
+
+def count_unstable(problem, unstable, gamma_negative, nev):
+    """The number of unstable modes (negative gamma, Sylvester's law), labelled by how it was found.
+
+    ``n_negative_method``: "inertia" (LDL^T of A_hat, exact: LAPACK on the dense A_hat up to DENSE_MAX,
+    MUMPS on A_hat assembled from FFT products up to the memory budget INERTIA_MEM_MAX; ``inertia_backend``
+    says which), "mu_min>0" (A_hat positive definite:
+    0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the pencil
+    was converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound).
+    """
+    L = problem.grid.L
+    found = len(gamma_negative)
+    res = {"unstable": bool(unstable), "n_negative_found": found}
+    avail = available_memory() or 0
+    # above DENSE_MAX a stable problem's count comes from mu_min(A_hat) > 0 (Sylvester): the LDL^T of A_hat
+    # assembled from FFT products costs O(L^2) memory, paid only where it is the one exact count
+    if L <= DENSE_MAX or (unstable and inertia_memory(L) <= min(INERTIA_MEM_MAX, 0.5 * avail)):
+        if L <= DENSE_MAX:
+            nneg, _, _, backend = inertia(problem.ahat_dense())
+        else:
+            A = None
+            try:
+                A = ahat_aij(problem)
+                nneg = _mumps_inertia(A)[0]
+            finally:
+                destroy(A)
+            backend = "petsc-mumps (A_hat assembled from FFT products)"
+        res.update(n_negative=nneg, n_negative_method="inertia", inertia_backend=backend)
+    elif not unstable:
+        res.update(n_negative=0, n_negative_method="mu_min>0: A_hat positive definite (Sylvester)")
+    elif found < nev:
+        res.update(n_negative=found, n_negative_method="all-found: SLEPc converged fewer than nev negative mu")
+    else:
+        res.update(n_negative=None, n_negative_method=f"lower-bound: LDL^T of A_hat needs ~"
+                   f"{inertia_memory(L) / 2**30:.1f} GiB; n_negative_found = {found} (raise --nev for more)")
+    return res
+
+
+def _mumps_inertia(A, pivot_tol=None):
+    """(n_neg, n_zero, n_pos) of the symmetric AIJ ``A`` by MUMPS LDL^T (ICNTL(24) null pivots below
+    ``pivot_tol``, CNTL(3))."""
+    icntl = {24: 1}
+    if parallel():
+        icntl[13] = 1  # MUMPS reports the inertia in parallel only without ScaLAPACK
+    ksp = None
+    try:
+        ksp = cholesky_ksp(A, require_mumps=True, icntl=icntl, cntl=None if pivot_tol is None else {3: pivot_tol})
+        return tuple(int(v) for v in ksp.getPC().getFactorMatrix().getInertia())
+    finally:
+        destroy(ksp)
+
+
+def n_negative_slicing(problem):
+    """Number of negative gamma counted by SLEPc spectrum slicing (Krylov-Schur + MUMPS inertia).
+
+    All mu < 0 of A_hat x = mu M_hat x lie in [mu_lo, 0) with
+    mu_lo = 1.01 lambda_min(A_hat)/lambda_min(M_hat); slicing returns every
+    eigenvalue in that interval.  Returns None without MUMPS or when M is singular.
+    """
+    PETSc, _ = init_petsc()
+    if not PETSc.Sys.hasExternalPackage("mumps"):
+        return None
+    Ah = problem.ahat_dense()
+    Mh = problem.m_matrix(scaled=True)
+    Md = Mh if isinstance(Mh, np.ndarray) else Mh.toarray()
+    a_min = float(sla.eigvalsh(Ah, subset_by_index=[0, 0])[0])
+    m_min = float(sla.eigvalsh(Md, subset_by_index=[0, 0])[0])
+    if a_min >= 0:
+        return 0
+    if m_min <= 1e-12 * float(np.max(np.diag(Md))):
+        return None
+    # the slices copy the ST's KSP from the options database: the defaults stay there through the solve
+    defaults = {"st_ksp_type": "preonly", "st_pc_type": "cholesky", "st_pc_factor_mat_solver_type": "mumps",
+                "st_mat_mumps_icntl_24": "1", "st_mat_mumps_icntl_13": "1" if parallel() else "0"}
+    Am = Mm = None
+    try:
+        Am, Mm = aij(Ah, drop=1e-300), aij(Mh)
+        mu, _ = solve_eigensystem(Am, Mm, prefix=PREFIX + "slice_", problem_type="GHEP", eps_type="krylovschur",
+                                  which="ALL", interval=(1.01 * a_min / m_min, -1e-14), st_type="sinvert",
+                                  defaults=defaults, keep_defaults=True)
+        return int(mu.size)
+    finally:
+        destroy(Am, Mm)

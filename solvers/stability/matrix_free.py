@@ -1,0 +1,298 @@
+"""The slow modes of Eq. (14) matrix-free (:func:`slow_modes`): the gamma nearest 0 on both sides from SLEPc
+Krylov-Schur on the pencil (A_hat, M_hat) with A_hat an FFT shell, O(L) memory; the ladder null modes of M found
+from the bond graph (:func:`m_null_space`) and deflated (:class:`_DeflatedA`, :class:`_DeflatedB`); M_hat applied
+matrix-free with e-e collisions or a continuous alpha^2F (:class:`_MatrixFreeB`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from ..bridge import aij, comm, destroy, gather, scatter
+from ..eps import create_eps, eigenpairs
+from ..petsc_env import init_petsc
+from .common import CONTINUUM_MARGIN, DENSE_MAX, NULL_GAMMA_REL, NULL_TOL, PREFIX, check_memory, cholesky_ksp
+from .continuum import continuum_edges, n_discrete
+from .smallest import ahat_shell
+
+__all__ = ["slow_modes", "slow_modes_memory", "m_null_space"]
+
+
+def _ncv(k):
+    return max(2 * k, k + 76)
+
+
+def slow_modes_memory(L, k, m_nnz):
+    """Bytes of :func:`slow_modes` for k wanted pairs: the Krylov basis (ncv = max(2k, k + 76) vectors,
+    twice for the projected work), the sparse Cholesky factor of M_hat (~6x its nonzeros, 12 bytes each)
+    and the FFT work arrays of the shell product."""
+    ncv = _ncv(k)
+    return 8 * L * (2 * ncv + 64) + 12 * 6 * m_nnz + 8 * ncv * ncv * 4
+
+
+def m_null_space(problem, Mh=None):
+    """Orthonormal null vectors of M_hat (scipy CSR, L x m): the ladder null modes (docs/theory.md §5).
+
+    The bonds of Eq. (S21) (E_i -- E_i + omega_k, and their folds) split the grid into connected
+    components -- one ladder family each on a grid commensurate with every omega_k -- and M_hat is
+    block diagonal over them, so each null vector lives on one component.  Each component's block
+    (a few hundred points: about 2 L / gcd(r_k)) is diagonalised on its own (dense LAPACK, or sparse
+    shift-and-invert above DENSE_MAX points) and its eigenvectors with eigenvalue <= NULL_TOL max
+    diag(M_hat) kept.  O(L x component size) time, nothing L x L.
+    """
+    import scipy.sparse.linalg as spla
+    from scipy.sparse.csgraph import connected_components
+
+    Mh = sp.csr_matrix(problem.m_matrix(scaled=True) if Mh is None else Mh)
+    L = Mh.shape[0]
+    dmax = float(Mh.diagonal().max())
+    off = (Mh - sp.diags(Mh.diagonal())).tocsr()
+    off.eliminate_zeros()
+    ncomp, lab = connected_components(off, directed=False)
+    order = np.argsort(lab, kind="stable")
+    bounds = np.searchsorted(lab[order], np.arange(ncomp + 1))
+    rows, cols, vals = [], [], []
+    for c in range(ncomp):
+        idx = order[bounds[c] : bounds[c + 1]]
+        block = Mh[idx][:, idx]
+        if idx.size == 1:
+            w, v = block.toarray()[0], np.ones((1, 1))
+        elif idx.size <= DENSE_MAX:
+            w, v = np.linalg.eigh(block.toarray())
+        else:
+            w, v = spla.eigsh(block.tocsc(), k=4, sigma=-1e-3 * dmax, which="LM")
+        for j in np.nonzero(w <= NULL_TOL * dmax)[0]:
+            rows.append(idx)
+            cols.append(np.full(idx.size, len(cols)))
+            vals.append(v[:, j] / np.linalg.norm(v[:, j]))
+    if not rows:
+        return sp.csr_matrix((L, 0))
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(L, len(cols)))
+
+
+class _DeflatedA:
+    """Shell context of A~ = Q^T A_hat Q, Q = I - N (N^T A_hat N)^-1 N^T A_hat: the finite eigenpairs
+    of (A_hat, M_hat) are those of (A~, M_hat + N N^T) on range(M_hat), with x = Q u; A~ N = 0."""
+
+    def __init__(self, problem, N, block=64):
+        self.p, self.N = problem, N
+        # A_hat N (L x m), a block of null vectors at a time (bounded FFT work arrays)
+        m = N.shape[1]
+        self.W = np.hstack([problem.ahat_matvec(N[:, j:j + block].toarray()) for j in range(0, m, block)]) \
+            if m else np.zeros((N.shape[0], 0))
+        G = np.asarray(N.T @ self.W)
+        self.G = sla.lu_factor(0.5 * (G + G.T))  # factorised once, not at every product
+
+    def q(self, u):
+        return u - self.N @ sla.lu_solve(self.G, self.W.T @ u)
+
+    def qt(self, v):
+        return v - self.W @ sla.lu_solve(self.G, self.N.T @ v)
+
+    def mult(self, mat, x, y):
+        scatter(self.qt(self.p.ahat_matvec(self.q(gather(x)))), y)
+
+
+class _DeflatedB:
+    """Shell context of B = M_hat + N N^T (SPD) and, as a PC, its inverse
+    B^-1 = P Mt^-1 P + N N^T with P = I - N N^T and Mt = M_hat + d sum_c e_jc e_jc^T (one pinned
+    node per null vector, sparse Cholesky by MUMPS): for y in range(M_hat), Mt z = y forces
+    z_jc = 0, so M_hat z = y and P z = M_hat^+ y."""
+
+    def __init__(self, Mh, N):
+        self.Mh, self.N = Mh, N
+        pins = np.asarray(abs(N).argmax(axis=0)).ravel()
+        d = np.zeros(Mh.shape[0])
+        d[pins] = float(Mh.diagonal().max())
+        self.Mt = self.ksp = self.b = self.z = None
+        try:  # the PETSc objects are this context's (free()); destroyed here if the set-up fails
+            self.Mt = aij((Mh + sp.diags(d)).tocsr())
+            self.ksp = cholesky_ksp(self.Mt, require_mumps=True)
+            self.b, self.z = self.Mt.createVecs()
+        except BaseException:
+            self.free()
+            raise
+
+    def mult(self, mat, x, y):
+        u = gather(x)
+        scatter(self.Mh @ u + self.N @ (self.N.T @ u), y)
+
+    def apply(self, pc, x, y):
+        v = gather(x)
+        c = self.N.T @ v
+        scatter(v - self.N @ c, self.b)
+        self.ksp.solve(self.b, self.z)
+        z = gather(self.z)
+        scatter(z - self.N @ (self.N.T @ z) + self.N @ c, y)
+
+    def free(self):
+        destroy(self.ksp, self.Mt, self.b, self.z)
+        self.ksp = self.Mt = self.b = self.z = None
+
+
+class _MatrixFreeB:
+    """Shell context of B = M_hat = M^ep_hat + a_ee M^ee_hat of Eq. (15), applied matrix-free (M^ee by FFT,
+    M^ep by its stencil or, for many grid phonon frequencies, by FFT), and the preconditioner of the
+    conjugate gradients that apply B^-1.
+
+    Few grid frequencies (combs with e-e collisions): the sparse Cholesky (MUMPS) of
+    M^ep_hat + a_ee diag(M^ee_hat).  Many (a continuous alpha^2F): M_hat^ep = diag(D_hat) - K_q is a
+    multiplication minus a smoothing integral operator, its condition number bounded as L grows, and
+    Jacobi (the exact diagonal, in numpy) keeps CG at a fixed count (Pb model: 7-8 iterations per solve
+    at refine 4 and 16).  The 16 heaviest frequencies by MUMPS Cholesky took as many iterations and cost
+    ~2 ms per solve in MUMPS alone (measured, refine 4)."""
+
+    def __init__(self, problem):
+        self.p = problem
+        self.ksp = self.Mt = None
+        if problem.ep_fft:
+            self.dinv = 1.0 / problem.m_diagonal(scaled=True)
+            return
+        Mep = sp.csr_matrix(problem.m_sparse(scaled=True))
+        Mt = (Mep + sp.diags(problem.m_diagonal(scaled=True) - Mep.diagonal())).tocsr()
+        try:  # the PETSc objects are this context's (free()); destroyed here if the set-up fails
+            self.Mt = aij(Mt)
+            self.ksp = cholesky_ksp(self.Mt)
+        except BaseException:
+            self.free()
+            raise
+
+    def mult(self, mat, x, y):
+        scatter(self.p.m_matvec(gather(x), scaled=True), y)
+
+    def apply(self, pc, x, y):
+        if self.ksp is None:
+            scatter(self.dinv * gather(x), y)
+        else:
+            self.ksp.solve(x, y)
+
+    def free(self):
+        destroy(self.ksp, self.Mt)
+        self.ksp = self.Mt = None
+
+
+def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False, separated=False):
+    """k extreme eigenpairs mu of A x = mu B x (GHEP, B SPD; ST shift at 0: a MUMPS Cholesky of the
+    AIJ B, or the Python PC ``pc_context`` applying B^-1 -- inside conjugate gradients when ``iterative``,
+    for a matrix-free B).  ``separated``: the k wanted are known to be isolated (the discrete modes below a
+    continuum, :func:`n_discrete`), so SLEPc's own basis size serves.  Returns (mu, vectors, iterations)."""
+    st = dict(pc_type="python", pc_context=pc_context) if pc_context else dict(pc_type="cholesky", mumps=True)
+    if iterative:
+        st["ksp_type"] = "cg"
+    # a wide basis for combs: the slow modes cluster (refine 64: 0.0075193, 0.0075554 x3), ncv = k + 15 needs
+    # ~190 restarts there, ncv = k + 76 about 8 (measured; option -stab_eps_ncv).  Isolated modes converge in
+    # one restart with SLEPc's default (max(2k, k + 15) vectors, not k + 76: 0.5 kB per grid point less)
+    defaults = None if separated else {"eps_ncv": str(_ncv(k))}
+    eps = None
+    try:
+        eps = create_eps(A, B, prefix=prefix, problem_type="GHEP", eps_type="krylovschur", which=which, nev=k,
+                         tol=tol, max_it=max_it, st_type="shift", defaults=defaults, **st)
+        eps.solve()
+        its = int(eps.getIterationNumber())
+        mu, X = eigenpairs(eps, eps.getConverged())
+    finally:
+        destroy(eps)
+    return mu, X, its
+
+
+def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
+    """The nev gamma nearest 0 on each side of gamma A phi = M phi (Eq. (14)), matrix-free, O(L) memory.
+
+    gamma A phi = M phi  <=>  A_hat x = mu M_hat x with mu = 1/gamma (x = phi/s, docs/theory.md §3), so the
+    gamma nearest 0 are the mu of largest |mu|: the slowest relaxation (gamma > 0) is the largest mu,
+    the slowest growth (gamma < 0) the most negative mu.  SLEPc Krylov-Schur on the GHEP pencil
+    (A_hat, B = M_hat): A_hat is the FFT shell (:func:`ahat_shell`, Eq. (S20)), M_hat (Eq. (S21))
+    sparse AIJ whose Cholesky factor (MUMPS) is the only solve (ST shift at sigma = 0).  Options
+    ``-stab_`` (gamma > 0 side) and ``-stab_neg_`` (e.g. ``-stab_eps_ncv``).
+
+    Ladder null modes of M (docs/theory.md §5; modes:40-60 has them on every grid refined by 4 or
+    more, Einstein spectra on commensurate grids) are found from the bond graph
+    (:func:`m_null_space`, m of them) and reported as gamma = 0; the other eigenpairs are those of
+    the deflated pencil (Q^T A_hat Q, M_hat + N N^T) (:class:`_DeflatedA`, :class:`_DeflatedB`),
+    exact, B SPD, the null modes moved to mu = 0.
+
+    A continuous alpha^2F (FFT operators) has a continuous spectrum besides its modes (:func:`continuum_edges`):
+    only the discrete gamma below its edges are computed, as many as :func:`n_discrete` counts (at most nev
+    per side), and the edges are reported (``gamma_continuum_edge``, ``gamma_continuum_edge_negative``,
+    ``n_discrete_positive``, ``n_discrete_negative``).
+
+    ``negative=False`` skips the gamma < 0 side (A_hat > 0).  Returns a dict: gamma_positive and
+    gamma_negative (ascending in |gamma|) with eigenvector columns phi = S x (max-normalised),
+    n_zero_gamma, the SLEPc iteration counts.
+    """
+    PETSc, _ = init_petsc()
+    L = problem.grid.L
+    # with e-e collisions M couples the ladders (Eq. (S25)), and a continuous alpha^2F (FFT operators, one
+    # grid frequency per step of its support) joins every ladder: no null modes, B applied matrix-free
+    ee = problem.a_ee > 0 or problem.ep_fft
+    # the sparse M_hat only where it is the operator (combs): its nonzeros enter the memory estimate
+    Mh = None if ee else problem.m_matrix(scaled=True)
+    m_nnz = L if problem.ep_fft else (Mh.nnz if Mh is not None else (2 * problem.r.size + 1) * L)
+    N = sp.csr_matrix((L, 0)) if ee else m_null_space(problem, Mh)
+    m = N.shape[1]
+    k = min(nev, L - m - 1)
+    # the deflation keeps A_hat N (L x m, dense) and forms it a block of 64 columns at a time
+    check_memory(slow_modes_memory(L, k, m_nnz) + 8 * L * m + 8 * m * m + 64 * 48 * L,
+                 f"the slow modes (L = {L}, nev = {nev}, {m} ladder null modes of M)", "nev", "lower --nev or --refine")
+    out = {"n_zero_gamma": m, "iterations": {}}
+    ctxA = ctxB = A = B = None
+    try:  # every PETSc object of the solve (the shells, M_hat's AIJ, the contexts' factorisations) lives here
+        if ee:
+            ctxB = _MatrixFreeB(problem)
+            A = ahat_shell(problem)
+            B = _shell(PETSc, L, ctxB)
+        elif m:
+            ctxA, ctxB = _DeflatedA(problem, N), _DeflatedB(Mh, N)
+            A = _shell(PETSc, L, ctxA)
+            B = _shell(PETSc, L, ctxB)
+        else:
+            A, B = ahat_shell(problem), aij(Mh)
+        # a continuous alpha^2F: only the discrete modes, counted exactly below the continuum's edges (the nev
+        # nearest 0 would be samples of the continuous spectrum, a cluster SLEPc converges in O(L) restarts)
+        ks = {"positive": k, "negative": k}
+        if problem.ep_fft:
+            edges = continuum_edges(problem)
+            out["gamma_continuum_edge"], out["gamma_continuum_edge_negative"] = edges
+            for name, edge in zip(ks, edges):
+                if edge is not None:
+                    ks[name] = min(k, n_discrete(problem, (1.0 - CONTINUUM_MARGIN) * edge, k))
+                    out["n_discrete_" + name] = ks[name]
+        sides = [("positive", "LARGEST_REAL", "")] + ([("negative", "SMALLEST_REAL", "neg_")] if negative else [])
+        for name, which, sub in sides:
+            sign = 1.0 if name == "positive" else -1.0
+            if ks[name] == 0:
+                out["iterations"][name] = 0
+                out["gamma_" + name], out["vectors_" + name] = np.zeros(0), np.zeros((L, 0))
+                continue
+            mu, X, its = _pencil_side(A, B, ks[name], which, tol, max_it, PREFIX + sub, ctxB, iterative=ee,
+                                      separated=problem.ep_fft)
+            out["iterations"][name] = its
+            if ctxA is not None and X.size:
+                X = ctxA.q(X)
+            # the deflated null modes sit at mu = 0 (round-off sign): never a gamma
+            keep = sign * mu > NULL_GAMMA_REL * max(1.0, float(np.max(np.abs(mu))) if mu.size else 1.0)
+            g, V = 1.0 / mu[keep], X[:, keep] * problem.s[:, None]
+            order = np.argsort(np.abs(g))[:nev]
+            g, V = g[order], V[:, order]
+            if V.size:
+                V = V / np.max(np.abs(V), axis=0)
+            out["gamma_" + name], out["vectors_" + name] = g, V
+        if not negative:
+            out["gamma_negative"], out["vectors_negative"] = np.zeros(0), np.zeros((L, 0))
+    finally:
+        destroy(A, B)
+        if ctxB is not None:
+            ctxB.free()
+    return out
+
+
+def _shell(PETSc, L, context):
+    """An L x L Python shell Mat on :func:`comm` with ``context`` (destroyed here if its set-up fails)."""
+    M = PETSc.Mat().createPython([[PETSc.DECIDE, L], [PETSc.DECIDE, L]], context=context, comm=comm())
+    try:
+        M.setUp()
+    except BaseException:
+        M.destroy()
+        raise
+    return M

@@ -1,0 +1,123 @@
+"""What the stability command reports: the gamma nearest 0 on both sides, the instability verdict (sign of
+mu_min(A_hat)), the unstable-mode count and the smallest positive gamma -- matrix-free with SLEPc
+(:func:`stability_summary`, any L) or from one dense LAPACK ``eigh`` (:func:`dense_summary`, small L), both
+assembled by :func:`_summary` into the same result dict."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+from ephkin.pde.errors import InputError
+
+from .common import CONTINUUM_KEYS, DENSE_MAX
+from .continuum import continuum_edges, discrete_mask
+from .counting import count_unstable, n_negative_slicing
+from .dense import _standard_form, dense_refusal
+from .matrix_free import slow_modes
+from .shift_invert import gamma_spectrum
+from .smallest import SmallestEigenvalue, mu_min_dense
+
+__all__ = ["dense_summary", "stability_summary"]
+
+
+def _summary(problem, pos, neg, vectors, mu_min, nev, eigen_solver, extra=None, near_target=None, counts=True,
+             n_zero=0):
+    """The result dict of both summaries: ``pos``/``neg`` the positive gamma and the negative gamma, each nearest 0
+    first, ``vectors`` their eigenvectors phi (columns, in that order), ``n_zero`` ladder null modes (gamma = 0,
+    not in pos/neg); ``extra`` keys of the solver (iterations, continuum edges); ``near_target`` the gamma
+    nearest --target; with ``counts`` the unstable-mode count (:func:`count_unstable`) and n_positive."""
+    # the nev nonzero gamma nearest 0 (the ladder null modes, gamma = 0, are counted in n_zero_gamma)
+    allg = np.concatenate([pos, neg])
+    out = {
+        "gamma": allg[np.argsort(np.abs(allg), kind="stable")][:nev].tolist(),
+        "gamma_min_positive": float(pos[0]) if pos.size else None,
+        "gamma_negative": neg.tolist(),
+        "gamma_max_negative": float(neg[0]) if neg.size else None,
+        "mu_min_ahat": mu_min,
+        "n_zero_gamma": n_zero,
+        "eigen_solver": eigen_solver,
+        **(extra or {}),
+        "eigenvectors": vectors,
+        "eigenvector_gammas": pos.tolist() + neg.tolist(),
+    }
+    if near_target is not None:
+        out["gamma_near_target"] = list(near_target)
+    if counts:
+        c = count_unstable(problem, mu_min < 0, neg, nev)
+        out.update(c)
+        out["n_positive"] = None if c["n_negative"] is None else problem.grid.L - c["n_negative"] - n_zero
+    return out
+
+
+def dense_summary(problem, nev=6, target=None, counts=True):
+    """What :func:`stability_summary` reports, from one dense LAPACK ``eigh`` (small L; M_hat sparse and
+    definite: no ladder null modes, no e-e collisions).
+
+    C y = mu y with C = L^-1 A_hat L^-T (:func:`_standard_form`), gamma = 1/mu, the vectors of the pencil
+    of Eq. (14) x = L^-T y, phi = S x.  Every gamma is known, so ``n_negative_dense`` (the number of
+    negative gamma) cross-checks the LDL^T inertia of :func:`count_unstable`, as ``n_negative_slepc`` does
+    on the SLEPc path.
+    """
+    Mh = problem.m_matrix(scaled=True)
+    why = dense_refusal(problem, Mh)
+    if why:
+        raise InputError(f"the dense gamma spectrum needs L <= {DENSE_MAX}, no e-e collisions and no ladder null "
+                         f"modes of M ({why}); use the SLEPc solver", "solver")
+    C, c = _standard_form(problem.ahat_dense(), Mh)
+    mu, Y = sla.eigh(C, overwrite_a=True)
+    X, info = sla.get_lapack_funcs("tbtrs", (c,))(c, Y, uplo="L", trans="T", overwrite_b=1)  # x = L^-T y
+    if info:
+        raise np.linalg.LinAlgError(f"banded triangular solve (LAPACK tbtrs): info = {info}")
+    gam = 1.0 / mu
+    pos = np.nonzero(mu > 0)[0][::-1]  # largest mu first: the smallest positive gamma
+    neg = np.nonzero(mu < 0)[0]  # most negative mu first: the negative gamma nearest 0
+    extra = {}
+    if problem.ep_fft:  # a continuous alpha^2F: the modes below the continuum's edges (continuum_edges)
+        edges = continuum_edges(problem)
+        extra = dict(zip(CONTINUUM_KEYS[:2], edges))
+        mode = discrete_mask(problem, gam, edges)
+        pos, neg = pos[mode[pos]], neg[mode[neg]]
+        for name, idx, edge in (("positive", pos, edges[0]), ("negative", neg, edges[1])):
+            if edge is not None:
+                extra["n_discrete_" + name] = int(idx.size)
+    pos, neg = pos[:nev], neg[:nev]
+
+    def phi(idx):
+        V = X[:, idx] * problem.s[:, None]
+        return V / np.max(np.abs(V), axis=0) if V.size else V
+
+    mu_min = mu_min_dense(problem)
+    near = None if target is None else gam[np.argsort(np.abs(gam - target), kind="stable")[:nev]].tolist()
+    out = _summary(problem, gam[pos], gam[neg], np.hstack([phi(pos), phi(neg)]), mu_min, nev, "dense", extra, near,
+                   counts)
+    if counts:
+        out["n_negative_dense"] = int(np.sum(mu < 0))
+    return out
+
+
+def stability_summary(problem, nev=6, target=None, counts=True):
+    """The gamma nearest 0 on both sides (matrix-free, :func:`slow_modes`), the instability verdict
+    (sign of mu_min(A_hat), matrix-free :class:`SmallestEigenvalue`), the unstable-mode count
+    (:func:`count_unstable`, with ``counts``) and the smallest positive gamma.  ``target`` (L <=
+    DENSE_MAX): the nev gamma nearest it by shift-and-invert (:func:`gamma_spectrum`) as well."""
+    L = problem.grid.L
+    if target is not None and L > DENSE_MAX:
+        raise InputError(f"--target needs shift-and-invert with A_hat factorised (L <= {DENSE_MAX}, here L = {L}); "
+                         "drop --target (the gamma nearest 0 are computed matrix-free) or lower --refine", "target")
+    mu = None
+    try:
+        mu = SmallestEigenvalue()
+        mu_min = mu(problem)
+    finally:
+        if mu is not None:
+            mu.destroy()
+    sm = slow_modes(problem, nev, negative=mu_min < 0)
+    pos, neg, nz = sm["gamma_positive"], sm["gamma_negative"], sm["n_zero_gamma"]
+    near = None if target is None else gamma_spectrum(problem, nev + nz, target)[0].tolist()
+    extra = {"slepc_iterations": sm["iterations"], **{k: sm[k] for k in CONTINUUM_KEYS if k in sm}}
+    out = _summary(problem, pos, neg, np.hstack([sm["vectors_positive"], sm["vectors_negative"]]), mu_min, nev,
+                   "slepc", extra, near, counts, n_zero=nz)
+    if counts and L <= DENSE_MAX and nz == 0 and problem.a_ee == 0:
+        out["n_negative_slepc"] = n_negative_slicing(problem)
+    return out
