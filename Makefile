@@ -2,7 +2,8 @@
 # Each installs whatever is missing first (Debian packages, a venv that sees
 # them, the package in editable mode), then does its job.  With everything
 # present nothing is installed: apt-get runs only for packages that are really
-# missing, and pip never touches the network (--no-deps: `deps` checked them).
+# missing, and pip never touches the network (--no-deps: `deps` checked them)
+# except once for the pinned lint tools ($(LINT_PINS), not in Debian 12).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -15,6 +16,18 @@ STAMP      := $(VENV)/.ephkin-installed
 OUT        ?= out
 MPIRUN     ?= mpirun
 NP         ?= 2
+
+# `make lint`: ruff and mypy from PyPI at these versions (Debian 12 has no ruff), installed into
+# the venv by $(STAMP) only when these exact versions are missing (so offline is fine once installed).
+LINT_PINS    ?= ruff==0.17.6 mypy==2.4.1
+# `ruff format --check` covers only these for now (solvers/ is being edited on other branches): grow it.
+FORMAT_PATHS ?= __init__.py tests/test_version.py
+# mypy checks pyproject's [tool.mypy] files (those that exist) as ephkin.* modules through this link to
+# the checkout (mypy cannot follow package-dir's mapping of pde/ and solvers/ into ephkin).
+MYPY_SRC     := $(abspath $(VENV))/mypy-src
+MYPY_FILES    = $(PY) -c 'import os, sys; t = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli"); \
+                print(" ".join("ephkin/" + p for p in t.load(open("pyproject.toml", "rb"))["tool"]["mypy"]["files"] \
+                if os.path.exists(p)))'
 
 # Debian's PETSc/SLEPc trees, unless the user already set PETSC_DIR/SLEPC_DIR
 # (deferred: the trees may appear only after the apt step below).
@@ -46,11 +59,12 @@ endif
 export OMPI_MCA_rmaps_base_oversubscribe := 1
 export MPLBACKEND := Agg
 
-.PHONY: help run test test-slow test-mpi bench deps clean
+.PHONY: help run test lint test-slow test-mpi bench deps clean
 
 help:
 	@echo "make run        install what is missing, run the default job, results + PNGs in $(OUT)/"
-	@echo "make test       install what is missing, run the test suite (serial + mpirun -n $(NP))"
+	@echo "make test       install what is missing, run make lint and the test suite (serial + mpirun -n $(NP))"
+	@echo "make lint       ruff check, ruff format --check (FORMAT_PATHS), mypy (pyproject's [tool.mypy] files)"
 	@echo "make test-slow  also the slow tests"
 	@echo "make bench      benchmarks (figures for docs/benchmarks.md)"
 
@@ -85,13 +99,25 @@ $(STAMP): pyproject.toml | deps
 	@$(PY) -c "import numpy, scipy, matplotlib; print(f'numpy=={numpy.__version__}\nscipy=={scipy.__version__}\nmatplotlib=={matplotlib.__version__}')" > $(VENV)/constraints.txt
 	@# --no-deps: `deps` has checked every dependency, so pip needs no network and replaces nothing.
 	$(PY) -m pip install -q --no-deps --no-build-isolation -c $(VENV)/constraints.txt -e .
+	@# the lint tools: pip (network) only when the pinned versions are not installed; numpy stays pinned
+	@$(PY) -c 'import sys, importlib.metadata as m; sys.exit(any(m.version(p.split("==")[0]) != p.split("==")[1] \
+	  for p in sys.argv[1:]))' $(LINT_PINS) 2>/dev/null || $(PY) -m pip install -q -c $(VENV)/constraints.txt $(LINT_PINS)
 	@$(VENV)/bin/ephkin info >/dev/null
 	@touch $@
 
 run: $(STAMP)
 	$(VENV)/bin/ephkin run -o $(OUT)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check $(wildcard $(FORMAT_PATHS))
+	@set -o pipefail; files=$$($(MYPY_FILES)) || exit 1; \
+	if [ -z "$$files" ]; then echo "mypy: none of [tool.mypy] files exists, skipped"; exit 0; fi; \
+	mkdir -p $(MYPY_SRC) && ln -sfn $(CURDIR) $(MYPY_SRC)/ephkin && echo "mypy $${files//ephkin\//}" && \
+	cd $(MYPY_SRC) && MYPYPATH=. $(abspath $(VENV))/bin/mypy --config-file $(CURDIR)/pyproject.toml $$files 2>&1 \
+	  | sed 's|^ephkin/||'
+
+test: $(STAMP) lint
 	$(PY) -m pytest -q -m "not slow and not mpi"
 	$(MPIRUN) -n $(NP) --oversubscribe $(PY) -m pytest -q --color=no -p no:cacheprovider -m mpi tests/test_mpi.py
 

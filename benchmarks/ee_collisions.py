@@ -23,8 +23,16 @@ import time
 
 import numpy as np
 
-from ephkin.pde.electron_electron import (DENSE_MAX, EECollisions, MeeOperator, collision_ee_reference,
-                                          constant_p, gaussian_p, m_ee_folded, power_law_p)
+from ephkin.pde.electron_electron import (
+    DENSE_MAX,
+    EECollisions,
+    MeeOperator,
+    collision_ee_reference,
+    constant_p,
+    gaussian_p,
+    m_ee_folded,
+    power_law_p,
+)
 from ephkin.pde.eliashberg import fermi
 from ephkin.pde.grids import FoldedGrid
 

@@ -59,7 +59,8 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-cli", action="store_true")
     ap.add_argument("--cli-max-L", type=int, default=20000,
-                    help="whole CLI processes only up to this L (default 20000: at L = 10^5 the CLI run with a_ee = 200 "
+                    help="whole CLI processes only up to this L (default 20000: at L = 10^5 the CLI run with "
+                         "a_ee = 200 "
                          "took > 5 min and the a_ee = 0 one needs ~20 GB for its diagnostics, docs/benchmarks.md)")
     ap.add_argument("--no-in-process", action="store_true")
     ap.add_argument("--t-end", type=float, default=5.0,
@@ -74,7 +75,7 @@ def main(argv=None):
     for step in a.grid_step:
         cli = {A: {"wall": [], "rss": [], "res": None, "fail": None} for A in a.a_ee}
         ip = {A: {"wall": [], "res": None} for A in a.a_ee}
-        for k in range(a.runs):
+        for _ in range(a.runs):
             for A in a.a_ee:
                 c = cli[A]
                 if not a.no_cli and c["fail"] is None and round(8.0 / step) <= a.cli_max_L:
@@ -103,8 +104,9 @@ def main(argv=None):
                     print(f"grid-step {step:g} a_ee={A:g} CLI: {c['fail']} (limit {a.rss_limit_gb} GB)", flush=True)
             if r["res"]:
                 j = r["res"]
-                print(f"grid-step {step:g} L={j['L']} a_ee={A:g} TS only (in process, t_end {a.t_end:g}): wall {s3(r['wall'])} s, steps "
-                      f"{j['steps']}, kernel_matvecs {j['kernel_matvecs']} ({j['kernel_matvecs'] / j['steps']:.1f}/step),"
+                print(f"grid-step {step:g} L={j['L']} a_ee={A:g} TS only (in process, t_end {a.t_end:g}): "
+                      f"wall {s3(r['wall'])} s, steps {j['steps']}, kernel_matvecs {j['kernel_matvecs']} "
+                      f"({j['kernel_matvecs'] / j['steps']:.1f}/step),"
                       f" {1e3 * statistics.median(r['wall']) / j['steps']:.1f} ms/step, T_eff_final {j['T_eff_final']}",
                       flush=True)
         if len(a.a_ee) == 2 and ip[a.a_ee[0]]["wall"] and ip[a.a_ee[1]]["wall"]:

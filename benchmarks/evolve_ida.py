@@ -63,7 +63,9 @@ def main(argv=None):
         t_ts.append(time.perf_counter() - t)
         n_ts = model.kernel_matvecs - k0
     diff = float(np.max(np.abs(sol.y[-1] - r["f_final"])))
-    s3 = lambda xs, f="{:.3f}": " / ".join(f.format(v) for v in (min(xs), statistics.median(xs), max(xs)))
+    def s3(xs, f="{:.3f}"):
+        return " / ".join(f.format(v) for v in (min(xs), statistics.median(xs), max(xs)))
+
     sp = [x / y for x, y in zip(t_ida, t_ts)]
     print(f"Fig. 1(b) case, N = {model.L}, t_end = 20, rtol 1e-3, atol 1e-6 (min / median / max of {a.repeat}):")
     print(f"  baseline SUNDIALS IDA, dense FD Jacobian (scikit-sundae): {s3(t_ida)} s  (success={sol.success})")

@@ -76,8 +76,8 @@ def floor_time(L, reps=21):
 
 
 def product_table(Ls, runs):
-    print("\n== one kernel product vs the floor (ms per product; min / median / max of %d runs, each the median of"
-          " interleaved calls)" % runs)
+    print(f"\n== one kernel product vs the floor (ms per product; min / median / max of {runs} runs, each the median of"
+          " interleaved calls)")
     print(f"{'L':>8} {'n':>8} | {'floor rfft+irfft':>22} | {'KernelOperator.matvec':>22} | {'old 4-FFT product':>22} |"
           f" {'new/floor':>17} | {'old/new':>17} | {'rel. diff':>9}")
     rng = np.random.default_rng(1)
@@ -228,15 +228,16 @@ def evolve_cli_runs(refines, runs, rss_limit_gb, extra=()):
         for _ in range(runs):
             dt, rss, out, killed, rc = run_child(cmd, rss_limit_gb)
             if killed or rc != 0:
-                print(f"ephkin evolve --refine {ref}: {'killed at RSS %.0f MB' % killed if killed else 'exit %d' % rc}"
+                print(f"ephkin evolve --refine {ref}: {f'killed at RSS {killed:.0f} MB' if killed else f'exit {rc:d}'}"
                       f" after {dt:.1f} s (limit {rss_limit_gb} GB)", flush=True)
                 break
             r = json.loads(out)
             fl = r["kernel_matvecs"] * floor_time(r["L"])
             walls.append(dt), rsss.append(rss), ratios.append(dt / fl)
         if walls:
-            print(f"ephkin evolve {' '.join(extra)} (whole process) refine {ref}: L={r['L']} steps={r['steps']} kernel_matvecs="
-                  f"{r['kernel_matvecs']} ({r['kernel_matvecs_per_step']:.1f}/step) floor x products={fl:.3f} s | "
+            print(f"ephkin evolve {' '.join(extra)} (whole process) refine {ref}: L={r['L']} steps={r['steps']} "
+                  f"kernel_matvecs={r['kernel_matvecs']} ({r['kernel_matvecs_per_step']:.1f}/step) "
+                  f"floor x products={fl:.3f} s | "
                   f"wall {fmt(walls, 1, 4)} s | peak RSS {fmt(rsss, 1, 4)} MB | wall/(products x floor) "
                   f"{fmt(ratios, 1, 3)}  [{r['status']}, elapsed_s {r['elapsed_s']}]", flush=True)
 
@@ -269,7 +270,8 @@ def main(argv=None):
     ap.add_argument("--evolve-cli", type=int, nargs="*", default=[], help="refine of whole ephkin evolve processes")
     ap.add_argument("--profile-cli", type=int, nargs="*", default=[], help="refine of cProfiled ephkin evolve runs")
     ap.add_argument("--rss-limit-gb", type=float, default=8.0)
-    ap.add_argument("--cli-args", default="", help="extra ephkin evolve arguments for --evolve-cli, e.g. '--no-diagnostics'")
+    ap.add_argument("--cli-args", default="",
+                    help="extra ephkin evolve arguments for --evolve-cli, e.g. '--no-diagnostics'")
     a = ap.parse_args(argv)
     if a.runs < 3:
         ap.error("--runs must be >= 3")
@@ -279,7 +281,7 @@ def main(argv=None):
     product_table(a.L, a.runs)
     if a.skip_whole:
         return
-    print("\n== whole computations as multiples of (kernel products) x floor (min / median / max of %d runs)" % a.runs)
+    print(f"\n== whole computations as multiples of (kernel products) x floor (min / median / max of {a.runs} runs)")
     lambda_c_runs(a.lambda_c_refine, a.runs)
     evolve_runs(a.evolve_refine, a.runs)
     evolve_cli_runs(a.evolve_cli, a.runs, a.rss_limit_gb, a.cli_args.split())

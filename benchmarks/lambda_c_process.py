@@ -46,8 +46,8 @@ def profile(cmd, top=15):
         code = ("import sys, cProfile; from ephkin.solvers.cli import main; sys.argv = ['ephkin'] + sys.argv[1:];"
                 f"cProfile.run('try:\\n main()\\nexcept SystemExit: pass', {prof!r})")
         subprocess.run([sys.executable, "-c", code] + cmd[1:], capture_output=True, cwd=ROOT, check=True)
-        import pstats
         import io
+        import pstats
         s = io.StringIO()
         pstats.Stats(prof, stream=s).sort_stats("cumulative").print_stats(top)
         return s.getvalue()

@@ -43,7 +43,8 @@ def run_child(cmd, limit_gb):
 
     dt, rss, out, killed, code = rc(cmd, limit_gb)
     if killed or code:
-        raise RuntimeError(f"{' '.join(cmd[1:4])}...: " + (f"killed at RSS {killed:.0f} MB" if killed else f"exit {code}")
+        raise RuntimeError(f"{' '.join(cmd[1:4])}...: "
+                           + (f"killed at RSS {killed:.0f} MB" if killed else f"exit {code}")
                            + f" after {dt:.1f} s")
     return dt, rss, out
 
@@ -96,7 +97,8 @@ def main(argv=None):
                        speedup=[b / c for b, c in zip(td, t)])
         rows.append(row)
         line = (f"refine {R:4d} L={res['L']:6d}: wall {s3(t)} s, peak RSS {s3(m, '{:.0f}')} MB, SLEPc its "
-                f"{row['slepc_iterations']}, products {row['kernel_matvecs']}, gamma_min+ {row['gamma_min_positive']:.10g}")
+                f"{row['slepc_iterations']}, products {row['kernel_matvecs']}, "
+                f"gamma_min+ {row['gamma_min_positive']:.10g}")
         if dense:
             line += (f" | dense gamma_dense {s3(td)} s, {s3(md, '{:.0f}')} MB, gamma_min+ "
                      f"{dense['gamma_min_positive']:.10g}, speed-up {s3(row['speedup'])}x")

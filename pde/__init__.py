@@ -5,4 +5,6 @@ Eliashberg functions (Sigma, Z0^-1, C_el), transport and T_c formulas.
 No PETSc imports live in this package (engines are in ``solvers``).
 """
 
-__version__ = "0.1.0"
+from ephkin import __version__  # the one place the version is written: ephkin/__init__.py
+
+__all__ = ["__version__"]

@@ -34,8 +34,8 @@ seed's lattice (ta^2 = hbar^2 / 2m = 1) is m = 1/2.
 
 from __future__ import annotations
 
-from functools import lru_cache
 import math
+from functools import cache
 
 import numpy as np
 from scipy.optimize import brentq
@@ -68,7 +68,7 @@ def beta(mass, g_ep, gamma, omega0):
     return g * g / G * math.sqrt(2.0 * m / w0**3)
 
 
-@lru_cache(maxsize=None)
+@cache
 def critical_point():
     """(x0, beta_c): maximum of x K0(x), [x K0]' = K0 - x K1 = 0, and beta_c = 4 / (x0 K0(x0)), Eq. (14)."""
     x0 = brentq(lambda x: k0e(x) - x * k1e(x), 0.1, 2.0, xtol=1e-16, rtol=4 * np.finfo(float).eps)

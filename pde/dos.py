@@ -22,6 +22,7 @@ Energies are in units of the bandwidth W.
 from __future__ import annotations
 
 import numpy as np
+from scipy.integrate import trapezoid
 
 from .errors import InputError, require_positive
 
@@ -106,7 +107,7 @@ def from_table(eps, D, sig=None, name="table"):
     if np.any(D < 0):
         i = int(np.argmax(D < 0))
         raise InputError(f"{name}: negative DoS D = {D[i]:g} at eps = {eps[i]:g}; the DoS must be >= 0", "dos")
-    norm = np.trapz(D, eps)
+    norm = trapezoid(D, eps)
     if not norm > 0:
         raise InputError(f"{name}: the DoS column integrates to zero; give a nonzero DoS", "dos")
     D = D / norm

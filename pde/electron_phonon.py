@@ -125,12 +125,18 @@ def ep_jacobian_entries(f, eps, r, lam_r, T0):
         fm = np.where(dn >= 0, fx[np.maximum(dn, 0)], np.where(dn == -1, 0.5, 1.0 - fx[np.maximum(-dn - 2, 0)]))
         vals[0] = vals[0] + c * (-2.0 * n0 - (fp - fm) - 1.0)
         inside = up < L
-        rows.append(idx[inside]); cols.append(up[inside]); vals.append(c * (n0 - f + 1.0)[inside])
+        rows.append(idx[inside])
+        cols.append(up[inside])
+        vals.append(c * (n0 - f + 1.0)[inside])
         d_fm = c * (n0 + f)
         pos = dn >= 0
-        rows.append(idx[pos]); cols.append(dn[pos]); vals.append(d_fm[pos])
+        rows.append(idx[pos])
+        cols.append(dn[pos])
+        vals.append(d_fm[pos])
         fold = dn < -1
-        rows.append(idx[fold]); cols.append(-dn[fold] - 2); vals.append(-d_fm[fold])
+        rows.append(idx[fold])
+        cols.append(-dn[fold] - 2)
+        vals.append(-d_fm[fold])
     return rows, cols, vals
 
 

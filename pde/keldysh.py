@@ -56,7 +56,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from scipy.optimize import brentq
 from scipy.sparse.linalg import ArpackError, LinearOperator, eigs
 

@@ -38,8 +38,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .electron_phonon import (EPCollisions, collision_ep, collision_ep_diagonal, collision_ep_jvp,
-                             ep_jacobian_entries, extend_folded)
+from .electron_phonon import (
+    EPCollisions,
+    collision_ep,
+    collision_ep_diagonal,
+    collision_ep_jvp,
+    ep_jacobian_entries,
+    extend_folded,
+)
 from .eliashberg import fermi
 from .errors import InputError, require_nonnegative
 from .fftops import lag_correlate
@@ -70,8 +76,9 @@ class KineticModel:
 
             self.ee = EECollisions(problem.grid.L, problem.grid.eps, p_ee)
         if problem.kernel != "exact":
-            raise InputError("the kinetic equation uses the exact kernel of Eq. (4): build the problem with kernel='exact'",
-                             "kernel")
+            raise InputError(
+                "the kinetic equation uses the exact kernel of Eq. (4): build the problem with kernel='exact'", "kernel"
+            )
         self.p = problem
         self.eps = problem.grid.eps
         self.L = problem.grid.L
@@ -199,7 +206,9 @@ class KineticModel:
                 for off in range(-2, 3):  # row i sees columns i - 2 .. i + 2; one of them is = k mod 5
                     col = j + off
                     ok = (col >= 0) & (col < L) & (col % 5 == k)
-                    rows.append(j[ok]); cols.append(col[ok]); vals.append(d[ok])
+                    rows.append(j[ok])
+                    cols.append(col[ok])
+                    vals.append(d[ok])
             self._dmat = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                                        shape=(L, L))
         return self._dmat
@@ -248,7 +257,8 @@ class KineticModel:
         else:
             # the extension of f serves every product at one f (a Newton step's Krylov iterations)
             if self._fx_at is None or not np.array_equal(self._fx_at[0], f):
-                self._fx_at = (np.array(f, dtype=float), extend_folded(np.asarray(f, dtype=float), int(np.max(self.p.r))))
+                fa = np.asarray(f, dtype=float)
+                self._fx_at = (np.array(f, dtype=float), extend_folded(fa, int(np.max(self.p.r))))
             out = collision_ep_jvp(f, v, self.eps, self.p.r, self.p.lam_r, self.T0, fx=self._fx_at[1])
         out = out if self.a_ep == 1.0 else self.a_ep * out
         if self.a_ee > 0:
@@ -288,7 +298,8 @@ class KineticModel:
         if self._ep_csr is None:  # the pattern depends on the grid and the modes only: sorted once
             key = np.concatenate(rows) * L + np.concatenate(cols)
             uniq, slots = np.unique(key, return_inverse=True)
-            self._ep_csr = (slots, (uniq % L).astype(np.int32), np.searchsorted(uniq, np.arange(L + 1) * L).astype(np.int32))
+            indptr = np.searchsorted(uniq, np.arange(L + 1) * L).astype(np.int32)
+            self._ep_csr = (slots, (uniq % L).astype(np.int32), indptr)
         slots, indices, indptr = self._ep_csr
         data = np.bincount(slots, weights=np.concatenate(vals), minlength=indices.size)  # duplicates summed
         return sp.csr_matrix((data, indices.copy(), indptr.copy()), shape=(L, L))

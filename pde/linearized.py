@@ -41,9 +41,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 import scipy.linalg as sla
 import scipy.sparse as sp
+from numpy.lib.stride_tricks import as_strided
 
 from .eliashberg import fermi, fermi_prime
 from .errors import InputError, require_nonnegative, require_positive
@@ -183,7 +183,7 @@ class LinearizedProblem:
     pv: str = None  # principal-value rule; default "subtracted" (exact kernel), "dropped" (paper kernel)
     lam: float = None  # the coupling lambda of ``spectrum`` (only d/dlambda needs it)
     units: str = "g"  # units of ``spectrum`` ("g" or "plain", see Spectrum.with_lambda)
-    reuse: "LinearizedProblem" = None  # same shape at another lambda: rescale its kernel (and Z0^-1 if possible)
+    reuse: LinearizedProblem = None  # same shape at another lambda: rescale its kernel (and Z0^-1 if possible)
 
     def __post_init__(self):
         self.a_ee = require_nonnegative("a_ee", self.a_ee, "the weight of e-e collisions in Eq. (15) is >= 0")
@@ -678,7 +678,8 @@ class GalerkinProblem:
         self.N = self.nodes.size
         if np.min(np.diff(np.concatenate([[0.0], self.nodes]))) < 2.0 * fine.grid.eps:
             raise InputError(
-                "graded grid: node spacing below two steps of the fine grid; refine the fine grid (refine) or raise h_min",
+                "graded grid: node spacing below two steps of the fine grid; "
+                "refine the fine grid (refine) or raise h_min",
                 "h_min",
             )
 

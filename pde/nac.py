@@ -45,7 +45,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.integrate import solve_ivp
+from scipy.integrate import solve_ivp, trapezoid
 from scipy.optimize import brentq
 from scipy.sparse.linalg import spsolve
 
@@ -80,7 +80,7 @@ def chemical_potential(band, filling, T):
     T = require_positive("T", T, "give the temperature in units of W, e.g. T=0.003")
     x = np.linspace(band.lo, band.hi, 40001)
     D = band.dos(x)
-    return brentq(lambda mu: np.trapz(D * fermi(x, mu, T), x) - filling,
+    return brentq(lambda mu: trapezoid(D * fermi(x, mu, T), x) - filling,
                   band.lo - 40 * T, band.hi + 40 * T, xtol=1e-14)
 
 
@@ -91,7 +91,7 @@ def filling_at(band, mu, T):
     if not band.lo < float(mu) < band.hi:
         raise InputError(f"mu = {mu} lies outside the band [{band.lo:.4g}, {band.hi:.4g}]; give mu inside it", "mu")
     x = np.linspace(band.lo, band.hi, 40001)
-    return float(np.trapz(band.dos(x) * fermi(x, float(mu), T), x))
+    return float(trapezoid(band.dos(x) * fermi(x, float(mu), T), x))
 
 
 def periodic_grid(band, omega, mu, T, refine=1.0, h_max=0.01, h_edge=0.002, w_edge=0.02):

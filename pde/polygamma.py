@@ -1,6 +1,7 @@
 """Complex polygamma functions psi, psi1, psi2 and fast real kernels on Re z = 1/2.
 
-SciPy has no polygamma for complex arguments (docs/theory.md §6), yet the equilibrium Eliashberg functions of seed 000 need them:
+SciPy has no polygamma for complex arguments (docs/theory.md §6), yet the equilibrium Eliashberg
+functions of seed 000 need them:
 Sigma, Eq. (S13), is built from Re psi(1/2 + iy); Z0^-1, Eq. (5), from
 Im psi1(1/2 + iy); its strong-coupling limit, Eq. (S38), from Re psi2(1/2 + iy);
 and the Lee-Rainer function g(x) of the electronic specific heat, Eq. (S12),
@@ -187,7 +188,7 @@ _EXACT = {"re_psi": lambda y: digamma(0.5 + 1j * y).real,
           "re_psi2": lambda y: tetragamma(0.5 + 1j * y).real}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _table(name):
     """Monomial coefficients, shape (DEG+1, N), of the interpolant of
     _EXACT[name] on the N intervals [i, i+1) _H covering [0, _Y0), in the

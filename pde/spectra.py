@@ -133,7 +133,7 @@ class Spectrum:
         return out
 
     # ---------------------------------------------------------------- scaling
-    def scaled(self, a: float, c: float, units: str | None = None) -> "Spectrum":
+    def scaled(self, a: float, c: float, units: str | None = None) -> Spectrum:
         """alpha^2F(omega) -> a alpha^2F(omega / c): lambda -> a lambda, g -> sqrt(a) c g."""
         dens = None
         if self.density is not None:
@@ -148,7 +148,7 @@ class Spectrum:
             units=units or self.units,
         )
 
-    def with_lambda(self, lam: float, units: str = "g") -> "Spectrum":
+    def with_lambda(self, lam: float, units: str = "g") -> Spectrum:
         """This shape at coupling ``lam`` in ``units`` ("g": g = 1; "plain": fixed frequencies)."""
         lam = require_positive("lam", lam, "give the electron-phonon coupling lambda > 0")
         m = self.moments()
@@ -304,7 +304,7 @@ def read_a2f_file(path: str, column: int = 2):
     """
     where = f"spectrum file:{path}"
     try:
-        with open(path, "r", encoding="utf-8", errors="strict") as fh:
+        with open(path, encoding="utf-8", errors="strict") as fh:
             lines = fh.readlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"

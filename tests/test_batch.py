@@ -11,9 +11,10 @@ import sys
 import time
 
 import pytest
+from test_sweep import EVOLVE as SWEEP_EVOLVE
+from test_sweep import write
 
 from ephkin.solvers.cli import main
-from test_sweep import EVOLVE as SWEEP_EVOLVE, write
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLI = [sys.executable, "-m", "ephkin.solvers.cli"]
@@ -208,7 +209,8 @@ def test_sweep_help_documents_exit_status(capsys):
 
 @pytest.mark.parametrize("model, params, axis, words", [
     ("lambda-c", 'spectrum = "einstein"', "T0 = [0.2, -0.1]", ["point 1", "--T0 must be > 0 (got -0.1)"]),
-    ("evolve", 'spectrum = "einstein"\nT0 = 0.2\nT_in = 0.202', "t_end = [1.0, 0.0]", ["point 1", "--t-end must be > 0"]),
+    ("evolve", 'spectrum = "einstein"\nT0 = 0.2\nT_in = 0.202', "t_end = [1.0, 0.0]",
+     ["point 1", "--t-end must be > 0"]),
     ("zinv", "T0 = 0.2", 'spectrum = ["einstein", "file:/no/such.dat"]', ["point 1", "cannot read the file"]),
     ("two-temp", 'spectrum = "einstein"\nlam = 4.5\nT0 = 0.5', "T_in = [0.5, -0.5]", ["point 1", "--T-in must be > 0"]),
     ("cel", 'spectrum = "einstein"', "lam = [4.5, -1.0]", ["point 1", "--lam must be > 0"]),
@@ -216,7 +218,8 @@ def test_sweep_help_documents_exit_status(capsys):
     ("nac sigma", "zeta = 20", "omega_p = [0.5, -0.5]", ["point 1", "--omega-p must be > 0"]),
     ("nac evolve", "omega_p = 0.5", "tau_pulse = [0.3, 0.0]", ["point 1", "--tau-pulse must be > 0"]),
     ("avalanche criterion", "g_ep = 0.1\nomega0 = 0.3", "gamma = [0.002, -0.002]", ["point 1", "--gamma must be > 0"]),
-    ("avalanche lattice", "g_ep = 0.1\nomega0 = 0.3\ngamma = 0.01", "E = [0.01, -0.01]", ["point 1", "--E must be >= 0"]),
+    ("avalanche lattice", "g_ep = 0.1\nomega0 = 0.3\ngamma = 0.01", "E = [0.01, -0.01]",
+     ["point 1", "--E must be >= 0"]),
 ])
 def test_every_point_validated_before_anything_runs(tmp_path, capsys, model, params, axis, words):
     path = write(tmp_path, f'model = "{model}"\n[parameters]\n{params}\n[sweep]\n{axis}\n')
@@ -233,7 +236,8 @@ def test_set_on_swept_key_and_petsc_table(tmp_path, capsys):
     assert err.count("\n") == 1 and "--set T0=-1: T0 is swept" in err
     # a typo in the run file's [petsc] table is reported exactly as on the command line, and the
     # table's options are removed from PETSc's database after the sweep
-    text = EVOLVE.replace("[2.0, 4.0, 6.0, 8.0, 10.0, 12.0]", "[1.0]") + "[petsc]\nkin_ts_typo = 1\nkin_ts_max_snes_failures = 60\n"
+    text = (EVOLVE.replace("[2.0, 4.0, 6.0, 8.0, 10.0, 12.0]", "[1.0]")
+            + "[petsc]\nkin_ts_typo = 1\nkin_ts_max_snes_failures = 60\n")
     assert main(["sweep", write(tmp_path, text, "p.toml"), "-o", str(tmp_path / "p")]) == 0
     from_file = [ln for ln in capsys.readouterr().err.splitlines() if "PETSc option" in ln]
     evolve = ["evolve", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2", "--T-in", "0.202", "--t-end", "1",

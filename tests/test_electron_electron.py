@@ -7,9 +7,17 @@ import time
 import numpy as np
 import pytest
 
-from ephkin.pde.electron_electron import (DENSE_MAX, EECollisions, MeeOperator, collision_ee,
-                                          collision_ee_reference, constant_p, gaussian_p, m_ee_folded,
-                                          power_law_p)
+from ephkin.pde.electron_electron import (
+    DENSE_MAX,
+    EECollisions,
+    MeeOperator,
+    collision_ee,
+    collision_ee_reference,
+    constant_p,
+    gaussian_p,
+    m_ee_folded,
+    power_law_p,
+)
 from ephkin.pde.eliashberg import fermi
 from ephkin.pde.errors import InputError
 from ephkin.pde.grids import FoldedGrid
@@ -94,7 +102,9 @@ def test_folded_is_the_odd_half():
 
 @pytest.mark.parametrize("d", [1, 2, 3])
 def test_power_law_regularisation_converges(d):
-    """P ~ |w|^(d/2-2) with cell-averaged weights: I_ee converges as eps -> 0 (order ~1.5 for d = 1, ~2 for d = 2, 3)."""
+    """P ~ |w|^(d/2-2) with cell-averaged weights: I_ee converges as eps -> 0.
+
+    Order ~1.5 for d = 1, ~2 for d = 2, 3."""
     Pd, Lam, res = power_law_p(d), 6.0, []
     for k in range(5):
         eps = 0.04 / 2**k

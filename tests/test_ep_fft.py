@@ -152,8 +152,14 @@ def test_modes_below_the_continuum_dense_and_slepc(lam):
     path (per-mode M^ep, one LAPACK eigh, every gamma) and the matrix-free one (FFT operators, the count by
     Sylvester); every dense gamma between 0 and the edge is a mode, none of the rest is reported.  lam = 3.3
     (lambda_c = 3.03 at T0 = 0.2) makes Z0^-1 negative somewhere: a negative continuum and unstable modes."""
-    from ephkin.solvers.stability import (CONTINUUM_MARGIN, continuum_edges, dense_summary, gamma_dense,
-                                          n_discrete, stability_summary)
+    from ephkin.solvers.stability import (
+        CONTINUUM_MARGIN,
+        continuum_edges,
+        dense_summary,
+        gamma_dense,
+        n_discrete,
+        stability_summary,
+    )
 
     s = make_spectrum(PB, lam, "g")
     p = LinearizedProblem(s, 0.2, default_grid(s, 0.2))

@@ -66,7 +66,8 @@ def test_cli_evolve_with_ee_writes_t_eff(tmp_path, capsys):
     assert (out / "T_eff.png").exists()
 
 
-@pytest.mark.parametrize("argv, words", [(["--a-ee", "-1"], "--a-ee"), (["--a-ee", "1", "--p-ee", "lorentz:1"], "--p-ee"),
+@pytest.mark.parametrize("argv, words", [(["--a-ee", "-1"], "--a-ee"),
+                                         (["--a-ee", "1", "--p-ee", "lorentz:1"], "--p-ee"),
                                          (["--a-ep", "-2"], "--a-ep")])
 def test_cli_ee_bad_input(capsys, argv, words):
     base = ["evolve", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2", "--T-in", "0.21", "--t-end", "0.1"]

@@ -8,8 +8,8 @@ import pytest
 from ephkin.pde import eliashberg as eq
 from ephkin.pde.instability import (
     cel_analysis,
-    lambda_c_zinv,
     lambda_c_cel,
+    lambda_c_zinv,
     strong_coupling_analysis,
     strong_coupling_T0_max,
     zinv_analysis,
@@ -46,7 +46,8 @@ def test_cel_bound_values_from_spec():
 
 
 def test_einstein_example():
-    # seed 000 (example at T0 = 0.20 g, not the printed 0.183 g): lambda_c = 1.2716 and E_min = 1.4437 Omega at T0 = 0.20 g
+    # seed 000 (example at T0 = 0.20 g, not the printed 0.183 g):
+    # lambda_c = 1.2716 and E_min = 1.4437 Omega at T0 = 0.20 g
     r = lambda_c_zinv(parse_spectrum("einstein"), 0.20)
     assert r["lambda_c"] == pytest.approx(1.2716, abs=1e-4)
     assert r["E_min"] * math.sqrt(r["lambda_c"]) == pytest.approx(1.4437, abs=1e-4)

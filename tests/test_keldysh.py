@@ -9,11 +9,22 @@ continuity equation and grid refinement.
 import numpy as np
 import pytest
 
-from ephkin.pde.errors import InputError
 from ephkin.pde.avalanche import criterion, lambda_a6
-from ephkin.pde.keldysh import (_kk_kernel_fft, anderson, avalanche_field, branching_ratio, kramers_kronig,
-                         lattice_avalanche_field, lattice_problem, replica_map, replica_problem,
-                         replica_ratio, residual, solve_lattice)
+from ephkin.pde.errors import InputError
+from ephkin.pde.keldysh import (
+    _kk_kernel_fft,
+    anderson,
+    avalanche_field,
+    branching_ratio,
+    kramers_kronig,
+    lattice_avalanche_field,
+    lattice_problem,
+    replica_map,
+    replica_problem,
+    replica_ratio,
+    residual,
+    solve_lattice,
+)
 from ephkin.pde.wannier_stark import check_grid, fermi, make_grid
 
 

@@ -75,11 +75,13 @@ def test_diagonal_preconditioner_keeps_gmres_iterations_flat_in_a_ee():
         m = KineticModel(p, a_ee=a_ee, p_ee=gaussian_p(0.5))
         f = m.initial(0.22)
         Je, diag, fp, shift = m.ee_jacobian(f), m.mass_diag(f), m.f_prime(f), 10.0
-        op = spla.LinearOperator((L, L), matvec=lambda v: shift * m.mass_apply(f, v, diag, fp) - m.collisions_jvp(f, v, Je))
+        op = spla.LinearOperator((L, L),
+                                 matvec=lambda v: shift * m.mass_apply(f, v, diag, fp) - m.collisions_jvp(f, v, Je))
         for name, Jp in (("ep", m.collisions_jacobian(f)), ("ep+ee", m.collisions_jacobian_approx(f, Je))):
             lu = spla.splu((sp.diags(shift * diag) - Jp).tocsc())
             count = [0]
-            x, info = spla.gmres(op, b, M=spla.LinearOperator((L, L), matvec=lu.solve), restart=200, maxiter=500, atol=0.0,
+            x, info = spla.gmres(op, b, M=spla.LinearOperator((L, L), matvec=lu.solve), restart=200, maxiter=500,
+                                 atol=0.0,
                                  callback=lambda r: count.__setitem__(0, count[0] + 1), callback_type="pr_norm")
             assert info == 0 and np.linalg.norm(op.matvec(x) - b) < 1e-4 * np.linalg.norm(b)
             its[(a_ee, name)] = count[0]
@@ -96,7 +98,8 @@ def test_energy_functional_rate_is_eq_s6():
         f = 0.5 * (fermi(p.E, 0.12) + fermi(p.E, 0.35))
         fdot, h = m.rate(f), 1e-6
         dE = (m.energy(f + h * fdot) - m.energy(f - h * fdot)) / (2 * h)
-        assert dE == pytest.approx(m.energy_rate_collisions(f), rel=1e-3 if step == 0.05 else 2e-5)  # 4th-order derivatives
+        # 4th-order derivatives
+        assert dE == pytest.approx(m.energy_rate_collisions(f), rel=1e-3 if step == 0.05 else 2e-5)
         assert abs(m.energy_rate_ee(f)) < 1e-14
         assert abs(m.particle_number(f)) < 1e-15 and abs(m.particle_number(f + 1e-3 * fdot)) < 1e-15
 

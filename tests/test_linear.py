@@ -5,11 +5,10 @@ import math
 import numpy as np
 import pytest
 
-
 from ephkin.pde.electron_phonon import collision_ep
 from ephkin.pde.errors import InputError
 from ephkin.pde.grids import default_grid
-from ephkin.pde.instability import lambda_c_zinv, lambda_c_cel
+from ephkin.pde.instability import lambda_c_cel, lambda_c_zinv
 from ephkin.pde.linearized import LinearizedProblem, cel_identity
 from ephkin.pde.spectra import make_spectrum, parse_spectrum
 from ephkin.solvers.stability import (
@@ -18,11 +17,11 @@ from ephkin.solvers.stability import (
     gamma_spectrum,
     inertia,
     lambda_c_linear,
-    one_negative,
-    positive_definite,
     make_problem,
     mu_min_dense,
     n_negative_slicing,
+    one_negative,
+    positive_definite,
     stability_summary,
 )
 
@@ -46,7 +45,8 @@ def test_fft_kernel_equals_dense_and_symmetry():
 
 @pytest.mark.parametrize("spec, lam", [("modes:40-60", 1.0), ("einstein", 2.0)])
 def test_m_is_minus_jacobian_of_collision_integral(spec, lam):
-    # docs/theory.md §2.1: M = -d(I_ep/pi)/d phi, with delta f = -f0' phi; finite differences of Eq. (2) on the folded grid
+    # docs/theory.md §2.1: M = -d(I_ep/pi)/d phi, with delta f = -f0' phi;
+    # finite differences of Eq. (2) on the folded grid
     p = make_problem(parse_spectrum(spec), lam, 0.2)
     L, h = p.grid.L, 1e-6
     assert np.max(np.abs(collision_ep(p.f0, p.grid.eps, p.r, p.lam_r, 0.2))) < 1e-15  # detailed balance
@@ -197,7 +197,8 @@ def test_temperature_mode_identity(spec, lam, T0, units, pv, order):
 
 
 def test_paper_kernel_violates_temperature_identity():
-    # docs/theory.md (T9): the eps^2-suppressed kernel gives +1.22 instead of -0.216 (Einstein, lambda 4.5, T = 0.5 Omega)
+    # docs/theory.md (T9): the eps^2-suppressed kernel gives +1.22 instead of -0.216
+    # (Einstein, lambda 4.5, T = 0.5 Omega)
     s = make_spectrum("einstein", 4.5, "plain")
     p = LinearizedProblem(s, 0.5, default_grid(s, 0.5, refine=3), kernel="paper")
     assert p.pv == "dropped"

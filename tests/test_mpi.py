@@ -41,9 +41,9 @@ def test_ranks_agree_on_lambda_c():
 
 def test_rank_local_slepc_solves_agree():
     # every rank solves its own problem on COMM_SELF (the layout of the sweeps): same answer everywhere
+    from ephkin.pde.spectra import parse_spectrum
     from ephkin.solvers.petsc_env import init_petsc
     from ephkin.solvers.stability import lambda_c_linear
-    from ephkin.pde.spectra import parse_spectrum
 
     PETSc, _ = init_petsc()
     comm = PETSc.COMM_WORLD.tompi4py()
@@ -57,10 +57,9 @@ def test_sweep_over_ranks_matches_serial():
     import csv
     import json
 
-    from ephkin.solvers.cli import main
-    from ephkin.solvers.cli import load_runfile
-    from ephkin.solvers.sweep import run_sweep
+    from ephkin.solvers.cli import load_runfile, main
     from ephkin.solvers.cli import point_solver as _point_solver
+    from ephkin.solvers.sweep import run_sweep
 
     comm, base, run = _shared_runfile("ephkin-mpi-", 'model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\n'
                                       'kernel = "paper"\n[sweep]\nmethod = ["zinv", "linear"]\n'
@@ -101,8 +100,8 @@ def test_group_size_solves_each_point_on_a_sub_communicator():
     assert recs[0]["result"]["n_negative"] == 1 and recs[1]["result"]["n_negative"] == 1
     from ephkin.pde.kinetic import KineticModel
     from ephkin.pde.spectra import parse_spectrum
-    from ephkin.solvers.evolution import evolve
     from ephkin.solvers.bridge import solving_on
+    from ephkin.solvers.evolution import evolve
     from ephkin.solvers.stability import make_problem
 
     model = KineticModel(make_problem(parse_spectrum("einstein"), 1.0, 0.2, grid_step=0.05))

@@ -8,9 +8,17 @@ import pytest
 from scipy import constants
 
 from ephkin.pde.errors import InputError
-from ephkin.pde.phonons import (allen_dynes_tc, bloch_gruneisen_rate, bose_integral,
-                         cph_debye, cph_einstein, mcmillan_tc, moments,
-                         resistivity, transport_rate)
+from ephkin.pde.phonons import (
+    allen_dynes_tc,
+    bloch_gruneisen_rate,
+    bose_integral,
+    cph_debye,
+    cph_einstein,
+    mcmillan_tc,
+    moments,
+    resistivity,
+    transport_rate,
+)
 
 mp.mp.dps = 30
 ZETA5_120 = 124.43133061720439  # 5! zeta(5)
@@ -102,7 +110,9 @@ def test_tc_bad_input():
 @pytest.mark.parametrize("n", [4, 5])
 @pytest.mark.parametrize("u", [1e-3, 0.5, 1.99, 2.01, 7.0, 40.0, 300.0])
 def test_bose_integral_vs_mpmath(n, u):
-    f = lambda x: x**n * mp.exp(x) / mp.expm1(x) ** 2
+    def f(x):
+        return x**n * mp.exp(x) / mp.expm1(x) ** 2
+
     ref = mp.quad(f, [0, min(u, 2), u]) if u > 2 else mp.quad(f, [0, u])
     assert bose_integral(n, u) == pytest.approx(float(ref), rel=1e-12)
 

@@ -7,8 +7,15 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from ephkin.pde.polygamma import (cel_g, digamma, im_trigamma_half, re_digamma_half,
-                           re_tetragamma_half, tetragamma, trigamma)
+from ephkin.pde.polygamma import (
+    cel_g,
+    digamma,
+    im_trigamma_half,
+    re_digamma_half,
+    re_tetragamma_half,
+    tetragamma,
+    trigamma,
+)
 
 mp.mp.dps = 30
 TINY = 1e-300

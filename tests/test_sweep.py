@@ -7,8 +7,7 @@ import os
 import pytest
 
 from ephkin.pde.errors import InputError
-from ephkin.solvers.cli import main
-from ephkin.solvers.cli import load_runfile
+from ephkin.solvers.cli import load_runfile, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -129,20 +128,22 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     import sys
     import time
 
-    path = write(tmp_path, EVOLVE.format(fixed="T_in = 0.202", axis="t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]"))
+    path = write(tmp_path, EVOLVE.format(fixed="T_in = 0.202",
+                                         axis="t_end = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0]"))
     out = tmp_path / "k"
     proc = subprocess.Popen([sys.executable, "-m", "ephkin.solvers.cli", "sweep", path, "-o", str(out)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while time.time() < deadline and len(list((out / "points").glob("*.json")) if (out / "points").exists() else []) < 2:
+    while (time.time() < deadline
+           and len(list((out / "points").glob("*.json")) if (out / "points").exists() else []) < 2):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     done = sorted(p.name for p in (out / "points").glob("*.json"))
     assert 2 <= len(done) < 8 and proc.returncode != 0
     mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
-    r = subprocess.run([sys.executable, "-m", "ephkin.solvers.cli", "sweep", path, "-o", str(out), "--resume", "--json"],
-                       cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "ephkin.solvers.cli", "sweep", path, "-o", str(out), "--resume",
+                        "--json"], cwd=ROOT, capture_output=True, text=True)
     s = json.loads(r.stdout)
     assert s["ok"] == 8 and s["skipped_as_finished"] == len(done) and s["computed_this_run"] == 8 - len(done)
     assert all((out / "points" / n).stat().st_mtime_ns == m for n, m in mtimes.items())  # untouched

@@ -6,7 +6,6 @@ in the monitor's window and where it is; saves the last state and the state at t
 """
 import argparse
 import json
-import sys
 import time
 
 import numpy as np

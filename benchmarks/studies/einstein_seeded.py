@@ -1,7 +1,8 @@
 """Growth of a seeded, resolved wiggle: f(0) = f0(T_in) + delta exp(-((E - Ec)/w)^2) cos(2 pi E / wavelength).
 
 python benchmarks/einstein_seeded.py --refine 64 --wavelength 0.005 --t-end 2
-Prints the amplitude of the wiggle (Fourier amplitude of f - f0(T_in) within a factor 1.5 of the seeded\nwavenumber, 0.02 < E < 3.5, Hann window; relative to t = 0)
+Prints the amplitude of the wiggle (Fourier amplitude of f - f0(T_in) within a factor 1.5 of the seeded
+wavenumber, 0.02 < E < 3.5, Hann window; relative to t = 0)
 at a few times: a growth rate that is the same on two grids (converged) and grows with 1/wavelength is a
 property of the continuum equation (Hadamard instability), not of the grid.
 """
@@ -49,7 +50,6 @@ def kamp(f):
 
 
 def snap(t, f):
-    h4 = f[4:] - 4 * f[3:-1] + 6 * f[2:-2] - 4 * f[1:-3] + f[:-4]
     h0 = fermi(E, a.T_in)
     h0 = h0[4:] - 4 * h0[3:-1] + 6 * h0[2:-2] - 4 * h0[1:-3] + h0[:-4]  # smooth part's own 4th difference
     rows.append((t, kamp(f), float(np.min(m.mass_diag(f)[E < 6]))))
@@ -58,7 +58,8 @@ def snap(t, f):
 r = evolve(m, a.T_in, a.t_end, rtol=1e-6, atol=1e-10, snapshots=snap)
 rows = np.array(rows)
 amp = rows[:, 1] / max(rows[0, 1], 1e-300)
-out = {"refine": a.refine, "eps": p.grid.eps, "wavelength": a.wavelength, "points_per_wavelength": a.wavelength / p.grid.eps,
+out = {"refine": a.refine, "eps": p.grid.eps, "wavelength": a.wavelength,
+       "points_per_wavelength": a.wavelength / p.grid.eps,
        "status": r["status"], "t_final": r["t_final"]}
 late = (rows[:, 0] >= 0.25 * rows[-1, 0]) & (rows[:, 1] > 0)
 out["rate_fit"] = float(np.polyfit(rows[late, 0], np.log(amp[late]), 1)[0])

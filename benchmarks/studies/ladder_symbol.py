@@ -49,8 +49,10 @@ for T in a.t:
     best = (0.0, None)
     for j0 in range(1, r):  # E0 = j0 eps in (0, Omega)
         js = j0 + n * r
-        Zl = np.array([z(j) for j in js]); Fl = np.array([fp(j) for j in js])
-        Pl = np.array([ph(j) for j in js]); Sl = np.array([sd(j) for j in js])
+        Zl = np.array([z(j) for j in js])
+        Fl = np.array([fp(j) for j in js])
+        Pl = np.array([ph(j) for j in js])
+        Sl = np.array([sd(j) for j in js])
         for s in (1, -1):
             Kh = -1j * s * kappa * (shift - shift.T)
             B = np.diag(Zl) - np.diag(Fl) @ Kh
