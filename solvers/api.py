@@ -20,7 +20,8 @@ PETSc/SLEPc are imported only by the functions that solve with them.
 from __future__ import annotations
 
 import math
-import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,6 @@ from ephkin.pde import eliashberg as eq
 from ephkin.pde import phonons
 from ephkin.pde.errors import InputError
 from ephkin.pde.instability import (
-    lambda_c_cel,
-    lambda_c_zinv,
     strong_coupling_analysis,
     strong_coupling_T0_max,
     zinv_analysis,
@@ -42,6 +41,7 @@ from .studies import stability as _stability
 from .studies.convergence import convergence  # noqa: F401  (re-exported)
 from .studies.stability import linear_problem  # noqa: F401  (re-exported)
 from .studies.api import api_function
+from .studies.base import Result
 from .studies.evolve import (  # noqa: F401  (the evolve study's constants, re-exported)
     DIAGNOSTICS_MAX_L,
     GRID_REL_TOL,
@@ -197,12 +197,14 @@ lambda_c = api_function(_lambda_c.STUDY, "lambda_c")
 stability = api_function(_stability.STUDY, "stability")
 
 
-def lambda_c_convergence(spectrum, T0, levels=4, refine=1, progress=None, **kw):
+def lambda_c_convergence(spectrum: Any, T0: float, levels: int = 4, refine: int = 1,
+                         progress: Callable[[str], None] | None = None, **kw: Any) -> Result:
     """The linear lambda_c on ``levels`` grids refined by 2 (``lambda_c(..., method="linear", converge=levels)``)."""
     return lambda_c(spectrum, T0, method="linear", converge=levels, refine=refine, progress=progress, **kw)
 
 
-def stability_convergence(spectrum, lam, T0, levels=4, refine=1, nev=2, progress=None, **grid):
+def stability_convergence(spectrum: Any, lam: float | None, T0: float, levels: int = 4, refine: int = 1, nev: int = 2,
+                          progress: Callable[[str], None] | None = None, **grid: Any) -> Result:
     """gamma_min_positive and the slowest negative gamma on ``levels`` refined grids
     (``stability(..., converge=levels)``)."""
     return stability(spectrum, lam, T0, converge=levels, refine=refine, nev=nev, progress=progress, **grid)

@@ -137,24 +137,15 @@ def main(argv=None):
     if petsc_opts and not prefixes:
         parser.error(f"{name} takes no PETSc options (got {' '.join(petsc_opts)})")
     t0 = time.perf_counter()
-    # a study's run owns its PETSc options (set, reported when unused and removed in finally: studies/petsc.py);
-    # the other commands' options are owned here, for the whole command, and removed whatever happens
-    owned_here = bool(petsc_opts) and getattr(args, "study", None) is None
-    PETSc = None
+    # a study's run owns its PETSc options (studies/petsc.py); the other commands' options are owned here, for
+    # the whole command: set, reported when unused, and removed whatever happens (solvers.options.petsc_options)
+    from ..options import petsc_options
+
     try:
-        if owned_here:
-            from ..options import push_options
-            from ..petsc_env import init_petsc
-
-            PETSc, _ = init_petsc(["ephkin"])
-            push_options(PETSc, petsc_opts)
-        if args.validate is not None:
-            args.validate(args)  # cheap checks of the values (signs, ranges, files) before any work
-        result = args.func(args)
-        if owned_here:
-            from ..options import report_unused
-
-            report_unused(petsc_opts, list(prefixes))
+        with petsc_options([] if getattr(args, "study", None) is not None else petsc_opts, prefixes):
+            if args.validate is not None:
+                args.validate(args)  # cheap checks of the values (signs, ranges, files) before any work
+            result = args.func(args)
     except InputError as exc:
         print(f"ephkin {name}: error: {flag_message(subcommand_parser(parser, words), exc)}",
               file=sys.stderr)
@@ -174,11 +165,6 @@ def main(argv=None):
         print(f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
               "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
         return 1
-    finally:
-        if PETSc is not None:
-            from ..options import pop_options
-
-            pop_options(PETSc, petsc_opts)
     result = dict(result)
     status = int(result.pop(EXIT_STATUS, 0))  # a handler's non-zero status without an error (sweep: 3)
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))

@@ -12,7 +12,6 @@ import os
 import sys
 import time
 
-import numpy as np
 
 from ephkin.pde.errors import InputError
 
@@ -163,30 +162,13 @@ def _short(point):
     return ", ".join(f"{k}={v}" for k, v in list(point.items())[:4])
 
 
-class runfile_petsc:
-    """Context: the run file's [petsc] options pushed into PETSc's database for the solves, then (``report``
-    True: the solves ran here) unused ones reported exactly as on the command line, and all popped."""
+def runfile_petsc(parser, spec):
+    """The run file's [petsc] options around all its points' solves: pushed once, unused ones reported (set the
+    yielded object's ``report`` False when the solves ran elsewhere), all removed in ``finally``."""
+    from ..options import petsc_options
 
-    def __init__(self, parser, spec):
-        self.opts, self.report = spec["petsc"], True
-        self.prefixes = subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes") or ()
-
-    def __enter__(self):
-        if self.opts:
-            from ..options import push_options
-            from ..petsc_env import init_petsc
-
-            self.PETSc, _ = init_petsc(["ephkin"])
-            push_options(self.PETSc, self.opts)
-        return self
-
-    def __exit__(self, kind, *exc):
-        if self.opts:
-            from ..options import pop_options, report_unused
-
-            if kind is None and self.report:
-                report_unused(self.opts, list(self.prefixes))
-            pop_options(self.PETSc, self.opts)
+    return petsc_options(spec["petsc"], subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes")
+                         or ())
 
 
 def run(args):

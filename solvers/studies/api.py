@@ -90,7 +90,7 @@ def api_function(study: Study, name: str) -> Callable[..., Result]:
             values[k] = v
         return study.run(study.params(**values), **extra)
 
-    params = []
+    params: list[inspect.Parameter] = []
     trailing_defaults = True
     for key in reversed(study.positional):  # a positional default is shown only when all after it have one
         p = infos[key]

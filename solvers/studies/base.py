@@ -30,10 +30,14 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ephkin.pde.errors import InputError
 
-__all__ = ["param", "out", "Params", "Result", "Study", "ParamInfo", "Progress"]
+__all__ = ["param", "out", "Params", "Result", "Study", "ParamInfo", "Progress", "Array"]
+
+#: A real array of a result (energies, distributions, eigenvectors).
+Array = NDArray[np.float64]
 
 #: A progress callback: one line of text (the command line prints it on stderr, rank 0 only).
 Progress = Callable[[str], None]
@@ -88,7 +92,8 @@ def out(*, unit: str | None = None, help: str = "", array: bool = False, omit_no
     it is not the field's (``lam`` -> "lambda", a Python keyword)."""
     meta = {"unit": unit, "help": help, "array": array, "omit_none": omit_none, "key": key}
     if isinstance(default, (list, dict)):
-        return dataclasses.field(default_factory=(lambda d=default: type(d)(d)), metadata=meta)
+        factory: Callable[[], Any] = lambda: type(default)(default)  # noqa: E731  (a fresh copy per result)
+        return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -118,7 +123,8 @@ class ParamInfo:
 
     @property
     def unit(self) -> str | None:
-        return self.meta["unit"]
+        unit: str | None = self.meta["unit"]
+        return unit
 
 
 def _unwrap(tp: Any) -> tuple[Any, bool]:
@@ -130,7 +136,7 @@ def _unwrap(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _describe(name: str, tp: Any, f: dataclasses.Field) -> ParamInfo:
+def _describe(name: str, tp: Any, f: dataclasses.Field[Any]) -> ParamInfo:
     inner, optional = _unwrap(tp)
     nargs: int | str | None = None
     base = inner
@@ -167,8 +173,8 @@ class Params:
         if cached is None:
             hints = typing.get_type_hints(cls)
             cached = tuple(_describe(f.name, hints[f.name], f) for f in dataclasses.fields(cls))
-            cls._info_cache = cached  # type: ignore[attr-defined]
-        return cached  # type: ignore[no-any-return]
+            setattr(cls, "_info_cache", cached)  # noqa: B010  (a class attribute the dataclass does not declare)
+        return cached
 
     @classmethod
     def schema(cls) -> dict[str, dict[str, Any]]:

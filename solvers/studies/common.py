@@ -72,9 +72,6 @@ class EnergyGridParams(Params):
     cutoff: float | None = param(None, help="energy cutoff Lambda of the folded grid (default max(2 omega_max + "
                                             "30 T0, 6 g))", unit=ENERGY, positive=True)
 
-    def grid(self) -> dict[str, Any]:
-        return {"refine": self.refine, "grid_step": self.grid_step, "cutoff": self.cutoff}
-
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class KernelParams(Params):

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Params, Progress, Result, Study, out, param
+from .base import Array, Params, Progress, Result, Study, out, param
 from .common import ENERGY
 
 #: Seed 000 Table S1 column 2 (linear analysis, suppressed "paper" kernel) -- comparison only.
@@ -38,12 +38,12 @@ class DefaultJobResult(Result):
                                               "analysis (both kernels), with the seed's columns", default=[])
     stability_modes: dict[str, Any] = out(key="stability_modes_lambda_5_T0_0.20", default={},
                                           help="Fig. S1: the gamma spectrum at lambda = 5, T0 = 0.20")
-    zinv_E: np.ndarray | None = out(array=True, unit=ENERGY, help="energies of the Fig. 1 inset curves")
-    zinv_curves: dict[str, np.ndarray] = out(array=True, default={}, help="Z0^-1(E) per label (Fig. 1 insets)")
+    zinv_E: Array | None = out(array=True, unit=ENERGY, help="energies of the Fig. 1 inset curves")
+    zinv_curves: dict[str, Array] = out(array=True, default={}, help="Z0^-1(E) per label (Fig. 1 insets)")
     zinv_zeros: list[float] = out(array=True, default=[], unit=ENERGY, help="their zeros")
-    cel_T: np.ndarray | None = out(array=True, unit="Omega", help="temperatures of Fig. 3")
-    cel_ratio: np.ndarray | None = out(array=True, help="C_el/C_free on cel_T (Fig. 3)")
-    cel_energy: np.ndarray | None = out(array=True, help="electronic energy on cel_T (Fig. 3)")
+    cel_T: Array | None = out(array=True, unit="Omega", help="temperatures of Fig. 3")
+    cel_ratio: Array | None = out(array=True, help="C_el/C_free on cel_T (Fig. 3)")
+    cel_energy: Array | None = out(array=True, help="electronic energy on cel_T (Fig. 3)")
     modes: Any = out(array=True, help="the Fig. S1 StabilityResult (eigenvectors for the plot)")
 
 

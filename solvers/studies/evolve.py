@@ -18,7 +18,7 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from ..prefixes import KINETIC
-from .base import Progress, Result, Study, out, param
+from .base import Array, Progress, Result, Study, out, param
 from .common import ENERGY, ElectronElectronParams, EnergyGridParams, SpectrumParams
 from .petsc import petsc_scope
 
@@ -94,15 +94,15 @@ class EvolveResult(Result):
     energy_balance_error: float | None = out(help="relative error of the energy balance, Eq. (S6) integrated")
     particle_number_drift: float | None = out(help="max |N(t) - N(0)| (conserved by the collisions)")
     T_eff_final: float | None = out(unit=ENERGY, help="effective temperature of f at t_final (Eq. (S6))")
-    E: np.ndarray | None = out(array=True, unit=ENERGY, help="energies of the grid")
-    f_final: np.ndarray | None = out(array=True, help="f(E) at t_final")
-    f_eq: np.ndarray | None = out(array=True, help="f0(E, T0)")
+    E: Array | None = out(array=True, unit=ENERGY, help="energies of the grid")
+    f_final: Array | None = out(array=True, help="f(E) at t_final")
+    f_eq: Array | None = out(array=True, help="f0(E, T0)")
     history: dict[str, Any] | None = out(array=True, help="per accepted step: t, dev, energy, power, mass_min, "
                                                           "T_eff (lists)")
-    zinv: np.ndarray | None = out(array=True, help="Z0^-1(E) on the grid")
+    zinv: Array | None = out(array=True, help="Z0^-1(E) on the grid")
     samples: list[Any] = out(array=True, default=[], help="some (t, f) of the run (with an XDMF writer)")
     files: list[str] = out(array=True, default=[], help="files written by the XDMF writer")
-    T_two_temp: np.ndarray | None = out(array=True, unit=ENERGY, help="T(t) of Eq. (16) on the history's times")
+    T_two_temp: Array | None = out(array=True, unit=ENERGY, help="T(t) of Eq. (16) on the history's times")
 
 
 def _gap(spec: Any, T0: float, T_in: float, a_ep: float, hist: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """PETSc options owned by one study run (the dolfinx idiom): the user's options are set for the run, read by
 the engines under the study's prefixes (``setFromOptions``), reported when unused, and removed in ``finally``
--- on success and on error -- so that nothing leaks into a later run in the same process."""
+-- on success and on error (``solvers.options.petsc_options``) -- so that nothing leaks into a later run."""
 
 from __future__ import annotations
 
@@ -10,27 +10,19 @@ from contextlib import contextmanager
 
 @contextmanager
 def petsc_scope(options: Sequence[str] | None, prefixes: Sequence[str]) -> Iterator[None]:
-    """Push ``options`` (a PETSc argv such as ``["-kin_ts_type", "beuler"]``) for the block; on success warn
-    about the ones no solver read (not under ``prefixes``); always remove them again.  No PETSc start-up when
-    there are no options."""
-    if not options:
-        yield
-        return
-    from ..options import pop_options, push_options, report_unused
-    from ..petsc_env import init_petsc
+    """``options`` (a PETSc argv such as ``["-kin_ts_type", "beuler"]``) for the block.  Options that a caller
+    has already set for several runs (a run file's [petsc] table, set by ``run``/``sweep`` around all its
+    points) are left to that caller, which reports and removes them once."""
+    from ..options import petsc_options
 
-    PETSc, _ = init_petsc(["ephkin"])
-    opts = list(options)
-    names = [o[1:] for o in opts if o.startswith("-") and not o[1:2].isdigit()]
-    present = PETSc.Options().getAll()  # (hasName would mark them used: unused ones would go unreported)
-    if names and all(n in present for n in names):
-        # already set by the caller for several runs (a run file's [petsc] table, owned by run/sweep):
-        # the caller reports and removes them
+    opts = list(options or ())
+    if opts:
+        from ..petsc_env import init_petsc
+
+        PETSc, _ = init_petsc(["ephkin"])
+        present = PETSc.Options().getAll()  # (hasName would mark them used: unused ones would go unreported)
+        names = [o[1:] for o in opts if o.startswith("-") and not o[1:2].isdigit()]
+        if names and all(n in present for n in names):
+            opts = []
+    with petsc_options(opts, prefixes):
         yield
-        return
-    push_options(PETSc, opts)
-    try:
-        yield
-        report_unused(opts, list(prefixes))
-    finally:
-        pop_options(PETSc, opts)

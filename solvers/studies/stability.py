@@ -14,7 +14,7 @@ from ephkin.pde.electron_electron import P_EE_HELP
 from ephkin.pde.errors import InputError
 
 from ..prefixes import STABILITY
-from .base import Params, Progress, Result, Study, out, param
+from .base import Array, Params, Progress, Result, Study, out, param
 from .common import ENERGY, P_EE_DEFAULT, EnergyGridParams, KernelParams, SpectrumParams
 from .convergence import convergence
 from .petsc import petsc_scope
@@ -85,11 +85,11 @@ class StabilityResult(Result):
     n_negative: int | None = out(help="number of unstable modes (the inertia of A, Sylvester)")
     mu_min_ahat: float | None = out(help="smallest eigenvalue of A_hat (< 0: unstable)")
     eigen_solver: str | None = out(help="dense or slepc")
-    E: np.ndarray | None = out(array=True, unit=ENERGY, help="energies of the grid")
-    eigenvectors: np.ndarray | None = out(array=True, help="eigenvectors (columns) for plots")
+    E: Array | None = out(array=True, unit=ENERGY, help="energies of the grid")
+    eigenvectors: Array | None = out(array=True, help="eigenvectors (columns) for plots")
     eigenvector_gammas: list[float] | None = out(array=True, unit="1/time", help="their gamma")
-    zinv: np.ndarray | None = out(array=True, help="Z0^-1(E) on the grid")
-    scan: list[tuple[float, np.ndarray]] | None = out(array=True, help="lam_scan: (lambda, gammas) per lambda: the "
+    zinv: Array | None = out(array=True, help="Z0^-1(E) on the grid")
+    scan: list[tuple[float, Array]] | None = out(array=True, help="lam_scan: (lambda, gammas) per lambda: the "
                                                                        "nev gamma nearest 0, then the two poles")
 
 
@@ -203,7 +203,7 @@ def _converge(shape: Any, lam: float, params: StabilityParams, grid: dict[str, A
 
 
 def _gamma_scan(shape: Any, params: StabilityParams, grid: dict[str, Any],
-                progress: Progress | None) -> list[tuple[float, np.ndarray]]:
+                progress: Progress | None) -> list[tuple[float, Array]]:
     """gamma(lambda) over lam_scan (seed 000 Fig. 2): the nev gamma nearest 0 and the two largest |gamma| (the
     pole branch that diverges at lambda_c).  The problems come from one ``CouplingFamily`` (the default grid at
     each lambda, the kernel transforms built once).  Up to the dense reference size one LAPACK eigvalsh per
