@@ -6,6 +6,10 @@ commands call, so a notebook and a batch job get the same answer.  Entries
 whose names start with an underscore are numpy arrays for plots and tables
 (the command line pops them before printing).  Bad input raises
 ``ephkin.pde.errors.InputError`` naming the parameter.  See docs/python-api.md.
+The functions made from studies (``spectrum_moments``, ``zinv``, ``two_temp``, ``cel``,
+``transport``, ``evolve``: ``solvers/studies``) return a typed ``Result`` instead, read
+the same way (``r["zinv_min"]``, ``r.zinv_min``; ``r.to_dict()`` is the command's JSON)
+with its arrays as attributes (``r.E``, ``r.zinv``).
 
     from ephkin.solvers import api
     api.lambda_c("modes:40-60", 0.180)["lambda_c"]          # 1.13321 (seed 000 Table S1)
@@ -24,19 +28,16 @@ import time
 
 import numpy as np
 
-from ephkin.pde import eliashberg as eq
-from ephkin.pde import phonons
 from ephkin.pde.errors import InputError
-from ephkin.pde.instability import (
-    lambda_c_cel,
-    lambda_c_zinv,
-    strong_coupling_analysis,
-    strong_coupling_T0_max,
-    zinv_analysis,
-)
-from ephkin.pde.spectra import make_spectrum, parse_spectrum
+from ephkin.pde.instability import lambda_c_cel, lambda_c_zinv
+from ephkin.pde.spectra import parse_spectrum
 
+from .studies import cel as _cel
 from .studies import evolve as _evolve
+from .studies import spectrum as _spectrum
+from .studies import transport as _transport
+from .studies import two_temperature as _two_temperature
+from .studies import zinv as _zinv
 from .studies.api import api_function
 from .studies.evolve import (  # noqa: F401  (the evolve study's constants, re-exported)
     DIAGNOSTICS_MAX_L,
@@ -45,55 +46,15 @@ from .studies.evolve import (  # noqa: F401  (the evolve study's constants, re-e
     PREDICTION_MAX_L,
     grid_verdict,
 )
+from .studies.zinv import TC_STRONG  # noqa: F401  (T_c of the strong-coupling limit, re-exported)
 
-__all__ = ["spectrum_moments", "zinv", "lambda_c", "lambda_c_convergence", "linear_problem", "stability",
-           "stability_convergence", "evolve", "nac_sigma", "avalanche_criterion", "avalanche_lattice", "convergence"]
-
-#: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
-TC_STRONG = 0.1827
+__all__ = ["spectrum_moments", "zinv", "two_temp", "cel", "transport", "lambda_c", "lambda_c_convergence",
+           "linear_problem", "stability", "stability_convergence", "evolve", "nac_sigma", "avalanche_criterion",
+           "avalanche_lattice", "convergence"]
 
 
 def _shape(spectrum):
     return parse_spectrum(spectrum) if isinstance(spectrum, str) else spectrum
-
-
-def spectrum_moments(spectrum, lam=None, units="g", mu_star=0.10):
-    """Moments of alpha^2F (lambda, g, omega_log, <omega^2>, omega_max) and the Allen-Dynes and McMillan
-    T_c with Coulomb pseudopotential ``mu_star`` (seed 002)."""
-    s = make_spectrum(spectrum, lam, units)
-    if not mu_star >= 0:
-        raise InputError(f"mu_star must be >= 0 (got {mu_star}); typical values are 0.08-0.15", "mu_star")
-    om, w = s.nodes()
-    res = dict(s.moments(), mu_star=mu_star)
-    res["Tc_allen_dynes"] = phonons.allen_dynes_tc(om, w, mu_star)
-    res["Tc_mcmillan"] = phonons.mcmillan_tc(om, w, mu_star)
-    return res
-
-
-def zinv(T0, spectrum=None, lam=None, units="g", strong_coupling=False):
-    """Z0^-1(E) at T0, Eq. (5) (or its lambda -> inf limit, Eq. (S38), with ``strong_coupling``): the
-    minimum E_min, the zeros and the interval where Z0^-1 < 0.  ``_curve`` is a callable E -> Z0^-1(E)."""
-    if strong_coupling:
-        if spectrum is not None:
-            raise InputError("strong_coupling does not take a spectrum (the limit is spectrum-independent)",
-                             "spectrum")
-        if units != "g":
-            raise InputError("strong_coupling works in units of g; use units='g'", "units")
-        res = {"model": "strong-coupling (Eq. S38)", "units": "g", "T0": T0}
-        res.update(strong_coupling_analysis(T0))
-        res["T0_over_Tc"] = T0 / TC_STRONG
-        t_max = strong_coupling_T0_max()
-        res.update(T0_max_negative=t_max, T0_max_negative_over_Tc=t_max / TC_STRONG,
-                   _curve=lambda E: eq.zinv_strong(E, T0), _E_max=3.0)
-        return res
-    if spectrum is None:
-        raise InputError("spectrum is required (or strong_coupling=True)", "spectrum")
-    s = make_spectrum(spectrum, lam, units)
-    res = {"lambda": s.lam, "T0": T0, "omega_log": s.omega_log}
-    res.update(zinv_analysis(s, T0))
-    res["E_min_over_omega"] = res["E_min"] / s.omega_log
-    res.update(_curve=lambda E: eq.zinv(s, E, T0), _E_max=2.5 * s.omega_max + 10 * T0)
-    return res
 
 
 def lambda_c(spectrum, T0, units="g", method="zinv", lam_max=1e4, kernel="exact", pv=None, refine=1,
@@ -326,5 +287,15 @@ def avalanche_lattice(gamma, g_ep, omega0, E, delta=1.0, T=0.01, n_omega=2**16, 
     return res
 
 
+#: ``ephkin spectrum`` (studies/spectrum.py): ``spectrum_moments(spectrum, lam, units, mu_star) -> SpectrumMomentsResult``.
+spectrum_moments = api_function(_spectrum.STUDY, "spectrum_moments")
+#: ``ephkin zinv`` (studies/zinv.py): ``zinv(T0, spectrum, lam, units, strong_coupling, **params) -> ZinvResult``.
+zinv = api_function(_zinv.STUDY, "zinv")
+#: ``ephkin two-temp`` (studies/two_temperature.py): ``two_temp(spectrum, lam, T0, T_in, t_end, **params)``.
+two_temp = api_function(_two_temperature.STUDY, "two_temp")
+#: ``ephkin cel`` (studies/cel.py): ``cel(spectrum, lam, units, **params) -> CelResult``.
+cel = api_function(_cel.STUDY, "cel")
+#: ``ephkin transport`` (studies/transport.py): ``transport(T, spectrum, lam, **params) -> TransportResult``.
+transport = api_function(_transport.STUDY, "transport")
 #: ``ephkin evolve`` (studies/evolve.py): ``evolve(spectrum, lam, T0, T_in, t_end, **params) -> EvolveResult``.
 evolve = api_function(_evolve.STUDY, "evolve")

@@ -5,13 +5,14 @@ generated from it."""
 
 from __future__ import annotations
 
-from . import evolve
+from . import cel, evolve, spectrum, transport, two_temperature, zinv
 from .base import Params, Result, Study
 
 __all__ = ["STUDIES", "Params", "Result", "Study", "study"]
 
 #: Every study by its command name ("evolve", "nac sigma").
-STUDIES: dict[str, Study] = {s.name: s for s in (evolve.STUDY,)}
+STUDIES: dict[str, Study] = {s.name: s for s in (spectrum.STUDY, zinv.STUDY, two_temperature.STUDY, cel.STUDY,
+                                                 transport.STUDY, evolve.STUDY)}
 
 
 def study(name: str) -> Study:
