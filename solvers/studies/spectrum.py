@@ -27,8 +27,8 @@ def spectrum_at(spec: Any, lam: float | None, units: str) -> Any:
 
 
 def spectrum_name(spec: Any) -> str:
-    """The spec as the results echo it (a shape given from Python: its description)."""
-    return spec if isinstance(spec, str) else str(spec)
+    """The spec as the results echo it (a shape given from Python: its kind, e.g. "modes:40-60")."""
+    return spec if isinstance(spec, str) else str(getattr(spec, "kind", None) or spec)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
