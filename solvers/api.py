@@ -36,7 +36,13 @@ from ephkin.pde.instability import (
 )
 from ephkin.pde.spectra import make_spectrum, parse_spectrum
 
+from .studies import avalanche_criterion as _avalanche_criterion
+from .studies import avalanche_curve as _avalanche_curve
+from .studies import avalanche_lattice as _avalanche_lattice
+from .studies import avalanche_replica as _avalanche_replica
 from .studies import evolve as _evolve
+from .studies import nac_evolve as _nac_evolve
+from .studies import nac_sigma as _nac_sigma
 from .studies.api import api_function
 from .studies.evolve import (  # noqa: F401  (the evolve study's constants, re-exported)
     DIAGNOSTICS_MAX_L,
@@ -47,7 +53,8 @@ from .studies.evolve import (  # noqa: F401  (the evolve study's constants, re-e
 )
 
 __all__ = ["spectrum_moments", "zinv", "lambda_c", "lambda_c_convergence", "linear_problem", "stability",
-           "stability_convergence", "evolve", "nac_sigma", "avalanche_criterion", "avalanche_lattice", "convergence"]
+           "stability_convergence", "evolve", "nac_sigma", "nac_evolve", "avalanche_criterion", "avalanche_curve",
+           "avalanche_lattice", "avalanche_replica", "convergence"]
 
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
 TC_STRONG = 0.1827
@@ -237,94 +244,19 @@ def stability_convergence(spectrum, lam, T0, levels=4, refine=1, nev=2, progress
     return res
 
 
-def nac_sigma(omega_p, zeta, dos="semicircle", mu=None, filling=None, T=0.003, gamma_in=0.0, field=0.0,
-              delta_omega=0.0, refine=1.0, t_end=10.0, steady=False, E_star=False, rtol=1e-8, progress=None):
-    """sigma/sigma0 of the photoexcited state at fixed phonon population zeta (seed 001): Eq. (8) for
-    zeta = inf, else Eq. (2) evolved with PETSc TS from f_T for ``t_end`` (the seed's 10/Gamma_eph;
-    ``steady``: t -> inf); ``E_star``: also the field with sigma(E*) = 0 (Fig. 2e).  Energies in units
-    of the bandwidth W.  ``_eps``, ``_dos``, ``_f``, ``_f_T`` are arrays for plots."""
-    from .nac import describe, integrate, make_model
-
-    model = make_model(dos, omega_p, T, mu, filling, gamma_in, field, delta_omega, refine, hold_zeta=True)
-    res = describe(model)
-    res["zeta"] = "inf" if math.isinf(zeta) else zeta
-    if math.isinf(zeta):
-        if gamma_in or field or delta_omega:
-            raise InputError("zeta = inf is Eq. (8): St_in = 0, E = 0, sharp phonons; drop gamma_in, field "
-                             "and delta_omega or give a finite zeta", "zeta")
-        f = model.periodic_limit()
-        res.update(method="Eq. (8): periodic zeta -> inf state")
-    elif steady:
-        f = model.steady_state(zeta)
-        res.update(method="steady state of Eq. (2) (pseudo-transient Newton)")
-    else:
-        if not t_end > 0:
-            raise InputError(f"t_end must be > 0 (got {t_end}); give the evolution time in 1/Gamma_eph", "t_end")
-        run = integrate(model, model.initial(zeta), t_end, rtol=rtol)
-        f = run["y"][:-1]
-        res.update(method="Eq. (2) evolved with PETSc TS", t_end=t_end, steps=run["steps"],
-                   particle_number_drift=run["particle_number_drift"])
-        if progress is not None:
-            progress(f"nac sigma: t = {t_end} reached in {run['steps']} steps")
-    res["sigma_over_sigma0"] = model.conductivity(f)
-    if not (math.isinf(zeta) or gamma_in or field or delta_omega):
-        # Eq. (8) is the zeta -> inf limit of this state: the distance shrinks like 1/zeta
-        res["max_abs_df_vs_eq8"] = float(np.max(np.abs(f - model.periodic_limit())))
-    if E_star:
-        if math.isinf(zeta):
-            raise InputError("E_star needs a finite zeta (the field acts through Eq. (7) in Eq. (2))", "E_star")
-        F, omega_E, _ = model.zero_conductivity_field(zeta, t_end=None if steady else t_end)
-        res.update(E_star=F, omega_E_over_sigma0=omega_E,
-                   E_star_paper_units=(F * math.sqrt(1.0 / gamma_in) / model.omega_p if gamma_in > 0 else None))
-    res.update(_eps=model.eps, _dos=model.D / model.DF, _f=f, _f_T=model.fermi())
-    return res
-
-
-def avalanche_criterion(g_ep, gamma, omega0, mass=0.5, T=0.0):
-    """The analytic avalanche criterion of seed 003, Eqs. (11)-(16): beta, beta_c, x0, both roots
-    E_av < E_av_upper of lambda(E) = 1, the asymptotic E_av of Eq. (12) and T* (``reason`` below beta_c)."""
-    from ephkin.pde import avalanche as av
-
-    return av.criterion(mass, g_ep, gamma, omega0, T)
-
-
-def avalanche_lattice(gamma, g_ep, omega0, E, delta=1.0, T=0.01, n_omega=2**16, solver="anderson", tol=1e-8,
-                      branching=False):
-    """The Keldysh steady state of the DC-biased Holstein chain (seed 003; SCBA, Wannier-Stark reduced):
-    n_ex, current, bath current, convergence; ``branching``: the replica branching ratios (SCBA-dressed
-    and Gamma-only, Eq. (10)).  ``solver``: numpy Anderson mixing or PETSc SNES (options -aval_).
-    ``_spectra`` holds the spectral functions for plots."""
-    from ephkin.pde import keldysh
-
-    kw = dict(T=T, n_omega=n_omega)
-    if solver == "snes":
-        from .avalanche import snes_solve
-
-        problem = keldysh.lattice_problem(gamma, g_ep, omega0, delta, E, **kw)
-        x, info = snes_solve(problem, np.zeros(2 * problem.grid.n), tol=tol)
-        run = keldysh.observables(x, problem)
-        run.update(info, grid=problem.grid)
-    elif solver == "anderson":
-        problem = None
-        run = keldysh.solve_lattice(gamma, g_ep, omega0, delta, E, tol=tol, **kw)
-    else:
-        raise InputError(f"solver must be 'anderson' or 'snes' (got {solver!r})", "solver")
-    g = run["grid"]
-    res = {"gamma": gamma, "g_ep": g_ep, "omega0": omega0, "delta": delta, "E": E, "T": T, "solver": solver,
-           "n_ex": run["n_ex"], "current": run["current"], "current_left": run["current_left"],
-           "spectral_weight": run["weight"], "bath_current": run["bath_current"],
-           "converged": bool(run["converged"]), "residual": run["residual"], "iterations": run["iterations"],
-           "n_omega": g.n, "d_omega": g.d_omega, "omega_range": [float(g.omega[0]), float(g.omega[-1])]}
-    if branching:
-        if problem is None:
-            problem = keldysh.lattice_problem(gamma, g_ep, omega0, delta, E, **kw)
-        br = keldysh.branching_ratio(gamma, g_ep, omega0, delta, E, steady=dict(run, problem=problem))
-        res.update(branching_scba=br["rho_scba"], branching_bare=br["rho_bare"])
-    if g.note:
-        res["grid_note"] = g.note
-    res["_spectra"] = run["spectra"]
-    return res
-
-
 #: ``ephkin evolve`` (studies/evolve.py): ``evolve(spectrum, lam, T0, T_in, t_end, **params) -> EvolveResult``.
 evolve = api_function(_evolve.STUDY, "evolve")
+
+#: ``ephkin nac sigma`` (studies/nac_sigma.py): ``nac_sigma(omega_p, zeta, **params) -> NacSigmaResult``.
+nac_sigma = api_function(_nac_sigma.STUDY, "nac_sigma")
+#: ``ephkin nac evolve`` (studies/nac_evolve.py): ``nac_evolve(omega_p, **params) -> NacEvolveResult``.
+nac_evolve = api_function(_nac_evolve.STUDY, "nac_evolve")
+#: ``ephkin avalanche criterion``: ``avalanche_criterion(g_ep, gamma, omega0, mass=0.5, T=0.0)``.
+avalanche_criterion = api_function(_avalanche_criterion.STUDY, "avalanche_criterion")
+#: ``ephkin avalanche curve``: ``avalanche_curve(g_ep, gamma, omega0, **params) -> AvalancheCurveResult``.
+avalanche_curve = api_function(_avalanche_curve.STUDY, "avalanche_curve")
+#: ``ephkin avalanche lattice``: ``avalanche_lattice(gamma, g_ep, omega0, E, delta=1.0, T=0.01, n_omega=65536,
+#: solver="anderson", tol=1e-8, branching=False) -> AvalancheLatticeResult``.
+avalanche_lattice = api_function(_avalanche_lattice.STUDY, "avalanche_lattice")
+#: ``ephkin avalanche replica``: ``avalanche_replica(gamma, g_ep, omega0, **params) -> AvalancheReplicaResult``.
+avalanche_replica = api_function(_avalanche_replica.STUDY, "avalanche_replica")
