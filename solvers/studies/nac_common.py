@@ -16,8 +16,7 @@ from .base import Params, Result, out, param
 W = "W"
 TIME = "1/Gamma_eph"
 
-DOS_HELP = ("semicircle[:W=1] | cosine[:tau=const|dos,eta=0.05] | cubic[:nk=32] | file:PATH (the default "
-            "semicircle is the trial DoS)")
+DOS_HELP = "semicircle[:W=1] (the trial DoS) | cosine[:tau=const|dos,eta=0.05] | cubic[:nk=32] | file:PATH"
 
 
 def check_readable(name: str, spec: Any) -> None:

@@ -22,7 +22,7 @@ class NacSigmaParams(BandParams):
     """Parameters of :func:`run` (``ephkin nac sigma``)."""
 
     zeta: float = param(nonnegative=True, allow_inf=True, help="phonon population zeta (a number or inf)")
-    t_end: float = param(10.0, unit=TIME, positive=True, help="evolution time Gamma_eph t (the seed's 10)")
+    t_end: float = param(10.0, unit=TIME, positive=True, help="evolution time Gamma_eph t (10 is the seed's)")
     steady: bool = param(False, help="the t -> inf steady state instead of t = --t-end")
     E_star: bool = param(False, help="also E* with sigma(E*) = 0 and omega_E (Fig. 2e, 3b)")
 
