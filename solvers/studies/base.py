@@ -276,8 +276,13 @@ def _convert(p: ParamInfo, value: Any, where: str) -> Any:
     """A run-file / JSON value as the declared type (ints for floats, "inf" for allow_inf floats, lists for
     tuples); anything else is left for :meth:`Params.check` to reject."""
     def one(v: Any) -> Any:
-        if p.base is float and isinstance(v, str) and v.strip().lower() in ("inf", "infinity") and p.meta["allow_inf"]:
-            return math.inf
+        if p.base is float and isinstance(v, str) and p.meta["allow_inf"]:
+            if v.strip().lower() in ("inf", "infinity"):
+                return math.inf
+            try:  # a number beside "inf" in a run file's list is a string too (zeta = ["2", "20", "inf"])
+                return float(v)
+            except ValueError:
+                return v
         if p.base is float and isinstance(v, int) and not isinstance(v, bool):
             return float(v)
         return v

@@ -11,6 +11,7 @@ import numpy as np
 
 from .base import Array, Params, Progress, Result, Study, out, param
 from .common import ENERGY
+from .zinv import TC_STRONG
 
 #: Seed 000 Table S1 column 2 (linear analysis, suppressed "paper" kernel) -- comparison only.
 TABLE_S1_LINEAR = {0.180: 1.1335, 0.192: 1.3262, 0.204: 1.5644, 0.217: 1.8991, 0.229: 2.3096,
@@ -18,8 +19,6 @@ TABLE_S1_LINEAR = {0.180: 1.1335, 0.192: 1.3262, 0.204: 1.5644, 0.217: 1.8991, 0
 #: Seed 000 Table S1 column 3 (Z0 criterion) -- for the comparison column only.
 TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.229: 2.3094,
                  0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
-#: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
-TC_STRONG = 0.1827
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
