@@ -60,7 +60,7 @@ def test_cli_converge_flag(capsys):
 
 def _einstein_model(lam, grid_step):
     from ephkin.pde.kinetic import KineticModel
-    from ephkin.solvers.api import _shape
+    from ephkin.pde.spectra import parse_spectrum as _shape
     from ephkin.solvers.stability import make_problem
 
     p = make_problem(_shape("einstein"), lam, 0.2, "g", "exact", 1, grid_step)

@@ -17,13 +17,17 @@ from ephkin.solvers.studies.base import Params, Result, out, param
 #: One valid set of required values per study that needs them (strings as a run file would give them).
 REQUIRED = {
     "spectrum": "einstein", "T0": 0.2, "T_in": 0.21, "t_end": 1.0, "omega_p": 0.5, "zeta": 1.0, "gamma": 0.005,
-    "g_ep": 0.3, "omega0": 0.3, "E": 0.1,
+    "g_ep": 0.3, "omega0": 0.3, "E": 0.1, "T": 0.1,
 }
+#: Optional parameters that a study needs one of (zinv: a spectrum or strong_coupling; transport: a spectrum or
+#: bloch_gruneisen).
+ONE_OF = {"zinv": {"spectrum": "einstein"}, "transport": {"spectrum": "einstein"}}
 
 
 def _required(study):
-    return {p.name: (REQUIRED[p.name],) if p.nargs == "+" else REQUIRED[p.name]
-            for p in study.params.info() if p.required}
+    values = {p.name: (REQUIRED[p.name],) if p.nargs == "+" else REQUIRED[p.name]
+              for p in study.params.info() if p.required}
+    return dict(values, **ONE_OF.get(study.name, {}))
 
 
 def _argv(study, values):
@@ -50,7 +54,7 @@ def test_every_field_is_a_flag_in_the_schema_and_in_the_provenance_with_one_defa
         assert p.name in schema, f"{name}: {p.name} missing from the run-file schema"
         assert p.name in prov, f"{name}: {p.name} missing from the provenance"
         assert p.help.split("(")[0].strip()[:30] in flags[p.name].help
-        if p.required:
+        if p.required or p.name in ONE_OF.get(name, {}):
             continue
         parsed = getattr(args, p.name)
         parsed = tuple(parsed) if isinstance(parsed, list) else parsed
@@ -154,3 +158,46 @@ def test_petsc_options_do_not_outlive_a_command_that_fails(capsys):
     capsys.readouterr()
     left = PETSc.Options().getAll()
     assert "stab_eps_nev" not in left and "kin_ts_type" not in left, left
+
+
+def test_a_new_study_is_a_command_a_run_file_model_and_an_api_function_without_cli_code(tmp_path, capsys):
+    """docs/adding-a-command.md: a study module alone gives the command (generic handler), its validation,
+    its -o files and its API function."""
+    import numpy as np
+
+    from ephkin.solvers.cli.generate import add_unmapped_studies
+    from ephkin.solvers.studies.api import api_function
+    from ephkin.solvers.studies.base import Study
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class SquareParams(Params):
+        x: float = param(help="the number to square", positive=True)
+        n: int = param(5, help="points of the table", positive=True)
+
+    @dataclasses.dataclass(kw_only=True)
+    class SquareResult(Result):
+        square: float | None = out(help="x^2")
+        xs: np.ndarray | None = out(array=True, help="table abscissae")
+        ys: np.ndarray | None = out(array=True, help="table values")
+
+    def run(params, *, progress=None, petsc_options=None) -> SquareResult:
+        xs = np.linspace(0.0, params.x, params.n)
+        return SquareResult(square=params.x**2, xs=xs, ys=xs**2, message="squared")
+
+    toy = Study("square", SquareParams, run, "x squared", positional=("x",))
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    add_unmapped_studies(sub, {"square": toy})
+    args = parser.parse_args(["square", "--x", "3", "-o", str(tmp_path)])
+    args.validate(args)
+    res = args.func(args)
+    assert res["square"] == 9.0 and res["status"] == "ok"
+    table = (tmp_path / "square.csv").read_text().splitlines()
+    assert table[0] == "xs,ys" and len(table) == 6 and table[-1] == "3.0,9.0"
+    assert json.loads((tmp_path / "summary.json").read_text())["provenance"]["parameters"]["n"] == 5
+    with pytest.raises(InputError) as exc:
+        args = parser.parse_args(["square", "--x", "-3"])
+        args.validate(args)
+    assert exc.value.param == "x"
+    f = api_function(toy, "square")
+    assert f(2.0).square == 4.0 and list(inspect.signature(f).parameters)[:2] == ["x", "n"]

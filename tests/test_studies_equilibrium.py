@@ -76,7 +76,8 @@ def test_api_docstring(command, module, required, fn, bad, name):
 @pytest.mark.parametrize("argv, call", [
     (["spectrum", "--spectrum", "modes:40-60", "--mu-star", "0.13"],
      lambda: api.spectrum_moments("modes:40-60", None, "g", 0.13)),
-    (["zinv", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.2"], lambda: api.zinv(0.20, "einstein", lam=2.169)),
+    (["zinv", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.2"],
+     lambda: api.zinv(0.20, "einstein", lam=2.169)),
     (["zinv", "--strong-coupling", "--T0", "0.1827"], lambda: api.zinv(0.1827, strong_coupling=True)),
     (["two-temp", "--spectrum", "einstein", "--lam", "4.5", "--units", "plain", "--T0", "0.5", "--T-in", "0.505"],
      lambda: api.two_temp("einstein", 4.5, 0.5, 0.505, units="plain")),

@@ -48,6 +48,10 @@ def build_parser():
     sub.required = True
     for family in FAMILIES:
         family.add_commands(sub)
+    from ..studies import STUDIES
+    from .generate import add_unmapped_studies
+
+    add_unmapped_studies(sub, {k: v for k, v in STUDIES.items() if k != "run"})
     return ap
 
 

@@ -82,3 +82,47 @@ def petsc_for(args: argparse.Namespace) -> list[str] | None:
     """The PETSc options of the command (or of a run file's [petsc] table, which ``run``/``sweep`` have set
     around all points: the study's run then leaves them to its caller)."""
     return list(getattr(args, "petsc_options", None) or []) or None
+
+
+def generic_handler(study: Study) -> Any:
+    """The handler of a study no family module maps by hand: the result (``--json``), and with -o its
+    summary.json and its 1-d arrays of equal length as one CSV table (``<command>.csv``)."""
+    import dataclasses
+
+    import numpy as np
+
+    from .common import finish, output_dir, progress, write_csv
+
+    def handler(args: argparse.Namespace) -> dict[str, Any]:
+        params = params_from_args(study, args)
+        out = output_dir(args.output)
+        result = study.run(params, progress=progress, petsc_options=petsc_for(args))
+        files = []
+        if out:
+            cols = {f.name: np.asarray(getattr(result, f.name)) for f in dataclasses.fields(result)
+                    if f.metadata.get("array") and getattr(result, f.name) is not None}
+            cols = {k: v for k, v in cols.items() if v.ndim == 1 and v.dtype.kind in "fiu"}
+            sizes = {v.size for v in cols.values()}
+            if cols and len(sizes) == 1:
+                import os
+
+                name = study.name.replace(" ", "_") + ".csv"
+                files.append(write_csv(os.path.join(out, name), list(cols), zip(*cols.values())))
+        return finish(args, result.to_dict(), files)  # type: ignore[no-any-return]
+
+    return handler
+
+
+def add_unmapped_studies(sub: Any, studies: dict[str, Study]) -> None:
+    """Declare every study that no family module declared, with :func:`generic_handler` (a new study module is
+    a command, a run-file model and an API function without touching the CLI)."""
+    declared = set(sub.choices)
+    for name, study in studies.items():
+        words = name.split()
+        if len(words) == 1 and name not in declared:
+            add_study(sub, study, generic_handler(study))
+        elif len(words) == 2 and words[0] in sub.choices:
+            fam = sub.choices[words[0]]
+            actions = next(a for a in fam._actions if isinstance(a, argparse._SubParsersAction))
+            if words[1] not in actions.choices:
+                add_study(actions, study, generic_handler(study))

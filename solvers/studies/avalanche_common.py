@@ -6,6 +6,7 @@ in units of the hopping t, fields (potential drop per site) in t/a."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TypeVar
 
 from ephkin.pde.errors import InputError
 
@@ -48,8 +49,10 @@ class CriterionResult(Result):
     reason: str | None = out(help="why there is no avalanche (beta below beta_c)")
 
 
-def criterion_result(cls: type[CriterionResult], mass: float, g_ep: float, gamma: float, omega0: float,
-                     T: float) -> CriterionResult:
+C = TypeVar("C", bound=CriterionResult)
+
+
+def criterion_result(cls: type[C], mass: float, g_ep: float, gamma: float, omega0: float, T: float) -> C:
     """``cls`` filled from ``pde.avalanche.criterion``; status "avalanche" or "no-avalanche"."""
     from ephkin.pde import avalanche as av
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .avalanche_common import FIELD, BathParams, CriterionResult, check_e_range, criterion_result
-from .base import Progress, Study, out, param
+from .base import Array, Progress, Study, out, param
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -32,9 +32,9 @@ class AvalancheCurveResult(CriterionResult):
     max_rel_diff_a7_a6_in_window: float | None = out(omit_none=False, help="max |lambda'/lambda - 1| for "
                                                      "E_av <= E <= E_av_upper (null: no grid point there)")
     curve: dict[str, Any] = out(default={}, help="E, lambda_A6, lambda_A7 (lists)")
-    E: np.ndarray | None = out(array=True, unit=FIELD, help="the fields of the grid")
-    lambda_A6: np.ndarray | None = out(array=True, help="lambda(E) of Eq. (A6)")
-    lambda_A7: np.ndarray | None = out(array=True, help="lambda'(E) of Eq. (A7), numerical")
+    E: Array | None = out(array=True, unit=FIELD, help="the fields of the grid")
+    lambda_A6: Array | None = out(array=True, help="lambda(E) of Eq. (A6)")
+    lambda_A7: Array | None = out(array=True, help="lambda'(E) of Eq. (A7), numerical")
 
 
 def run(params: AvalancheCurveParams, *, progress: Progress | None = None,
@@ -48,7 +48,8 @@ def run(params: AvalancheCurveParams, *, progress: Progress | None = None,
     lam = av.lambda_a6(E, p.mass, p.g_ep, p.gamma, p.omega0)
     lam7 = av.lambda_a7(E, p.mass, p.g_ep, p.gamma, p.omega0)
     res = criterion_result(AvalancheCurveResult, p.mass, p.g_ep, p.gamma, p.omega0, p.T)
-    window = (E >= res.E_av) & (E <= res.E_av_upper) if res.E_av is not None else np.zeros(E.size, bool)
+    lo_av, hi_av = res.E_av, res.E_av_upper
+    window = (E >= lo_av) & (E <= hi_av) if lo_av is not None and hi_av is not None else np.zeros(E.size, bool)
     res.max_rel_diff_a7_a6_in_window = float(np.max(np.abs(lam7 / lam - 1)[window])) if window.any() else None
     res.curve = {"E": E.tolist(), "lambda_A6": lam.tolist(), "lambda_A7": lam7.tolist()}
     res.E, res.lambda_A6, res.lambda_A7 = E, lam, lam7

@@ -11,7 +11,7 @@ import numpy as np
 
 from ephkin.pde.errors import InputError
 
-from .base import Progress, Result, Study, out, param
+from .base import Array, Progress, Result, Study, out, param
 from .common import ENERGY, SpectrumParams
 from .spectrum import spectrum_at, spectrum_name
 
@@ -49,10 +49,10 @@ class CelResult(Result):
     T_at_lambda_min: float | None = out(unit=ENERGY, omit_none=False, help="where C_el first turns negative")
     T_minus_over_omega: float | None = out(omit_none=False, help="T_- / omega_ref")
     T_plus_over_omega: float | None = out(omit_none=False, help="T_+ / omega_ref")
-    T: np.ndarray | None = out(array=True, unit=ENERGY, help="temperatures of the table (T_range)")
-    cel_over_free: np.ndarray | None = out(array=True, help="C_el/C_free on ``T`` (Eq. (S14))")
-    cel: np.ndarray | None = out(array=True, help="C_el on ``T``")
-    energy: np.ndarray | None = out(array=True, unit=ENERGY, help="electronic energy epsilon(T) on ``T``")
+    T: Array | None = out(array=True, unit=ENERGY, help="temperatures of the table (T_range)")
+    cel_over_free: Array | None = out(array=True, help="C_el/C_free on ``T`` (Eq. (S14))")
+    cel: Array | None = out(array=True, help="C_el on ``T``")
+    energy: Array | None = out(array=True, unit=ENERGY, help="electronic energy epsilon(T) on ``T``")
 
 
 def run(params: CelParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None) -> CelResult:

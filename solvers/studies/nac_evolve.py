@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..prefixes import NAC
-from .base import Progress, Study, out, param
+from .base import Array, Progress, Study, out, param
 from .nac_common import TIME, BandParams, BandResult
 from .petsc import petsc_scope
 
@@ -57,11 +57,11 @@ class NacEvolveResult(BandResult):
     sigma_final: float = out(help="sigma/sigma0 at t_end")
     history: dict[str, Any] | None = out(array=True, help="per accepted step: t, sigma, zeta, field2, N, energy "
                                                           "(arrays)")
-    E_star_t: np.ndarray | None = out(array=True, unit="W", help="E*(t) = sqrt(field2) on the history's times")
-    eps: np.ndarray | None = out(array=True, unit="W", help="energies of the grid")
-    D_over_DF: np.ndarray | None = out(array=True, help="D(eps)/D(mu)")
-    f_final: np.ndarray | None = out(array=True, help="f(eps) at t_end")
-    f_T: np.ndarray | None = out(array=True, help="the Fermi function f_T(eps)")
+    E_star_t: Array | None = out(array=True, unit="W", help="E*(t) = sqrt(field2) on the history's times")
+    eps: Array | None = out(array=True, unit="W", help="energies of the grid")
+    D_over_DF: Array | None = out(array=True, help="D(eps)/D(mu)")
+    f_final: Array | None = out(array=True, help="f(eps) at t_end")
+    f_T: Array | None = out(array=True, help="the Fermi function f_T(eps)")
     files: list[str] = out(array=True, default=[], help="files written by the XDMF writer")
 
 

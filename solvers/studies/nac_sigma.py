@@ -12,7 +12,7 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from ..prefixes import NAC
-from .base import Progress, Study, out, param
+from .base import Array, Progress, Study, out, param
 from .nac_common import TIME, BandParams, BandResult
 from .petsc import petsc_scope
 
@@ -51,10 +51,10 @@ class NacSigmaResult(BandResult):
     omega_E_over_sigma0: float | None = out(help="omega_E / sigma0 at F* (with E_star)")
     E_star_paper_units: float | None = out(help="F* in the seed's units, F* sqrt(Gamma_eph/Gamma_in) / omega_p "
                                                 "(with E_star and gamma_in > 0; null otherwise)")
-    eps: np.ndarray | None = out(array=True, unit="W", help="energies of the grid")
-    D_over_DF: np.ndarray | None = out(array=True, help="D(eps)/D(mu)")
-    f: np.ndarray | None = out(array=True, help="f(eps) of the state")
-    f_T: np.ndarray | None = out(array=True, help="the Fermi function f_T(eps)")
+    eps: Array | None = out(array=True, unit="W", help="energies of the grid")
+    D_over_DF: Array | None = out(array=True, help="D(eps)/D(mu)")
+    f: Array | None = out(array=True, help="f(eps) of the state")
+    f_T: Array | None = out(array=True, help="the Fermi function f_T(eps)")
 
 
 def run(params: NacSigmaParams, *, progress: Progress | None = None,

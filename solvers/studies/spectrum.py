@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Progress, Result, Study, out, param
+from .base import Array, Progress, Result, Study, out, param
 from .common import ENERGY, SpectrumParams
 
 #: Points of the alpha^2F curve returned for the plot (0 .. 1.1 omega_max).
@@ -55,10 +55,10 @@ class SpectrumMomentsResult(Result):
     mu_star: float = out(help="Coulomb pseudopotential mu*")
     Tc_allen_dynes: float | None = out(unit=ENERGY, omit_none=False, help="Allen-Dynes T_c")
     Tc_mcmillan: float | None = out(unit=ENERGY, omit_none=False, help="McMillan T_c")
-    omega: np.ndarray | None = out(array=True, unit=ENERGY, help="frequencies of the plot, 0 .. 1.1 omega_max")
-    alpha2f: np.ndarray | None = out(array=True, help="the continuous part of alpha^2F on ``omega`` (None: "
+    omega: Array | None = out(array=True, unit=ENERGY, help="frequencies of the plot, 0 .. 1.1 omega_max")
+    alpha2f: Array | None = out(array=True, help="the continuous part of alpha^2F on ``omega`` (None: "
                                                       "delta peaks only)")
-    peaks: tuple[np.ndarray, np.ndarray] | None = out(array=True, help="(omega_k, 2 w_k/omega_k) of the delta "
+    peaks: tuple[Array, Array] | None = out(array=True, help="(omega_k, 2 w_k/omega_k) of the delta "
                                                                        "peaks (None: a continuous spectrum)")
 
 

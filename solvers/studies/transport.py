@@ -75,7 +75,8 @@ def run(params: TransportParams, *, progress: Progress | None = None,
         res = TransportResult(model="Bloch-Grueneisen", theta=params.bloch_gruneisen, lambda_tr=lam_tr)
     else:
         s = spectrum_at(params.spectrum, params.lam, params.units)
-        rate = phonons.transport_rate(*s.nodes(), T)
+        omega, weight = s.nodes()
+        rate = phonons.transport_rate(omega, weight, T)
         res = TransportResult(model="Allen (alpha^2F_tr)", spectrum=spectrum_name(params.spectrum),
                               lambda_tr=s.lam, units=params.units)
     res.T, res.rate = T.tolist(), np.atleast_1d(rate).tolist()

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import Progress, Result, Study, out, param
+from .base import Array, Progress, Result, Study, out, param
 from .common import ENERGY, SpectrumParams
 from .spectrum import spectrum_at, spectrum_name
 
@@ -38,8 +38,8 @@ class TwoTemperatureResult(Result):
     T_final: float = out(unit=ENERGY, help="T at t_final")
     t_final: float = out(unit="time", help="time reached (t_end, or where C_el = 0 stopped the run)")
     reason: str | None = out(help="why the run stopped early (runaway to where C_el = 0)")
-    t: np.ndarray | None = out(array=True, unit="time", help="times of the solution")
-    T: np.ndarray | None = out(array=True, unit=ENERGY, help="T(t)")
+    t: Array | None = out(array=True, unit="time", help="times of the solution")
+    T: Array | None = out(array=True, unit=ENERGY, help="T(t)")
 
 
 def run(params: TwoTemperatureParams, *, progress: Progress | None = None,

@@ -12,7 +12,7 @@ import numpy as np
 
 from ephkin.pde.errors import InputError
 
-from .base import Params, Progress, Result, Study, out, param
+from .base import Array, Params, Progress, Result, Study, out, param
 from .common import ENERGY, SPECTRUM_HELP, UNITS_HELP, check_spectrum
 from .spectrum import spectrum_at, spectrum_name
 
@@ -77,8 +77,8 @@ class ZinvResult(Result):
     T0_max_negative: float | None = out(unit=ENERGY, help="highest T0 with Z0^-1 < 0 somewhere (strong_coupling "
                                                           "only)")
     T0_max_negative_over_Tc: float | None = out(help="T0_max_negative / T_c (strong_coupling only)")
-    E: np.ndarray | None = out(array=True, unit=ENERGY, help="energies of the table, 0 .. E_max")
-    zinv: np.ndarray | None = out(array=True, help="Z0^-1 on ``E``")
+    E: Array | None = out(array=True, unit=ENERGY, help="energies of the table, 0 .. E_max")
+    zinv: Array | None = out(array=True, help="Z0^-1 on ``E``")
 
 
 def run(params: ZinvParams, *, progress: Progress | None = None,
