@@ -21,7 +21,7 @@ NP         ?= 2
 # the venv by $(STAMP) only when these exact versions are missing (so offline is fine once installed).
 LINT_PINS    ?= ruff==0.17.6 mypy==2.4.1
 # `ruff format --check` covers only these for now (solvers/ is being edited on other branches): grow it.
-FORMAT_PATHS ?= __init__.py tests/test_version.py
+FORMAT_PATHS ?= __init__.py solvers/studies solvers/api.py solvers/cli tests/test_version.py tests/test_studies.py tests/test_studies_equilibrium.py tests/test_studies_nac_avalanche.py
 # mypy checks pyproject's [tool.mypy] files (those that exist) as ephkin.* modules through this link to
 # the checkout (mypy cannot follow package-dir's mapping of pde/ and solvers/ into ephkin).
 MYPY_SRC     := $(abspath $(VENV))/mypy-src

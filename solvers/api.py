@@ -70,18 +70,29 @@ for _name, _study in STUDIES.items():
         globals()[api_name(_name)] = api_function(_study, api_name(_name))
 
 
-def lambda_c_convergence(spectrum: Any, T0: float, levels: int = 4, refine: int = 1,
-                         progress: Callable[[str], None] | None = None, **kw: Any) -> Result:
+def lambda_c_convergence(
+    spectrum: Any, T0: float, levels: int = 4, refine: int = 1, progress: Callable[[str], None] | None = None, **kw: Any
+) -> Result:
     """The linear lambda_c on ``levels`` grids refined by 2 (``lambda_c(..., method="linear", converge=levels)``)."""
     return lambda_c(spectrum, T0, method="linear", converge=levels, refine=refine, progress=progress, **kw)
 
 
-def stability_convergence(spectrum: Any, lam: float | None, T0: float, levels: int = 4, refine: int = 1,
-                          nev: int = 2, progress: Callable[[str], None] | None = None, **grid: Any) -> Result:
+def stability_convergence(
+    spectrum: Any,
+    lam: float | None,
+    T0: float,
+    levels: int = 4,
+    refine: int = 1,
+    nev: int = 2,
+    progress: Callable[[str], None] | None = None,
+    **grid: Any,
+) -> Result:
     """gamma_min_positive and the slowest negative gamma on ``levels`` refined grids
     (``stability(..., converge=levels)``)."""
     return stability(spectrum, lam, T0, converge=levels, refine=refine, nev=nev, progress=progress, **grid)
 
 
-__all__ = sorted({api_name(n) for n in STUDIES if n not in COMMAND_ONLY}
-                 | {"lambda_c_convergence", "stability_convergence", "convergence", "linear_problem", "TC_STRONG"})
+__all__ = sorted(
+    {api_name(n) for n in STUDIES if n not in COMMAND_ONLY}
+    | {"lambda_c_convergence", "stability_convergence", "convergence", "linear_problem", "TC_STRONG"}
+)

@@ -113,7 +113,8 @@ def set_rows(A, csr):
     lo, hi = A.getOwnershipRange()
     loc = csr[lo:hi] if A.getComm().getSize() > 1 else csr
     A.zeroEntries()
-    A.setValuesCSR(loc.indptr.astype(PETSc.IntType, copy=False), loc.indices.astype(PETSc.IntType, copy=False), loc.data)
+    A.setValuesCSR(loc.indptr.astype(PETSc.IntType, copy=False), loc.indices.astype(PETSc.IntType, copy=False),
+                   loc.data)
     A.assemble()
 
 

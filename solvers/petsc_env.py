@@ -110,7 +110,7 @@ def _dist_version(name, pkgdir=None):
         return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _installed(site):
     """(normalised name, version) of each ``NAME-VERSION.dist-info`` / ``.egg-info`` directory in ``site``."""
     out = []
@@ -168,7 +168,7 @@ def numpy_required(petsc4py_dir=None):
                 return {"version": ver, "series": series,
                         "source": f"Debian python3-numpy (dependency of {pkg})", "debian": True}
     for site in (os.path.join(sys.base_prefix, "lib", "python3", "dist-packages"),
-                 os.path.join(sys.base_prefix, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")):
+                 os.path.join(sys.base_prefix, "lib", "python{}.{}".format(*sys.version_info[:2]), "site-packages")):
         vfile = os.path.join(site, "numpy", "version.py")
         try:
             with open(vfile) as fh:
@@ -423,8 +423,8 @@ def versions(install=True):
         out["petsc_error"] = str(exc)
     if _INITIALISED:
         PETSc, SLEPc = _INITIALISED[0]
-        out["petsc"] = "%d.%d.%d" % PETSc.Sys.getVersion()
-        out["slepc"] = "%d.%d.%d" % SLEPc.Sys.getVersion()
+        out["petsc"] = "{}.{}.{}".format(*PETSc.Sys.getVersion())
+        out["slepc"] = "{}.{}.{}".format(*SLEPc.Sys.getVersion())
         out["mumps"] = bool(PETSc.Sys.hasExternalPackage("mumps"))
         out["petsc_initialised"] = True
     else:

@@ -16,8 +16,17 @@ from ephkin.solvers.studies.base import Params, Result, out, param
 
 #: One valid set of required values per study that needs them (strings as a run file would give them).
 REQUIRED = {
-    "spectrum": "einstein", "T0": 0.2, "T_in": 0.21, "t_end": 1.0, "omega_p": 0.5, "zeta": 1.0, "gamma": 0.005,
-    "g_ep": 0.3, "omega0": 0.3, "E": 0.1, "T": 0.1,
+    "spectrum": "einstein",
+    "T0": 0.2,
+    "T_in": 0.21,
+    "t_end": 1.0,
+    "omega_p": 0.5,
+    "zeta": 1.0,
+    "gamma": 0.005,
+    "g_ep": 0.3,
+    "omega0": 0.3,
+    "E": 0.1,
+    "T": 0.1,
 }
 #: Optional parameters that a study needs one of (zinv: a spectrum or strong_coupling; transport: a spectrum or
 #: bloch_gruneisen).
@@ -25,8 +34,9 @@ ONE_OF = {"zinv": {"spectrum": "einstein"}, "transport": {"spectrum": "einstein"
 
 
 def _required(study):
-    values = {p.name: (REQUIRED[p.name],) if p.nargs == "+" else REQUIRED[p.name]
-              for p in study.params.info() if p.required}
+    values = {
+        p.name: (REQUIRED[p.name],) if p.nargs == "+" else REQUIRED[p.name] for p in study.params.info() if p.required
+    }
     return dict(values, **ONE_OF.get(study.name, {}))
 
 
@@ -66,9 +76,17 @@ def test_every_field_is_a_flag_in_the_schema_and_in_the_provenance_with_one_defa
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_api_function_has_numpydoc_and_the_study_signature(name):
     study = STUDIES[name]
-    fn = next((getattr(api, a) for a in dir(api) if getattr(getattr(api, a), "__doc__", None)
-               and callable(getattr(api, a)) and getattr(getattr(api, a), "__signature__", None) is not None
-               and set(inspect.signature(getattr(api, a)).parameters) >= {p.name for p in study.params.info()}), None)
+    fn = next(
+        (
+            getattr(api, a)
+            for a in dir(api)
+            if getattr(getattr(api, a), "__doc__", None)
+            and callable(getattr(api, a))
+            and getattr(getattr(api, a), "__signature__", None) is not None
+            and set(inspect.signature(getattr(api, a)).parameters) >= {p.name for p in study.params.info()}
+        ),
+        None,
+    )
     if study.name == "run":
         pytest.skip("the default job is a command, not an API function")
     assert fn is not None, f"no API function for {name}"
@@ -90,9 +108,16 @@ class _Toy(Params):
 
 def test_params_validate_on_construction_naming_the_parameter():
     assert _Toy(x=1.0).n == 3
-    for bad, name in (({"x": -1.0}, "x"), ({"x": 1.0, "n": 2.5}, "n"), ({"x": 1.0, "kind": "c"}, "kind"),
-                      ({"x": 1.0, "xs": (1.0, -2.0)}, "xs"), ({"x": float("nan")}, "x"),
-                      ({"x": 1.0, "z": -float("inf")}, "z"), ({"x": "warm"}, "x"), ({"x": 1.0, "flag": "yes"}, "flag")):
+    for bad, name in (
+        ({"x": -1.0}, "x"),
+        ({"x": 1.0, "n": 2.5}, "n"),
+        ({"x": 1.0, "kind": "c"}, "kind"),
+        ({"x": 1.0, "xs": (1.0, -2.0)}, "xs"),
+        ({"x": float("nan")}, "x"),
+        ({"x": 1.0, "z": -float("inf")}, "z"),
+        ({"x": "warm"}, "x"),
+        ({"x": 1.0, "flag": "yes"}, "flag"),
+    ):
         with pytest.raises(InputError) as exc:
             _Toy(**bad)
         assert exc.value.param == name
@@ -153,8 +178,29 @@ def test_petsc_options_do_not_outlive_a_command_that_fails(capsys):
     PETSc, _ = init_petsc()
     # an InputError after the options were given, a study command and a non-study command (sweep)
     assert main(["stability", "--spectrum", "einstein", "--T0", "-0.2", "-stab_eps_nev", "3"]) == 2
-    assert main(["evolve", "--spectrum", "einstein", "--T0", "0.2", "--T-in", "0.21", "--t-end", "0.1",
-                 "--grid-step", "0.05", "--cutoff", "3", "-kin_ts_type", "nonsense", "--json"]) == 2
+    assert (
+        main(
+            [
+                "evolve",
+                "--spectrum",
+                "einstein",
+                "--T0",
+                "0.2",
+                "--T-in",
+                "0.21",
+                "--t-end",
+                "0.1",
+                "--grid-step",
+                "0.05",
+                "--cutoff",
+                "3",
+                "-kin_ts_type",
+                "nonsense",
+                "--json",
+            ]
+        )
+        == 2
+    )
     capsys.readouterr()
     left = PETSc.Options().getAll()
     assert "stab_eps_nev" not in left and "kin_ts_type" not in left, left

@@ -17,14 +17,32 @@ from ephkin.solvers.studies import STUDIES, cel, spectrum, transport, two_temper
 
 #: command, study module, required flags of a cheap valid command line, the API function, a bad sign
 CASES = [
-    ("spectrum", spectrum, ["--spectrum", "debye"], api.spectrum_moments, {"spectrum": "debye", "mu_star": -0.1},
-     "mu_star"),
+    (
+        "spectrum",
+        spectrum,
+        ["--spectrum", "debye"],
+        api.spectrum_moments,
+        {"spectrum": "debye", "mu_star": -0.1},
+        "mu_star",
+    ),
     ("zinv", zinv, ["--T0", "0.2", "--spectrum", "einstein"], api.zinv, {"spectrum": "einstein", "T0": -0.2}, "T0"),
-    ("two-temp", two_temperature, ["--spectrum", "einstein", "--T0", "0.2", "--T-in", "0.21"], api.two_temp,
-     {"spectrum": "einstein", "T0": 0.2, "T_in": 0.21, "t_end": -5.0}, "t_end"),
+    (
+        "two-temp",
+        two_temperature,
+        ["--spectrum", "einstein", "--T0", "0.2", "--T-in", "0.21"],
+        api.two_temp,
+        {"spectrum": "einstein", "T0": 0.2, "T_in": 0.21, "t_end": -5.0},
+        "t_end",
+    ),
     ("cel", cel, ["--spectrum", "einstein"], api.cel, {"spectrum": "einstein", "lam": -1.0}, "lam"),
-    ("transport", transport, ["--T", "100", "--bloch-gruneisen", "300"], api.transport,
-     {"T": [100.0, -1.0], "bloch_gruneisen": 300.0}, "T"),
+    (
+        "transport",
+        transport,
+        ["--T", "100", "--bloch-gruneisen", "300"],
+        api.transport,
+        {"T": [100.0, -1.0], "bloch_gruneisen": 300.0},
+        "T",
+    ),
 ]
 IDS = [c[0] for c in CASES]
 
@@ -73,19 +91,59 @@ def test_api_docstring(command, module, required, fn, bad, name):
         assert f"{p.name} :" in doc
 
 
-@pytest.mark.parametrize("argv, call", [
-    (["spectrum", "--spectrum", "modes:40-60", "--mu-star", "0.13"],
-     lambda: api.spectrum_moments("modes:40-60", None, "g", 0.13)),
-    (["zinv", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.2"],
-     lambda: api.zinv(0.20, "einstein", lam=2.169)),
-    (["zinv", "--strong-coupling", "--T0", "0.1827"], lambda: api.zinv(0.1827, strong_coupling=True)),
-    (["two-temp", "--spectrum", "einstein", "--lam", "4.5", "--units", "plain", "--T0", "0.5", "--T-in", "0.505"],
-     lambda: api.two_temp("einstein", 4.5, 0.5, 0.505, units="plain")),
-    (["cel", "--spectrum", "einstein", "--lam", "4.5", "--units", "plain"], lambda: api.cel("einstein", 4.5, "plain")),
-    (["transport", "--spectrum", "debye", "--lam", "0.8", "--T", "0.1", "0.3", "--units", "plain", "--plasma-eV", "5"],
-     lambda: api.transport([0.1, 0.3], "debye", 0.8, units="plain", plasma_eV=5.0)),
-    (["transport", "--bloch-gruneisen", "300", "--T", "100"], lambda: api.transport(100.0, bloch_gruneisen=300.0)),
-], ids=["spectrum", "zinv", "zinv-strong", "two-temp", "cel", "transport", "transport-bg"])
+@pytest.mark.parametrize(
+    "argv, call",
+    [
+        (
+            ["spectrum", "--spectrum", "modes:40-60", "--mu-star", "0.13"],
+            lambda: api.spectrum_moments("modes:40-60", None, "g", 0.13),
+        ),
+        (
+            ["zinv", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.2"],
+            lambda: api.zinv(0.20, "einstein", lam=2.169),
+        ),
+        (["zinv", "--strong-coupling", "--T0", "0.1827"], lambda: api.zinv(0.1827, strong_coupling=True)),
+        (
+            [
+                "two-temp",
+                "--spectrum",
+                "einstein",
+                "--lam",
+                "4.5",
+                "--units",
+                "plain",
+                "--T0",
+                "0.5",
+                "--T-in",
+                "0.505",
+            ],
+            lambda: api.two_temp("einstein", 4.5, 0.5, 0.505, units="plain"),
+        ),
+        (
+            ["cel", "--spectrum", "einstein", "--lam", "4.5", "--units", "plain"],
+            lambda: api.cel("einstein", 4.5, "plain"),
+        ),
+        (
+            [
+                "transport",
+                "--spectrum",
+                "debye",
+                "--lam",
+                "0.8",
+                "--T",
+                "0.1",
+                "0.3",
+                "--units",
+                "plain",
+                "--plasma-eV",
+                "5",
+            ],
+            lambda: api.transport([0.1, 0.3], "debye", 0.8, units="plain", plasma_eV=5.0),
+        ),
+        (["transport", "--bloch-gruneisen", "300", "--T", "100"], lambda: api.transport(100.0, bloch_gruneisen=300.0)),
+    ],
+    ids=["spectrum", "zinv", "zinv-strong", "two-temp", "cel", "transport", "transport-bg"],
+)
 def test_api_result_is_the_cli_json(capsys, argv, call):
     assert call().to_dict() == run_json(capsys, argv)
 
@@ -124,17 +182,20 @@ def test_arrays_for_the_tables():
     assert api.spectrum_moments("einstein").alpha2f is None
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: api.zinv(0.2), "spectrum"),
-    (lambda: api.zinv(0.2, "einstein", strong_coupling=True), "spectrum"),
-    (lambda: api.zinv(0.2, strong_coupling=True, units="plain"), "units"),
-    (lambda: api.zinv(0.2, "einstein", points=2), "points"),
-    (lambda: api.cel("einstein", T_range=(1.0, 0.5)), "T_range"),
-    (lambda: api.transport(1.0), "spectrum"),
-    (lambda: api.transport(1.0, "einstein", bloch_gruneisen=3.0), "bloch_gruneisen"),
-    (lambda: api.transport(1.0, "einstein", plasma_eV=3.0), "plasma_eV"),
-    (lambda: api.spectrum_moments("phonons"), "spectrum"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: api.zinv(0.2), "spectrum"),
+        (lambda: api.zinv(0.2, "einstein", strong_coupling=True), "spectrum"),
+        (lambda: api.zinv(0.2, strong_coupling=True, units="plain"), "units"),
+        (lambda: api.zinv(0.2, "einstein", points=2), "points"),
+        (lambda: api.cel("einstein", T_range=(1.0, 0.5)), "T_range"),
+        (lambda: api.transport(1.0), "spectrum"),
+        (lambda: api.transport(1.0, "einstein", bloch_gruneisen=3.0), "bloch_gruneisen"),
+        (lambda: api.transport(1.0, "einstein", plasma_eV=3.0), "plasma_eV"),
+        (lambda: api.spectrum_moments("phonons"), "spectrum"),
+    ],
+)
 def test_cross_field_checks_name_the_parameter(call, name):
     with pytest.raises(InputError) as e:
         call()

@@ -21,12 +21,21 @@ CASES = {
     "nac sigma": ("nac_sigma", {"omega_p": 0.5, "zeta": math.inf, "mu": 0.0}, ("omega_p", -0.5)),
     "nac evolve": ("nac_evolve", {"omega_p": 0.6667, "filling": 0.3333333, "t_end": 0.3}, ("tau_pulse", 0.0)),
     "avalanche criterion": ("avalanche_criterion", {"g_ep": 0.1, "gamma": 0.002, "omega0": 0.3}, ("gamma", -0.002)),
-    "avalanche curve": ("avalanche_curve", {"g_ep": 0.1, "gamma": 0.002, "omega0": 0.3,
-                                            "E_range": (5e-4, 3e-2, 6.0)}, ("mass", 0.0)),
-    "avalanche lattice": ("avalanche_lattice", {"gamma": 0.005, "g_ep": 0.3, "omega0": 0.3, "E": 0.01,
-                                                "n_omega": 2048}, ("E", -0.01)),
-    "avalanche replica": ("avalanche_replica", {"gamma": 0.005, "g_ep": 0.3, "omega0": 0.3,
-                                                "E_range": (2e-4, 0.01, 4.0)}, ("omega0", 0.0)),
+    "avalanche curve": (
+        "avalanche_curve",
+        {"g_ep": 0.1, "gamma": 0.002, "omega0": 0.3, "E_range": (5e-4, 3e-2, 6.0)},
+        ("mass", 0.0),
+    ),
+    "avalanche lattice": (
+        "avalanche_lattice",
+        {"gamma": 0.005, "g_ep": 0.3, "omega0": 0.3, "E": 0.01, "n_omega": 2048},
+        ("E", -0.01),
+    ),
+    "avalanche replica": (
+        "avalanche_replica",
+        {"gamma": 0.005, "g_ep": 0.3, "omega0": 0.3, "E_range": (2e-4, 0.01, 4.0)},
+        ("omega0", 0.0),
+    ),
 }
 
 
@@ -70,14 +79,17 @@ def test_from_mapping_rejects_unknown_keys_and_bad_values(name):
     assert exc.value.param == bad_key and bad_key in str(exc.value)
 
 
-@pytest.mark.parametrize("params, key", [
-    ({"omega_p": 0.5, "zeta": "inf", "filling": 1.2}, "filling"),
-    ({"omega_p": 0.5, "zeta": "inf", "mu": 0.0, "filling": 0.5}, "mu"),
-    ({"omega_p": 0.5, "zeta": "inf", "gamma_in": 0.01}, "zeta"),
-    ({"omega_p": 0.5, "zeta": "inf", "E_star": True}, "E_star"),
-    ({"omega_p": 0.5, "zeta": -1.0}, "zeta"),
-    ({"omega_p": 0.5, "zeta": 20.0, "dos": "file:/no/such/dos.dat"}, "dos"),
-])
+@pytest.mark.parametrize(
+    "params, key",
+    [
+        ({"omega_p": 0.5, "zeta": "inf", "filling": 1.2}, "filling"),
+        ({"omega_p": 0.5, "zeta": "inf", "mu": 0.0, "filling": 0.5}, "mu"),
+        ({"omega_p": 0.5, "zeta": "inf", "gamma_in": 0.01}, "zeta"),
+        ({"omega_p": 0.5, "zeta": "inf", "E_star": True}, "E_star"),
+        ({"omega_p": 0.5, "zeta": -1.0}, "zeta"),
+        ({"omega_p": 0.5, "zeta": 20.0, "dos": "file:/no/such/dos.dat"}, "dos"),
+    ],
+)
 def test_nac_sigma_cross_checks(params, key):
     with pytest.raises(InputError) as exc:
         STUDIES["nac sigma"].params.from_mapping(params)
@@ -87,8 +99,7 @@ def test_nac_sigma_cross_checks(params, key):
 def test_run_file_values():
     # the shipped run files give zeta and tau_ph as strings beside "inf" (runs/seed001_*.toml)
     s = STUDIES["nac sigma"].params.from_mapping({"omega_p": 0.5, "zeta": "20"})
-    assert s.zeta == 20.0 and math.isinf(STUDIES["nac sigma"].params.from_mapping({"omega_p": 0.5,
-                                                                                    "zeta": "inf"}).zeta)
+    assert s.zeta == 20.0 and math.isinf(STUDIES["nac sigma"].params.from_mapping({"omega_p": 0.5, "zeta": "inf"}).zeta)
     assert STUDIES["nac evolve"].params.from_mapping({"omega_p": 0.5, "tau_ph": "5"}).tau_ph == 5.0
     with pytest.raises(InputError) as exc:
         STUDIES["nac sigma"].params.from_mapping({"omega_p": 0.5, "zeta": "lots"})
@@ -111,13 +122,26 @@ def test_api_docstring(name):
 def test_api_positional_orders():
     # the orders the API had before the studies (docs/python-api.md)
     def order(fn):
-        return [p.name for p in inspect.signature(fn).parameters.values()
-                if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+        return [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        ]
 
     assert order(api.nac_sigma) == ["omega_p", "zeta"]
     assert order(api.avalanche_criterion) == ["g_ep", "gamma", "omega0", "mass", "T"]
-    assert order(api.avalanche_lattice) == ["gamma", "g_ep", "omega0", "E", "delta", "T", "n_omega", "solver", "tol",
-                                            "branching"]
+    assert order(api.avalanche_lattice) == [
+        "gamma",
+        "g_ep",
+        "omega0",
+        "E",
+        "delta",
+        "T",
+        "n_omega",
+        "solver",
+        "tol",
+        "branching",
+    ]
     assert order(api.nac_evolve) == ["omega_p"]
     assert order(api.avalanche_curve) == ["g_ep", "gamma", "omega0"]
     assert order(api.avalanche_replica) == ["gamma", "g_ep", "omega0"]

@@ -40,9 +40,12 @@ FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
 
 
 def build_parser():
-    ap = CommandParser(prog="ephkin", description="Electron-phonon kinetics of metals: Eliashberg toolkit, "
-                       "kinetic instability, negative absolute conductivity, quantum avalanche.",
-                       epilog=EPILOG)
+    ap = CommandParser(
+        prog="ephkin",
+        description="Electron-phonon kinetics of metals: Eliashberg toolkit, "
+        "kinetic instability, negative absolute conductivity, quantum avalanche.",
+        epilog=EPILOG,
+    )
     ap.add_argument("--version", action="version", version=f"ephkin {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     sub.required = True
@@ -115,10 +118,15 @@ def _bad_petsc_option(exc, petsc_opts):
         return None
     lines = [ln.strip(" [0]") for ln in str(exc).splitlines() if ln.strip()]
     what = lines[-1] if lines else f"PETSc error {exc.ierr}"
-    given = [f"{o} {v}" for o, v in zip(petsc_opts, petsc_opts[1:] + [""]) if o.startswith("-")
-             and v and not v.startswith("-") and v in what] or [" ".join(petsc_opts)]
-    return (f"PETSc rejected the option {given[0]}: {what}; fix the value (the valid types are listed by "
-            "adding -help to the command)")
+    given = [
+        f"{o} {v}"
+        for o, v in zip(petsc_opts, petsc_opts[1:] + [""])
+        if o.startswith("-") and v and not v.startswith("-") and v in what
+    ] or [" ".join(petsc_opts)]
+    return (
+        f"PETSc rejected the option {given[0]}: {what}; fix the value (the valid types are listed by "
+        "adding -help to the command)"
+    )
 
 
 def main(argv=None):
@@ -151,8 +159,7 @@ def main(argv=None):
                 args.validate(args)  # cheap checks of the values (signs, ranges, files) before any work
             result = args.func(args)
     except InputError as exc:
-        print(f"ephkin {name}: error: {flag_message(subcommand_parser(parser, words), exc)}",
-              file=sys.stderr)
+        print(f"ephkin {name}: error: {flag_message(subcommand_parser(parser, words), exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"ephkin {name}: interrupted", file=sys.stderr)
@@ -166,8 +173,11 @@ def main(argv=None):
             return 2
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
         msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
-        print(f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
-              "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
+        print(
+            f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
+            "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)",
+            file=sys.stderr,
+        )
         return 1
     result = dict(result)
     status = int(result.pop(EXIT_STATUS, 0))  # a handler's non-zero status without an error (sweep: 3)

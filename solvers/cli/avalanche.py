@@ -17,11 +17,19 @@ PETSC_PREFIXES = (AVALANCHE,)
 
 
 def add_commands(sub):
-    asub = add_family(sub, "avalanche", "quantum avalanche of a DC-biased band (seed 003): 'avalanche criterion', "
-                      "'avalanche curve', 'avalanche lattice'",
-                      "Units hbar = e = k_B = 1, t a^2 = hbar^2/2m = 1 (the seed's lattice: m = 1/2).")
-    for study, handler in ((avalanche_criterion, criterion), (avalanche_curve, curve), (avalanche_lattice, lattice),
-                           (avalanche_replica, replica)):
+    asub = add_family(
+        sub,
+        "avalanche",
+        "quantum avalanche of a DC-biased band (seed 003): 'avalanche criterion', "
+        "'avalanche curve', 'avalanche lattice'",
+        "Units hbar = e = k_B = 1, t a^2 = hbar^2/2m = 1 (the seed's lattice: m = 1/2).",
+    )
+    for study, handler in (
+        (avalanche_criterion, criterion),
+        (avalanche_curve, curve),
+        (avalanche_lattice, lattice),
+        (avalanche_replica, replica),
+    ):
         add_study(asub, study.STUDY, handler)
 
 
@@ -43,8 +51,11 @@ def curve(args):
     if out:
         from ..plots import plot_avalanche_lambda
 
-        files.append(write_csv(os.path.join(out, "lambda.csv"), ["E", "lambda_A6", "lambda_A7"],
-                               zip(r.E, r.lambda_A6, r.lambda_A7)))
+        files.append(
+            write_csv(
+                os.path.join(out, "lambda.csv"), ["E", "lambda_A6", "lambda_A7"], zip(r.E, r.lambda_A6, r.lambda_A7)
+            )
+        )
         files.append(plot_avalanche_lambda(os.path.join(out, "lambda.png"), r.E, r.lambda_A6, r.lambda_A7, res))
     return finish(args, res, files)
 
@@ -60,9 +71,13 @@ def lattice(args):
 
         sp = r.spectra
         keep = slice(None, None, max(1, r.n_omega // 4096))
-        files.append(write_csv(os.path.join(out, "spectra.csv"), ["omega", "A", "n", "occupation", "Re_sigma_R"],
-                               zip(sp.omega[keep], sp.A[keep], sp.n[keep], sp.occupation[keep],
-                                   np.real(sp.sigma_r[keep]))))
+        files.append(
+            write_csv(
+                os.path.join(out, "spectra.csv"),
+                ["omega", "A", "n", "occupation", "Re_sigma_R"],
+                zip(sp.omega[keep], sp.A[keep], sp.n[keep], sp.occupation[keep], np.real(sp.sigma_r[keep])),
+            )
+        )
         files.append(plot_avalanche_spectra(os.path.join(out, "spectra.png"), sp, res))
     return finish(args, res, files)
 

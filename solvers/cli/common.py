@@ -18,8 +18,10 @@ from ephkin.pde.errors import InputError
 
 from ..provenance import provenance, write_json
 
-EPILOG = ("Units (every command): energies and temperatures are in units of g (g^2 = 2 int omega a2F dw; "
-          "varying lambda rescales the phonon frequencies) unless --units plain, the spectrum's own unit.")
+EPILOG = (
+    "Units (every command): energies and temperatures are in units of g (g^2 = 2 int omega a2F dw; "
+    "varying lambda rescales the phonon frequencies) unless --units plain, the spectrum's own unit."
+)
 
 #: A Python-API parameter whose flag is not simply --NAME (dest names map to their own flags).
 PARAM_FLAGS = {"lambda": "--lam", "lam_max": "--lam-max", "converge": "--converge", "width": "--p-ee-width"}
@@ -34,8 +36,9 @@ class CommandParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # "-1e3", "-.5", "-inf", "-nan" are values (argparse alone knows only "-1" and "-1.5")
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|infinity|nan)$",
-                                                   re.IGNORECASE)
+        self._negative_number_matcher = re.compile(
+            r"^-(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|infinity|nan)$", re.IGNORECASE
+        )
 
     def error(self, message):
         if CommandParser.raising:
@@ -149,23 +152,41 @@ def add_output(p, what="summary.json, CSV tables and PNG plots"):
 
 def add_flush_every(p):
     """--flush-every of the long runs that write their time series as they go (RunningSummary)."""
-    p.add_argument("--flush-every", type=finite, default=10.0, metavar="SECONDS",
-                   help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and "
-                        "summary.json every SECONDS of wall time -- at most this much is lost to a kill -9 "
-                        "(default 10)")
+    p.add_argument(
+        "--flush-every",
+        type=finite,
+        default=10.0,
+        metavar="SECONDS",
+        help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and "
+        "summary.json every SECONDS of wall time -- at most this much is lost to a kill -9 "
+        "(default 10)",
+    )
 
 
 def add_spectrum(p, lam=True, t0=None):
     """--spectrum, --lam, --units, (--T0), --json, -o."""
-    p.add_argument("--spectrum", required=True, metavar="ALPHA2F",
-                   help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
-                        "lorentz:C:G[,C:G] | file:PATH[:COL]")
+    p.add_argument(
+        "--spectrum",
+        required=True,
+        metavar="ALPHA2F",
+        help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
+        "lorentz:C:G[,C:G] | file:PATH[:COL]",
+    )
     if lam:
-        p.add_argument("--lam", type=finite, default=None, metavar="LAMBDA",
-                       help="electron-phonon coupling lambda (default: the spectrum's own, 1 for built-in shapes)")
-    p.add_argument("--units", choices=("g", "plain"), default="g",
-                   help="energy units: g (g = 1, frequencies scale with lambda; the default) or plain (the "
-                        "spectrum's own frequency unit; Einstein: units of Omega)")
+        p.add_argument(
+            "--lam",
+            type=finite,
+            default=None,
+            metavar="LAMBDA",
+            help="electron-phonon coupling lambda (default: the spectrum's own, 1 for built-in shapes)",
+        )
+    p.add_argument(
+        "--units",
+        choices=("g", "plain"),
+        default="g",
+        help="energy units: g (g = 1, frequencies scale with lambda; the default) or plain (the "
+        "spectrum's own frequency unit; Einstein: units of Omega)",
+    )
     if t0:
         p.add_argument("--T0", type=finite, required=True, help=t0)
     add_output(p)
@@ -174,21 +195,33 @@ def add_spectrum(p, lam=True, t0=None):
 def add_grid(p):
     """The folded energy grid of the linear and kinetic problems: --kernel, --pv, --refine, --grid-step,
     --cutoff."""
-    p.add_argument("--kernel", choices=("exact", "paper"), default="exact",
-                   help="kernel of A, Eq. (S16)/(S20): exact (the corrected discretisation, docs/kernel.md) or paper "
-                        "(the seed's, suppressed by eps^2; reproduces seed 000 Table S1 column 2) (default exact)")
-    p.add_argument("--pv", choices=("subtracted", "dropped"), default=None,
-                   help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
-                        "third order; default for --kernel exact) or dropped (the seed's rule, first order; "
-                        "default for --kernel paper)")
+    p.add_argument(
+        "--kernel",
+        choices=("exact", "paper"),
+        default="exact",
+        help="kernel of A, Eq. (S16)/(S20): exact (the corrected discretisation, docs/kernel.md) or paper "
+        "(the seed's, suppressed by eps^2; reproduces seed 000 Table S1 column 2) (default exact)",
+    )
+    p.add_argument(
+        "--pv",
+        choices=("subtracted", "dropped"),
+        default=None,
+        help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
+        "third order; default for --kernel exact) or dropped (the seed's rule, first order; "
+        "default for --kernel paper)",
+    )
     add_energy_grid(p)
 
 
 def add_energy_grid(p):
     p.add_argument("--refine", type=int, default=1, help="divide the default grid step by this integer (default 1)")
     p.add_argument("--grid-step", type=finite, default=None, help="energy grid step eps (overrides the default)")
-    p.add_argument("--cutoff", type=finite, default=None,
-                   help="energy cutoff Lambda of the folded grid (default max(2 omega_max + 30 T0, 6 g))")
+    p.add_argument(
+        "--cutoff",
+        type=finite,
+        default=None,
+        help="energy cutoff Lambda of the folded grid (default max(2 omega_max + 30 T0, 6 g))",
+    )
 
 
 def launcher_rank():
@@ -212,8 +245,9 @@ def output_dir(path):
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"-o {path}: cannot create the output directory ({exc.strerror}); "
-                         "choose a writable path") from None
+        raise InputError(
+            f"-o {path}: cannot create the output directory ({exc.strerror}); choose a writable path"
+        ) from None
     return path
 
 
@@ -235,8 +269,12 @@ def parameters(args):
     the parsed arguments without the plumbing."""
     study = getattr(args, "study", None)
     if study is not None:
-        return dict(command=args.command, **({"action": args.action} if getattr(args, "action", None) else {}),
-                    **params_from_args(study, args).to_dict(), petsc_options=list(getattr(args, "petsc_options", [])))
+        return dict(
+            command=args.command,
+            **({"action": args.action} if getattr(args, "action", None) else {}),
+            **params_from_args(study, args).to_dict(),
+            petsc_options=list(getattr(args, "petsc_options", [])),
+        )
     return {k: v for k, v in vars(args).items() if k not in _NOT_PARAMETERS}
 
 
@@ -280,12 +318,19 @@ class RunningSummary:
         self.clock, self.every, self.last = time.monotonic, every, -math.inf
         self.path = os.path.join(out, "summary.json")
         host, pid = socket.gethostname(), os.getpid()
-        self.state = {"run_status": "running", "host": host, "pid": pid, "t_end": t_end, "t_reached": 0.0,
-                      "steps": 0, "started": datetime.datetime.now().isoformat(timespec="seconds"),
-                      "note": f"written while the run goes: if PID {pid} on {host} is no longer running, the run "
-                              "was interrupted (killed) at t_reached; the time series and history.csv hold "
-                              "every step up to then",
-                      "provenance": provenance(parameters(args))}
+        self.state = {
+            "run_status": "running",
+            "host": host,
+            "pid": pid,
+            "t_end": t_end,
+            "t_reached": 0.0,
+            "steps": 0,
+            "started": datetime.datetime.now().isoformat(timespec="seconds"),
+            "note": f"written while the run goes: if PID {pid} on {host} is no longer running, the run "
+            "was interrupted (killed) at t_reached; the time series and history.csv hold "
+            "every step up to then",
+            "provenance": provenance(parameters(args)),
+        }
         write_json(self.path, self.state)
 
     def step(self, t, values=None):
@@ -300,8 +345,10 @@ class RunningSummary:
     def __exit__(self, kind, exc, tb):
         if kind is not None:
             why = "interrupted" if issubclass(kind, KeyboardInterrupt) else "failed"
-            self.state.update(run_status=why, note=f"the run was {why} at t_reached" +
-                              (f": {type(exc).__name__}: {exc}" if why == "failed" else ""))
+            self.state.update(
+                run_status=why,
+                note=f"the run was {why} at t_reached" + (f": {type(exc).__name__}: {exc}" if why == "failed" else ""),
+            )
             write_json(self.path, self.state)
 
 
@@ -326,5 +373,5 @@ def flag_message(parser, exc):
     if flag is None or flag not in known:
         return msg
     if msg.startswith(param + " ") or msg.startswith(param + ":"):
-        return flag + msg[len(param):]
+        return flag + msg[len(param) :]
     return f"{flag}: {msg}"

@@ -22,8 +22,9 @@ PETSC_PREFIXES = ()
 
 
 def add_commands(sub):
-    p = add_command(sub, "info", info, "versions of ephkin, PETSc, SLEPc, MPI, numpy, scipy; MUMPS availability",
-                    runfile=False)
+    p = add_command(
+        sub, "info", info, "versions of ephkin, PETSc, SLEPc, MPI, numpy, scipy; MUMPS availability", runfile=False
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     add_study(sub, spectrum_study.STUDY, spectrum, epilog=EPILOG, output="summary.json and spectrum.png")
@@ -67,8 +68,16 @@ def zinv(args):
 
         files.append(write_csv(os.path.join(out, "zinv.csv"), ["E", "zinv"], zip(r.E, r.zinv)))
         label = args.spectrum or "strong coupling"
-        files.append(plot_zinv(os.path.join(out, "zinv.png"), r.E, {f"{label}, T0={args.T0:g}": r.zinv},
-                               r.units, r.zeros, r"$Z_0^{-1}(E)$"))
+        files.append(
+            plot_zinv(
+                os.path.join(out, "zinv.png"),
+                r.E,
+                {f"{label}, T0={args.T0:g}": r.zinv},
+                r.units,
+                r.zeros,
+                r"$Z_0^{-1}(E)$",
+            )
+        )
     return finish(args, r.to_dict(), files)
 
 
@@ -92,10 +101,16 @@ def cel(args):
     if out:
         from ..plots import plot_cel
 
-        files.append(write_csv(os.path.join(out, "cel.csv"), ["T", "cel_over_free", "cel", "energy"],
-                               zip(r.T, r.cel_over_free, r.cel, r.energy)))
-        files.append(plot_cel(os.path.join(out, "cel.png"), r.T, r.cel_over_free, r.energy,
-                              (r.T_minus, r.T_plus), r.units))
+        files.append(
+            write_csv(
+                os.path.join(out, "cel.csv"),
+                ["T", "cel_over_free", "cel", "energy"],
+                zip(r.T, r.cel_over_free, r.cel, r.energy),
+            )
+        )
+        files.append(
+            plot_cel(os.path.join(out, "cel.png"), r.T, r.cel_over_free, r.energy, (r.T_minus, r.T_plus), r.units)
+        )
     return finish(args, r.to_dict(), files)
 
 

@@ -60,8 +60,14 @@ def add_params(parser: argparse.ArgumentParser, params: type[Params]) -> None:
         parser.add_argument(p.flag, **kw)
 
 
-def add_study(sub: Any, study: Study, handler: Any, name: str | None = None, epilog: str | None = None,
-              output: str = "summary.json, CSV tables and PNG plots") -> argparse.ArgumentParser:
+def add_study(
+    sub: Any,
+    study: Study,
+    handler: Any,
+    name: str | None = None,
+    epilog: str | None = None,
+    output: str = "summary.json, CSV tables and PNG plots",
+) -> argparse.ArgumentParser:
     """The command of ``study``: its flags generated from the study's ``Params``, ``--json`` and ``-o``; the
     values are checked by constructing the ``Params`` before anything runs (and for every point of a run
     file before any point is computed).  ``handler(args)`` runs the study and writes the files."""
@@ -70,8 +76,16 @@ def add_study(sub: Any, study: Study, handler: Any, name: str | None = None, epi
     def validate(args: argparse.Namespace) -> None:
         params_from_args(study, args)
 
-    p = add_command(sub, name or study.name.split()[-1], handler, study.help, study.prefixes,
-                    runfile=study.runfile, validate=validate, epilog=epilog or study.epilog)
+    p = add_command(
+        sub,
+        name or study.name.split()[-1],
+        handler,
+        study.help,
+        study.prefixes,
+        runfile=study.runfile,
+        validate=validate,
+        epilog=epilog or study.epilog,
+    )
     p.set_defaults(study=study)
     add_params(p, study.params)
     add_output(p, output)
@@ -99,8 +113,11 @@ def generic_handler(study: Study) -> Any:
         result = study.run(params, progress=progress, petsc_options=petsc_for(args))
         files = []
         if out:
-            cols = {f.name: np.asarray(getattr(result, f.name)) for f in dataclasses.fields(result)
-                    if f.metadata.get("array") and getattr(result, f.name) is not None}
+            cols = {
+                f.name: np.asarray(getattr(result, f.name))
+                for f in dataclasses.fields(result)
+                if f.metadata.get("array") and getattr(result, f.name) is not None
+            }
             cols = {k: v for k, v in cols.items() if v.ndim == 1 and v.dtype.kind in "fiu"}
             sizes = {v.size for v in cols.values()}
             if cols and len(sizes) == 1:

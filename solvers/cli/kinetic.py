@@ -15,11 +15,15 @@ PETSC_PREFIXES = study.STUDY.prefixes
 
 
 def add_commands(sub):
-    add_study(sub, study.STUDY, evolve,
-              epilog=EPILOG + " PETSc options go under -kin_ (e.g. -kin_ts_type arkimex -kin_ts_monitor). With -o "
-              "the time series (f_E_t.xdmf), history.csv and summary.json (run_status running/finished/interrupted) "
-              "are written as the run goes: after a kill -9 everything up to the last closed chunk (--flush-every) "
-              "is readable.")
+    add_study(
+        sub,
+        study.STUDY,
+        evolve,
+        epilog=EPILOG + " PETSc options go under -kin_ (e.g. -kin_ts_type arkimex -kin_ts_monitor). With -o "
+        "the time series (f_E_t.xdmf), history.csv and summary.json (run_status running/finished/interrupted) "
+        "are written as the run goes: after a kill -9 everything up to the last closed chunk (--flush-every) "
+        "is readable.",
+    )
 
 
 def evolve(args):
@@ -32,9 +36,13 @@ def evolve(args):
 
     if out:  # written as the run goes: the history row by row, the summary with the time reached
         cols = ["t", "max_deviation", "energy", "mass_min"] + (["T_eff"] if params.a_ee > 0 else [])
-        history = HistoryCSV(os.path.join(out, "history.csv"), cols,
-                             lambda t, v: (t, v["dev"], v["energy"], v["mass_min"], v.get("T_eff"))[:len(cols)])
+        history = HistoryCSV(
+            os.path.join(out, "history.csv"),
+            cols,
+            lambda t, v: (t, v["dev"], v["energy"], v["mass_min"], v.get("T_eff"))[: len(cols)],
+        )
         with RunningSummary(args, out, params.t_end, params.flush_every) as running:
+
             def on_step(t, values):
                 history(t, values)
                 running.step(t)
@@ -52,13 +60,17 @@ def evolve(args):
 
         res["run_status"] = "finished"
         files.append(history.path)
-        files.append(plot_distribution(os.path.join(out, "f_E_t.png"), r.E, r.samples, r.f_eq, r.zinv,
-                                       res.get("zinv_zeros", []), args.units))
+        files.append(
+            plot_distribution(
+                os.path.join(out, "f_E_t.png"), r.E, r.samples, r.f_eq, r.zinv, res.get("zinv_zeros", []), args.units
+            )
+        )
         files += r.files
         if r.T_two_temp is not None:
             from ..plots import plot_effective_temperature
 
             h = r.history
-            files.append(plot_effective_temperature(os.path.join(out, "T_eff.png"), h["t"], h["T_eff"],
-                                                    r.T_two_temp, res))
+            files.append(
+                plot_effective_temperature(os.path.join(out, "T_eff.png"), h["t"], h["T_eff"], r.T_two_temp, res)
+            )
     return finish(args, res, files)

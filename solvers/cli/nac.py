@@ -15,14 +15,22 @@ PETSC_PREFIXES = (NAC,)
 
 
 def add_commands(sub):
-    nsub = add_family(sub, "nac", "negative absolute conductivity of photoexcited metals (seed 001): "
-                      "'nac sigma', 'nac evolve'", "Energies in units of the bandwidth W, times in 1/Gamma_eph.")
+    nsub = add_family(
+        sub,
+        "nac",
+        "negative absolute conductivity of photoexcited metals (seed 001): 'nac sigma', 'nac evolve'",
+        "Energies in units of the bandwidth W, times in 1/Gamma_eph.",
+    )
     add_study(nsub, nac_sigma.STUDY, sigma)
-    add_study(nsub, nac_evolve.STUDY, evolve,
-              epilog="PETSc options go under -nac_ (e.g. -nac_ts_type bdf -nac_ts_monitor). With -o the time "
-              "series (f_E_t.xdmf), transient.csv and summary.json (run_status running/finished/interrupted) are "
-              "written as the run goes: after a kill -9 everything up to the last closed chunk (--flush-every) is "
-              "readable.")
+    add_study(
+        nsub,
+        nac_evolve.STUDY,
+        evolve,
+        epilog="PETSc options go under -nac_ (e.g. -nac_ts_type bdf -nac_ts_monitor). With -o the time "
+        "series (f_E_t.xdmf), transient.csv and summary.json (run_status running/finished/interrupted) are "
+        "written as the run goes: after a kill -9 everything up to the last closed chunk (--flush-every) is "
+        "readable.",
+    )
 
 
 def sigma(args):
@@ -36,8 +44,11 @@ def sigma(args):
         from ..plots import plot_nac_distribution
 
         files.append(plot_nac_distribution(os.path.join(out, "f_eps.png"), r.eps, r.D_over_DF, r.f, r.f_T, res))
-        files.append(write_csv(os.path.join(out, "f_eps.csv"), ["eps", "D_over_DF", "f", "f_T"],
-                               zip(r.eps, r.D_over_DF, r.f, r.f_T)))
+        files.append(
+            write_csv(
+                os.path.join(out, "f_eps.csv"), ["eps", "D_over_DF", "f", "f_T"], zip(r.eps, r.D_over_DF, r.f, r.f_T)
+            )
+        )
     return finish(args, res, files)
 
 
@@ -52,15 +63,16 @@ def evolve(args):
     out = output_dir(args.output)
 
     def run(on_step=None):
-        return nac_evolve.run(params, progress=progress, petsc_options=petsc_for(args), on_step=on_step,
-                              xdmf_dir=out)
+        return nac_evolve.run(params, progress=progress, petsc_options=petsc_for(args), on_step=on_step, xdmf_dir=out)
 
     if out:  # written as the run goes: the transient row by row, the summary with the time reached
-        history = HistoryCSV(os.path.join(out, "transient.csv"), ["t", "sigma_over_sigma0", "zeta", "E_star",
-                                                                 "particle_number", "energy"],
-                             lambda t, v: (t, v["sigma"], v["zeta"], np.sqrt(max(v["field2"], 0.0)), v["N"],
-                                           v["energy"]))
+        history = HistoryCSV(
+            os.path.join(out, "transient.csv"),
+            ["t", "sigma_over_sigma0", "zeta", "E_star", "particle_number", "energy"],
+            lambda t, v: (t, v["sigma"], v["zeta"], np.sqrt(max(v["field2"], 0.0)), v["N"], v["energy"]),
+        )
         with RunningSummary(args, out, params.t_end, params.flush_every) as running:
+
             def on_step(t, values):
                 history(t, values)
                 running.step(t)
@@ -79,9 +91,16 @@ def evolve(args):
         h = r.history
         res["run_status"] = "finished"
         files.append(history.path)
-        files.append(plot_nac_transient(os.path.join(out, "transient.png"), h["t"], h["sigma"],
-                                        h["zeta"] / max(params.zeta0, 1e-300), r.E_star_t, res))
-        files.append(plot_nac_distribution(os.path.join(out, "f_final.png"), r.eps, r.D_over_DF, r.f_final, r.f_T,
-                                           res))
+        files.append(
+            plot_nac_transient(
+                os.path.join(out, "transient.png"),
+                h["t"],
+                h["sigma"],
+                h["zeta"] / max(params.zeta0, 1e-300),
+                r.E_star_t,
+                res,
+            )
+        )
+        files.append(plot_nac_distribution(os.path.join(out, "f_final.png"), r.eps, r.D_over_DF, r.f_final, r.f_T, res))
         files += r.files
     return finish(args, res, files)

@@ -12,14 +12,24 @@ import os
 import sys
 import time
 
-
 from ephkin.pde.errors import InputError
 
-from ..studies.convergence import convergence
 from ..provenance import provenance, write_json
 from ..runfile import load_runfile, points_argv
-from .common import (EXIT_STATUS, add_command, finish, finite, flag_message, output_dir, parameters, progress, raising,
-                     subcommand_parser, write_csv)
+from ..studies.convergence import convergence
+from .common import (
+    EXIT_STATUS,
+    add_command,
+    finish,
+    finite,
+    flag_message,
+    output_dir,
+    parameters,
+    progress,
+    raising,
+    subcommand_parser,
+    write_csv,
+)
 
 #: Exit status of a sweep that finished with failed points (0: every point ok; 2: bad input).
 SWEEP_FAILED = 3
@@ -29,21 +39,43 @@ PETSC_PREFIXES = ()
 
 
 def add_commands(sub):
-    p = add_command(sub, "run", run, "one job from a run file (TOML), or without FILE the built-in default job "
-                    "(Table S1, Fig. 1 insets, Fig. 3, Fig. S1/S2): results and PNGs in -o DIR", runfile=False)
+    p = add_command(
+        sub,
+        "run",
+        run,
+        "one job from a run file (TOML), or without FILE the built-in default job "
+        "(Table S1, Fig. 1 insets, Fig. 3, Fig. S1/S2): results and PNGs in -o DIR",
+        runfile=False,
+    )
     p.add_argument("file", nargs="?", metavar="FILE", help="run file (see runs/README.md); omit for the default job")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out", help="output directory (default out)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
 
-    p = add_command(sub, "schema", schema, "the run-file schema of a command (or of all): every parameter with its "
-                    "type, default, unit, choices and help, generated from the command's study", runfile=False)
-    p.add_argument("model", nargs="?", metavar="COMMAND", help="a command a run file may name (e.g. evolve, "
-                   "'nac sigma'); omit for all")
+    p = add_command(
+        sub,
+        "schema",
+        schema,
+        "the run-file schema of a command (or of all): every parameter with its "
+        "type, default, unit, choices and help, generated from the command's study",
+        runfile=False,
+    )
+    p.add_argument(
+        "model",
+        nargs="?",
+        metavar="COMMAND",
+        help="a command a run file may name (e.g. evolve, 'nac sigma'); omit for all",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
 
-    p = add_command(sub, "converge", converge, "refine one numerical parameter of a run file: each level's result, "
-                    "the observed order and a Richardson estimate with its error bar", runfile=False)
+    p = add_command(
+        sub,
+        "converge",
+        converge,
+        "refine one numerical parameter of a run file: each level's result, "
+        "the observed order and a Richardson estimate with its error bar",
+        runfile=False,
+    )
     p.add_argument("file", metavar="FILE", help="run file with one point")
     p.add_argument("--param", required=True, help="parameter to refine: grid_step (divided) or refine (multiplied)")
     p.add_argument("--factor", type=finite, default=2.0, help="refinement factor per level (default 2)")
@@ -53,31 +85,55 @@ def add_commands(sub):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help="write summary.json here")
 
-    p = add_command(sub, "sweep", sweep, "all points of a run file, distributed over MPI ranks (mpirun -n N "
-                    "ephkin sweep FILE), resumable", runfile=False, epilog="Each finished point is written at "
-                    "once (points/NNNNN.json) with its full parameters; --resume reuses a finished point only if "
-                    "its parameters (defaults included) and the code version are identical. One sweep per "
-                    "output directory (a lock file, DIR/.ephkin.lock). Exit status: 0 every point ok, "
-                    f"{SWEEP_FAILED} finished with failed points (their errors in summary.json), 2 bad input "
-                    "(nothing computed), 1 internal error, 130 interrupted.")
+    p = add_command(
+        sub,
+        "sweep",
+        sweep,
+        "all points of a run file, distributed over MPI ranks (mpirun -n N ephkin sweep FILE), resumable",
+        runfile=False,
+        epilog="Each finished point is written at "
+        "once (points/NNNNN.json) with its full parameters; --resume reuses a finished point only if "
+        "its parameters (defaults included) and the code version are identical. One sweep per "
+        "output directory (a lock file, DIR/.ephkin.lock). Exit status: 0 every point ok, "
+        f"{SWEEP_FAILED} finished with failed points (their errors in summary.json), 2 bad input "
+        "(nothing computed), 1 internal error, 130 interrupted.",
+    )
     p.add_argument("file", metavar="FILE", help="run file with a [sweep] table (see runs/README.md)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
-    p.add_argument("--resume", action="store_true",
-                   help="keep the finished points whose parameters and code are unchanged and compute the others; "
-                        "a changed point stops the sweep (exit 2) naming the first differing parameter")
-    p.add_argument("--recompute-changed", action="store_true",
-                   help="with --resume: recompute the finished points whose parameters or code changed")
-    p.add_argument("--retry-failed", action="store_true",
-                   help="recompute the points recorded as failed (implies --resume)")
-    p.add_argument("--group-size", type=int, default=1,
-                   help="ranks per point: groups of K ranks solve each point with PETSc on their sub-communicator (1)")
-    p.add_argument("--fields", action="store_true",
-                   help="also write each point's own outputs (f(E,t) XDMF time series, PNG plots, summary.json) "
-                        "into DIR/fields/NNNNN/")
-    p.add_argument("--points", default=None, metavar="START:STOP",
-                   help="only these point indices (array jobs of a batch scheduler: give each job a range and "
-                        "the same -o DIR; every job's final merge includes all points finished so far)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the finished points whose parameters and code are unchanged and compute the others; "
+        "a changed point stops the sweep (exit 2) naming the first differing parameter",
+    )
+    p.add_argument(
+        "--recompute-changed",
+        action="store_true",
+        help="with --resume: recompute the finished points whose parameters or code changed",
+    )
+    p.add_argument(
+        "--retry-failed", action="store_true", help="recompute the points recorded as failed (implies --resume)"
+    )
+    p.add_argument(
+        "--group-size",
+        type=int,
+        default=1,
+        help="ranks per point: groups of K ranks solve each point with PETSc on their sub-communicator (1)",
+    )
+    p.add_argument(
+        "--fields",
+        action="store_true",
+        help="also write each point's own outputs (f(E,t) XDMF time series, PNG plots, summary.json) "
+        "into DIR/fields/NNNNN/",
+    )
+    p.add_argument(
+        "--points",
+        default=None,
+        metavar="START:STOP",
+        help="only these point indices (array jobs of a batch scheduler: give each job a range and "
+        "the same -o DIR; every job's final merge includes all points finished so far)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
 
 
@@ -113,8 +169,9 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
     for key in spec["points"][0]:
         if "--" + key.replace("_", "-") not in known:
             names = sorted(o[2:] for o in known if o.startswith("--") and o not in ("--help", "--json", "--output"))
-            raise InputError(f"run file {path}: unknown parameter {key!r} for model {spec['model']} "
-                             f"(known: {', '.join(names)})")
+            raise InputError(
+                f"run file {path}: unknown parameter {key!r} for model {spec['model']} (known: {', '.join(names)})"
+            )
     parsed = []
     study = sub.get_default("study")
     for i, point in enumerate(spec["points"]):
@@ -167,8 +224,9 @@ def runfile_petsc(parser, spec):
     yielded object's ``report`` False when the solves ran elsewhere), all removed in ``finally``."""
     from ..options import petsc_options
 
-    return petsc_options(spec["petsc"], subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes")
-                         or ())
+    return petsc_options(
+        spec["petsc"], subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes") or ()
+    )
 
 
 def run(args):
@@ -187,8 +245,16 @@ def run(args):
     if out:
         path = os.path.join(out, "summary.json")  # the point's own summary (its files) + the run file
         prev = json.load(open(path, encoding="utf-8")) if os.path.exists(path) else {}
-        write_json(path, dict(prev, **res, provenance=provenance(
-            {"runfile": os.path.abspath(args.file), "set": args.set, "point": spec["points"][0]})))
+        write_json(
+            path,
+            dict(
+                prev,
+                **res,
+                provenance=provenance(
+                    {"runfile": os.path.abspath(args.file), "set": args.set, "point": spec["points"][0]}
+                ),
+            ),
+        )
         res["output"] = out
     return res
 
@@ -221,15 +287,18 @@ def converge(args):
     elif key in base:
         start, step = float(base[key]), lambda v, k: v / args.factor**k  # noqa: E731
     else:
-        raise InputError(f"--param {key}: give its starting value in the run file's [parameters] "
-                         "(or use --param refine)")
+        raise InputError(
+            f"--param {key}: give its starting value in the run file's [parameters] (or use --param refine)"
+        )
     levels, values = [], []
     for k in range(args.levels):
         point = dict(base, **{key: step(start, k)})
         res = point_solver(args.command_parser, dict(spec, points=[point]), args.file)(0, point)
         if args.key not in res:
-            raise InputError(f"--key {args.key}: the {spec['model']} result has no such entry "
-                             f"(it has {', '.join(sorted(res)[:12])} ...)")
+            raise InputError(
+                f"--key {args.key}: the {spec['model']} result has no such entry "
+                f"(it has {', '.join(sorted(res)[:12])} ...)"
+            )
         values.append(res[args.key])
         levels.append({key: point[key], args.key: res[args.key], "L": res.get("L")})
         progress(f"converge: level {k + 1}/{args.levels} {key}={point[key]} {args.key}={res[args.key]}")
@@ -278,23 +347,39 @@ def sweep(args):
         size = comm.Get_size() // args.group_size if comm is not None else 1
         eta = el / done["n"] * max(len(todo) / size - done["n"], 0.0)
         if rank == 0:
-            print(f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s; rank 0 has done "
-                  f"{done['n']}, elapsed {el:.1f} s, ETA {eta:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s; rank 0 has done "
+                f"{done['n']}, elapsed {el:.1f} s, ETA {eta:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     todo = _point_range(args.points, len(spec["points"]))
     with runfile_petsc(args.command_parser, spec) as petsc:
-        summ = run_sweep(spec, args.output, solve, resume=args.resume, comm=comm, progress=report,
-                         runfile=os.path.abspath(args.file), only=todo if args.points else None,
-                         group_size=args.group_size, resolved=solve.resolved,
-                         recompute_changed=args.recompute_changed, retry_failed=args.retry_failed,
-                         notify=lambda msg: progress(f"ephkin sweep: {msg}"))
+        summ = run_sweep(
+            spec,
+            args.output,
+            solve,
+            resume=args.resume,
+            comm=comm,
+            progress=report,
+            runfile=os.path.abspath(args.file),
+            only=todo if args.points else None,
+            group_size=args.group_size,
+            resolved=solve.resolved,
+            recompute_changed=args.recompute_changed,
+            retry_failed=args.retry_failed,
+            notify=lambda msg: progress(f"ephkin sweep: {msg}"),
+        )
         # unused options are reported where points were solved (rank 0, when it solved any)
         petsc.report = summ["computed_per_rank"][0] > 0 and (comm is None or comm.Get_rank() == 0)
     res = {k: v for k, v in summ.items() if k != "provenance"}
     res["output"] = args.output
     if summ["failed"]:
-        progress(f"ephkin sweep: {len(summ['failed'])} of {summ['points']} points failed (errors in "
-                 f"{os.path.join(args.output, 'summary.json')}); exit status {SWEEP_FAILED}")
+        progress(
+            f"ephkin sweep: {len(summ['failed'])} of {summ['points']} points failed (errors in "
+            f"{os.path.join(args.output, 'summary.json')}); exit status {SWEEP_FAILED}"
+        )
         res[EXIT_STATUS] = SWEEP_FAILED
     return res
 
@@ -309,18 +394,40 @@ def run_default(args):
     rows, files = r.table_s1, []
     keys = list(rows[0].keys())
     files.append(write_csv(os.path.join(out, "table_s1.csv"), keys, ([row[k] for k in keys] for row in rows)))
-    files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [row["T0"] for row in rows],
-                               {"Z0 criterion (Eq. S21)": [row["lambda_c"] for row in rows],
-                                "linear, exact kernel": [row["lambda_c_linear_exact"] for row in rows],
-                                "linear, paper kernel (Table S1 col. 2)": [row["lambda_c_linear_paper"] for row in rows],
-                                "C_el < 0 (Eq. S14)": [row["lambda_c_cel"] for row in rows]}, "g"))
+    files.append(
+        plot_lambda_c(
+            os.path.join(out, "lambda_c.png"),
+            [row["T0"] for row in rows],
+            {
+                "Z0 criterion (Eq. S21)": [row["lambda_c"] for row in rows],
+                "linear, exact kernel": [row["lambda_c_linear_exact"] for row in rows],
+                "linear, paper kernel (Table S1 col. 2)": [row["lambda_c_linear_paper"] for row in rows],
+                "C_el < 0 (Eq. S14)": [row["lambda_c_cel"] for row in rows],
+            },
+            "g",
+        )
+    )
     st = r.modes
-    files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), st.E, st.eigenvectors,
-                                   st.eigenvector_gammas, st.zinv, "g"))
-    files.append(plot_zinv(os.path.join(out, "zinv.png"), r.zinv_E, r.zinv_curves, "g", r.zinv_zeros,
-                           "$Z_0^{-1}(E)$: seed 000 Fig. 1 insets and the strong-coupling limit"))
+    files.append(
+        plot_eigenvectors(
+            os.path.join(out, "eigenvectors.png"), st.E, st.eigenvectors, st.eigenvector_gammas, st.zinv, "g"
+        )
+    )
+    files.append(
+        plot_zinv(
+            os.path.join(out, "zinv.png"),
+            r.zinv_E,
+            r.zinv_curves,
+            "g",
+            r.zinv_zeros,
+            "$Z_0^{-1}(E)$: seed 000 Fig. 1 insets and the strong-coupling limit",
+        )
+    )
     ca = r.extra["einstein_lambda_4.5_cel"]
-    files.append(plot_cel(os.path.join(out, "cel.png"), r.cel_T, r.cel_ratio, r.cel_energy,
-                          (ca["T_minus"], ca["T_plus"]), "Omega"))
+    files.append(
+        plot_cel(
+            os.path.join(out, "cel.png"), r.cel_T, r.cel_ratio, r.cel_energy, (ca["T_minus"], ca["T_plus"]), "Omega"
+        )
+    )
     progress(f"results in {out}/")
     return finish(args, r.to_dict(), files)

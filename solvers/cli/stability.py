@@ -1,4 +1,4 @@
-"""Kinetic-instability commands (docs/theory.md T3, T5; seed 000 Eqs. (10), (14)): ``lambda-c``
+"""Kinetic-instability commands (docs/theory.md §3, §10.3, §10.4; seed 000 Eqs. (10), (14)): ``lambda-c``
 (``studies/lambda_c.py``) and ``stability`` (``studies/stability.py``).  Here only the files of ``-o``."""
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ PETSC_PREFIXES = st_study.STUDY.prefixes
 
 def add_commands(sub):
     add_study(sub, lc_study.STUDY, lambda_c, epilog=EPILOG)
-    add_study(sub, st_study.STUDY, stability,
-              epilog=EPILOG + " PETSc/SLEPc options go under -stab_ (e.g. -stab_eps_nev 10 -stab_eps_type krylovschur).")
+    add_study(
+        sub,
+        st_study.STUDY,
+        stability,
+        epilog=EPILOG + " PETSc/SLEPc options go under -stab_ (e.g. -stab_eps_nev 10 -stab_eps_type krylovschur).",
+    )
 
 
 def lambda_c(args):
@@ -36,9 +40,17 @@ def lambda_c(args):
         if len(rows) > 1 and params.method == "zinv":
             from ..plots import plot_lambda_c
 
-            files.append(plot_lambda_c(os.path.join(out, "lambda_c.png"), [row["T0"] for row in rows],
-                                       {"Z0 criterion": [row["lambda_c"] for row in rows],
-                                        "C_el < 0": [row["lambda_c_cel"] for row in rows]}, args.units))
+            files.append(
+                plot_lambda_c(
+                    os.path.join(out, "lambda_c.png"),
+                    [row["T0"] for row in rows],
+                    {
+                        "Z0 criterion": [row["lambda_c"] for row in rows],
+                        "C_el < 0": [row["lambda_c_cel"] for row in rows],
+                    },
+                    args.units,
+                )
+            )
     return finish(args, res, files)
 
 
@@ -55,12 +67,20 @@ def stability(args):
         from ..plots import plot_eigenvectors
 
         files.append(write_csv(os.path.join(out, "gamma.csv"), ["gamma"], ([g] for g in r.gamma)))
-        files.append(plot_eigenvectors(os.path.join(out, "eigenvectors.png"), r.E, r.eigenvectors,
-                                       r.eigenvector_gammas, r.zinv, args.units))
+        files.append(
+            plot_eigenvectors(
+                os.path.join(out, "eigenvectors.png"), r.E, r.eigenvectors, r.eigenvector_gammas, r.zinv, args.units
+            )
+        )
         if r.scan is not None:
             from ..plots import plot_gamma_scan
 
-            files.append(write_csv(os.path.join(out, "gamma_scan.csv"), ["lambda", "gamma"],
-                                   ([lam, " ".join(f"{g:.12g}" for g in gam)] for lam, gam in r.scan)))
+            files.append(
+                write_csv(
+                    os.path.join(out, "gamma_scan.csv"),
+                    ["lambda", "gamma"],
+                    ([lam, " ".join(f"{g:.12g}" for g in gam)] for lam, gam in r.scan),
+                )
+            )
             files.append(plot_gamma_scan(os.path.join(out, "gamma_vs_lambda.png"), r.scan, args.units))
     return finish(args, res, files)

@@ -22,11 +22,32 @@ of ``ephkin sweep --group-size K``), inside the ``try`` whose ``finally`` destro
 
 from __future__ import annotations
 
-from .common import (CONTINUUM_KEYS, CONTINUUM_MARGIN, DENSE_MAX, GAMMA_TARGET_REL, JACOBI_SHIFT, LC_DENSE_MAX,
-                     NULL_GAMMA_REL, NULL_TOL, PREFIX, SUMMARY_DENSE_MAX, check_memory, cholesky_ksp, make_problem)
+from .common import (
+                     CONTINUUM_KEYS,
+                     CONTINUUM_MARGIN,
+                     DENSE_MAX,
+                     GAMMA_TARGET_REL,
+                     JACOBI_SHIFT,
+                     LC_DENSE_MAX,
+                     NULL_GAMMA_REL,
+                     NULL_TOL,
+                     PREFIX,
+                     SUMMARY_DENSE_MAX,
+                     check_memory,
+                     cholesky_ksp,
+                     make_problem,
+)
 from .continuum import continuum_edges, discrete_gammas, discrete_mask, n_discrete
-from .counting import (INERTIA_MEM_MAX, ahat_aij, count_unstable, inertia, inertia_memory, n_negative_slicing,
-                       one_negative, positive_definite)
+from .counting import (
+                     INERTIA_MEM_MAX,
+                     ahat_aij,
+                     count_unstable,
+                     inertia,
+                     inertia_memory,
+                     n_negative_slicing,
+                     one_negative,
+                     positive_definite,
+)
 from .dense import dense_refusal, gamma_dense, m_definite, nonzero_gammas
 from .lambda_c import lambda_c_graded, lambda_c_linear
 from .matrix_free import m_null_space, slow_modes, slow_modes_memory

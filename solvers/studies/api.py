@@ -29,7 +29,7 @@ def _run_keywords(study: Study) -> list[inspect.Parameter]:
 _RUN_DOCS = {
     "progress": "called with one line of text as the computation goes (e.g. ``print``); None: silent",
     "petsc_options": "PETSc options for this run only, under the study's prefixes (e.g. ``['-kin_ts_type', "
-                     "'beuler']``); removed again afterwards, also on error",
+    "'beuler']``); removed again afterwards, also on error",
     "on_step": "``on_step(t, values)`` at every accepted time step",
     "xdmf_dir": "a directory to write f(E, t) into as an XDMF/HDF5 time series as the run goes",
 }
@@ -48,8 +48,13 @@ def docstring(study: Study) -> str:
     for kw in _run_keywords(study):
         lines += [f"{kw.name} : optional", f"    {_RUN_DOCS.get(kw.name, '')}"]
     result_cls = typing.get_type_hints(study.run)["return"]
-    lines += ["", "Returns", "-------", result_cls.__name__,
-              "    " + " ".join((inspect.getdoc(result_cls) or "").split("\n\n")[0].split())]
+    lines += [
+        "",
+        "Returns",
+        "-------",
+        result_cls.__name__,
+        "    " + " ".join((inspect.getdoc(result_cls) or "").split("\n\n")[0].split()),
+    ]
     for f in dataclasses.fields(result_cls):
         key = f.metadata.get("key") or f.name
         unit = f" [{f.metadata['unit']}]" if f.metadata.get("unit") else ""
@@ -67,8 +72,10 @@ def api_function(study: Study, name: str) -> Callable[..., Result]:
 
     def call(*args: Any, **kw: Any) -> Result:
         if len(args) > len(study.positional):
-            raise TypeError(f"{name}() takes at most {len(study.positional)} positional arguments "
-                            f"({', '.join(study.positional)}); give the others by keyword")
+            raise TypeError(
+                f"{name}() takes at most {len(study.positional)} positional arguments "
+                f"({', '.join(study.positional)}); give the others by keyword"
+            )
         for key, value in zip(study.positional, args):
             if key in kw:
                 raise TypeError(f"{name}() got multiple values for argument {key!r}")
@@ -76,8 +83,9 @@ def api_function(study: Study, name: str) -> Callable[..., Result]:
         extra = {k: kw.pop(k) for k in run_kw if k in kw}
         unknown = set(kw) - set(infos)
         if unknown:
-            raise TypeError(f"{name}() got unexpected keyword arguments {sorted(unknown)} "
-                            f"(parameters: {', '.join(infos)})")
+            raise TypeError(
+                f"{name}() got unexpected keyword arguments {sorted(unknown)} (parameters: {', '.join(infos)})"
+            )
         missing = [k for k, p in infos.items() if p.required and k not in kw]
         if missing:
             raise InputError(f"{missing[0]} is required; give a value", missing[0])
@@ -96,12 +104,19 @@ def api_function(study: Study, name: str) -> Callable[..., Result]:
         p = infos[key]
         has = not p.required and trailing_defaults
         trailing_defaults = has
-        params.insert(0, inspect.Parameter(key, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                           default=p.default if has else inspect.Parameter.empty))
+        params.insert(
+            0,
+            inspect.Parameter(
+                key, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p.default if has else inspect.Parameter.empty
+            ),
+        )
     for p in infos.values():
         if p.name not in study.positional:
-            params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY,
-                                            default=inspect.Parameter.empty if p.required else p.default))
+            params.append(
+                inspect.Parameter(
+                    p.name, inspect.Parameter.KEYWORD_ONLY, default=inspect.Parameter.empty if p.required else p.default
+                )
+            )
     params += [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, default=None) for k in run_kw]
     call.__name__ = call.__qualname__ = name
     call.__doc__ = docstring(study)

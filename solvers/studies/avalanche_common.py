@@ -41,8 +41,11 @@ class CriterionResult(Result):
     beta: float = out(help="beta of Eq. (13) (bare Gamma)")
     beta_c: float = out(help="critical beta_c of Eq. (14)")
     x0: float = out(help="x0 of Eq. (14)")
-    E_av: float | None = out(unit=FIELD, omit_none=False, help="avalanche field: the lower root of lambda(E) = 1, "
-                                                                "Eq. (11) (null below beta_c)")
+    E_av: float | None = out(
+        unit=FIELD,
+        omit_none=False,
+        help="avalanche field: the lower root of lambda(E) = 1, Eq. (11) (null below beta_c)",
+    )
     E_av_upper: float | None = out(unit=FIELD, omit_none=False, help="the upper root of lambda(E) = 1")
     E_av_asymptotic: float | None = out(unit=FIELD, omit_none=False, help="E_av of Eq. (12)")
     T_star: float = out(unit=ENERGY, help="T* of Eq. (16)")

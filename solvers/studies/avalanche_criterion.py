@@ -22,13 +22,17 @@ class AvalancheCriterionResult(CriterionResult):
     or "no-avalanche" (beta < beta_c, ``reason``)."""
 
 
-def run(params: AvalancheCriterionParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> AvalancheCriterionResult:
+def run(
+    params: AvalancheCriterionParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> AvalancheCriterionResult:
     """Eqs. (11)-(16) in closed form (no PETSc: ``petsc_options`` are not read)."""
-    return criterion_result(AvalancheCriterionResult, params.mass, params.g_ep, params.gamma, params.omega0,
-                            params.T)
+    return criterion_result(AvalancheCriterionResult, params.mass, params.g_ep, params.gamma, params.omega0, params.T)
 
 
-STUDY = Study("avalanche criterion", AvalancheCriterionParams, run,
-              "Eqs. (11)-(16): beta, beta_c, x0, both roots E_av < E_av_upper of lambda(E) = 1, Eq. (12), T*",
-              positional=("g_ep", "gamma", "omega0", "mass", "T"))
+STUDY = Study(
+    "avalanche criterion",
+    AvalancheCriterionParams,
+    run,
+    "Eqs. (11)-(16): beta, beta_c, x0, both roots E_av < E_av_upper of lambda(E) = 1, Eq. (12), T*",
+    positional=("g_ep", "gamma", "omega0", "mass", "T"),
+)

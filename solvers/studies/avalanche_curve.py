@@ -18,8 +18,9 @@ class AvalancheCurveParams(BathParams):
     """Parameters of :func:`run` (``ephkin avalanche curve``)."""
 
     mass: float = param(0.5, positive=True, help="band mass m (1/2: the seed's lattice)")
-    E_range: tuple[float, float, float] = param((3e-4, 5e-2, 40.0), unit=FIELD, metavar=("EMIN", "EMAX", "N"),
-                                                help="log grid of fields: EMIN EMAX N")
+    E_range: tuple[float, float, float] = param(
+        (3e-4, 5e-2, 40.0), unit=FIELD, metavar=("EMIN", "EMAX", "N"), help="log grid of fields: EMIN EMAX N"
+    )
 
     def check_more(self) -> None:
         check_e_range(self.E_range)
@@ -29,16 +30,18 @@ class AvalancheCurveParams(BathParams):
 class AvalancheCurveResult(CriterionResult):
     """Result of :func:`run`: the criterion of Eqs. (11)-(16), the curves and their agreement."""
 
-    max_rel_diff_a7_a6_in_window: float | None = out(omit_none=False, help="max |lambda'/lambda - 1| for "
-                                                     "E_av <= E <= E_av_upper (null: no grid point there)")
+    max_rel_diff_a7_a6_in_window: float | None = out(
+        omit_none=False, help="max |lambda'/lambda - 1| for E_av <= E <= E_av_upper (null: no grid point there)"
+    )
     curve: dict[str, Any] = out(default={}, help="E, lambda_A6, lambda_A7 (lists)")
     E: Array | None = out(array=True, unit=FIELD, help="the fields of the grid")
     lambda_A6: Array | None = out(array=True, help="lambda(E) of Eq. (A6)")
     lambda_A7: Array | None = out(array=True, help="lambda'(E) of Eq. (A7), numerical")
 
 
-def run(params: AvalancheCurveParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> AvalancheCurveResult:
+def run(
+    params: AvalancheCurveParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> AvalancheCurveResult:
     """lambda(E) (A6) and lambda'(E) (A7) on the log grid ``E_range``, with the roots of lambda = 1."""
     from ephkin.pde import avalanche as av
 
@@ -56,5 +59,10 @@ def run(params: AvalancheCurveParams, *, progress: Progress | None = None,
     return res
 
 
-STUDY = Study("avalanche curve", AvalancheCurveParams, run,
-              "lambda(E) of Eq. (A6) against lambda' of Eq. (A7) (Fig. 6)", positional=("g_ep", "gamma", "omega0"))
+STUDY = Study(
+    "avalanche curve",
+    AvalancheCurveParams,
+    run,
+    "lambda(E) of Eq. (A6) against lambda' of Eq. (A7) (Fig. 6)",
+    positional=("g_ep", "gamma", "omega0"),
+)

@@ -24,16 +24,24 @@ class AvalancheLatticeParams(BathParams):
     T: float = param(0.01, unit=ENERGY, nonnegative=True, help="bath temperature")
     delta: float = param(1.0, unit=ENERGY, help="band bottom above the bath Fermi level")
     E: float = param(unit=FIELD, nonnegative=True, help="DC field (potential drop per site)")
-    n_omega: int = param(2**16, positive=True, help="frequency points (default 2^16); the step is adjusted to "
-                                                    "divide E and the adjustment reported")
-    solver: str = param("anderson", choices=("anderson", "snes"),
-                        help="Anderson mixing in numpy (default) or PETSc SNES (SNESANDERSON by default; any "
-                             "-aval_snes_type)")
+    n_omega: int = param(
+        2**16,
+        positive=True,
+        help="frequency points (default 2^16); the step is adjusted to divide E and the adjustment reported",
+    )
+    solver: str = param(
+        "anderson",
+        choices=("anderson", "snes"),
+        help="Anderson mixing in numpy (default) or PETSc SNES (SNESANDERSON by default; any -aval_snes_type)",
+    )
     tol: float = param(1e-8, positive=True, help="residual tolerance")
-    branching: bool = param(False, help="also the replica branching ratios (Perron roots of the lesser generation "
-                                        "map) with the SCBA-dressed propagators (branching_scba, < 1) and with "
-                                        "Gamma-only ones as in the seed's Eq. (10) (branching_bare; > 1 is the "
-                                        "seed's avalanche)")
+    branching: bool = param(
+        False,
+        help="also the replica branching ratios (Perron roots of the lesser generation "
+        "map) with the SCBA-dressed propagators (branching_scba, < 1) and with "
+        "Gamma-only ones as in the seed's Eq. (10) (branching_bare; > 1 is the "
+        "seed's avalanche)",
+    )
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -60,14 +68,14 @@ class AvalancheLatticeResult(Result):
     d_omega: float = out(unit=ENERGY, help="frequency step (divides E)")
     omega_range: list[float] = out(unit=ENERGY, help="first and last frequency of the grid")
     branching_scba: float | None = out(help="replica branching ratio with SCBA-dressed propagators (branching)")
-    branching_bare: float | None = out(help="replica branching ratio with Gamma-only propagators, Eq. (10) "
-                                            "(branching)")
+    branching_bare: float | None = out(help="replica branching ratio with Gamma-only propagators, Eq. (10) (branching)")
     grid_note: str | None = out(help="how the frequency grid was adjusted")
     spectra: Any = out(array=True, help="the spectral functions (omega, A, n, occupation, sigma_r) for plots")
 
 
-def run(params: AvalancheLatticeParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> AvalancheLatticeResult:
+def run(
+    params: AvalancheLatticeParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> AvalancheLatticeResult:
     """One steady state of the biased Holstein chain (SCBA, Wannier-Stark reduced)."""
     from ephkin.pde import keldysh
 
@@ -86,11 +94,25 @@ def run(params: AvalancheLatticeParams, *, progress: Progress | None = None,
             r = keldysh.solve_lattice(p.gamma, p.g_ep, p.omega0, p.delta, p.E, tol=p.tol, **kw)
     g = r["grid"]
     res = AvalancheLatticeResult(
-        gamma=p.gamma, g_ep=p.g_ep, omega0=p.omega0, delta=p.delta, E=p.E, T=p.T, solver=p.solver,
-        n_ex=r["n_ex"], current=r["current"], current_left=r["current_left"], spectral_weight=r["weight"],
-        bath_current=r["bath_current"], converged=bool(r["converged"]), residual=r["residual"],
-        iterations=r["iterations"], n_omega=g.n, d_omega=g.d_omega, omega_range=[float(g.omega[0]),
-                                                                                  float(g.omega[-1])])
+        gamma=p.gamma,
+        g_ep=p.g_ep,
+        omega0=p.omega0,
+        delta=p.delta,
+        E=p.E,
+        T=p.T,
+        solver=p.solver,
+        n_ex=r["n_ex"],
+        current=r["current"],
+        current_left=r["current_left"],
+        spectral_weight=r["weight"],
+        bath_current=r["bath_current"],
+        converged=bool(r["converged"]),
+        residual=r["residual"],
+        iterations=r["iterations"],
+        n_omega=g.n,
+        d_omega=g.d_omega,
+        omega_range=[float(g.omega[0]), float(g.omega[-1])],
+    )
     if p.branching:
         if problem is None:
             problem = keldysh.lattice_problem(p.gamma, p.g_ep, p.omega0, p.delta, p.E, **kw)
@@ -99,13 +121,21 @@ def run(params: AvalancheLatticeParams, *, progress: Progress | None = None,
     if g.note:
         res.grid_note = g.note
     res.status = "ok" if res.converged else "solver-failed"
-    res.message = (f"n_ex = {res.n_ex:.6g}, current = {res.current:.6g}" if res.converged else
-                   f"not converged: residual {res.residual:.3g} > tol {p.tol:g} after {res.iterations} iterations")
+    res.message = (
+        f"n_ex = {res.n_ex:.6g}, current = {res.current:.6g}"
+        if res.converged
+        else f"not converged: residual {res.residual:.3g} > tol {p.tol:g} after {res.iterations} iterations"
+    )
     res.spectra = r["spectra"]
     return res
 
 
-STUDY = Study("avalanche lattice", AvalancheLatticeParams, run,
-              "steady state of the biased tight-binding chain with fermion baths and Holstein phonons (SCBA, "
-              "Keldysh): n_ex, current, spectra", prefixes=(AVALANCHE,),
-              positional=("gamma", "g_ep", "omega0", "E", "delta", "T", "n_omega", "solver", "tol", "branching"))
+STUDY = Study(
+    "avalanche lattice",
+    AvalancheLatticeParams,
+    run,
+    "steady state of the biased tight-binding chain with fermion baths and Holstein phonons (SCBA, "
+    "Keldysh): n_ex, current, spectra",
+    prefixes=(AVALANCHE,),
+    positional=("gamma", "g_ep", "omega0", "E", "delta", "T", "n_omega", "solver", "tol", "branching"),
+)

@@ -45,10 +45,21 @@ Progress = Callable[[str], None]
 _MISSING: Any = dataclasses.MISSING
 
 
-def param(default: Any = _MISSING, *, help: str, unit: str | None = None, positive: bool = False,
-          nonnegative: bool = False, choices: tuple[Any, ...] | None = None, allow_inf: bool = False,
-          flag: str | None = None, metavar: str | tuple[str, ...] | None = None, const: Any = None,
-          cli: bool = True, objects: bool = False) -> Any:
+def param(
+    default: Any = _MISSING,
+    *,
+    help: str,
+    unit: str | None = None,
+    positive: bool = False,
+    nonnegative: bool = False,
+    choices: tuple[Any, ...] | None = None,
+    allow_inf: bool = False,
+    flag: str | None = None,
+    metavar: str | tuple[str, ...] | None = None,
+    const: Any = None,
+    cli: bool = True,
+    objects: bool = False,
+) -> Any:
     """A field of a :class:`Params` dataclass, with everything the flags, run files and docs need.
 
     Parameters
@@ -75,15 +86,33 @@ def param(default: Any = _MISSING, *, help: str, unit: str | None = None, positi
         A string parameter that also takes Python objects from the API (a ``pde.spectra`` shape for a
         spectrum spec); the identity of such a value is its ``str``.
     """
-    meta = {"help": help, "unit": unit, "positive": positive, "nonnegative": nonnegative, "choices": choices,
-            "allow_inf": allow_inf, "flag": flag, "metavar": metavar, "const": const, "cli": cli, "objects": objects}
+    meta = {
+        "help": help,
+        "unit": unit,
+        "positive": positive,
+        "nonnegative": nonnegative,
+        "choices": choices,
+        "allow_inf": allow_inf,
+        "flag": flag,
+        "metavar": metavar,
+        "const": const,
+        "cli": cli,
+        "objects": objects,
+    }
     if isinstance(default, (list, dict, set)):
         raise TypeError("param: use a tuple, not a mutable default")
     return dataclasses.field(default=default, metadata=meta)
 
 
-def out(*, unit: str | None = None, help: str = "", array: bool = False, omit_none: bool = True,
-        default: Any = None, key: str | None = None) -> Any:
+def out(
+    *,
+    unit: str | None = None,
+    help: str = "",
+    array: bool = False,
+    omit_none: bool = True,
+    default: Any = None,
+    key: str | None = None,
+) -> Any:
     """A field of a :class:`Result` dataclass.
 
     ``unit``: the unit of the value (reported by :meth:`Result.units`); ``array``: a numpy array or other
@@ -181,8 +210,11 @@ class Params:
         """The run-file and JSON schema: name -> type, default, unit, choices, help."""
         out: dict[str, dict[str, Any]] = {}
         for p in cls.info():
-            entry = {"type": (f"tuple[{p.base.__name__}]" if p.nargs else p.base.__name__)
-                     + (" | None" if p.optional else ""), "help": p.help}
+            entry = {
+                "type": (f"tuple[{p.base.__name__}]" if p.nargs else p.base.__name__)
+                + (" | None" if p.optional else ""),
+                "help": p.help,
+            }
             if not p.required:
                 entry["default"] = _plain(p.default)
             else:
@@ -275,6 +307,7 @@ def _check_value(p: ParamInfo, v: Any) -> None:
 def _convert(p: ParamInfo, value: Any, where: str) -> Any:
     """A run-file / JSON value as the declared type (ints for floats, "inf" for allow_inf floats, lists for
     tuples); anything else is left for :meth:`Params.check` to reject."""
+
     def one(v: Any) -> Any:
         if p.base is float and isinstance(v, str) and p.meta["allow_inf"]:
             if v.strip().lower() in ("inf", "infinity"):
@@ -385,8 +418,11 @@ class Result:
     def absorb(self, values: dict[str, Any]) -> None:
         """Take an engine's result dict: entries that are fields of this result set the field, the others go
         to ``extra``."""
-        names = {(f.metadata.get("key") or f.name): f.name for f in dataclasses.fields(self)
-                 if f.name not in ("stats", "extra")}
+        names = {
+            (f.metadata.get("key") or f.name): f.name
+            for f in dataclasses.fields(self)
+            if f.name not in ("stats", "extra")
+        }
         for key, value in values.items():
             if key in names:
                 setattr(self, names[key], value)
@@ -403,8 +439,11 @@ class Result:
     def field_units(cls) -> dict[str, str]:
         """The unit of every field that has one (``energy``: units of g, or the spectrum's own unit with
         ``units="plain"``)."""
-        return {f.metadata.get("key") or f.name: f.metadata["unit"] for f in dataclasses.fields(cls)
-                if f.metadata.get("unit")}
+        return {
+            f.metadata.get("key") or f.name: f.metadata["unit"]
+            for f in dataclasses.fields(cls)
+            if f.metadata.get("unit")
+        }
 
     def __getitem__(self, key: str) -> Any:
         """``result["lambda_c"]``: a field (by its ``to_dict`` name), a statistic or an extra entry."""

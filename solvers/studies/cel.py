@@ -23,8 +23,13 @@ TABLE_POINTS = 400
 class CelParams(SpectrumParams):
     """Parameters of :func:`run` (``ephkin cel``)."""
 
-    T_range: tuple[float, float] | None = param(None, positive=True, unit=ENERGY, metavar=("TLO", "THI"),
-                                                help="temperature range scanned (default 0.01..5 omega_log)")
+    T_range: tuple[float, float] | None = param(
+        None,
+        positive=True,
+        unit=ENERGY,
+        metavar=("TLO", "THI"),
+        help="temperature range scanned (default 0.01..5 omega_log)",
+    )
 
     def check_more(self) -> None:
         if self.T_range is not None and not self.T_range[0] < self.T_range[1]:
@@ -69,11 +74,18 @@ def run(params: CelParams, *, progress: Progress | None = None, petsc_options: l
     res.T_plus_over_omega = None if res.T_plus is None else res.T_plus / wl
     res.T = np.linspace(lo, hi, TABLE_POINTS)
     res.cel_over_free, res.energy, res.cel = eq.cel_ratio(s, res.T), eq.electronic_energy(s, res.T), eq.cel(s, res.T)
-    res.message = (f"C_el < 0 for {res.T_minus:.4g} < T < {res.T_plus:.4g}" if res.T_minus is not None
-                   else f"C_el > 0 for {lo:.4g} < T < {hi:.4g}") + \
-        (f"; lambda_min = {res.lambda_min:.4g}" if res.lambda_min is not None else "")
+    res.message = (
+        f"C_el < 0 for {res.T_minus:.4g} < T < {res.T_plus:.4g}"
+        if res.T_minus is not None
+        else f"C_el > 0 for {lo:.4g} < T < {hi:.4g}"
+    ) + (f"; lambda_min = {res.lambda_min:.4g}" if res.lambda_min is not None else "")
     return res
 
 
-STUDY = Study("cel", CelParams, run, "electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
-              positional=("spectrum", "lam", "units"))
+STUDY = Study(
+    "cel",
+    CelParams,
+    run,
+    "electronic specific heat C_el(T) (S11-S14): window where C_el < 0",
+    positional=("spectrum", "lam", "units"),
+)

@@ -12,11 +12,15 @@ from ephkin.pde.errors import InputError
 from .base import Params, param
 
 #: The alpha^2F spec syntax, for help texts.
-SPECTRUM_HELP = ("alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | lorentz:C:G[,C:G] | "
-                 "file:PATH[:COL] (or, from Python, a pde.spectra shape)")
+SPECTRUM_HELP = (
+    "alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | lorentz:C:G[,C:G] | "
+    "file:PATH[:COL] (or, from Python, a pde.spectra shape)"
+)
 #: The energy unit of every study with a spectrum ("energy" in the units of a Result's fields).
-UNITS_HELP = ("energy units: g (g = 1, frequencies scale with lambda; the default) or plain (the spectrum's own "
-              "frequency unit; Einstein: units of Omega)")
+UNITS_HELP = (
+    "energy units: g (g = 1, frequencies scale with lambda; the default) or plain (the spectrum's own "
+    "frequency unit; Einstein: units of Omega)"
+)
 #: The default transition probability P(omega) of the e-e collisions (Eq. (S22)).
 P_EE_DEFAULT = "gaussian:0.3"
 #: Unit label of energies and temperatures in results: g, or the spectrum's own unit with units="plain".
@@ -58,8 +62,12 @@ class SpectrumShapeParams(Params):
 class SpectrumParams(SpectrumShapeParams):
     """alpha^2F, the energy unit and the coupling."""
 
-    lam: float | None = param(None, help="electron-phonon coupling lambda (default: the spectrum's own, 1 for "
-                                         "built-in shapes)", positive=True, metavar="LAMBDA")
+    lam: float | None = param(
+        None,
+        help="electron-phonon coupling lambda (default: the spectrum's own, 1 for built-in shapes)",
+        positive=True,
+        metavar="LAMBDA",
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -67,31 +75,43 @@ class EnergyGridParams(Params):
     """The folded energy grid (docs/theory.md section 1)."""
 
     refine: int = param(1, help="divide the default grid step by this integer", positive=True)
-    grid_step: float | None = param(None, help="energy grid step eps (overrides the default)", unit=ENERGY,
-                                    positive=True)
-    cutoff: float | None = param(None, help="energy cutoff Lambda of the folded grid (default max(2 omega_max + "
-                                            "30 T0, 6 g))", unit=ENERGY, positive=True)
+    grid_step: float | None = param(
+        None, help="energy grid step eps (overrides the default)", unit=ENERGY, positive=True
+    )
+    cutoff: float | None = param(
+        None,
+        help="energy cutoff Lambda of the folded grid (default max(2 omega_max + 30 T0, 6 g))",
+        unit=ENERGY,
+        positive=True,
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class KernelParams(Params):
     """The discretisation of the kernel of A (Eq. (S16)/(S20))."""
 
-    kernel: str = param("exact", choices=("exact", "paper"),
-                        help="kernel of A, Eq. (S16)/(S20): exact (the corrected discretisation, docs/kernel.md) "
-                             "or paper (the seed's, suppressed by eps^2; reproduces seed 000 Table S1 column 2)")
-    pv: str | None = param(None, choices=("subtracted", "dropped"),
-                           help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
-                                "third order; default for kernel exact) or dropped (the seed's rule, first order; "
-                                "default for kernel paper)")
+    kernel: str = param(
+        "exact",
+        choices=("exact", "paper"),
+        help="kernel of A, Eq. (S16)/(S20): exact (the corrected discretisation, docs/kernel.md) "
+        "or paper (the seed's, suppressed by eps^2; reproduces seed 000 Table S1 column 2)",
+    )
+    pv: str | None = param(
+        None,
+        choices=("subtracted", "dropped"),
+        help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
+        "third order; default for kernel exact) or dropped (the seed's rule, first order; "
+        "default for kernel paper)",
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ElectronElectronParams(Params):
     """Electron-electron collisions, Eq. (15) and (S22)-(S25)."""
 
-    a_ee: float = param(0.0, nonnegative=True,
-                        help="weight a_ee of electron-electron collisions in Eq. (15) (0: e-ph only)")
+    a_ee: float = param(
+        0.0, nonnegative=True, help="weight a_ee of electron-electron collisions in Eq. (15) (0: e-ph only)"
+    )
     p_ee: str = param(P_EE_DEFAULT, metavar="P", help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP}")
 
     def p_ee_object(self) -> Any:

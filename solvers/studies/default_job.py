@@ -14,11 +14,29 @@ from .common import ENERGY
 from .zinv import TC_STRONG
 
 #: Seed 000 Table S1 column 2 (linear analysis, suppressed "paper" kernel) -- comparison only.
-TABLE_S1_LINEAR = {0.180: 1.1335, 0.192: 1.3262, 0.204: 1.5644, 0.217: 1.8991, 0.229: 2.3096,
-                   0.241: 2.8822, 0.253: 3.7427, 0.266: 5.3639, 0.278: 8.6508}
+TABLE_S1_LINEAR = {
+    0.180: 1.1335,
+    0.192: 1.3262,
+    0.204: 1.5644,
+    0.217: 1.8991,
+    0.229: 2.3096,
+    0.241: 2.8822,
+    0.253: 3.7427,
+    0.266: 5.3639,
+    0.278: 8.6508,
+}
 #: Seed 000 Table S1 column 3 (Z0 criterion) -- for the comparison column only.
-TABLE_S1_ZINV = {0.180: 1.1333, 0.192: 1.3253, 0.204: 1.5644, 0.217: 1.8980, 0.229: 2.3094,
-                 0.241: 2.8820, 0.253: 3.7416, 0.266: 5.3642, 0.278: 8.6517}
+TABLE_S1_ZINV = {
+    0.180: 1.1333,
+    0.192: 1.3253,
+    0.204: 1.5644,
+    0.217: 1.8980,
+    0.229: 2.3094,
+    0.241: 2.8820,
+    0.253: 3.7416,
+    0.266: 5.3642,
+    0.278: 8.6517,
+}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -33,10 +51,14 @@ class DefaultJobResult(Result):
     """Result of :func:`run`."""
 
     job: str = out(help="what the job computes", default="default: seed 000 equilibrium toolkit")
-    table_s1: list[dict[str, Any]] = out(help="Table S1: lambda_c by the Z0 criterion, C_el and the linear "
-                                              "analysis (both kernels), with the seed's columns", default=[])
-    stability_modes: dict[str, Any] = out(key="stability_modes_lambda_5_T0_0.20", default={},
-                                          help="Fig. S1: the gamma spectrum at lambda = 5, T0 = 0.20")
+    table_s1: list[dict[str, Any]] = out(
+        help="Table S1: lambda_c by the Z0 criterion, C_el and the linear "
+        "analysis (both kernels), with the seed's columns",
+        default=[],
+    )
+    stability_modes: dict[str, Any] = out(
+        key="stability_modes_lambda_5_T0_0.20", default={}, help="Fig. S1: the gamma spectrum at lambda = 5, T0 = 0.20"
+    )
     zinv_E: Array | None = out(array=True, unit=ENERGY, help="energies of the Fig. 1 inset curves")
     zinv_curves: dict[str, Array] = out(array=True, default={}, help="Z0^-1(E) per label (Fig. 1 insets)")
     zinv_zeros: list[float] = out(array=True, default=[], unit=ENERGY, help="their zeros")
@@ -46,8 +68,9 @@ class DefaultJobResult(Result):
     modes: Any = out(array=True, help="the Fig. S1 StabilityResult (eigenvectors for the plot)")
 
 
-def run(params: DefaultJobParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> DefaultJobResult:
+def run(
+    params: DefaultJobParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> DefaultJobResult:
     """Table S1, Fig. S1, Fig. 1 insets and Fig. 3 of seed 000 (see the module docstring).
 
     Parameters
@@ -77,21 +100,24 @@ def run(params: DefaultJobParams, *, progress: Progress | None = None,
         row["table_s1"] = ref
         row["rel_diff"] = row["lambda_c"] / ref - 1.0
         rows.append(row)
-        say(f"[{i + 1}/9] Table S1 T0={T0:.3f}: lambda_c={row['lambda_c']:.6f} (seed {ref}), "
-            f"C_el<0 above lambda={row['lambda_c_cel']}")
+        say(
+            f"[{i + 1}/9] Table S1 T0={T0:.3f}: lambda_c={row['lambda_c']:.6f} (seed {ref}), "
+            f"C_el<0 above lambda={row['lambda_c_cel']}"
+        )
     for row in rows:
         for kernel in ("exact", "paper"):
             lp = lambda_c.LambdaCParams(spectrum=params.spectrum, T0=(row["T0"],), method="linear", kernel=kernel)
             row[f"lambda_c_linear_{kernel}"] = lambda_c.lambda_c_row(shape, row["T0"], lp)["lambda_c"]
         row["table_s1_col2"] = TABLE_S1_LINEAR[row["T0"]]
-        say(f"Table S1 T0={row['T0']:.3f}: linear lambda_c exact kernel {row['lambda_c_linear_exact']:.5f}, "
-            f"paper kernel {row['lambda_c_linear_paper']:.5f} (seed {row['table_s1_col2']})")
+        say(
+            f"Table S1 T0={row['T0']:.3f}: linear lambda_c exact kernel {row['lambda_c_linear_exact']:.5f}, "
+            f"paper kernel {row['lambda_c_linear_paper']:.5f} (seed {row['table_s1_col2']})"
+        )
     res.table_s1 = rows
     # Fig. S1: eigenvectors at lambda = 5, T0 = 0.20 (exact kernel)
     st = stability.run(stability.StabilityParams(spectrum=params.spectrum, lam=5.0, T0=0.20, nev=6))
     res.modes, res.stability_modes = st, st.to_dict()
-    say(f"Fig. S1: lambda=5, T0=0.20: {st.n_negative} unstable modes, slowest stable gamma "
-        f"{st.gamma_min_positive:.5f}")
+    say(f"Fig. S1: lambda=5, T0=0.20: {st.n_negative} unstable modes, slowest stable gamma {st.gamma_min_positive:.5f}")
     # Fig. 1 insets: Einstein, T0 = 0.20, lambda = 2.169 (unstable) and 1.0 (stable)
     E = np.linspace(0.0, 2.5, 801)
     for lam in (1.0, 2.169):
@@ -116,5 +142,6 @@ def run(params: DefaultJobParams, *, progress: Progress | None = None,
     return res
 
 
-STUDY = Study("run", DefaultJobParams, run, "the default job: seed 000 Table S1, Fig. S1, Fig. 1 insets, Fig. 3",
-              runfile=False)
+STUDY = Study(
+    "run", DefaultJobParams, run, "the default job: seed 000 Table S1, Fig. S1, Fig. 1 insets, Fig. 3", runfile=False
+)

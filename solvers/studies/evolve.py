@@ -18,6 +18,7 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from ..prefixes import KINETIC
+from ..stability.common import DENSE_MAX
 from .base import Array, Progress, Result, Study, out, param
 from .common import ENERGY, ElectronElectronParams, EnergyGridParams, SpectrumParams
 from .petsc import petsc_scope
@@ -48,23 +49,35 @@ class EvolveParams(ElectronElectronParams, EnergyGridParams, SpectrumParams):
     t_end: float = param(help="final time (rescaled, pi t -> t)", unit="time", positive=True)
     rtol: float = param(1e-6, help="TS relative tolerance", positive=True)
     atol: float = param(1e-10, help="TS absolute tolerance", positive=True)
-    growth_limit: float = param(100.0, positive=True,
-                                help="report 'unstable' when max|f - f0| exceeds this factor times its initial value")
-    flush_every: float = param(10.0, unit="s", positive=True, metavar="SECONDS",
-                               help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF "
-                                    "and summary.json every SECONDS of wall time -- at most this much is lost to a "
-                                    "kill -9")
+    growth_limit: float = param(
+        100.0, positive=True, help="report 'unstable' when max|f - f0| exceeds this factor times its initial value"
+    )
+    flush_every: float = param(
+        10.0,
+        unit="s",
+        positive=True,
+        metavar="SECONDS",
+        help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF "
+        "and summary.json every SECONDS of wall time -- at most this much is lost to a "
+        "kill -9",
+    )
     reference: bool = param(False, help="also integrate with SciPy's BDF (dense, small N) and report the difference")
     a_ep: float = param(1.0, nonnegative=True, help="weight a_ep of electron-phonon collisions")
-    diagnostics: bool | None = param(None, help="compare with the linear problem of Eq. (14) (gamma_min_positive, "
-                                                "unstable modes; cost in diagnostics_seconds): --diagnostics at any "
-                                                "L (the modal prediction of Eq. (13) up to L = 3000), "
-                                                "--no-diagnostics never; default: for L <= 5000 only, the "
-                                                "prediction for L <= 1200 only")
-    converge: bool = param(False, help="also run the same problem on a grid twice as coarse (step 2 eps, same "
-                                       "cutoff) and report grid_check: both grids' status, t_instability or decay "
-                                       "rate, min of 1 - Sigma'[f], and the verdict 'converged' or "
-                                       "'grid-dependent' (docs/grid-convergence.md)")
+    diagnostics: bool | None = param(
+        None,
+        help="compare with the linear problem of Eq. (14) (gamma_min_positive, "
+        "unstable modes; cost in diagnostics_seconds): --diagnostics at any "
+        f"L (the modal prediction of Eq. (13) up to L = {DENSE_MAX}), "
+        f"--no-diagnostics never; default: for L <= {DIAGNOSTICS_MAX_L} only, the "
+        f"prediction for L <= {PREDICTION_MAX_L} only",
+    )
+    converge: bool = param(
+        False,
+        help="also run the same problem on a grid twice as coarse (step 2 eps, same "
+        "cutoff) and report grid_check: both grids' status, t_instability or decay "
+        "rate, min of 1 - Sigma'[f], and the verdict 'converged' or "
+        "'grid-dependent' (docs/grid-convergence.md)",
+    )
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -83,8 +96,7 @@ class EvolveResult(Result):
     t_final: float | None = out(unit="time", help="time reached (t_end, or where the instability was found)")
     reason: str | None = out(help="why the run stopped early (unstable runs)")
     t_instability: float | None = out(unit="time", help="time of the instability (unstable runs)")
-    growth_energies: list[float] | None = out(unit=ENERGY, help="energies where f - f0 grows fastest at "
-                                                                "t_instability")
+    growth_energies: list[float] | None = out(unit=ENERGY, help="energies where f - f0 grows fastest at t_instability")
     growth_rate: float | None = out(unit="1/time", help="max |fdot|/|f - f0| at t_instability")
     decay_rate: float | None = out(unit="1/time", help="late-time decay rate of max|f - f0| (stable runs)")
     initial_deviation: float | None = out(help="max|f - f0| at t = 0")
@@ -97,8 +109,9 @@ class EvolveResult(Result):
     E: Array | None = out(array=True, unit=ENERGY, help="energies of the grid")
     f_final: Array | None = out(array=True, help="f(E) at t_final")
     f_eq: Array | None = out(array=True, help="f0(E, T0)")
-    history: dict[str, Any] | None = out(array=True, help="per accepted step: t, dev, energy, power, mass_min, "
-                                                          "T_eff (lists)")
+    history: dict[str, Any] | None = out(
+        array=True, help="per accepted step: t, dev, energy, power, mass_min, T_eff (lists)"
+    )
     zinv: Array | None = out(array=True, help="Z0^-1(E) on the grid")
     samples: list[Any] = out(array=True, default=[], help="some (t, f) of the run (with an XDMF writer)")
     files: list[str] = out(array=True, default=[], help="files written by the XDMF writer")
@@ -121,14 +134,23 @@ def _gap(spec: Any, T0: float, T_in: float, a_ep: float, hist: dict[str, Any]) -
     T2[inside] = sol.sol(t[inside])[0]
     gap = np.abs(Te - T2) / abs(T_in - T0)
     late = (t >= 0.1 * t[-1]) & np.isfinite(gap)
-    return {"T_two_temp_final": float(T2[-1]) if np.isfinite(T2[-1]) else None,
-            "two_temp_status": "runaway" if sol.status == 1 else "relaxes",
-            "two_temp_gap_final": float(gap[-1]) if np.isfinite(gap[-1]) else None,
-            "two_temp_gap_max": float(np.max(gap[late])) if late.any() else None, "_T_two_temp": T2}
+    return {
+        "T_two_temp_final": float(T2[-1]) if np.isfinite(T2[-1]) else None,
+        "two_temp_status": "runaway" if sol.status == 1 else "relaxes",
+        "two_temp_gap_final": float(gap[-1]) if np.isfinite(gap[-1]) else None,
+        "two_temp_gap_max": float(np.max(gap[late])) if late.any() else None,
+        "_T_two_temp": T2,
+    }
 
 
-def run(params: EvolveParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None,
-        on_step: Callable[[float, dict[str, Any]], None] | None = None, xdmf_dir: str | None = None) -> EvolveResult:
+def run(
+    params: EvolveParams,
+    *,
+    progress: Progress | None = None,
+    petsc_options: list[str] | None = None,
+    on_step: Callable[[float, dict[str, Any]], None] | None = None,
+    xdmf_dir: str | None = None,
+) -> EvolveResult:
     """Integrate the kinetic equation from f0(T_in) to t_end, or until the instability.
 
     Parameters
@@ -157,13 +179,23 @@ def run(params: EvolveParams, *, progress: Progress | None = None, petsc_options
 
     from ..evolution import evolve as run_ts
     from ..evolution import evolve_scipy
-    from ..stability import DENSE_MAX, make_problem
+    from ..stability import make_problem
 
     P = params.p_ee_object()
     shape = parse_spectrum(params.spectrum) if isinstance(params.spectrum, str) else params.spectrum
     lam = shape.lam if params.lam is None else params.lam
-    p = make_problem(shape, lam, params.T0, params.units, "exact", params.refine, params.grid_step, params.cutoff,
-                     a_ee=params.a_ee, p_ee=P)
+    p = make_problem(
+        shape,
+        lam,
+        params.T0,
+        params.units,
+        "exact",
+        params.refine,
+        params.grid_step,
+        params.cutoff,
+        a_ee=params.a_ee,
+        p_ee=P,
+    )
     coarse = _coarse_problem(shape, lam, params, p, P) if params.converge else None  # refused before any run
     model = KineticModel(p, a_ep=params.a_ep, a_ee=params.a_ee, p_ee=P)
     last = {"t": -1.0}
@@ -180,8 +212,17 @@ def run(params: EvolveParams, *, progress: Progress | None = None, petsc_options
 
             writer = SnapshotWriter(xdmf_dir, p.E, chunk_s=params.flush_every)
         try:
-            r = run_ts(model, params.T_in, params.t_end, rtol=params.rtol, atol=params.atol,
-                       growth_limit=params.growth_limit, snapshots=writer, progress=report, on_step=on_step)
+            r = run_ts(
+                model,
+                params.T_in,
+                params.t_end,
+                rtol=params.rtol,
+                atol=params.atol,
+                growth_limit=params.growth_limit,
+                snapshots=writer,
+                progress=report,
+                on_step=on_step,
+            )
         finally:
             if writer is not None:
                 writer.close()
@@ -190,25 +231,40 @@ def run(params: EvolveParams, *, progress: Progress | None = None, petsc_options
         stats["kernel_matvecs"] = model.kernel_matvecs
         stats["kernel_matvecs_per_step"] = model.kernel_matvecs / max(stats.get("steps", 0), 1)
         status = r.pop("status")
-        res = EvolveResult(status=status, lam=lam, T0=params.T0, T_in=params.T_in, t_end=params.t_end,
-                           grid_step=p.grid.eps, L=p.grid.L, cutoff=p.grid.cutoff,
-                           p_ee=str(P) if P is not None else None, stats=stats)
+        res = EvolveResult(
+            status=status,
+            lam=lam,
+            T0=params.T0,
+            T_in=params.T_in,
+            t_end=params.t_end,
+            grid_step=p.grid.eps,
+            L=p.grid.L,
+            cutoff=p.grid.cutoff,
+            p_ee=str(P) if P is not None else None,
+            stats=stats,
+        )
         res.absorb(r)
-        res.message = (f"unstable at t = {res.t_instability or 0.0:.4g}: {res.reason or ''}"
-                       if status == "unstable" else f"stable to t = {res.t_final or 0.0:.4g}")
+        res.message = (
+            f"unstable at t = {res.t_instability or 0.0:.4g}: {res.reason or ''}"
+            if status == "unstable"
+            else f"stable to t = {res.t_final or 0.0:.4g}"
+        )
         if params.diagnostics or (params.diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
             # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
             prediction = p.grid.L <= (DENSE_MAX if params.diagnostics else PREDICTION_MAX_L)
-            res.extra.update(_linear_diagnostics(p, model, dict(r, status=status, steps=stats.get("steps")),
-                                                 params.T_in, prediction))
+            res.extra.update(
+                _linear_diagnostics(p, model, dict(r, status=status, steps=stats.get("steps")), params.T_in, prediction)
+            )
             if not prediction and p.grid.L <= DENSE_MAX and status == "stable":
                 res.extra["prediction_skipped"] = (
                     f"L = {p.grid.L} > {PREDICTION_MAX_L}: the dense modal prediction of Eq. (13) costs O(L^3) "
-                    "(force it with diagnostics=True, --diagnostics)")
+                    "(force it with diagnostics=True, --diagnostics)"
+                )
         elif params.diagnostics is None:
             res.extra["diagnostics_skipped"] = (
                 f"L = {p.grid.L} > {DIAGNOSTICS_MAX_L}: the linear comparison would cost more than the evolution "
-                "(force it with diagnostics=True, --diagnostics)")
+                "(force it with diagnostics=True, --diagnostics)"
+            )
         if params.a_ee > 0:
             gap = _gap(shape.with_lambda(lam, params.units), params.T0, params.T_in, params.a_ep, hist)
             res.T_two_temp = gap.pop("_T_two_temp", None)
@@ -228,8 +284,12 @@ def run(params: EvolveParams, *, progress: Progress | None = None, petsc_options
 
 
 def _grid_summary(p: Any, r: dict[str, Any]) -> dict[str, Any]:
-    out = {"L": int(p.grid.L), "grid_step": float(p.grid.eps), "status": r["status"],
-           "min_mass_diagonal": r.get("min_mass_diagonal")}
+    out = {
+        "L": int(p.grid.L),
+        "grid_step": float(p.grid.eps),
+        "status": r["status"],
+        "min_mass_diagonal": r.get("min_mass_diagonal"),
+    }
     if r["status"] == "unstable":
         out["t_instability"] = r.get("t_instability")
         out["reason"] = r.get("reason")
@@ -254,11 +314,15 @@ def _coarse_problem(shape: Any, lam: float, params: EvolveParams, p: Any, P: Any
 
     step = 2.0 * p.grid.eps
     try:
-        return make_problem(shape, lam, params.T0, params.units, "exact", 1, step, p.grid.cutoff,
-                            a_ee=params.a_ee, p_ee=P)
+        return make_problem(
+            shape, lam, params.T0, params.units, "exact", 1, step, p.grid.cutoff, a_ee=params.a_ee, p_ee=P
+        )
     except InputError as exc:
-        raise InputError(f"converge: the check runs the grid twice as coarse (step {step:g}), which is refused "
-                         f"({exc}); use a finer grid (refine or grid_step) to check convergence", "converge") from None
+        raise InputError(
+            f"converge: the check runs the grid twice as coarse (step {step:g}), which is refused "
+            f"({exc}); use a finer grid (refine or grid_step) to check convergence",
+            "converge",
+        ) from None
 
 
 def grid_verdict(fine: dict[str, Any], coarse: dict[str, Any]) -> tuple[str, str | None]:
@@ -271,15 +335,19 @@ def grid_verdict(fine: dict[str, Any], coarse: dict[str, Any]) -> tuple[str, str
     if fine["status"] == "unstable":
         d = _rel_diff(fine.get("t_instability"), coarse.get("t_instability"))
         if d is not None and d > GRID_T_TOL:
-            return "grid-dependent", (f"t_instability {coarse['t_instability']:.4g} (coarse) vs "
-                                      f"{fine['t_instability']:.4g} (fine): {100 * d:.0f}% apart, tolerance "
-                                      f"{100 * GRID_T_TOL:.0f}%")
+            return "grid-dependent", (
+                f"t_instability {coarse['t_instability']:.4g} (coarse) vs "
+                f"{fine['t_instability']:.4g} (fine): {100 * d:.0f}% apart, tolerance "
+                f"{100 * GRID_T_TOL:.0f}%"
+            )
         return "converged", None
     for key in ("min_mass_diagonal", "decay_rate"):
         d = _rel_diff(fine.get(key), coarse.get(key))
         if d is not None and d > GRID_REL_TOL:
-            return "grid-dependent", (f"{key} {coarse[key]:.4g} (coarse) vs {fine[key]:.4g} (fine): {100 * d:.0f}% "
-                                      f"apart, tolerance {100 * GRID_REL_TOL:.0f}%")
+            return "grid-dependent", (
+                f"{key} {coarse[key]:.4g} (coarse) vs {fine[key]:.4g} (fine): {100 * d:.0f}% "
+                f"apart, tolerance {100 * GRID_REL_TOL:.0f}%"
+            )
     return "converged", None
 
 
@@ -296,14 +364,21 @@ def _grid_check(p: Any, pc: Any, r: dict[str, Any], params: EvolveParams, P: Any
     rc = run_ts(mc, params.T_in, params.t_end, rtol=params.rtol, atol=params.atol, growth_limit=params.growth_limit)
     fine, coarse = _grid_summary(p, r), _grid_summary(pc, rc)
     verdict, why = grid_verdict(fine, coarse)
-    out: dict[str, Any] = {"coarse": coarse, "fine": fine, "verdict": verdict,
-                           "status_agrees": fine["status"] == coarse["status"], "t_tolerance": GRID_T_TOL,
-                           "relative_tolerance": GRID_REL_TOL}
+    out: dict[str, Any] = {
+        "coarse": coarse,
+        "fine": fine,
+        "verdict": verdict,
+        "status_agrees": fine["status"] == coarse["status"],
+        "t_tolerance": GRID_T_TOL,
+        "relative_tolerance": GRID_REL_TOL,
+    }
     if why:
         out["why"] = why
     if indefinite0:
-        out["note"] = ("1 - Sigma'[f] is already negative at t = 0: the instability is immediate (growth at the "
-                       "grid scale), so t_instability shrinks with the grid step; only the status is meaningful")
+        out["note"] = (
+            "1 - Sigma'[f] is already negative at t = 0: the instability is immediate (growth at the "
+            "grid scale), so t_instability shrinks with the grid step; only the status is meaningful"
+        )
     return out
 
 
@@ -341,6 +416,11 @@ def _linear_diagnostics(p: Any, model: Any, r: dict[str, Any], T_in: float, pred
     return out
 
 
-STUDY = Study("evolve", EvolveParams, run,
-              "the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): relaxation or instability",
-              prefixes=(KINETIC,), positional=("spectrum", "lam", "T0", "T_in", "t_end"))
+STUDY = Study(
+    "evolve",
+    EvolveParams,
+    run,
+    "the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): relaxation or instability",
+    prefixes=(KINETIC,),
+    positional=("spectrum", "lam", "T0", "T_in", "t_end"),
+)

@@ -1,6 +1,6 @@
 """``lambda-c``: the critical coupling lambda_c(T0) of the kinetic instability (seed 000).
 
-method "zinv": min_E Z0^-1(E) = 0 (docs/theory.md T3, Eq. (10)/(S21)), with lambda_c_cel, the coupling where
+method "zinv": min_E Z0^-1(E) = 0 (docs/theory.md §10.3, Eq. (10)/(S21)), with lambda_c_cel, the coupling where
 C_el(T0) turns negative (an upper bound by the seed's theorem); method "linear": the smallest eigenvalue of A
 (Eq. (14)) crosses 0 (Sylvester: the first gamma < 0), on a uniform or graded grid.
 """
@@ -14,6 +14,7 @@ from typing import Any
 from ephkin.pde.errors import InputError
 
 from ..prefixes import STABILITY
+from ..stability.common import DENSE_MAX, LC_DENSE_MAX
 from .base import Progress, Result, Study, out, param
 from .common import ENERGY, EnergyGridParams, KernelParams, SpectrumShapeParams
 from .convergence import convergence
@@ -25,22 +26,36 @@ class LambdaCParams(KernelParams, EnergyGridParams, SpectrumShapeParams):
     """Parameters of :func:`run` (``ephkin lambda-c``)."""
 
     T0: tuple[float, ...] = param(help="one or more temperatures T0", unit=ENERGY, positive=True)
-    method: str = param("zinv", choices=("zinv", "linear"),
-                        help="zinv: min_E Z0^-1(E) = 0, Eq. (10)/(S21) (default); linear: A of Eq. (14) acquires a "
-                             "negative eigenvalue (Sylvester: the first gamma < 0)")
+    method: str = param(
+        "zinv",
+        choices=("zinv", "linear"),
+        help="zinv: min_E Z0^-1(E) = 0, Eq. (10)/(S21) (default); linear: A of Eq. (14) acquires a "
+        "negative eigenvalue (Sylvester: the first gamma < 0)",
+    )
     lam_max: float = param(1e4, positive=True, help="largest lambda searched")
-    grid: str = param("uniform", choices=("uniform", "graded"),
-                      help="linear: uniform folded grid (default), or graded nodes (fine near E = 0 and the zeros of "
-                           "Z0^-1) with hat functions, integrated on the uniform grid (Rayleigh-Ritz)")
-    h_min: float | None = param(None, unit=ENERGY, positive=True,
-                                help="graded grid: smallest node spacing (default max(T0/8, 3 grid steps))")
-    solver: str = param("auto", choices=("auto", "dense", "slepc", "inertia"),
-                        help="linear: smallest eigenvalue of A_hat by dense LAPACK or matrix-free SLEPc (auto, the "
-                             "default: LAPACK up to L = 600, where it costs less than starting PETSc, SLEPc beyond), "
-                             "or bisection on the LDL^T inertia (L <= 3000)")
-    converge: int | None = param(None, const=4, metavar="LEVELS",
-                                 help="linear: refine the grid LEVELS times by 2 and print each lambda_c, the "
-                                      "observed order and a Richardson estimate (default 4 levels)")
+    grid: str = param(
+        "uniform",
+        choices=("uniform", "graded"),
+        help="linear: uniform folded grid (default), or graded nodes (fine near E = 0 and the zeros of "
+        "Z0^-1) with hat functions, integrated on the uniform grid (Rayleigh-Ritz)",
+    )
+    h_min: float | None = param(
+        None, unit=ENERGY, positive=True, help="graded grid: smallest node spacing (default max(T0/8, 3 grid steps))"
+    )
+    solver: str = param(
+        "auto",
+        choices=("auto", "dense", "slepc", "inertia"),
+        help="linear: smallest eigenvalue of A_hat by dense LAPACK or matrix-free SLEPc (auto, the "
+        f"default: LAPACK up to L = {LC_DENSE_MAX}, where it costs less than starting PETSc, SLEPc beyond), "
+        f"or bisection on the LDL^T inertia (L <= {DENSE_MAX})",
+    )
+    converge: int | None = param(
+        None,
+        const=4,
+        metavar="LEVELS",
+        help="linear: refine the grid LEVELS times by 2 and print each lambda_c, the "
+        "observed order and a Richardson estimate (default 4 levels)",
+    )
 
     def check_more(self) -> None:
         super().check_more()
@@ -82,18 +97,37 @@ def lambda_c_row(shape: Any, T0: float, params: LambdaCParams, refine: int | Non
 
         refine = params.refine if refine is None else refine
         if params.grid == "graded":
-            row = lambda_c_graded(shape, T0, units=params.units, kernel=params.kernel, refine=refine,
-                                  cutoff=params.cutoff, h_min=params.h_min, lam_max=params.lam_max, pv=params.pv)
+            row = lambda_c_graded(
+                shape,
+                T0,
+                units=params.units,
+                kernel=params.kernel,
+                refine=refine,
+                cutoff=params.cutoff,
+                h_min=params.h_min,
+                lam_max=params.lam_max,
+                pv=params.pv,
+            )
         else:
-            row = lambda_c_linear(shape, T0, units=params.units, kernel=params.kernel, refine=refine,
-                                  grid_step=params.grid_step, cutoff=params.cutoff, solver=params.solver,
-                                  lam_max=params.lam_max, pv=params.pv)
+            row = lambda_c_linear(
+                shape,
+                T0,
+                units=params.units,
+                kernel=params.kernel,
+                refine=refine,
+                grid_step=params.grid_step,
+                cutoff=params.cutoff,
+                solver=params.solver,
+                lam_max=params.lam_max,
+                pv=params.pv,
+            )
     row["seconds"] = round(time.perf_counter() - t, 4)
     return row
 
 
-def run(params: LambdaCParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> LambdaCResult:
+def run(
+    params: LambdaCParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> LambdaCResult:
     """lambda_c(T0) for every T0, or (``converge``) the linear lambda_c on refined grids with the observed order.
 
     Parameters
@@ -118,8 +152,10 @@ def run(params: LambdaCParams, *, progress: Progress | None = None,
             for lev in range(params.converge):
                 rows.append(lambda_c_row(shape, params.T0[0], params, refine=params.refine * 2**lev))
                 if progress is not None:
-                    progress(f"lambda-c --converge: level {lev + 1}/{params.converge} "
-                             f"refine={params.refine * 2**lev} L={rows[-1]['L']} lambda_c={rows[-1]['lambda_c']}")
+                    progress(
+                        f"lambda-c --converge: level {lev + 1}/{params.converge} "
+                        f"refine={params.refine * 2**lev} L={rows[-1]['L']} lambda_c={rows[-1]['lambda_c']}"
+                    )
             res.absorb({"T0": params.T0[0], "kernel": params.kernel, "levels": rows})
             res.absorb(convergence([r["lambda_c"] for r in rows]))
             res.lambda_c = rows[-1]["lambda_c"]
@@ -141,10 +177,19 @@ def run(params: LambdaCParams, *, progress: Progress | None = None,
     else:
         res.rows = rows
     found = [r["lambda_c"] for r in rows if r["lambda_c"] is not None]
-    res.message = (f"lambda_c = {found[0]:.6g}" if len(rows) == 1 and found else
-                   f"lambda_c found at {len(found)} of {len(rows)} temperatures")
+    res.message = (
+        f"lambda_c = {found[0]:.6g}"
+        if len(rows) == 1 and found
+        else f"lambda_c found at {len(found)} of {len(rows)} temperatures"
+    )
     return res
 
 
-STUDY = Study("lambda-c", LambdaCParams, run, "critical coupling lambda_c(T0) of the kinetic instability",
-              prefixes=(STABILITY,), positional=("spectrum", "T0"))
+STUDY = Study(
+    "lambda-c",
+    LambdaCParams,
+    run,
+    "critical coupling lambda_c(T0) of the kinetic instability",
+    prefixes=(STABILITY,),
+    positional=("spectrum", "T0"),
+)

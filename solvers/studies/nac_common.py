@@ -1,4 +1,4 @@
-"""What ``nac sigma`` and ``nac evolve`` share (seed 001, docs/theory.md section 7): the band, the bath and the
+"""What ``nac sigma`` and ``nac evolve`` share (seed 001, docs/theory.md sections 7, 8): the band, the bath and the
 phonon parameters of Eqs. (2)-(7), and the head of both results (the model's parameters).  Energies are in units
 of the bandwidth W, times in 1/Gamma_eph."""
 
@@ -49,16 +49,23 @@ class BandParams(Params):
 
     def check_more(self) -> None:
         if self.filling is not None and not 0 < self.filling < 1:
-            raise InputError(f"filling must lie in (0, 1) (got {self.filling}); e.g. 0.5 for half filling",
-                             "filling")
+            raise InputError(f"filling must lie in (0, 1) (got {self.filling}); e.g. 0.5 for half filling", "filling")
         if self.filling is not None and self.mu is not None:
             raise InputError("give either mu or filling, not both", "mu")
         check_readable("dos", self.dos)
 
     def band(self) -> dict[str, Any]:
         """The keywords of ``solvers.nac.make_model`` besides omega_p."""
-        return dict(dos=self.dos, mu=self.mu, filling=self.filling, T=self.T, gamma_in=self.gamma_in,
-                    field=self.field, delta_omega=self.delta_omega, refine=self.refine)
+        return dict(
+            dos=self.dos,
+            mu=self.mu,
+            filling=self.filling,
+            T=self.T,
+            gamma_in=self.gamma_in,
+            field=self.field,
+            delta_omega=self.delta_omega,
+            refine=self.refine,
+        )
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -1,5 +1,5 @@
 """``nac sigma``: sigma/sigma0 of the photoexcited state at fixed phonon population zeta (seed 001,
-docs/theory.md section 7): Eq. (8) for zeta = inf, else Eq. (2) evolved with PETSc TS from f_T for ``t_end``
+docs/theory.md sections 7, 8): Eq. (8) for zeta = inf, else Eq. (2) evolved with PETSc TS from f_T for ``t_end``
 (``steady``: t -> inf); ``E_star``: also the field with sigma(E*) = 0 (Fig. 2e)."""
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ class NacSigmaParams(BandParams):
         super().check_more()
         if math.isinf(self.zeta):
             if self.gamma_in or self.field or self.delta_omega:
-                raise InputError("zeta = inf is Eq. (8): St_in = 0, E = 0, sharp phonons; drop gamma_in, field "
-                                 "and delta_omega or give a finite zeta", "zeta")
+                raise InputError(
+                    "zeta = inf is Eq. (8): St_in = 0, E = 0, sharp phonons; drop gamma_in, field "
+                    "and delta_omega or give a finite zeta",
+                    "zeta",
+                )
             if self.E_star:
                 raise InputError("E_star needs a finite zeta (the field acts through Eq. (7) in Eq. (2))", "E_star")
 
@@ -45,26 +48,31 @@ class NacSigmaResult(BandResult):
     t_end: float | None = out(unit=TIME, help="evolution time (evolved states)")
     particle_number_drift: float | None = out(help="max |N(t) - N(0)| / N(0) of the evolution")
     sigma_over_sigma0: float = out(help="conductivity sigma/sigma0 of the state, Eq. (9)")
-    max_abs_df_vs_eq8: float | None = out(help="max |f - f_Eq.(8)|: the distance from the zeta -> inf limit "
-                                               "(shrinks like 1/zeta)")
+    max_abs_df_vs_eq8: float | None = out(
+        help="max |f - f_Eq.(8)|: the distance from the zeta -> inf limit (shrinks like 1/zeta)"
+    )
     E_star: float | None = out(unit="W", help="field F* with sigma(F*) = 0 (with E_star)")
     omega_E_over_sigma0: float | None = out(help="omega_E / sigma0 at F* (with E_star)")
-    E_star_paper_units: float | None = out(help="F* in the seed's units, F* sqrt(Gamma_eph/Gamma_in) / omega_p "
-                                                "(with E_star and gamma_in > 0; null otherwise)")
+    E_star_paper_units: float | None = out(
+        help="F* in the seed's units, F* sqrt(Gamma_eph/Gamma_in) / omega_p "
+        "(with E_star and gamma_in > 0; null otherwise)"
+    )
     eps: Array | None = out(array=True, unit="W", help="energies of the grid")
     D_over_DF: Array | None = out(array=True, help="D(eps)/D(mu)")
     f: Array | None = out(array=True, help="f(eps) of the state")
     f_T: Array | None = out(array=True, help="the Fermi function f_T(eps)")
 
 
-def run(params: NacSigmaParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> NacSigmaResult:
+def run(
+    params: NacSigmaParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> NacSigmaResult:
     """sigma/sigma0 at fixed zeta: Eq. (8), the steady state of Eq. (2), or Eq. (2) evolved for t_end."""
     from ..nac import describe, integrate, make_model
 
     zeta = params.zeta
-    model = make_model(params.dos, params.omega_p, hold_zeta=True, **{k: v for k, v in params.band().items()
-                                                                      if k != "dos"})
+    model = make_model(
+        params.dos, params.omega_p, hold_zeta=True, **{k: v for k, v in params.band().items() if k != "dos"}
+    )
     res = NacSigmaResult(zeta="inf" if math.isinf(zeta) else zeta, method="")
     res.absorb(describe(model))
     with petsc_scope(petsc_options, (NAC,)):
@@ -98,6 +106,12 @@ def run(params: NacSigmaParams, *, progress: Progress | None = None,
     return res
 
 
-STUDY = Study("nac sigma", NacSigmaParams, run,
-              "sigma/sigma0 at fixed zeta: Eq. (8) (--zeta inf) or Eq. (2) evolved for --t-end with PETSc TS; "
-              "--E-star: the field with sigma(E*) = 0 (Fig. 2e)", prefixes=(NAC,), positional=("omega_p", "zeta"))
+STUDY = Study(
+    "nac sigma",
+    NacSigmaParams,
+    run,
+    "sigma/sigma0 at fixed zeta: Eq. (8) (--zeta inf) or Eq. (2) evolved for --t-end with PETSc TS; "
+    "--E-star: the field with sigma(E*) = 0 (Fig. 2e)",
+    prefixes=(NAC,),
+    positional=("omega_p", "zeta"),
+)

@@ -56,21 +56,23 @@ class SpectrumMomentsResult(Result):
     Tc_allen_dynes: float | None = out(unit=ENERGY, omit_none=False, help="Allen-Dynes T_c")
     Tc_mcmillan: float | None = out(unit=ENERGY, omit_none=False, help="McMillan T_c")
     omega: Array | None = out(array=True, unit=ENERGY, help="frequencies of the plot, 0 .. 1.1 omega_max")
-    alpha2f: Array | None = out(array=True, help="the continuous part of alpha^2F on ``omega`` (None: "
-                                                      "delta peaks only)")
-    peaks: tuple[Array, Array] | None = out(array=True, help="(omega_k, 2 w_k/omega_k) of the delta "
-                                                                       "peaks (None: a continuous spectrum)")
+    alpha2f: Array | None = out(
+        array=True, help="the continuous part of alpha^2F on ``omega`` (None: delta peaks only)"
+    )
+    peaks: tuple[Array, Array] | None = out(
+        array=True, help="(omega_k, 2 w_k/omega_k) of the delta peaks (None: a continuous spectrum)"
+    )
 
 
-def run(params: SpectrumMomentsParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> SpectrumMomentsResult:
+def run(
+    params: SpectrumMomentsParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> SpectrumMomentsResult:
     """Moments of alpha^2F and the Allen-Dynes / McMillan T_c (no PETSc: ``petsc_options`` are not read)."""
     from ephkin.pde import phonons
 
     s = spectrum_at(params.spectrum, params.lam, params.units)
     om, w = s.nodes()
-    res = SpectrumMomentsResult(spectrum=spectrum_name(params.spectrum), units=params.units,
-                                mu_star=params.mu_star)
+    res = SpectrumMomentsResult(spectrum=spectrum_name(params.spectrum), units=params.units, mu_star=params.mu_star)
     res.absorb(s.moments())
     res.Tc_allen_dynes = phonons.allen_dynes_tc(om, w, params.mu_star)
     res.Tc_mcmillan = phonons.mcmillan_tc(om, w, params.mu_star)
@@ -78,11 +80,16 @@ def run(params: SpectrumMomentsParams, *, progress: Progress | None = None,
     res.alpha2f = s.alpha2f(res.omega) if s.density is not None else None
     res.peaks = (s.omega, 2.0 * s.weight / s.omega) if s.omega.size else None
     tc = f"{res.Tc_allen_dynes:.4g}" if res.Tc_allen_dynes is not None else "none"
-    res.message = f"lambda = {res.lam:.4g}, omega_log = {res.omega_log:.4g}, T_c (Allen-Dynes, mu* = " \
-                  f"{params.mu_star:g}) = {tc}"
+    res.message = (
+        f"lambda = {res.lam:.4g}, omega_log = {res.omega_log:.4g}, T_c (Allen-Dynes, mu* = {params.mu_star:g}) = {tc}"
+    )
     return res
 
 
-STUDY = Study("spectrum", SpectrumMomentsParams, run,
-              "moments of alpha^2F (lambda, g, omega_log, <omega^2>) and T_c",
-              positional=("spectrum", "lam", "units", "mu_star"))
+STUDY = Study(
+    "spectrum",
+    SpectrumMomentsParams,
+    run,
+    "moments of alpha^2F (lambda, g, omega_log, <omega^2>) and T_c",
+    positional=("spectrum", "lam", "units", "mu_star"),
+)

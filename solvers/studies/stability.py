@@ -1,6 +1,6 @@
-"""``stability``: the gamma spectrum of the linearised problem gamma A phi = M phi (docs/theory.md T5, Eq. (14))
-with SLEPc or one dense LAPACK eigh; the inertia counts (n_negative: the number of unstable modes, Sylvester);
-optionally a grid-convergence study or the gamma(lambda) scan of seed 000 Fig. 2."""
+"""``stability``: the gamma spectrum of the linearised problem gamma A phi = M phi (docs/theory.md §3 and §10.4,
+Eq. (14)) with SLEPc or one dense LAPACK eigh; the inertia counts (n_negative: the number of unstable modes,
+Sylvester); optionally a grid-convergence study or the gamma(lambda) scan of seed 000 Fig. 2."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ephkin.pde.electron_electron import P_EE_HELP
 from ephkin.pde.errors import InputError
 
 from ..prefixes import STABILITY
+from ..stability.common import DENSE_MAX, SUMMARY_DENSE_MAX
 from .base import Array, Params, Progress, Result, Study, out, param
 from .common import ENERGY, P_EE_DEFAULT, EnergyGridParams, KernelParams, SpectrumParams
 from .convergence import convergence
@@ -27,24 +28,37 @@ class StabilityParams(KernelParams, EnergyGridParams, SpectrumParams):
     T0: float = param(help="temperature T0", unit=ENERGY, positive=True)
     nev: int = param(6, positive=True, help="number of gamma nearest the target")
     target: float | None = param(None, unit="1/time", help="shift-and-invert target for gamma (default 0-)")
-    solver: str = param("auto", choices=("auto", "dense", "slepc"),
-                        help="the gamma spectrum by SLEPc (matrix-free, any L) or one dense LAPACK eigh (L <= 3000, "
-                             "M without ladder null modes or e-e collisions); auto (the default): dense up to "
-                             "L = 1200 where it applies, where it costs less than starting PETSc, else SLEPc, and "
-                             "SLEPc whenever -stab_ options are given")
-    a_ee: float = param(0.0, nonnegative=True,
-                        help="weight of electron-electron collisions, M = M^ep + a_ee M^ee (Eq. 15, S22-S25), applied "
-                             "matrix-free by FFT at any L; n_negative (the inertia of A) does not depend on it")
-    p_ee: str | None = param(None, metavar="P", help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} "
-                                                     f"(default {P_EE_DEFAULT})")
+    solver: str = param(
+        "auto",
+        choices=("auto", "dense", "slepc"),
+        help=f"the gamma spectrum by SLEPc (matrix-free, any L) or one dense LAPACK eigh (L <= {DENSE_MAX}, "
+        "M without ladder null modes or e-e collisions); auto (the default): dense up to "
+        f"L = {SUMMARY_DENSE_MAX} where it applies, where it costs less than starting PETSc, else SLEPc, and "
+        "SLEPc whenever -stab_ options are given",
+    )
+    a_ee: float = param(
+        0.0,
+        nonnegative=True,
+        help="weight of electron-electron collisions, M = M^ep + a_ee M^ee (Eq. 15, S22-S25), applied "
+        "matrix-free by FFT at any L; n_negative (the inertia of A) does not depend on it",
+    )
+    p_ee: str | None = param(
+        None, metavar="P", help=f"transition probability P(omega) of Eq. (S22): {P_EE_HELP} (default {P_EE_DEFAULT})"
+    )
     p_ee_width: float | None = param(None, positive=True, help="shorthand for p_ee gaussian:WIDTH")
-    converge: int | None = param(None, const=4, metavar="LEVELS",
-                                 help="refine the grid LEVELS times by 2 and print gamma_min_positive and the slowest "
-                                      "negative gamma at each, the observed order and a Richardson estimate "
-                                      "(default 4)")
-    lam_scan: tuple[float, float, float] | None = param(None, metavar=("LMIN", "LMAX", "N"),
-                                                        help="also scan lambda over N values and plot gamma(lambda) "
-                                                             "(Fig. 2) with -o")
+    converge: int | None = param(
+        None,
+        const=4,
+        metavar="LEVELS",
+        help="refine the grid LEVELS times by 2 and print gamma_min_positive and the slowest "
+        "negative gamma at each, the observed order and a Richardson estimate "
+        "(default 4)",
+    )
+    lam_scan: tuple[float, float, float] | None = param(
+        None,
+        metavar=("LMIN", "LMAX", "N"),
+        help="also scan lambda over N values and plot gamma(lambda) (Fig. 2) with -o",
+    )
 
     def check_more(self) -> None:
         super().check_more()
@@ -53,8 +67,9 @@ class StabilityParams(KernelParams, EnergyGridParams, SpectrumParams):
         if self.lam_scan is not None:
             lo, hi, n = self.lam_scan
             if not (0 < lo < hi and n >= 2 and n == int(n)):
-                raise InputError(f"lam_scan {lo:g} {hi:g} {n:g}: give 0 < LMIN < LMAX and an integer N >= 2",
-                                 "lam_scan")
+                raise InputError(
+                    f"lam_scan {lo:g} {hi:g} {n:g}: give 0 < LMIN < LMAX and an integer N >= 2", "lam_scan"
+                )
         if self.p_ee is not None and self.p_ee_width is not None:
             raise InputError("give p_ee or its shorthand p_ee_width, not both", "p_ee")
 
@@ -89,13 +104,24 @@ class StabilityResult(Result):
     eigenvectors: Array | None = out(array=True, help="eigenvectors (columns) for plots")
     eigenvector_gammas: list[float] | None = out(array=True, unit="1/time", help="their gamma")
     zinv: Array | None = out(array=True, help="Z0^-1(E) on the grid")
-    scan: list[tuple[float, Array]] | None = out(array=True, help="lam_scan: (lambda, gammas) per lambda: the "
-                                                                       "nev gamma nearest 0, then the two poles")
+    scan: list[tuple[float, Array]] | None = out(
+        array=True, help="lam_scan: (lambda, gammas) per lambda: the nev gamma nearest 0, then the two poles"
+    )
 
 
-def linear_problem(spectrum: Any, lam: float | None, T0: float, units: str = "g", kernel: str = "exact",
-                   refine: int = 1, grid_step: float | None = None, cutoff: float | None = None, a_ee: float = 0.0,
-                   p_ee: Any = P_EE_DEFAULT, pv: str | None = None) -> Any:
+def linear_problem(
+    spectrum: Any,
+    lam: float | None,
+    T0: float,
+    units: str = "g",
+    kernel: str = "exact",
+    refine: int = 1,
+    grid_step: float | None = None,
+    cutoff: float | None = None,
+    a_ee: float = 0.0,
+    p_ee: Any = P_EE_DEFAULT,
+    pv: str | None = None,
+) -> Any:
     """The linearised problem gamma A phi = M phi of Eq. (14) on the folded grid
     (``pde.linearized.LinearizedProblem``: A by FFT, M^ep sparse, + a_ee M^ee of Eq. (S25) by FFT with the
     transition probability ``p_ee``, a ``pde.electron_electron.make_p_ee`` spec or a TransitionProbability)."""
@@ -112,8 +138,9 @@ def linear_problem(spectrum: Any, lam: float | None, T0: float, units: str = "g"
     return make_problem(shape, lam, T0, units, kernel, refine, grid_step, cutoff, a_ee=a_ee, p_ee=P, pv=pv)
 
 
-def run(params: StabilityParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> StabilityResult:
+def run(
+    params: StabilityParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> StabilityResult:
     """The gamma spectrum of Eq. (14), its inertia counts and the temperature-mode check.
 
     Parameters
@@ -133,8 +160,15 @@ def run(params: StabilityParams, *, progress: Progress | None = None,
 
     shape = parse_spectrum(params.spectrum) if isinstance(params.spectrum, str) else params.spectrum
     lam = shape.lam if params.lam is None else params.lam
-    grid = dict(units=params.units, kernel=params.kernel, pv=params.pv, grid_step=params.grid_step,
-                cutoff=params.cutoff, a_ee=params.a_ee, p_ee=params.p_ee_spec())
+    grid = dict(
+        units=params.units,
+        kernel=params.kernel,
+        pv=params.pv,
+        grid_step=params.grid_step,
+        cutoff=params.cutoff,
+        a_ee=params.a_ee,
+        p_ee=params.p_ee_spec(),
+    )
     with petsc_scope(petsc_options, (STABILITY,)):
         if params.converge:
             return _converge(shape, lam, params, grid, progress)
@@ -155,10 +189,21 @@ def _summary(shape: Any, lam: float, params: StabilityParams, grid: dict[str, An
     p = linear_problem(shape, lam, params.T0, **grid)
     if solver == "auto":
         solver = "dense" if p.grid.L <= SUMMARY_DENSE_MAX and dense_refusal(p) is None else "slepc"
-    summ = dense_summary(p, params.nev, params.target) if solver == "dense" else stability_summary(
-        p, params.nev, params.target)
-    res = StabilityResult(lam=lam, T0=params.T0, kernel=p.kernel, pv=p.pv, a_ee=params.a_ee, grid_step=p.grid.eps,
-                          cutoff=p.grid.cutoff, L=p.grid.L)
+    summ = (
+        dense_summary(p, params.nev, params.target)
+        if solver == "dense"
+        else stability_summary(p, params.nev, params.target)
+    )
+    res = StabilityResult(
+        lam=lam,
+        T0=params.T0,
+        kernel=p.kernel,
+        pv=p.pv,
+        a_ee=params.a_ee,
+        grid_step=p.grid.eps,
+        cutoff=p.grid.cutoff,
+        L=p.grid.L,
+    )
     res.eigenvectors, res.eigenvector_gammas = summ.pop("eigenvectors"), summ.pop("eigenvector_gammas")
     res.absorb(summ)
     grid_value, cont = p.cel_check(), cel_identity(p.proj, params.T0)
@@ -167,13 +212,17 @@ def _summary(shape: Any, lam: float, params: StabilityParams, grid: dict[str, An
     res.E, res.zinv = p.E, p.zinv
     n = res.n_negative
     res.status = "unstable" if (n or 0) > 0 or (res.mu_min_ahat is not None and res.mu_min_ahat < 0) else "stable"
-    res.message = (f"{n} unstable mode(s) (A has {n} negative eigenvalues)" if res.status == "unstable"
-                   else f"stable: slowest gamma {res.gamma_min_positive}")
+    res.message = (
+        f"{n} unstable mode(s) (A has {n} negative eigenvalues)"
+        if res.status == "unstable"
+        else f"stable: slowest gamma {res.gamma_min_positive}"
+    )
     return res
 
 
-def _converge(shape: Any, lam: float, params: StabilityParams, grid: dict[str, Any],
-              progress: Progress | None) -> StabilityResult:
+def _converge(
+    shape: Any, lam: float, params: StabilityParams, grid: dict[str, Any], progress: Progress | None
+) -> StabilityResult:
     """gamma_min_positive and the slowest negative gamma on ``converge`` grids refined by 2, with the observed
     order and a Richardson estimate of each."""
     from ..stability import stability_summary
@@ -185,13 +234,23 @@ def _converge(shape: Any, lam: float, params: StabilityParams, grid: dict[str, A
         refine = params.refine * 2**lev
         p = linear_problem(shape, lam, params.T0, refine=refine, **grid)
         s = stability_summary(p, params.nev, counts=False)
-        rows.append({"refine": refine, "L": p.grid.L, "grid_step": p.grid.eps,
-                     "gamma_min_positive": s["gamma_min_positive"], "gamma_max_negative": s["gamma_max_negative"],
-                     "n_zero_gamma": s["n_zero_gamma"], "unstable": s["mu_min_ahat"] < 0,
-                     "seconds": round(time.perf_counter() - t, 3)})
+        rows.append(
+            {
+                "refine": refine,
+                "L": p.grid.L,
+                "grid_step": p.grid.eps,
+                "gamma_min_positive": s["gamma_min_positive"],
+                "gamma_max_negative": s["gamma_max_negative"],
+                "n_zero_gamma": s["n_zero_gamma"],
+                "unstable": s["mu_min_ahat"] < 0,
+                "seconds": round(time.perf_counter() - t, 3),
+            }
+        )
         if progress is not None:
-            progress(f"stability --converge: level {lev + 1}/{levels} refine={refine} L={p.grid.L} "
-                     f"gamma_min_positive={rows[-1]['gamma_min_positive']}")
+            progress(
+                f"stability --converge: level {lev + 1}/{levels} refine={refine} L={p.grid.L} "
+                f"gamma_min_positive={rows[-1]['gamma_min_positive']}"
+            )
     res = StabilityResult(lam=lam, T0=params.T0, status="unstable" if rows[-1]["unstable"] else "stable")
     res.extra["levels"] = rows
     for key in ("gamma_min_positive", "gamma_max_negative"):
@@ -202,8 +261,9 @@ def _converge(shape: Any, lam: float, params: StabilityParams, grid: dict[str, A
     return res
 
 
-def _gamma_scan(shape: Any, params: StabilityParams, grid: dict[str, Any],
-                progress: Progress | None) -> list[tuple[float, Array]]:
+def _gamma_scan(
+    shape: Any, params: StabilityParams, grid: dict[str, Any], progress: Progress | None
+) -> list[tuple[float, Array]]:
     """gamma(lambda) over lam_scan (seed 000 Fig. 2): the nev gamma nearest 0 and the two largest |gamma| (the
     pole branch that diverges at lambda_c).  The problems come from one ``CouplingFamily`` (the default grid at
     each lambda, the kernel transforms built once).  Up to the dense reference size one LAPACK eigvalsh per
@@ -212,8 +272,15 @@ def _gamma_scan(shape: Any, params: StabilityParams, grid: dict[str, Any],
     from ephkin.pde.electron_electron import make_p_ee
     from ephkin.pde.linearized import CouplingFamily
 
-    from ..stability import (DENSE_MAX, discrete_gammas, gamma_dense, gamma_spectrum, nonzero_gammas, pole_gammas,
-                             stability_summary)
+    from ..stability import (
+        DENSE_MAX,
+        discrete_gammas,
+        gamma_dense,
+        gamma_spectrum,
+        nonzero_gammas,
+        pole_gammas,
+        stability_summary,
+    )
 
     assert params.lam_scan is not None
     lo, hi, n = params.lam_scan
@@ -230,8 +297,11 @@ def _gamma_scan(shape: Any, params: StabilityParams, grid: dict[str, Any],
             g = discrete_gammas(p, g)  # a continuous alpha^2F: the modes, not the continuum's samples
             gam = np.concatenate([g[np.argsort(np.abs(g))[: params.nev]], poles])
         else:
-            near = (gamma_spectrum(p, params.nev, params.target)[0] if params.target is not None
-                    else np.asarray(stability_summary(p, params.nev, counts=False)["gamma"]))
+            near = (
+                gamma_spectrum(p, params.nev, params.target)[0]
+                if params.target is not None
+                else np.asarray(stability_summary(p, params.nev, counts=False)["gamma"])
+            )
             gam = np.concatenate([near, pole_gammas(p, 2)])
         table.append((float(lam), gam))
         if progress is not None:
@@ -239,8 +309,13 @@ def _gamma_scan(shape: Any, params: StabilityParams, grid: dict[str, Any],
     return table
 
 
-STUDY = Study("stability", StabilityParams, run,
-              "linear stability gamma A phi = M phi (Eq. 14) with SLEPc: gamma nearest 0, inertia counts, "
-              "temperature-mode check", prefixes=(STABILITY,), positional=("spectrum", "lam", "T0"))
+STUDY = Study(
+    "stability",
+    StabilityParams,
+    run,
+    "linear stability gamma A phi = M phi (Eq. 14) with SLEPc: gamma nearest 0, inertia counts, temperature-mode check",
+    prefixes=(STABILITY,),
+    positional=("spectrum", "lam", "T0"),
+)
 
 __all__ = ["StabilityParams", "StabilityResult", "run", "linear_problem", "STUDY", "Params"]

@@ -42,8 +42,9 @@ class TwoTemperatureResult(Result):
     T: Array | None = out(array=True, unit=ENERGY, help="T(t)")
 
 
-def run(params: TwoTemperatureParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> TwoTemperatureResult:
+def run(
+    params: TwoTemperatureParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
+) -> TwoTemperatureResult:
     """Integrate Eq. (16) from T_in to t_end (or to where C_el = 0); no PETSc (``petsc_options`` are not
     read)."""
     from ephkin.pde import eliashberg as eq
@@ -51,21 +52,36 @@ def run(params: TwoTemperatureParams, *, progress: Progress | None = None,
 
     s = spectrum_at(params.spectrum, params.lam, params.units)
     sol = evolve_temperature(s, params.T0, params.T_in, params.t_end)
-    res = TwoTemperatureResult(spectrum=spectrum_name(params.spectrum), units=params.units, lam=s.lam,
-                               T0=params.T0, T_in=params.T_in, relaxation_rate=relaxation_rate(s, params.T0),
-                               cel_over_free_T0=float(eq.cel_ratio(s, np.array([params.T0]))[0]),
-                               T_final=float(sol.y[0, -1]), t_final=float(sol.t[-1]), t=sol.t, T=sol.y[0])
+    res = TwoTemperatureResult(
+        spectrum=spectrum_name(params.spectrum),
+        units=params.units,
+        lam=s.lam,
+        T0=params.T0,
+        T_in=params.T_in,
+        relaxation_rate=relaxation_rate(s, params.T0),
+        cel_over_free_T0=float(eq.cel_ratio(s, np.array([params.T0]))[0]),
+        T_final=float(sol.y[0, -1]),
+        t_final=float(sol.t[-1]),
+        t=sol.t,
+        T=sol.y[0],
+    )
     if sol.status == 1:
         res.status = "runaway"
         res.reason = "C_el < 0: T ran to where C_el = 0 (T_- or T_+, Fig. 3)"
         res.message = f"runaway: T ran from {params.T_in:g} to {res.T_final:.4g} (C_el = 0) at t = {res.t_final:.4g}"
     else:
         res.status = "relaxes" if res.relaxation_rate > 0 else "runaway"
-        res.message = (f"{res.status}: T = {res.T_final:.4g} at t = {res.t_final:.4g} (relaxation rate at T0 "
-                       f"{res.relaxation_rate:.4g})")
+        res.message = (
+            f"{res.status}: T = {res.T_final:.4g} at t = {res.t_final:.4g} (relaxation rate at T0 "
+            f"{res.relaxation_rate:.4g})"
+        )
     return res
 
 
-STUDY = Study("two-temp", TwoTemperatureParams, run,
-              "two-temperature equation (Eq. 16): T(t) from T_in with C_el(T); runs away to T_-/T_+ where C_el < 0 "
-              "(Fig. 3)", positional=("spectrum", "lam", "T0", "T_in", "t_end"))
+STUDY = Study(
+    "two-temp",
+    TwoTemperatureParams,
+    run,
+    "two-temperature equation (Eq. 16): T(t) from T_in with C_el(T); runs away to T_-/T_+ where C_el < 0 (Fig. 3)",
+    positional=("spectrum", "lam", "T0", "T_in", "t_end"),
+)

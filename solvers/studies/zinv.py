@@ -26,17 +26,27 @@ STRONG_E_MAX = 3.0
 class ZinvParams(Params):
     """Parameters of :func:`run` (``ephkin zinv``)."""
 
-    strong_coupling: bool = param(False, help="use the lambda -> infinity limit, Eq. (S38) (no spectrum needed; "
-                                              "units of g)")
-    spectrum: str | None = param(None, help=SPECTRUM_HELP + "; required unless strong_coupling", metavar="ALPHA2F",
-                                 objects=True)
-    lam: float | None = param(None, positive=True, metavar="LAMBDA",
-                              help="coupling lambda (default: the spectrum's own, 1 for built-in shapes)")
+    strong_coupling: bool = param(
+        False, help="use the lambda -> infinity limit, Eq. (S38) (no spectrum needed; units of g)"
+    )
+    spectrum: str | None = param(
+        None, help=SPECTRUM_HELP + "; required unless strong_coupling", metavar="ALPHA2F", objects=True
+    )
+    lam: float | None = param(
+        None,
+        positive=True,
+        metavar="LAMBDA",
+        help="coupling lambda (default: the spectrum's own, 1 for built-in shapes)",
+    )
     T0: float = param(help="temperature T0", unit=ENERGY, positive=True)
     units: str = param("g", help=UNITS_HELP, choices=("g", "plain"))
-    E_max: float | None = param(None, positive=True, unit=ENERGY,
-                                help="largest energy of the Z0^-1(E) table/plot (default 2.5 omega_max + 10 T0; "
-                                     f"strong coupling {STRONG_E_MAX:g})")
+    E_max: float | None = param(
+        None,
+        positive=True,
+        unit=ENERGY,
+        help="largest energy of the Z0^-1(E) table/plot (default 2.5 omega_max + 10 T0; "
+        f"strong coupling {STRONG_E_MAX:g})",
+    )
     points: int = param(801, help="points of the Z0^-1(E) table")
 
     def check_more(self) -> None:
@@ -44,8 +54,9 @@ class ZinvParams(Params):
             raise InputError(f"points must be >= 3 (got {self.points})", "points")
         if self.strong_coupling:
             if self.spectrum is not None:
-                raise InputError("strong_coupling does not take a spectrum (the limit is spectrum-independent)",
-                                 "spectrum")
+                raise InputError(
+                    "strong_coupling does not take a spectrum (the limit is spectrum-independent)", "spectrum"
+                )
             if self.units != "g":
                 raise InputError("strong_coupling works in units of g; use units g", "units")
         elif self.spectrum is None:
@@ -70,19 +81,18 @@ class ZinvResult(Result):
     unstable: bool = out(help="Z0^-1 < 0 somewhere (Eq. (10))")
     zeros: list[float] = out(unit=ENERGY, default=[], help="zeros of Z0^-1(E)")
     negative_intervals: list[list[float]] = out(unit=ENERGY, default=[], help="intervals where Z0^-1 < 0")
-    negative_interval: list[float] | None = out(unit=ENERGY, omit_none=False,
-                                                help="the interval where Z0^-1 < 0 around E_min (None: none)")
+    negative_interval: list[float] | None = out(
+        unit=ENERGY, omit_none=False, help="the interval where Z0^-1 < 0 around E_min (None: none)"
+    )
     E_min_over_omega: float | None = out(help="E_min / omega_log (absent with strong_coupling)")
     T0_over_Tc: float | None = out(help="T0 / T_c of the strong-coupling limit (strong_coupling only)")
-    T0_max_negative: float | None = out(unit=ENERGY, help="highest T0 with Z0^-1 < 0 somewhere (strong_coupling "
-                                                          "only)")
+    T0_max_negative: float | None = out(unit=ENERGY, help="highest T0 with Z0^-1 < 0 somewhere (strong_coupling only)")
     T0_max_negative_over_Tc: float | None = out(help="T0_max_negative / T_c (strong_coupling only)")
     E: Array | None = out(array=True, unit=ENERGY, help="energies of the table, 0 .. E_max")
     zinv: Array | None = out(array=True, help="Z0^-1 on ``E``")
 
 
-def run(params: ZinvParams, *, progress: Progress | None = None,
-        petsc_options: list[str] | None = None) -> ZinvResult:
+def run(params: ZinvParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None) -> ZinvResult:
     """Z0^-1(E) at T0: its minimum, zeros, negative interval and table (no PETSc: ``petsc_options`` are not
     read)."""
     from ephkin.pde import eliashberg as eq
@@ -98,17 +108,24 @@ def run(params: ZinvParams, *, progress: Progress | None = None,
         res.zinv = eq.zinv_strong(res.E, T0)
     else:
         s = spectrum_at(params.spectrum, params.lam, params.units)
-        res = ZinvResult(spectrum=spectrum_name(params.spectrum), units=params.units, lam=s.lam, T0=T0,
-                         omega_log=s.omega_log)
+        res = ZinvResult(
+            spectrum=spectrum_name(params.spectrum), units=params.units, lam=s.lam, T0=T0, omega_log=s.omega_log
+        )
         res.absorb(zinv_analysis(s, T0))
         res.E_min_over_omega = res.E_min / s.omega_log
         res.E = np.linspace(0.0, params.E_max or 2.5 * s.omega_max + 10 * T0, params.points)
         res.zinv = eq.zinv(s, res.E, T0)
     iv = res.negative_interval
-    res.message = (f"min Z0^-1 = {res.zinv_min:.4g} at E = {res.E_min:.4g}"
-                   + (f"; Z0^-1 < 0 for {iv[0]:.4g} < E < {iv[1]:.4g}" if iv else ""))
+    res.message = f"min Z0^-1 = {res.zinv_min:.4g} at E = {res.E_min:.4g}" + (
+        f"; Z0^-1 < 0 for {iv[0]:.4g} < E < {iv[1]:.4g}" if iv else ""
+    )
     return res
 
 
-STUDY = Study("zinv", ZinvParams, run, "Z0^-1(E) (Eq. 5 / S38): minimum, zeros, interval where Z0^-1 < 0",
-              positional=("T0", "spectrum", "lam", "units", "strong_coupling"))
+STUDY = Study(
+    "zinv",
+    ZinvParams,
+    run,
+    "Z0^-1(E) (Eq. 5 / S38): minimum, zeros, interval where Z0^-1 < 0",
+    positional=("T0", "spectrum", "lam", "units", "strong_coupling"),
+)
