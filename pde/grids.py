@@ -59,7 +59,7 @@ def project_spectrum(spectrum, eps, h=None):
     tabulated files) has nodes below eps.  Their split goes to the frequencies 0
     and eps; the part at omega = 0 is dropped, because a zero-frequency mode
     carries no coupling in any kernel of seed 000 (the kernel of A, Eq. (S20),
-    the bonds of M, Eq. (S21), and Z0^-1, Eq. (5), all vanish with omega_k).
+    the bonds of M, Eq. (S18), and Z0^-1, Eq. (5), all vanish with omega_k).
     This keeps g^2 exactly and changes lambda by the weight of (0, eps), which is
     O((eps/omega_log)^2) for alpha^2F ~ omega^2.  A delta peak below eps is an
     error: the grid does not resolve it.
@@ -159,7 +159,7 @@ def check_memory(nbytes, what, fix="use a coarser grid (a smaller refine or a la
 
 def linear_problem_bytes(L, n_modes=0):
     """Estimated bytes of a LinearizedProblem on L grid points (vectors and the FFT kernel), plus M^ep
-    (Eq. (S21)) with ``n_modes`` grid frequencies: about (2 n_modes + 1) L nonzeros."""
+    (Eq. (S18) on the grid) with ``n_modes`` grid frequencies: about (2 n_modes + 1) L nonzeros."""
     return _BYTES_PER_POINT * L + _BYTES_PER_NONZERO * (2 * n_modes + 1) * L * (n_modes > 0)
 
 

@@ -18,7 +18,7 @@ With delta f = -f0' phi on the folded grid E_i = i eps (``pde.grids``):
     generators t and h; third order for smooth integrands (tests/test_linear.py).
   K is Toeplitz minus Hankel, applied by FFT in O(L log L) (:class:`KernelOperator`);
   a dense K is built only on request.
-* M^ep (Eq. (S17), (S18), discretised as (S21) with N0 inside the sum over k):
+* M^ep (Eq. (S17), (S18), discretised on the folded grid as in Sec. S2 with N0 inside the sum over k):
   a sparse, symmetric positive semidefinite graph Laplacian; its null space is
   the ladder modes of commensurate spectra (docs/theory.md §5).
 * With e-e collisions (Eq. (15)): M = M^ep + a_ee M^ee, M^ee of Eq. (S25)
@@ -394,7 +394,7 @@ class LinearizedProblem:
     def _mhat_fft(self):
         """(D_hat, K_q): M_hat = S M^ep S = diag(D_hat) - K_q, K_q Toeplitz minus Hankel (cached).
 
-        In the scaled variables every bond of Eq. (S21) has the same weight for one mode, whatever E:
+        In the scaled variables every bond of M^ep (Eq. (S18) on the grid) has the same weight for one mode, whatever E:
         s_i s_j pref_k (f0(E_i) - f0(E_i + omega_k)) = q_k = lambda_k omega_k/(2 sinh(omega_k/2T0)), because
         f0(x) - f0(y) = sinh((y - x)/2T)/(2 cosh(x/2T) cosh(y/2T)) and s = 2 sqrt(T) cosh(E/2T); the folded
         bonds E_i -- -E_{r-i} likewise.  So the off-diagonal part is the Toeplitz-minus-Hankel kernel with
@@ -424,7 +424,7 @@ class LinearizedProblem:
         return self._mhat
 
     def m_sparse(self, scaled=False):
-        """M^ep (Eq. (S21), N0 inside the sum) as a symmetric CSR matrix; scaled: S M S.  About
+        """M^ep (Eq. (S18) on the folded grid, N0 inside the sum) as a symmetric CSR matrix; scaled: S M S.  About
         (2 n_modes + 1) L nonzeros: the small-L reference, and the operator of spectra with few grid
         frequencies."""
         L, T, f = self.grid.L, self.T0, self.f0
@@ -453,7 +453,7 @@ class LinearizedProblem:
                 f_dn = np.where(idx[low] < r, 1.0 - fermi((r - idx[low]) * self.grid.eps, T), 0.5)
                 w_dn = pref * (f_dn - f[low])
                 diag[low] += w_dn
-                below = idx[low] < r  # E_i - omega = -E_{r-i}: off-diagonal +w (S21, last term)
+                below = idx[low] < r  # E_i - omega = -E_{r-i}: off-diagonal +w (the fold term of M^ep)
                 fold = low[below]
                 rows.append(fold)
                 cols.append(r - idx[fold] - 1)
@@ -467,7 +467,7 @@ class LinearizedProblem:
         return sp.csr_matrix((vals, (rows, cols)), shape=(L, L))
 
     def m_ep_diagonal(self, scaled=False):
-        """diag(M^ep) (Eq. (S21)), exact: by FFT (:meth:`_mhat_fft`) for many grid frequencies."""
+        """diag(M^ep) (Eq. (S18) on the grid), exact: by FFT (:meth:`_mhat_fft`) for many grid frequencies."""
         if self.ep_fft:
             D = self._mhat_fft()[0]
             d = D + self._mhat_fold  # the fold bonds E_i -- -E_i (r_k = 2i) sit on the diagonal: -(-h(2i))

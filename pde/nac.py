@@ -1,4 +1,4 @@
-"""Negative absolute conductivity of a photoexcited metal, seed 001 Eqs. (2)-(10), (44)-(55).
+"""Negative absolute conductivity of a photoexcited metal, seed 001 Eqs. (2)-(9), (44)-(47), (52).
 
 Unknowns: the electron distribution f(eps, t) on a nonuniform energy grid and
 the nonequilibrium phonon population zeta(t) (y = [f, zeta]):

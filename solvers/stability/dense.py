@@ -15,8 +15,8 @@ __all__ = ["gamma_dense", "m_definite", "dense_refusal", "nonzero_gammas"]
 
 def _band_lower(Mh):
     """The lower band of the sparse symmetric M_hat in LAPACK storage, ab[i - j, j] = M_hat[i, j]: the bonds
-    of Eq. (S21) join E_i to E_i +- omega_k (and the folds E_i to -E_{r-i}), so the bandwidth is the largest
-    grid phonon frequency in grid steps."""
+    of M^ep (Eq. (S18) on the grid) join E_i to E_i +- omega_k (and the folds E_i to -E_{r-i}), so the
+    bandwidth is the largest grid phonon frequency in grid steps."""
     c = sp.tril(Mh).tocoo()
     ab = np.zeros((int(np.max(c.row - c.col, initial=0)) + 1, Mh.shape[0]))
     ab[c.row - c.col, c.col] = c.data
@@ -24,7 +24,7 @@ def _band_lower(Mh):
 
 
 def m_definite(Mh):
-    """True when M_hat (Eq. (S21), scaled) has no ladder null modes: M_hat - NULL_TOL dmax I is positive
+    """True when M_hat (Eq. (S18) on the grid, scaled) has no ladder null modes: M_hat - NULL_TOL dmax I is positive
     definite (LAPACK Cholesky, banded for a sparse M_hat).  Up to round-off (backward error ~ L eps dmax,
     far below NULL_TOL dmax) the same test as :func:`m_null_space`'s -- every eigenvalue of M_hat above
     NULL_TOL dmax -- without its eigendecompositions; the shift keeps a Cholesky of a singular M_hat from

@@ -34,7 +34,7 @@ def slow_modes_memory(L, k, m_nnz):
 def m_null_space(problem, Mh=None):
     """Orthonormal null vectors of M_hat (scipy CSR, L x m): the ladder null modes (docs/theory.md §5).
 
-    The bonds of Eq. (S21) (E_i -- E_i + omega_k, and their folds) split the grid into connected
+    The bonds of M^ep, Eq. (S18) on the grid (E_i -- E_i + omega_k, and their folds) split the grid into connected
     components -- one ladder family each on a grid commensurate with every omega_k -- and M_hat is
     block diagonal over them, so each null vector lives on one component.  Each component's block
     (a few hundred points: about 2 L / gcd(r_k)) is diagonalised on its own (dense LAPACK, or sparse
@@ -202,7 +202,7 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     gamma A phi = M phi  <=>  A_hat x = mu M_hat x with mu = 1/gamma (x = phi/s, docs/theory.md §3), so the
     gamma nearest 0 are the mu of largest |mu|: the slowest relaxation (gamma > 0) is the largest mu,
     the slowest growth (gamma < 0) the most negative mu.  SLEPc Krylov-Schur on the GHEP pencil
-    (A_hat, B = M_hat): A_hat is the FFT shell (:func:`ahat_shell`, Eq. (S20)), M_hat (Eq. (S21))
+    (A_hat, B = M_hat): A_hat is the FFT shell (:func:`ahat_shell`, Eq. (S20)), M_hat (Eq. (S18) on the grid)
     sparse AIJ whose Cholesky factor (MUMPS) is the only solve (ST shift at sigma = 0).  Options
     ``-stab_`` (gamma > 0 side) and ``-stab_neg_`` (e.g. ``-stab_eps_ncv``).
 
