@@ -17,9 +17,10 @@
     series = "method"                  # one curve per value of this axis (optional),
     logx = false                       # logy, title, file = "sweep.png"
 
-Every point is turned into the argument list of the subcommand and parsed by
-the same argparse parser as the command line, before anything is computed, so
-an unknown key or a wrong type is a one-line error naming the key and the file.
+Every point is validated by the model's study (``Params.from_mapping``: the
+same declarations as the command's flags, ``ephkin schema MODEL``) before
+anything is computed, so an unknown key, a wrong type or a value out of range
+is a one-line error naming the key and the file.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import math
 
 from ephkin.pde.errors import InputError
 
-__all__ = ["load_runfile", "points_argv"]
+__all__ = ["load_runfile"]
 
 def _read(path):
     try:
@@ -147,18 +148,3 @@ def _scalar(text):
         except ValueError:
             pass
     return {"true": True, "false": False}.get(text.lower(), text)
-
-
-def points_argv(model, point):
-    """The command-line arguments of one point (``--key value``; booleans as flags; lists spread)."""
-    argv = model.split()  # nested subcommands: "nac sigma", "avalanche lattice"
-    for key, val in point.items():
-        opt = "--" + key.replace("_", "-")
-        if isinstance(val, bool):
-            if val:
-                argv.append(opt)
-        elif isinstance(val, list):
-            argv += [opt] + [str(v) for v in val]
-        else:
-            argv += [opt, str(val)]
-    return argv

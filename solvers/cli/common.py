@@ -28,10 +28,7 @@ PARAM_FLAGS = {"lambda": "--lam", "lam_max": "--lam-max", "converge": "--converg
 
 
 class CommandParser(argparse.ArgumentParser):
-    """argparse with one-line errors (exit status 2) instead of usage dumps; while run-file points are
-    parsed (:func:`raising`) it raises InputError instead of exiting."""
-
-    raising = False
+    """argparse with one-line errors (exit status 2) instead of usage dumps."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,19 +38,7 @@ class CommandParser(argparse.ArgumentParser):
         )
 
     def error(self, message):
-        if CommandParser.raising:
-            raise InputError(message)
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-class raising:
-    """Context: the parsers raise InputError (run-file points) instead of exiting."""
-
-    def __enter__(self):
-        CommandParser.raising = True
-
-    def __exit__(self, *exc):
-        CommandParser.raising = False
 
 
 def finite(text):

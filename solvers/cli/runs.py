@@ -15,7 +15,7 @@ import time
 from ephkin.pde.errors import InputError
 
 from ..provenance import provenance, write_json
-from ..runfile import load_runfile, points_argv
+from ..runfile import load_runfile
 from ..studies.convergence import convergence
 from .common import (
     EXIT_STATUS,
@@ -26,7 +26,6 @@ from .common import (
     output_dir,
     parameters,
     progress,
-    raising,
     subcommand_parser,
     write_csv,
 )
@@ -137,22 +136,12 @@ def add_commands(sub):
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
 
 
-def runfile_models(parser):
-    """The commands a run file may name (declared with ``runfile=True``), nested ones as "nac sigma"."""
-    import argparse
+def runfile_models(parser=None):
+    """The commands a run file may name: the studies declared with ``runfile=True`` ("nac sigma" for nested
+    ones).  ``parser`` is not needed (kept for callers that pass it)."""
+    from ..studies import STUDIES
 
-    out = []
-
-    def walk(p, prefix):
-        for a in p._actions:
-            if isinstance(a, argparse._SubParsersAction):
-                for name, q in a.choices.items():
-                    if q.get_default("runfile_model"):
-                        out.append(prefix + name)
-                    walk(q, prefix + name + " ")
-
-    walk(parser, "")
-    return out
+    return [name for name, study in STUDIES.items() if study.runfile]
 
 
 def _load(args):
@@ -160,8 +149,8 @@ def _load(args):
 
 
 def point_solver(parser, spec, path, fields_dir=None, single=False):
-    """Validate every point (parsed as a command line by ``parser``, then the command's own ``validate``
-    hook: signs, ranges, files) before computing; return solve(i, point), whose ``resolved`` attribute
+    """Validate every point (the model's study ``Params`` from the point's values: types, signs, ranges,
+    files, conditions between fields) before computing; return solve(i, point), whose ``resolved`` attribute
     lists every point's full parameters (defaults included).  With ``fields_dir``, point i writes its own
     outputs into fields_dir/NNNNN/ (``single``: into fields_dir itself)."""
     sub = subcommand_parser(parser, spec["model"].split())
@@ -175,14 +164,8 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
     parsed = []
     study = sub.get_default("study")
     for i, point in enumerate(spec["points"]):
-        try:
-            if study is not None:  # the study's Params are the schema: no argv round trip
-                a = _namespace(sub, spec["model"], study.params.from_mapping(point))
-            else:
-                with raising():
-                    a = parser.parse_args(points_argv(spec["model"], point) + ["--json"])
-                if a.validate is not None:
-                    a.validate(a)
+        try:  # the study's Params are the schema: no argv round trip
+            a = _namespace(sub, spec["model"], study.params.from_mapping(point))
         except InputError as exc:
             raise InputError(f"run file {path}: point {i} ({_short(point)}): {flag_message(sub, exc)}") from None
         a.output = None
