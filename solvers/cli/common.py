@@ -78,50 +78,6 @@ def add_command(sub, name, func, help, prefixes=(), runfile=True, validate=None,
     return p
 
 
-def checks(positive=(), nonnegative=(), files=(), also=None):
-    """A ``validate(args)`` hook for :func:`add_command`: the parameters (argument dests) in ``positive``
-    must be > 0 and those in ``nonnegative`` >= 0 (lists: every entry; None: not given, skipped);
-    ``files``: spec arguments (``file:PATH[:COL]`` or a plain path) whose file must be readable; ``also``:
-    a further check of the command's own."""
-    from ephkin.pde.errors import require_nonnegative, require_positive
-
-    def validate(args):
-        for names, check in ((positive, require_positive), (nonnegative, require_nonnegative)):
-            for name in names:
-                value = getattr(args, name, None)
-                for v in value if isinstance(value, (list, tuple)) else [value]:
-                    if v is not None:
-                        check(name, v)
-        for name in files:
-            readable_spec(name, getattr(args, name, None))
-        if also is not None:
-            also(args)
-
-    return validate
-
-
-def spectrum_ok(args):
-    """The --spectrum spec parses (a ``file:`` spec only needs a readable file here: it is read when
-    the point runs)."""
-    spec = getattr(args, "spectrum", None)
-    if spec is not None and not spec.startswith("file:"):
-        from ephkin.pde.spectra import parse_spectrum
-
-        parse_spectrum(spec)
-
-
-def readable_spec(name, spec):
-    """Raise InputError (param ``name``) unless the file of a ``file:PATH[:COL]`` spec is readable."""
-    if not isinstance(spec, str) or not spec.startswith("file:"):
-        return
-    path = spec[5:]
-    if not os.path.isfile(path) and ":" in path:
-        path = path.rsplit(":", 1)[0]  # file:PATH:COL
-    if not os.path.isfile(path) or not os.access(path, os.R_OK):
-        why = "no such file" if not os.path.exists(path) else "not a readable file"
-        raise InputError(f"{name} {spec}: cannot read the file ({why}); give a readable text file", name)
-
-
 def add_family(sub, name, help, epilog=None):
     """A command with actions ("ephkin nac sigma"): returns the actions' subparsers."""
     p = sub.add_parser(name, help=help, epilog=epilog)
@@ -133,80 +89,6 @@ def add_family(sub, name, help, epilog=None):
 def add_output(p, what="summary.json, CSV tables and PNG plots"):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
-
-
-def add_flush_every(p):
-    """--flush-every of the long runs that write their time series as they go (RunningSummary)."""
-    p.add_argument(
-        "--flush-every",
-        type=finite,
-        default=10.0,
-        metavar="SECONDS",
-        help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and "
-        "summary.json every SECONDS of wall time -- at most this much is lost to a kill -9 "
-        "(default 10)",
-    )
-
-
-def add_spectrum(p, lam=True, t0=None):
-    """--spectrum, --lam, --units, (--T0), --json, -o."""
-    p.add_argument(
-        "--spectrum",
-        required=True,
-        metavar="ALPHA2F",
-        help="alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | "
-        "lorentz:C:G[,C:G] | file:PATH[:COL]",
-    )
-    if lam:
-        p.add_argument(
-            "--lam",
-            type=finite,
-            default=None,
-            metavar="LAMBDA",
-            help="electron-phonon coupling lambda (default: the spectrum's own, 1 for built-in shapes)",
-        )
-    p.add_argument(
-        "--units",
-        choices=("g", "plain"),
-        default="g",
-        help="energy units: g (g = 1, frequencies scale with lambda; the default) or plain (the "
-        "spectrum's own frequency unit; Einstein: units of Omega)",
-    )
-    if t0:
-        p.add_argument("--T0", type=finite, required=True, help=t0)
-    add_output(p)
-
-
-def add_grid(p):
-    """The folded energy grid of the linear and kinetic problems: --kernel, --pv, --refine, --grid-step,
-    --cutoff."""
-    p.add_argument(
-        "--kernel",
-        choices=("exact", "paper"),
-        default="exact",
-        help="kernel of A, Eq. (S16)/(S20): exact (the corrected discretisation, docs/kernel.md) or paper "
-        "(the seed's, suppressed by eps^2; reproduces seed 000 Table S1 column 2) (default exact)",
-    )
-    p.add_argument(
-        "--pv",
-        choices=("subtracted", "dropped"),
-        default=None,
-        help="principal value at the kernel's poles: subtracted (pole subtracted analytically, "
-        "third order; default for --kernel exact) or dropped (the seed's rule, first order; "
-        "default for --kernel paper)",
-    )
-    add_energy_grid(p)
-
-
-def add_energy_grid(p):
-    p.add_argument("--refine", type=int, default=1, help="divide the default grid step by this integer (default 1)")
-    p.add_argument("--grid-step", type=finite, default=None, help="energy grid step eps (overrides the default)")
-    p.add_argument(
-        "--cutoff",
-        type=finite,
-        default=None,
-        help="energy cutoff Lambda of the folded grid (default max(2 omega_max + 30 T0, 6 g))",
-    )
 
 
 def launcher_rank():

@@ -27,20 +27,28 @@ P_EE_DEFAULT = "gaussian:0.3"
 ENERGY = "energy"
 
 
+def check_readable(name: str, spec: Any) -> None:
+    """Raise InputError (param ``name``) unless the file of a ``file:PATH[:COL]`` spec is readable (the file is
+    read when the study runs)."""
+    if not isinstance(spec, str) or not spec.startswith("file:"):
+        return
+    import os
+
+    path = spec[5:]
+    if not os.path.isfile(path) and ":" in path:
+        path = path.rsplit(":", 1)[0]  # file:PATH:COL
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        why = "no such file" if not os.path.exists(path) else "not a readable file"
+        raise InputError(f"{name} {spec}: cannot read the file ({why}); give a readable text file", name)
+
+
 def check_spectrum(value: Any, name: str = "spectrum") -> None:
-    """A spectrum spec parses; a ``file:`` spec only needs a readable file here (it is read when the study
-    runs).  pde.spectra shapes (from Python) pass."""
+    """A spectrum spec parses; a ``file:`` spec only needs a readable file here.  pde.spectra shapes (from
+    Python) pass."""
     if not isinstance(value, str):
         return
     if value.startswith("file:"):
-        import os
-
-        path = value[5:]
-        if not os.path.isfile(path) and ":" in path:
-            path = path.rsplit(":", 1)[0]  # file:PATH:COL
-        if not os.path.isfile(path) or not os.access(path, os.R_OK):
-            why = "no such file" if not os.path.exists(path) else "not a readable file"
-            raise InputError(f"{name} {value}: cannot read the file ({why}); give a readable text file", name)
+        check_readable(name, value)
         return
     from ephkin.pde.spectra import parse_spectrum
 

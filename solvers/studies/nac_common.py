@@ -5,31 +5,18 @@ of the bandwidth W, times in 1/Gamma_eph."""
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
 from ephkin.pde.errors import InputError
 
 from .base import Params, Result, out, param
+from .common import check_readable
 
 #: Unit of energies and temperatures (the bandwidth W) and of times (1/Gamma_eph) in seed 001.
 W = "W"
 TIME = "1/Gamma_eph"
 
 DOS_HELP = "semicircle[:W=1] (the trial DoS) | cosine[:tau=const|dos,eta=0.05] | cubic[:nk=32] | file:PATH"
-
-
-def check_readable(name: str, spec: Any) -> None:
-    """Raise InputError (param ``name``) unless the file of a ``file:PATH[:COL]`` spec is readable (the spec
-    itself is parsed when the study runs)."""
-    if not isinstance(spec, str) or not spec.startswith("file:"):
-        return
-    path = spec[5:]
-    if not os.path.isfile(path) and ":" in path:
-        path = path.rsplit(":", 1)[0]  # file:PATH:COL
-    if not os.path.isfile(path) or not os.access(path, os.R_OK):
-        why = "no such file" if not os.path.exists(path) else "not a readable file"
-        raise InputError(f"{name} {spec}: cannot read the file ({why}); give a readable text file", name)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
