@@ -219,6 +219,27 @@ class RunningSummary:
             write_json(self.path, self.state)
 
 
+def run_recorded(args, out, run, path, cols, row, t_end, every):
+    """``run(on_step)`` of a long time-dependent study, recorded as it goes when ``out`` is given: its history
+    row by row into the CSV ``path`` (``row(t, values)`` -> the ``cols``) and summary.json with the time reached
+    (:class:`RunningSummary`).  Returns (result, the CSV's path or None)."""
+    if not out:
+        return run(None), None
+    from ..xdmf import HistoryCSV
+
+    history = HistoryCSV(path, cols, row)
+    with RunningSummary(args, out, t_end, every) as running:
+
+        def on_step(t, values):
+            history(t, values)
+            running.step(t)
+
+        try:
+            return run(on_step), history.path
+        finally:
+            history.close()
+
+
 def subcommand_parser(parser, words):
     """The parser of the (nested) subcommand ``words`` ("lambda-c", "nac sigma")."""
     for word in words:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 
 from ..studies import evolve as study
-from ..xdmf import HistoryCSV
-from .common import EPILOG, RunningSummary, finish, output_dir, progress
+from .common import EPILOG, finish, output_dir, progress, run_recorded
 from .generate import add_study, params_from_args, petsc_for
 
 #: PETSc option prefixes read by this family's solvers (TS, SNES, KSP of the kinetic DAE).
@@ -34,32 +33,25 @@ def evolve(args):
     def run(on_step=None):
         return study.run(params, progress=progress, petsc_options=petsc_for(args), on_step=on_step, xdmf_dir=out)
 
-    if out:  # written as the run goes: the history row by row, the summary with the time reached
-        cols = ["t", "max_deviation", "energy", "mass_min"] + (["T_eff"] if params.a_ee > 0 else [])
-        history = HistoryCSV(
-            os.path.join(out, "history.csv"),
-            cols,
-            lambda t, v: (t, v["dev"], v["energy"], v["mass_min"], v.get("T_eff"))[: len(cols)],
-        )
-        with RunningSummary(args, out, params.t_end, params.flush_every) as running:
-
-            def on_step(t, values):
-                history(t, values)
-                running.step(t)
-
-            try:
-                r = run(on_step)
-            finally:
-                history.close()
-    else:
-        r = run()
+    # written as the run goes (with -o): the history row by row, the summary with the time reached
+    cols = ["t", "max_deviation", "energy", "mass_min"] + (["T_eff"] if params.a_ee > 0 else [])
+    r, history_path = run_recorded(
+        args,
+        out,
+        run,
+        os.path.join(out or "", "history.csv"),
+        cols,
+        lambda t, v: (t, v["dev"], v["energy"], v["mass_min"], v.get("T_eff"))[: len(cols)],
+        params.t_end,
+        params.flush_every,
+    )
     res = dict({"spectrum": args.spectrum, "units": args.units}, **r.to_dict())
     files = []
     if out:
         from ..plots import plot_distribution
 
         res["run_status"] = "finished"
-        files.append(history.path)
+        files.append(history_path)
         files.append(
             plot_distribution(
                 os.path.join(out, "f_E_t.png"), r.E, r.samples, r.f_eq, r.zinv, res.get("zinv_zeros", []), args.units

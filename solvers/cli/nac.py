@@ -7,7 +7,7 @@ import os
 
 from ..prefixes import NAC
 from ..studies import nac_evolve, nac_sigma
-from .common import RunningSummary, add_family, finish, output_dir, progress, write_csv
+from .common import add_family, finish, output_dir, progress, run_recorded, write_csv
 from .generate import add_study, params_from_args, petsc_for
 
 #: PETSc option prefixes read by this family's solvers (the TS of Eqs. (2)-(3)).
@@ -57,32 +57,23 @@ def evolve(args):
     series f(eps, t), the plots."""
     import numpy as np
 
-    from ..xdmf import HistoryCSV
-
     params = params_from_args(nac_evolve.STUDY, args)
     out = output_dir(args.output)
 
     def run(on_step=None):
         return nac_evolve.run(params, progress=progress, petsc_options=petsc_for(args), on_step=on_step, xdmf_dir=out)
 
-    if out:  # written as the run goes: the transient row by row, the summary with the time reached
-        history = HistoryCSV(
-            os.path.join(out, "transient.csv"),
-            ["t", "sigma_over_sigma0", "zeta", "E_star", "particle_number", "energy"],
-            lambda t, v: (t, v["sigma"], v["zeta"], np.sqrt(max(v["field2"], 0.0)), v["N"], v["energy"]),
-        )
-        with RunningSummary(args, out, params.t_end, params.flush_every) as running:
-
-            def on_step(t, values):
-                history(t, values)
-                running.step(t)
-
-            try:
-                r = run(on_step)
-            finally:
-                history.close()
-    else:
-        r = run()
+    # written as the run goes (with -o): the transient row by row, the summary with the time reached
+    r, history_path = run_recorded(
+        args,
+        out,
+        run,
+        os.path.join(out or "", "transient.csv"),
+        ["t", "sigma_over_sigma0", "zeta", "E_star", "particle_number", "energy"],
+        lambda t, v: (t, v["sigma"], v["zeta"], np.sqrt(max(v["field2"], 0.0)), v["N"], v["energy"]),
+        params.t_end,
+        params.flush_every,
+    )
     res = r.to_dict()
     files = []
     if out:
@@ -90,7 +81,7 @@ def evolve(args):
 
         h = r.history
         res["run_status"] = "finished"
-        files.append(history.path)
+        files.append(history_path)
         files.append(
             plot_nac_transient(
                 os.path.join(out, "transient.png"),

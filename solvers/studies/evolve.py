@@ -22,6 +22,7 @@ from ..stability.common import DENSE_MAX
 from .base import Array, Progress, Result, Study, out, param
 from .common import ENERGY, ElectronElectronParams, EnergyGridParams, SpectrumParams
 from .petsc import petsc_scope
+from .tracking import snapshots, tenth_reporter
 
 #: Largest grid on which ``evolve`` compares with the linear problem by default: where the comparison costs
 #: less than the evolution (measured, Einstein lambda = 1, T0 = 0.2, t_end = 20, whose ladder null modes of M
@@ -198,20 +199,8 @@ def run(
     )
     coarse = _coarse_problem(shape, lam, params, p, P) if params.converge else None  # refused before any run
     model = KineticModel(p, a_ep=params.a_ep, a_ee=params.a_ee, p_ee=P)
-    last = {"t": -1.0}
-
-    def report(t: float, t_end: float) -> None:
-        if progress is not None and t - last["t"] >= 0.1 * t_end:
-            last["t"] = t
-            progress(f"evolve: t = {t:.4g} / {t_end:g}")
-
-    writer = None
     with petsc_scope(petsc_options, (KINETIC,)):
-        if xdmf_dir is not None:
-            from ..xdmf import SnapshotWriter
-
-            writer = SnapshotWriter(xdmf_dir, p.E, chunk_s=params.flush_every)
-        try:
+        with snapshots(xdmf_dir, p.E, params.flush_every) as writer:
             r = run_ts(
                 model,
                 params.T_in,
@@ -220,12 +209,9 @@ def run(
                 atol=params.atol,
                 growth_limit=params.growth_limit,
                 snapshots=writer,
-                progress=report,
+                progress=tenth_reporter(progress, "evolve"),
                 on_step=on_step,
             )
-        finally:
-            if writer is not None:
-                writer.close()
         f_final, hist = r.pop("f_final"), r.pop("history")
         stats = {k: r.pop(k) for k in ("steps", "newton_iterations", "krylov_iterations") if k in r}
         stats["kernel_matvecs"] = model.kernel_matvecs

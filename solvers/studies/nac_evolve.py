@@ -14,6 +14,7 @@ from ..prefixes import NAC
 from .base import Array, Progress, Study, out, param
 from .nac_common import TIME, BandParams, BandResult
 from .petsc import petsc_scope
+from .tracking import snapshots, tenth_reporter
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -103,32 +104,16 @@ def run(
         tau_M=params.tau_M,
         **band,
     )
-    last = {"t": -1.0}
-
-    def report(t: float, t_end: float) -> None:
-        if progress is not None and (t - last["t"] >= 0.1 * t_end or t >= t_end):
-            last["t"] = t
-            progress(f"nac evolve: t = {t:.4g} / {t_end:g}")
-
-    writer = None
-    with petsc_scope(petsc_options, (NAC,)):
-        if xdmf_dir is not None:
-            from ..xdmf import SnapshotWriter
-
-            writer = SnapshotWriter(xdmf_dir, model.eps, chunk_s=params.flush_every)
-        try:
-            r = integrate(
-                model,
-                model.initial(params.zeta_initial),
-                params.t_end,
-                rtol=params.rtol,
-                snapshots=writer,
-                progress=report,
-                on_step=on_step,
-            )
-        finally:
-            if writer is not None:
-                writer.close()
+    with petsc_scope(petsc_options, (NAC,)), snapshots(xdmf_dir, model.eps, params.flush_every) as writer:
+        r = integrate(
+            model,
+            model.initial(params.zeta_initial),
+            params.t_end,
+            rtol=params.rtol,
+            snapshots=writer,
+            progress=tenth_reporter(progress, "nac evolve"),
+            on_step=on_step,
+        )
     h = r["history"]
     E_star = np.sqrt(np.maximum(h["field2"], 0.0))
     neg, on = h["sigma"] < 0, E_star > 0
