@@ -127,3 +127,17 @@ class ElectronElectronParams(Params):
         from ephkin.pde.electron_electron import make_p_ee
 
         return make_p_ee(self.p_ee) if self.a_ee > 0 else None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TimeSeriesParams(Params):
+    """How a long time-dependent run is recorded as it goes (``studies/tracking.py``)."""
+
+    flush_every: float = param(
+        10.0,
+        unit="s",
+        positive=True,
+        metavar="SECONDS",
+        help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and summary.json every "
+        "SECONDS of wall time -- at most this much is lost to a kill -9",
+    )

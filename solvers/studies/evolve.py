@@ -20,7 +20,7 @@ from ephkin.pde.errors import InputError
 from ..prefixes import KINETIC
 from ..stability.common import DENSE_MAX
 from .base import Array, Progress, Result, Study, out, param
-from .common import ENERGY, ElectronElectronParams, EnergyGridParams, SpectrumParams
+from .common import ENERGY, ElectronElectronParams, EnergyGridParams, SpectrumParams, TimeSeriesParams
 from .petsc import petsc_scope
 from .tracking import snapshots, tenth_reporter
 
@@ -42,7 +42,7 @@ GRID_REL_TOL = 0.1
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class EvolveParams(ElectronElectronParams, EnergyGridParams, SpectrumParams):
+class EvolveParams(TimeSeriesParams, ElectronElectronParams, EnergyGridParams, SpectrumParams):
     """Parameters of :func:`run` (``ephkin evolve``)."""
 
     T0: float = param(help="phonon (bath) temperature T0", unit=ENERGY, positive=True)
@@ -52,15 +52,6 @@ class EvolveParams(ElectronElectronParams, EnergyGridParams, SpectrumParams):
     atol: float = param(1e-10, help="TS absolute tolerance", positive=True)
     growth_limit: float = param(
         100.0, positive=True, help="report 'unstable' when max|f - f0| exceeds this factor times its initial value"
-    )
-    flush_every: float = param(
-        10.0,
-        unit="s",
-        positive=True,
-        metavar="SECONDS",
-        help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF "
-        "and summary.json every SECONDS of wall time -- at most this much is lost to a "
-        "kill -9",
     )
     reference: bool = param(False, help="also integrate with SciPy's BDF (dense, small N) and report the difference")
     a_ep: float = param(1.0, nonnegative=True, help="weight a_ep of electron-phonon collisions")

@@ -12,13 +12,14 @@ import numpy as np
 
 from ..prefixes import NAC
 from .base import Array, Progress, Study, out, param
+from .common import TimeSeriesParams
 from .nac_common import TIME, BandParams, BandResult
 from .petsc import petsc_scope
 from .tracking import snapshots, tenth_reporter
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class NacEvolveParams(BandParams):
+class NacEvolveParams(TimeSeriesParams, BandParams):
     """Parameters of :func:`run` (``ephkin nac evolve``)."""
 
     pump: str = param("pulse", choices=("pulse", "steady", "none"), help="I_p(t)")
@@ -35,15 +36,6 @@ class NacEvolveParams(BandParams):
     spontaneous: bool = param(False, help="self-tuned field E*(t) keeping sigma >= 0 (Fig. 3b)")
     tau_M: float = param(1e-3, unit=TIME, positive=True, help="field response time")
     t_end: float = param(15.0, unit=TIME, positive=True, help="final time Gamma_eph t")
-    flush_every: float = param(
-        10.0,
-        unit="s",
-        positive=True,
-        metavar="SECONDS",
-        help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF "
-        "and summary.json every SECONDS of wall time -- at most this much is lost to a "
-        "kill -9",
-    )
 
 
 @dataclasses.dataclass(kw_only=True)
