@@ -8,14 +8,12 @@ from typing import Any
 
 from ephkin.pde.electron_electron import P_EE_HELP
 from ephkin.pde.errors import InputError
+from ephkin.pde.spectra import ALPHA2F_HELP
 
 from .base import Params, param
 
-#: The alpha^2F spec syntax, for help texts.
-SPECTRUM_HELP = (
-    "alpha^2F: einstein | modes:RMIN-RMAX | peaks:W:L[,W:L] | debye[:WD] | lorentz:C:G[,C:G] | "
-    "file:PATH[:COL] (or, from Python, a pde.spectra shape)"
-)
+#: The alpha^2F spec syntax (``pde.spectra``), for help texts.
+ALPHA2F_FORMS_HELP = f"alpha^2F: {ALPHA2F_HELP} (or, from Python, a pde.spectra shape)"
 #: The energy unit of every study with a spectrum ("energy" in the units of a Result's fields).
 UNITS_HELP = (
     "energy units: g (g = 1, frequencies scale with lambda; the default) or plain (the spectrum's own "
@@ -59,7 +57,7 @@ def check_spectrum(value: Any, name: str = "spectrum") -> None:
 class SpectrumShapeParams(Params):
     """alpha^2F and the energy unit."""
 
-    spectrum: str = param(help=SPECTRUM_HELP, metavar="ALPHA2F", objects=True)
+    spectrum: str = param(help=ALPHA2F_FORMS_HELP, metavar="ALPHA2F", objects=True)
     units: str = param("g", help=UNITS_HELP, choices=("g", "plain"))
 
     def check_more(self) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from .base import Array, Params, Progress, Result, Study, out, param
-from .common import ENERGY, SPECTRUM_HELP, UNITS_HELP, check_spectrum
+from .common import ALPHA2F_FORMS_HELP, ENERGY, UNITS_HELP, check_spectrum
 from .spectrum import spectrum_at, spectrum_name
 
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
@@ -30,7 +30,7 @@ class ZinvParams(Params):
         False, help="use the lambda -> infinity limit, Eq. (S38) (no spectrum needed; units of g)"
     )
     spectrum: str | None = param(
-        None, help=SPECTRUM_HELP + "; required unless strong_coupling", metavar="ALPHA2F", objects=True
+        None, help=ALPHA2F_FORMS_HELP + "; required unless strong_coupling", metavar="ALPHA2F", objects=True
     )
     lam: float | None = param(
         None,
