@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import progress
 from .bridge import comm, destroy, gather
 from .options import option_defaults
 from .petsc_env import init_petsc
@@ -56,6 +57,9 @@ def create_eps(A, B=None, *, prefix, problem_type, which, nev=1, eps_type=None, 
             _configure_st(PETSc, eps.getST(), st_type, pc_type, pc_context, mumps, ksp_type)
         with option_defaults(prefix, defaults):
             eps.setFromOptions()
+        monitor = progress.eps_monitor(f"SLEPc {prefix}", nev)
+        if monitor is not None:  # a long solve says that it moves (stderr), only when someone listens
+            eps.setMonitor(monitor)
     except BaseException:
         eps.destroy()
         raise

@@ -88,13 +88,64 @@ def unused_options(petsc_argv):
     return out
 
 
+#: The first PETSc object under each engine prefix (``-stab_eps_nev``, ``-kin_ts_type``): an option under the
+#: prefix without an object name most likely meant this one.
+_FIRST_OBJECT = {"stab_": "eps_", "kin_": "ts_", "nac_": "ts_", "aval_": "snes_"}
+#: Objects nested inside another under the same prefix: SLEPc's linear solves live in its spectral
+#: transformation (``-stab_st_ksp_type``), so ``-stab_ksp_*`` is read by nothing.
+_NESTED = {"stab_": {"ksp_": "st_ksp_", "pc_": "st_pc_"}}
+#: Object names that may follow an engine prefix.
+_OBJECTS = ("eps_", "st_", "bv_", "ds_", "rg_", "ts_", "snes_", "ksp_", "pc_", "mat_", "lc_", "count_", "slow_",
+            "ts_adapt_", "snes_linesearch_")
+#: Options PETSc reads when it starts or ends (PetscInitialize/PetscFinalize), not when a solver reads its prefix
+#: (-log_view, -help, -options_left, -malloc_debug, -info, -version ...): given to PETSc's initialisation, kept
+#: for the whole process, never reported as unused and never hinted.
+_GLOBAL = ("help", "log_", "options_", "malloc", "info", "version", "memory_", "on_error", "fp_trap", "no_signal")
+
+
+def split_global(petsc_argv):
+    """(global options with their values, the solvers' options with theirs) of a PETSc argv."""
+    glob, solvers, target = [], [], None
+    for tok in petsc_argv:
+        if _is_petsc_option(tok):
+            target = glob if tok[1:].startswith(_GLOBAL) else solvers
+        (target if target is not None else solvers).append(tok)
+    return glob, solvers
+
+
+def misplaced_hint(name, prefixes):
+    """A guess at what an unused option ``name`` meant, ``" (did you mean -X?)"``, or ``""``."""
+    rest = name.lstrip("-")
+    if rest.startswith(_GLOBAL):
+        return ""
+    for p in prefixes:
+        if rest.startswith(p):
+            tail = rest[len(p):]
+            for wrong, right in _NESTED.get(p, {}).items():
+                if tail.startswith(wrong):
+                    return f" (did you mean -{p}{right}{tail[len(wrong):]}?)"
+            if not tail.startswith(_OBJECTS) and p in _FIRST_OBJECT:
+                return f" (did you mean -{p}{_FIRST_OBJECT[p]}{tail}?)"
+            return ""
+    if prefixes and rest.startswith(_OBJECTS):  # the engine's prefix left out: -eps_nev for -stab_eps_nev
+        return f" (did you mean -{prefixes[0]}{rest}?)"
+    return ""
+
+
+#: Every option :func:`report_unused` found unused in this process (``-options_left`` lists them again at exit).
+REPORTED_UNUSED = []
+
+
 def report_unused(petsc_argv, prefixes, stream=None):
-    """Warn (one line each, on stderr) about PETSc options that were not used; return them."""
+    """Warn (one line each, on stderr) about PETSc options that were not used, with a guess at a misplaced one;
+    return them."""
     stream = stream or sys.stderr
     bad = unused_options(petsc_argv)
+    REPORTED_UNUSED.extend(bad)
     for name in bad:
         print(f"ephkin: warning: PETSc option {name} was not used (unknown, or not under the prefixes "
-              f"{', '.join('-' + p for p in prefixes)} read by this command)", file=stream)
+              f"{', '.join('-' + p for p in prefixes)} read by this command){misplaced_hint(name, list(prefixes))}",
+              file=stream)
     return bad
 
 

@@ -287,6 +287,14 @@ def init_petsc(argv=None):
     return PETSc, SLEPc
 
 
+def initialised_with(name):
+    """True if PETSc runs in this process and its options hold ``name`` (e.g. "help"); never starts PETSc."""
+    if not _INITIALISED:
+        return False
+    PETSc = _INITIALISED[0][0]
+    return name in PETSc.Options().getAll()
+
+
 def petsc_available():
     """True if :func:`init_petsc` can be expected to work (cheap: nothing is imported)."""
     try:

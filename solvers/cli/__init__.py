@@ -129,8 +129,56 @@ def _bad_petsc_option(exc, petsc_opts):
     )
 
 
+class _StdoutForResult:
+    """With ``--json``, stdout is the result's: while the command runs, file descriptor 1 (C and Python stdout:
+    PETSc monitors, ``-X_view``, ``-help``) points at stderr, and the JSON goes to the real stdout.  With PETSc
+    options it stays on stderr afterwards, for what PETSc prints at exit (``-log_view``, ``-options_left``).
+    Nothing is redirected unless stdout is this process's file descriptor 1 (under pytest's capsys or in a
+    notebook, Python's own stdout object is used as it is)."""
+
+    def __init__(self, enabled, keep_redirected):
+        self.saved, self.keep = None, keep_redirected
+        try:
+            real = enabled and sys.stdout.fileno() == 1
+        except (AttributeError, OSError, ValueError):
+            real = False
+        if real:
+            sys.stdout.flush()
+            self.saved = os.dup(1)
+            os.dup2(2, 1)
+
+    def restore(self):
+        """Fd 1 back to the real stdout (for printing the result)."""
+        if self.saved is not None:
+            sys.stdout.flush()
+            os.dup2(self.saved, 1)
+
+    def done(self):
+        """After the result is printed: fd 1 to stderr again for the rest of the process (PETSc's exit output),
+        or left on stdout without PETSc options."""
+        if self.saved is not None:
+            sys.stdout.flush()
+            if self.keep:
+                os.dup2(2, 1)
+            os.close(self.saved)
+            self.saved = None
+
+
+def _leave_unused(petsc_opts):
+    """With -options_left: the solvers' options that nothing read go back into PETSc's database, so that PETSc's
+    own table at exit lists them too (the used ones were removed with the command's solves)."""
+    from ..options import REPORTED_UNUSED
+    from ..petsc_env import init_petsc
+
+    PETSc, _ = init_petsc()
+    for i, tok in enumerate(petsc_opts):
+        if tok in REPORTED_UNUSED:
+            value = petsc_opts[i + 1] if i + 1 < len(petsc_opts) and not petsc_opts[i + 1].startswith("-") else None
+            PETSc.Options().setValue(tok[1:], value)
+
+
 def main(argv=None):
-    from ..options import split_petsc_options
+    from ..options import split_global, split_petsc_options
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
@@ -139,32 +187,52 @@ def main(argv=None):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    ours, petsc_opts = split_petsc_options(argv)
+    ours, all_petsc = split_petsc_options(argv)
+    # -log_view, -help, -options_left ... act when PETSc starts or ends: they go to its initialisation and stay;
+    # the solvers' options are set, reported and removed around the command's solves
+    global_opts, petsc_opts = split_global(all_petsc)
     args = parser.parse_args(ours)
     args.command_parser = parser
     args.petsc_options = petsc_opts  # e.g. "auto" solver choices defer to the user's tuning of a PETSc solver
     words = [args.command] + ([args.action] if getattr(args, "action", None) else [])
     name = " ".join(words)
     prefixes = _prefixes(args)
-    if petsc_opts and not prefixes:
-        parser.error(f"{name} takes no PETSc options (got {' '.join(petsc_opts)})")
+    if all_petsc and not prefixes:
+        parser.error(f"{name} takes no PETSc options (got {' '.join(all_petsc)})")
     t0 = time.perf_counter()
+    from .. import progress as engine_progress
+    from .common import QUIET, progress
+
+    QUIET["on"] = bool(getattr(args, "quiet", False))
     # a study's run owns its PETSc options (studies/petsc.py); the other commands' options are owned here, for
     # the whole command: set, reported when unused, and removed whatever happens (solvers.options.petsc_options)
     from ..options import petsc_options
 
+    stdout = _StdoutForResult(getattr(args, "json", False), keep_redirected=bool(all_petsc))
     try:
-        with petsc_options([] if getattr(args, "study", None) is not None else petsc_opts, prefixes):
+        if all_petsc:
+            from ..petsc_env import init_petsc
+
+            # PETSc sees the command line as in any PETSc program: -log_view, -help, -malloc_debug, -info act
+            # only when given to PetscInitialize (a no-op if PETSc already runs in this process)
+            init_petsc(["ephkin"] + all_petsc)
+        with (
+            petsc_options([] if getattr(args, "study", None) is not None else petsc_opts, prefixes),
+            engine_progress.reporting(None if QUIET["on"] else progress),  # long engine phases, on stderr
+        ):
             if args.validate is not None:
                 args.validate(args)  # cheap checks of the values (signs, ranges, files) before any work
             result = args.func(args)
     except InputError as exc:
+        stdout.done()
         print(f"ephkin {name}: error: {flag_message(subcommand_parser(parser, words), exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        stdout.done()
         print(f"ephkin {name}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # one line, not a traceback; EPHKIN_DEBUG=1 shows it
+        stdout.done()
         if os.environ.get("EPHKIN_DEBUG"):
             raise
         bad = _bad_petsc_option(exc, petsc_opts)
@@ -179,11 +247,15 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 1
+    if "-options_left" in global_opts:
+        _leave_unused(petsc_opts)
     result = dict(result)
     status = int(result.pop(EXIT_STATUS, 0))  # a handler's non-zero status without an error (sweep: 3)
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
     if launcher_rank() != 0:
+        stdout.done()
         return status  # under mpirun only rank 0 prints
+    stdout.restore()
     try:
         if getattr(args, "json", False):
             from ..provenance import to_jsonable
@@ -195,4 +267,5 @@ def main(argv=None):
         sys.stdout.flush()
     except BrokenPipeError:  # `ephkin ... | head`: the reader left; no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    stdout.done()
     return status

@@ -89,6 +89,11 @@ def add_family(sub, name, help, epilog=None):
 def add_output(p, what="summary.json, CSV tables and PNG plots"):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
+    add_quiet(p)
+
+
+def add_quiet(p):
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (errors and warnings remain)")
 
 
 def launcher_rank():
@@ -99,9 +104,13 @@ def launcher_rank():
     return 0
 
 
+#: ``--quiet``: no progress lines (errors and warnings still go to stderr).
+QUIET = {"on": False}
+
+
 def progress(msg):
-    """Progress on stderr (rank 0 only), never on stdout."""
-    if launcher_rank() == 0:
+    """Progress on stderr (rank 0 only), never on stdout; nothing with --quiet."""
+    if launcher_rank() == 0 and not QUIET["on"]:
         print(msg, file=sys.stderr, flush=True)
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 
 from ephkin.pde.errors import InputError
 
@@ -20,6 +21,7 @@ from ..studies.convergence import convergence
 from .common import (
     EXIT_STATUS,
     add_command,
+    add_quiet,
     finish,
     finite,
     flag_message,
@@ -50,6 +52,7 @@ def add_commands(sub):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out", help="output directory (default out)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    add_quiet(p)
 
     p = add_command(
         sub,
@@ -66,6 +69,7 @@ def add_commands(sub):
         help="a command a run file may name (e.g. evolve, 'nac sigma'); omit for all",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    add_quiet(p)
 
     p = add_command(
         sub,
@@ -82,6 +86,7 @@ def add_commands(sub):
     p.add_argument("--key", default="lambda_c", help="result to follow (default lambda_c)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
+    add_quiet(p)
     p.add_argument("-o", "--output", metavar="DIR", help="write summary.json here")
 
     p = add_command(
@@ -134,6 +139,7 @@ def add_commands(sub):
         "the same -o DIR; every job's final merge includes all points finished so far)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    add_quiet(p)
 
 
 def runfile_models(parser=None):
@@ -202,14 +208,17 @@ def _short(point):
     return ", ".join(f"{k}={v}" for k, v in list(point.items())[:4])
 
 
+@contextmanager
 def runfile_petsc(parser, spec):
-    """The run file's [petsc] options around all its points' solves: pushed once, unused ones reported (set the
-    yielded object's ``report`` False when the solves ran elsewhere), all removed in ``finally``."""
+    """The run file's [petsc] options around all its points' solves: pushed once, owned here (the points' runs
+    leave them alone), unused ones reported (set the yielded object's ``report`` False when the solves ran
+    elsewhere), all removed in ``finally``."""
     from ..options import petsc_options
+    from ..studies.petsc import owned_by_caller
 
-    return petsc_options(
-        spec["petsc"], subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes") or ()
-    )
+    prefixes = subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes") or ()
+    with petsc_options(spec["petsc"], prefixes) as state, owned_by_caller(spec["petsc"]):
+        yield state
 
 
 def run(args):

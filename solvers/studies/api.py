@@ -96,7 +96,10 @@ def api_function(study: Study, name: str) -> Callable[..., Result]:
             elif infos[k].nargs == "+" and v is not None and not isinstance(v, tuple):
                 v = (v,)  # one value of a list parameter (api.lambda_c(spectrum, 0.18))
             values[k] = v
-        return study.run(study.params(**values), **extra)
+        from .. import progress
+
+        with progress.reporting(extra.get("progress")):  # the engines' long phases go to the same callback
+            return study.run(study.params(**values), **extra)
 
     params: list[inspect.Parameter] = []
     trailing_defaults = True

@@ -229,6 +229,11 @@ def run(
         if params.diagnostics or (params.diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
             # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
             prediction = p.grid.L <= (DENSE_MAX if params.diagnostics else PREDICTION_MAX_L)
+            if progress is not None:
+                progress(
+                    f"evolve: {status} at t = {res.t_final or 0.0:.4g}; comparing with the linear problem of Eq. (14) "
+                    f"(L = {p.grid.L}; --no-diagnostics skips this)"
+                )
             res.extra.update(
                 _linear_diagnostics(p, model, dict(r, status=status, steps=stats.get("steps")), params.T_in, prediction)
             )

@@ -18,7 +18,7 @@ from ..stability.common import DENSE_MAX, LC_DENSE_MAX
 from .base import Progress, Result, Study, out, param
 from .common import ENERGY, EnergyGridParams, KernelParams, SpectrumShapeParams
 from .convergence import convergence
-from .petsc import petsc_scope
+from .petsc import petsc_scope, wants_petsc
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -146,6 +146,8 @@ def run(
 
     shape = parse_spectrum(params.spectrum) if isinstance(params.spectrum, str) else params.spectrum
     res = LambdaCResult(method=params.method)
+    if params.method == "linear" and params.solver == "auto" and wants_petsc(petsc_options, (STABILITY,)):
+        params = params.replace(solver="slepc")  # -stab_ options tune SLEPc (or -help asks about it)
     with petsc_scope(petsc_options, (STABILITY,)):
         if params.method == "linear" and params.converge:
             rows = []

@@ -13,12 +13,13 @@ import numpy as np
 from ephkin.pde.electron_electron import P_EE_HELP
 from ephkin.pde.errors import InputError
 
+from .. import progress as engine_progress
 from ..prefixes import STABILITY
 from ..stability.common import DENSE_MAX, SUMMARY_DENSE_MAX
 from .base import Array, Params, Progress, Result, Study, out, param
 from .common import ENERGY, P_EE_DEFAULT, EnergyGridParams, KernelParams, SpectrumParams
 from .convergence import convergence
-from .petsc import petsc_scope
+from .petsc import petsc_scope, wants_petsc
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -173,8 +174,8 @@ def run(
         if params.converge:
             return _converge(shape, lam, params, grid, progress)
         solver = params.solver
-        if solver == "auto" and any(o.startswith("-" + STABILITY) for o in petsc_options or ()):
-            solver = "slepc"  # -stab_ options tune SLEPc: the user wants it
+        if solver == "auto" and wants_petsc(petsc_options, (STABILITY,)):
+            solver = "slepc"  # -stab_ options tune SLEPc (or -help asks about it): the user wants it
         res = _summary(shape, lam, params, dict(grid, refine=params.refine), solver)
         if params.lam_scan is not None:
             res.scan = _gamma_scan(shape, params, dict(grid, refine=params.refine), progress)
@@ -189,6 +190,14 @@ def _summary(shape: Any, lam: float, params: StabilityParams, grid: dict[str, An
     p = linear_problem(shape, lam, params.T0, **grid)
     if solver == "auto":
         solver = "dense" if p.grid.L <= SUMMARY_DENSE_MAX and dense_refusal(p) is None else "slepc"
+    if solver != "dense":
+        from ..petsc_env import init_petsc
+
+        init_petsc()  # without PETSc: its one-line error, before any progress line
+    engine_progress.report(
+        f"stability: L = {p.grid.L}, "
+        + ("one dense LAPACK eigh" if solver == "dense" else "SLEPc (matrix-free) and the inertia of A")
+    )
     summ = (
         dense_summary(p, params.nev, params.target)
         if solver == "dense"
