@@ -58,32 +58,48 @@ def _scalars(d, prefix=""):
 
 
 class _Counter:
-    """Shared point counter: MPI RMA fetch-and-add on rank 0 (a plain counter without MPI)."""
+    """Shared counters on rank 0 of ``comm``, by MPI RMA fetch-and-add (plain integers without MPI): slot 0 the
+    next point to take, slot 1 the points finished, slot 2 those that failed -- so that any rank can say how far
+    the whole sweep is, not only its own points."""
+
+    SLOTS = 3
 
     def __init__(self, comm):
         self.comm = comm
-        self.next = 0
+        self.local = np.zeros(self.SLOTS, dtype=np.int64)
         if comm is not None and comm.Get_size() > 1:
             from mpi4py import MPI
 
             self.MPI = MPI
             itemsize = MPI.INT64_T.Get_size()
-            self.win = MPI.Win.Allocate(itemsize if comm.Get_rank() == 0 else 0, itemsize, comm=comm)
+            self.win = MPI.Win.Allocate(itemsize * self.SLOTS if comm.Get_rank() == 0 else 0, itemsize, comm=comm)
             if comm.Get_rank() == 0:
-                np.frombuffer(self.win.tomemory(), dtype=np.int64)[0] = 0
+                np.frombuffer(self.win.tomemory(), dtype=np.int64)[:] = 0
             comm.Barrier()
         else:
             self.win = None
 
-    def take(self):
+    def _add(self, slot, value):
+        """Add ``value`` to counter ``slot``; its value before."""
         if self.win is None:
-            i, self.next = self.next, self.next + 1
-            return i
-        one, got = np.ones(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+            old = int(self.local[slot])
+            self.local[slot] += value
+            return old
+        inc, got = np.full(1, value, dtype=np.int64), np.zeros(1, dtype=np.int64)
         self.win.Lock(0)
-        self.win.Fetch_and_op(one, got, 0, 0, self.MPI.SUM)
+        self.win.Fetch_and_op(inc, got, 0, slot, self.MPI.SUM)
         self.win.Unlock(0)
         return int(got[0])
+
+    def take(self):
+        """The next point's position in the to-do list."""
+        return self._add(0, 1)
+
+    def finished(self, failed):
+        """Count one finished point (``failed`` or not); (points taken, finished, failed) over all ranks."""
+        done = self._add(1, 1) + 1
+        bad = self._add(2, 1 if failed else 0) + (1 if failed else 0)
+        return self._add(0, 0), done, bad
 
     def free(self):
         if self.win is not None:
@@ -239,6 +255,7 @@ def _run(spec, outdir, solve, comm, progress, runfile, groups, todo, plan):
     counter = _Counter(leaders) if lead else None
     csv_path = os.path.join(outdir, f"results.rank{rank}.jsonl")
     computed, t0 = 0, time.perf_counter()
+    to_compute = sum(1 for j in todo if j not in done_before)
     try:
         while True:
             k = counter.take() if lead else None
@@ -266,8 +283,9 @@ def _run(spec, outdir, solve, comm, progress, runfile, groups, todo, plan):
             write_json(_point_path(outdir, i), rec)
             _append_csv(csv_path, rec)
             computed += 1
-            if progress is not None:
-                progress(rank, i, n, rec)
+            _, finished, failed = counter.finished(rec["status"] != "ok")
+            if progress is not None:  # every rank reports its own points with the whole sweep's counts
+                progress(rank, i, n, rec, {"finished": finished, "failed": failed, "todo": to_compute})
     except BaseException as exc:  # never leave the other ranks waiting
         if size > 1 and not isinstance(exc, SystemExit):
             print(f"ephkin sweep: rank {rank} failed outside a point ({type(exc).__name__}: {exc}); aborting "

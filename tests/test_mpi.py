@@ -81,6 +81,23 @@ def test_sweep_over_ranks_matches_serial():
         assert all(c > 0 for c in summ["computed_per_rank"])
 
 
+def test_sweep_progress_comes_from_every_rank_while_it_runs(capfd):
+    # each rank reports its own points as they finish, with the whole sweep's counts (shared RMA counters)
+    from ephkin.solvers.cli import main
+
+    comm, base, run = _shared_runfile("ephkin-prog-", 'model = "lambda-c"\n[parameters]\nspectrum = "modes:40-60"\n'
+                                      'method = "linear"\n[sweep]\nT0 = [0.18, 0.192, 0.204, 0.217, 0.229, 0.241]\n')
+    assert main(["sweep", run, "-o", os.path.join(base, "p")]) == 0
+    err = capfd.readouterr().err
+    mine = [ln for ln in err.splitlines() if ln.startswith("sweep: point") and f"on rank {comm.Get_rank()} " in ln]
+    done = [int(ln.split("; ")[1].split("/")[0]) for ln in mine]
+    assert mine and all("/6 done" in ln and "ETA" in ln for ln in mine)
+    every = comm.allgather(done)
+    if comm.Get_size() > 1:
+        assert all(every)  # every rank reported while the sweep ran, not only rank 0
+    assert sorted(d for ds in every for d in ds) == list(range(1, 7))  # the shared count: 1..6 exactly once
+
+
 def test_group_size_solves_each_point_on_a_sub_communicator():
     # --group-size 2: both ranks solve every point together (distributed Vec/Mat, MUMPS inertia,
     # parallel SLEPc and TS): the same lambda_c, n_negative and evolution as on one rank

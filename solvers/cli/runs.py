@@ -20,6 +20,7 @@ from ..runfile import load_runfile
 from ..studies.convergence import convergence
 from .common import (
     EXIT_STATUS,
+    QUIET,
     add_command,
     add_quiet,
     finish,
@@ -331,22 +332,31 @@ def sweep(args):
     if comm.Get_size() == 1:
         comm = None
     t0 = time.perf_counter()
-    done = {"n": 0}
 
-    def report(rank, i, n, rec):
-        done["n"] += 1
+    # the sweep's own lines only: each point's progress (evolve's t, SLEPc iterations) would bury them
+    quiet, QUIET["on"] = QUIET["on"], True
+
+    def report(rank, i, n, rec, totals):
+        """Every rank (group leader) reports its own points as they finish, with the whole sweep's counts."""
+        if quiet:
+            return
         el = time.perf_counter() - t0
-        size = comm.Get_size() // args.group_size if comm is not None else 1
-        eta = el / done["n"] * max(len(todo) / size - done["n"], 0.0)
-        if rank == 0:
-            print(
-                f"sweep: point {i + 1}/{n} {rec['status']} ({rec['seconds']:.2f} s; rank 0 has done "
-                f"{done['n']}, elapsed {el:.1f} s, ETA {eta:.0f} s)",
-                file=sys.stderr,
-                flush=True,
-            )
+        groups = comm.Get_size() // args.group_size if comm is not None else 1
+        fin, tot, bad = totals["finished"], totals["todo"], totals["failed"]
+        eta = el / max(fin, 1) * max(tot - fin, 0)
+        print(
+            f"sweep: point {i + 1}/{n} {rec['status']} on rank {rank} ({rec['seconds']:.2f} s); {fin}/{tot} done, "
+            f"{bad} failed, {min(groups, tot - fin)} running, elapsed {el:.1f} s, ETA {eta:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     todo = _point_range(args.points, len(spec["points"]))
+
+    def notify(msg):
+        if not quiet and (comm is None or comm.Get_rank() == 0):
+            print(f"ephkin sweep: {msg}", file=sys.stderr, flush=True)
+
     with runfile_petsc(args.command_parser, spec) as petsc:
         summ = run_sweep(
             spec,
@@ -361,12 +371,13 @@ def sweep(args):
             resolved=solve.resolved,
             recompute_changed=args.recompute_changed,
             retry_failed=args.retry_failed,
-            notify=lambda msg: progress(f"ephkin sweep: {msg}"),
+            notify=notify,
         )
         # unused options are reported where points were solved (rank 0, when it solved any)
         petsc.report = summ["computed_per_rank"][0] > 0 and (comm is None or comm.Get_rank() == 0)
     res = {k: v for k, v in summ.items() if k != "provenance"}
     res["output"] = args.output
+    QUIET["on"] = quiet
     if summ["failed"]:
         progress(
             f"ephkin sweep: {len(summ['failed'])} of {summ['points']} points failed (errors in "
