@@ -135,10 +135,35 @@ def _plot_spec(path, plot, point):
             raise InputError(f"run file {path}: plot.{key} must be a {allowed[key].__name__} (got {val!r})")
     if "x" not in plot or not plot.get("y"):
         raise InputError(f"run file {path}: [plot] needs x (a parameter) and y (a list of result columns)")
+    if not all(isinstance(c, str) and c for c in plot["y"]):
+        raise InputError(f"run file {path}: plot.y must be a list of result column names (got {plot['y']!r})")
+    if "file" in plot:
+        plot_file_name(path, plot["file"])
     for key in ("x", "series"):
         if key in plot and plot[key] not in point:
             raise InputError(f"run file {path}: plot.{key} = {plot[key]!r} is not a parameter of the run file")
     return plot
+
+
+#: Longest output file name a run file may give (bytes; the usual file-system limit).
+MAX_NAME = 255
+#: Formats matplotlib writes by the name's suffix.
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".eps", ".ps")
+
+
+def plot_file_name(path, name):
+    """A run file's plot file name: a plain name inside -o (no directory part, no "..", not hidden, at most
+    :data:`MAX_NAME` bytes, no NUL) with a suffix matplotlib writes -- anything else could write outside -o or
+    over a file ephkin does not own.  Raises InputError before any point is computed."""
+    bad = (not name or "/" in name or "\\" in name or "\x00" in name or name in (".", "..") or name.startswith(".")
+           or len(name.encode("utf-8", "surrogatepass")) > MAX_NAME)
+    if bad:
+        raise InputError(f"run file {path}: plot.file = {name!r}: give a plain file name such as 'sweep.png' (it is "
+                         "written inside -o; no directories, no '..', no leading '.')")
+    if not name.lower().endswith(PLOT_SUFFIXES):
+        raise InputError(f"run file {path}: plot.file = {name!r}: the name must end in one of "
+                         f"{', '.join(PLOT_SUFFIXES)}")
+    return name
 
 
 def _scalar(text):

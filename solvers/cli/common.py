@@ -115,9 +115,12 @@ def progress(msg):
 
 
 def output_dir(path):
-    """Create the -o directory (None without -o)."""
-    if not path:
+    """Create the -o directory (None without -o).  An empty name is refused: it would write into (and a sweep
+    clean up in) the current directory."""
+    if path is None:
         return None
+    if not str(path).strip():
+        raise InputError("-o '': give the name of an output directory (the current directory is never used)")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
