@@ -72,7 +72,12 @@ class DirLock:
         return out
 
     def acquire(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # a symbolic link named like the lock is refused: its target is not ours to truncate
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            from .safefile import _cannot
+
+            raise _cannot(self.path, exc) from None
         try:
             fcntl.flock(self.fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -98,7 +103,9 @@ class DirLock:
                 _remove(path)
         if self.shared:
             self.own = f"{self.path}.{self.host}.{self.pid}"
-            with open(self.own, "w", encoding="utf-8") as fh:
+            from .safefile import open_nofollow
+
+            with open_nofollow(self.own, "w") as fh:
                 fh.write(self._line())
         else:
             os.ftruncate(self.fd, 0)

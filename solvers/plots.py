@@ -25,9 +25,13 @@ def _plain_log_ticks(axis):
 
 
 def _save(fig, path):
+    from .safefile import write_atomic
+
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=120))  # never through a link named like the figure
+    finally:
+        plt.close(fig)
     return path
 
 

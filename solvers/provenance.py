@@ -57,9 +57,8 @@ def to_jsonable(obj):
 
 
 def write_json(path: str, obj: dict):
-    """Write ``obj`` as indented JSON atomically (temporary file + rename)."""
-    tmp = f"{path}.{os.getpid()}.tmp"  # per process: array jobs of a sweep may write one file at once
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(to_jsonable(obj), fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
+    """Write ``obj`` as indented JSON atomically (a private temporary file renamed over ``path``: never through a
+    symbolic link, never half a file; ``safefile``)."""
+    from .safefile import write_text_atomic
+
+    write_text_atomic(path, json.dumps(to_jsonable(obj), indent=2) + "\n")

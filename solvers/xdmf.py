@@ -90,7 +90,9 @@ class HistoryCSV:
 
     def __init__(self, path, columns, row):
         self.path, self.row = path, row
-        self.fh = open(path, "w", newline="", encoding="utf-8")
+        from .safefile import open_nofollow
+
+        self.fh = open_nofollow(path, "w", newline="")  # a link named history.csv is refused, its target untouched
         self.fh.write(",".join(columns) + "\n")
         self.fh.flush()
 

@@ -84,3 +84,54 @@ def test_empty_output_directory_is_refused(tmp_path, capsys, cmd):
         assert set(os.listdir(tmp_path)) == before
     finally:
         os.chdir(cwd)
+
+
+EVOLVE = [
+    "evolve",
+    "--spectrum",
+    "einstein",
+    "--T0",
+    "0.2",
+    "--T-in",
+    "0.21",
+    "--t-end",
+    "0.2",
+    "--grid-step",
+    "0.05",
+    "--cutoff",
+    "6",
+    "--quiet",
+    "--json",
+    "-o",
+]
+
+
+def test_no_symlink_target_is_written(tmp_path, capsys):
+    """A link where ephkin writes a whole file (summary.json, a CSV, a figure) is replaced by the file, its target
+    untouched; a link where it appends as it goes (history.csv) is refused with one "cannot write" line."""
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    out.mkdir()
+    victim.write_text("precious\n")
+    for name in ("summary.json", "f_E_t.png"):
+        (out / name).symlink_to(victim)
+    assert main(["spectrum", "--spectrum", "einstein", "--quiet", "-o", str(out)]) == 0
+    assert victim.read_text() == "precious\n" and not (out / "summary.json").is_symlink()
+    (out / "history.csv").symlink_to(victim)
+    assert main(EVOLVE + [str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err and "symbolic link" in err and "internal" not in err
+    assert victim.read_text() == "precious\n"
+    assert not [f for f in os.listdir(out) if f.endswith(".tmp") or ".tmp." in f]  # no temporary file left
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_output_is_the_machine_not_a_bug(tmp_path, capsys):
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        assert main(["spectrum", "--spectrum", "einstein", "--quiet", "-o", str(out)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot" in err and "please report" not in err
+    finally:
+        out.chmod(0o700)

@@ -177,6 +177,41 @@ def _leave_unused(petsc_opts):
             PETSc.Options().setValue(tok[1:], value)
 
 
+#: errno values that are the machine's refusal, not ephkin's bug: read-only, full disk or quota, permissions, a
+#: symbolic link where ephkin writes, no memory.
+_MACHINE_ERRNOS = {30, 28, 122, 13, 1, 40, 12, 27}
+
+
+def _machine_failure(exc):
+    """ "cannot ...: reason" for an OSError the machine caused (exit 1, not reported as ephkin's bug), else None."""
+    from ..safefile import CannotWrite
+
+    if isinstance(exc, CannotWrite):
+        return str(exc)
+    if exc.errno in _MACHINE_ERRNOS:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        return f"cannot access{where}: {exc.strerror}"
+    return None
+
+
+def _internal_error(name, exc, petsc_opts):
+    """One line for an unexpected exception (exit 1): a bad PETSc option value is the user's (exit 2)."""
+    if os.environ.get("EPHKIN_DEBUG"):
+        raise exc
+    bad = _bad_petsc_option(exc, petsc_opts)
+    if bad:
+        print(f"ephkin {name}: error: {bad}", file=sys.stderr)
+        return 2
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
+    msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+    print(
+        f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
+        "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 def main(argv=None):
     from ..options import split_global, split_petsc_options
 
@@ -231,22 +266,16 @@ def main(argv=None):
         stdout.done()
         print(f"ephkin {name}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        stdout.done()
+        machine = _machine_failure(exc)
+        if machine is None:
+            return _internal_error(name, exc, petsc_opts)
+        print(f"ephkin {name}: {machine}", file=sys.stderr)
+        return 1
     except Exception as exc:  # one line, not a traceback; EPHKIN_DEBUG=1 shows it
         stdout.done()
-        if os.environ.get("EPHKIN_DEBUG"):
-            raise
-        bad = _bad_petsc_option(exc, petsc_opts)
-        if bad:
-            print(f"ephkin {name}: error: {bad}", file=sys.stderr)
-            return 2
-        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
-        msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
-        print(
-            f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
-            "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)",
-            file=sys.stderr,
-        )
-        return 1
+        return _internal_error(name, exc, petsc_opts)
     if "-options_left" in global_opts:
         _leave_unused(petsc_opts)
     result = dict(result)

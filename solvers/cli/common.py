@@ -131,11 +131,15 @@ def output_dir(path):
 
 
 def write_csv(path, header, rows):
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+    from ..safefile import write_atomic
+
+    def write(tmp):
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+
+    return write_atomic(path, write)
 
 
 #: Attributes of the parsed arguments that are not parameters of the computation.
