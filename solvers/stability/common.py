@@ -31,12 +31,15 @@ JACOBI_SHIFT = 0.05
 # discrete modes are counted up to (1 - CONTINUUM_MARGIN) x the edge of the continuous spectrum: on a grid the
 # continuum's samples reach O(eps) below the edge of the local rates (Pb model, refine 1: 0.058268 < 0.058270)
 CONTINUUM_MARGIN = 1e-3
+# a computed eigenpair whose backward error (stability.residual: ||M_hat x - gamma A_hat x|| over
+# (||M_hat|| + |gamma| ||A_hat||) ||x||) exceeds RESIDUAL_TOL is flagged (gamma_flagged): see below for the value
+RESIDUAL_TOL = 1e-8
 CONTINUUM_KEYS = ("gamma_continuum_edge", "gamma_continuum_edge_negative", "n_discrete_positive",
                   "n_discrete_negative")
 
 __all__ = ["PREFIX", "DENSE_MAX", "SUMMARY_DENSE_MAX", "LC_DENSE_MAX", "NULL_TOL", "NULL_GAMMA_REL",
-           "GAMMA_TARGET_REL", "JACOBI_SHIFT", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "make_problem", "check_memory",
-           "cholesky_ksp"]
+           "GAMMA_TARGET_REL", "JACOBI_SHIFT", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "RESIDUAL_TOL", "make_problem",
+           "check_memory", "cholesky_ksp"]
 
 
 def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, points=None,
