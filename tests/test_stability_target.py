@@ -168,3 +168,13 @@ def test_cli_target_changes_gamma(capsys, tmp_path, solver):
     assert rows[0] == ["gamma", "residual"]
     np.testing.assert_allclose([[float(x) for x in row] for row in rows[1:]],
                                np.column_stack([r["gamma"], r["gamma_residual"]]), rtol=1e-12)
+
+
+def test_a_loose_slepc_tolerance_is_flagged(capsys):
+    # a real solve stopped early (-stab_eps_tol 1e-3): its pairs are flagged in gamma_flagged and the message,
+    # and status stays the physics verdict
+    r = run_json(capsys, "--spectrum", "modes:40-60", "--lam", "1.0", "--T0", "0.2", "--nev", "3", "--cutoff", "5",
+                 "--target", "0.3", "-stab_eps_tol", "1e-3", "-stab_eps_ncv", "8")
+    assert r["eigen_solver"] == "slepc" and r["status"] == "stable"
+    bad = [g for g, res in zip(r["gamma"], r["gamma_residual"]) if res > st.RESIDUAL_TOL]
+    assert bad and r["gamma_flagged"] == bad and "residual above" in r["message"]
