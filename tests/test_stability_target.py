@@ -116,7 +116,8 @@ def test_slepc_compute_error_agrees(case):
     try:
         Am, Mm = aij(p.ahat_dense(), drop=1e-300), aij(p.m_matrix(scaled=True))
         eps = create_eps(Mm, Am, prefix="test_target_", problem_type="GNHEP", eps_type="krylovschur",
-                         which="TARGET_MAGNITUDE", nev=NEV, target=target, tol=1e-12, st_type="sinvert", pc_type="lu", mumps=True)
+                         which="TARGET_MAGNITUDE", nev=NEV, target=target, tol=1e-12, st_type="sinvert",
+                         pc_type="lu", mumps=True)
         eps.solve()
         n = min(NEV, eps.getConverged())
         slepc_err = [eps.computeError(i, SLEPc.EPS.ErrorType.BACKWARD) for i in range(n)]
