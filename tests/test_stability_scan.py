@@ -79,7 +79,7 @@ def test_lam_scan_keeps_the_e_e_collisions(tmp_path):
         args = ["stability", "--spectrum", "modes:40-60", "--T0", "0.2", "--lam", "1.2", "--cutoff", "5",
                 "--a-ee", a_ee, "--lam-scan", "1.2", "1.3", "2", "-o", str(out)]
         assert main(args) == 0
-        main_gamma = float((out / "gamma.csv").read_text().splitlines()[1])
+        main_gamma = float((out / "gamma.csv").read_text().splitlines()[1].split(",")[0])  # gamma,residual
         row = (out / "gamma_scan.csv").read_text().splitlines()[1].split(",")
         assert float(row[0]) == 1.2 and float(row[1].split()[0]) == pytest.approx(main_gamma, rel=1e-9)
 

@@ -66,7 +66,8 @@ def stability(args):
     if out and params.converge is None:
         from ..plots import plot_eigenvectors
 
-        files.append(write_csv(os.path.join(out, "gamma.csv"), ["gamma"], ([g] for g in r.gamma)))
+        # each gamma with its relative residual (the backward error of the pencil, StabilityResult.gamma_residual)
+        files.append(write_csv(os.path.join(out, "gamma.csv"), ["gamma", "residual"], zip(r.gamma, r.gamma_residual)))
         files.append(
             plot_eigenvectors(
                 os.path.join(out, "eigenvectors.png"), r.E, r.eigenvectors, r.eigenvector_gammas, r.zinv, args.units

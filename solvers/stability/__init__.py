@@ -14,6 +14,7 @@ One module per idea; every name is re-exported here (``from ephkin.solvers.stabi
 * :mod:`.shift_invert` -- gamma near a target, the unstable gamma and the poles by shift-and-invert
   (options ``-stab_``, ``-stab_unstable_``, ``-stab_pole_``);
 * :mod:`.dense` -- every gamma by dense LAPACK (reference, small L);
+* :mod:`.residual` -- the backward error of a computed eigenpair of Eq. (14), the same on every path;
 * :mod:`.summary` -- what the stability command reports, matrix-free or dense, one result dict.
 
 All PETSc objects are created on the point's communicator (``solvers.bridge.comm``: COMM_SELF, or a rank group
@@ -32,6 +33,7 @@ from .common import (
                      NULL_GAMMA_REL,
                      NULL_TOL,
                      PREFIX,
+                     RESIDUAL_TOL,
                      SUMMARY_DENSE_MAX,
                      check_memory,
                      cholesky_ksp,
@@ -51,6 +53,7 @@ from .counting import (
 from .dense import dense_refusal, gamma_dense, m_definite, nonzero_gammas
 from .lambda_c import lambda_c_graded, lambda_c_linear
 from .matrix_free import m_null_space, slow_modes, slow_modes_memory
+from .residual import eigen_residuals, flagged, pencil_norms
 from .shift_invert import gamma_spectrum, pole_gammas, unstable_gammas
 from .smallest import DenseSmallest, SmallestEigenvalue, ahat_shell, mu_min_dense
 from .summary import dense_summary, stability_summary
@@ -58,7 +61,8 @@ from .summary import dense_summary, stability_summary
 __all__ = [
     # common
     "PREFIX", "DENSE_MAX", "SUMMARY_DENSE_MAX", "LC_DENSE_MAX", "NULL_TOL", "NULL_GAMMA_REL", "GAMMA_TARGET_REL",
-    "JACOBI_SHIFT", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "make_problem", "check_memory", "cholesky_ksp",
+    "JACOBI_SHIFT", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "RESIDUAL_TOL", "make_problem", "check_memory",
+    "cholesky_ksp",
     # counting
     "INERTIA_MEM_MAX", "inertia", "positive_definite", "one_negative", "ahat_aij", "inertia_memory", "count_unstable",
     "n_negative_slicing",
@@ -74,6 +78,8 @@ __all__ = [
     "gamma_spectrum", "unstable_gammas", "pole_gammas",
     # dense
     "gamma_dense", "m_definite", "dense_refusal", "nonzero_gammas",
+    # residual
+    "pencil_norms", "eigen_residuals", "flagged",
     # summary
     "dense_summary", "stability_summary",
 ]

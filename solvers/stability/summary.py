@@ -10,27 +10,39 @@ import scipy.linalg as sla
 
 from ephkin.pde.errors import InputError
 
-from .common import CONTINUUM_KEYS, DENSE_MAX
+from .common import CONTINUUM_KEYS, DENSE_MAX, NULL_GAMMA_REL
 from .continuum import continuum_edges, discrete_mask
 from .counting import count_unstable, n_negative_slicing
 from .dense import _standard_form, dense_refusal
 from .matrix_free import slow_modes
+from .residual import eigen_residuals, flagged
 from .shift_invert import gamma_spectrum
 from .smallest import SmallestEigenvalue, mu_min_dense
 
 __all__ = ["dense_summary", "stability_summary"]
 
 
-def _summary(problem, pos, neg, vectors, mu_min, nev, eigen_solver, extra=None, near_target=None, counts=True,
-             n_zero=0):
+def _summary(problem, pos, neg, vectors, mu_min, nev, eigen_solver, extra=None, near=None, counts=True, n_zero=0,
+             target=None, Ah=None):
     """The result dict of both summaries: ``pos``/``neg`` the positive gamma and the negative gamma, each nearest 0
     first, ``vectors`` their eigenvectors phi (columns, in that order), ``n_zero`` ladder null modes (gamma = 0,
-    not in pos/neg); ``extra`` keys of the solver (iterations, continuum edges); ``near_target`` the gamma
-    nearest --target; with ``counts`` the unstable-mode count (:func:`count_unstable`) and n_positive."""
+    not in pos/neg); ``extra`` keys of the solver (iterations, continuum edges); ``near`` (gamma, phi columns)
+    the nev gamma nearest ``target`` (when one is given: they are then the reported ``gamma``); with ``counts``
+    the unstable-mode count (:func:`count_unstable`) and n_positive.  Every reported gamma has its residual
+    (:func:`eigen_residuals`, with the dense ``Ah`` when at hand); those above RESIDUAL_TOL are listed in
+    ``gamma_flagged``."""
     # the nev nonzero gamma nearest 0 (the ladder null modes, gamma = 0, are counted in n_zero_gamma)
     allg = np.concatenate([pos, neg])
+    if near is None:
+        order = np.argsort(np.abs(allg), kind="stable")[:nev]
+        gamma, phis = allg[order], vectors[:, order]
+    else:
+        gamma, phis = np.asarray(near[0], dtype=float), near[1]
+    res = eigen_residuals(problem, gamma, phis, Ah=Ah)
     out = {
-        "gamma": allg[np.argsort(np.abs(allg), kind="stable")][:nev].tolist(),
+        "gamma": gamma.tolist(),
+        "gamma_residual": res.tolist(),
+        "gamma_flagged": flagged(gamma, res),
         "gamma_min_positive": float(pos[0]) if pos.size else None,
         "gamma_negative": neg.tolist(),
         "gamma_max_negative": float(neg[0]) if neg.size else None,
@@ -41,8 +53,12 @@ def _summary(problem, pos, neg, vectors, mu_min, nev, eigen_solver, extra=None, 
         "eigenvectors": vectors,
         "eigenvector_gammas": pos.tolist() + neg.tolist(),
     }
-    if near_target is not None:
-        out["gamma_near_target"] = list(near_target)
+    if target is not None:
+        out["gamma_near_target"] = gamma.tolist()
+        if problem.ep_fft:  # a continuous alpha^2F: which of them are samples of its continuous spectrum
+            edges = continuum_edges(problem)
+            out["gamma_in_continuum"] = (~discrete_mask(problem, gamma, edges)).tolist()
+            out["target_in_continuum"] = bool(target != 0 and not discrete_mask(problem, [target], edges)[0])
     if counts:
         c = count_unstable(problem, mu_min < 0, neg, nev)
         out.update(c)
@@ -88,9 +104,12 @@ def dense_summary(problem, nev=6, target=None, counts=True):
         return V / np.max(np.abs(V), axis=0) if V.size else V
 
     mu_min = mu_min_dense(problem)
-    near = None if target is None else gam[np.argsort(np.abs(gam - target), kind="stable")[:nev]].tolist()
+    near = None
+    if target:  # target 0 (or none): the gamma nearest 0 -- the modes, below a continuum
+        idx = np.argsort(np.abs(gam - target), kind="stable")[:nev]
+        near = (gam[idx], phi(idx))
     out = _summary(problem, gam[pos], gam[neg], np.hstack([phi(pos), phi(neg)]), mu_min, nev, "dense", extra, near,
-                   counts)
+                   counts, target=target, Ah=problem.ahat_dense())
     if counts:
         out["n_negative_dense"] = int(np.sum(mu < 0))
     return out
@@ -99,10 +118,12 @@ def dense_summary(problem, nev=6, target=None, counts=True):
 def stability_summary(problem, nev=6, target=None, counts=True):
     """The gamma nearest 0 on both sides (matrix-free, :func:`slow_modes`), the instability verdict
     (sign of mu_min(A_hat), matrix-free :class:`SmallestEigenvalue`), the unstable-mode count
-    (:func:`count_unstable`, with ``counts``) and the smallest positive gamma.  ``target`` (L <=
-    DENSE_MAX): the nev gamma nearest it by shift-and-invert (:func:`gamma_spectrum`) as well."""
+    (:func:`count_unstable`, with ``counts``) and the smallest positive gamma.  ``target`` (nonzero, L <=
+    DENSE_MAX): the reported ``gamma`` are the nev nonzero gamma nearest it by shift-and-invert at the target
+    (:func:`gamma_spectrum`; any sign, the pole region of large |gamma| included); else the slow modes.  Each
+    reported gamma has its residual (:mod:`.residual`), computed from the returned vector."""
     L = problem.grid.L
-    if target is not None and L > DENSE_MAX:
+    if target and L > DENSE_MAX:
         raise InputError(f"--target needs shift-and-invert with A_hat factorised (L <= {DENSE_MAX}, here L = {L}); "
                          "drop --target (the gamma nearest 0 are computed matrix-free) or lower --refine", "target")
     mu = None
@@ -114,10 +135,14 @@ def stability_summary(problem, nev=6, target=None, counts=True):
             mu.destroy()
     sm = slow_modes(problem, nev, negative=mu_min < 0)
     pos, neg, nz = sm["gamma_positive"], sm["gamma_negative"], sm["n_zero_gamma"]
-    near = None if target is None else gamma_spectrum(problem, nev + nz, target)[0].tolist()
+    near = None
+    if target:  # target 0 (or none): the slow modes, the ladder null modes deflated
+        g, V = gamma_spectrum(problem, nev + nz, target)
+        keep = np.abs(g) > NULL_GAMMA_REL * max(1.0, float(np.max(np.abs(g), initial=0.0)))  # not gamma = 0
+        near = (g[keep][:nev], V[:, keep][:, :nev])
     extra = {"slepc_iterations": sm["iterations"], **{k: sm[k] for k in CONTINUUM_KEYS if k in sm}}
     out = _summary(problem, pos, neg, np.hstack([sm["vectors_positive"], sm["vectors_negative"]]), mu_min, nev,
-                   "slepc", extra, near, counts, n_zero=nz)
+                   "slepc", extra, near, counts, n_zero=nz, target=target)
     if counts and L <= DENSE_MAX and nz == 0 and problem.a_ee == 0:
         out["n_negative_slepc"] = n_negative_slicing(problem)
     return out

@@ -15,7 +15,7 @@ from ephkin.pde.errors import InputError
 
 from .. import progress as engine_progress
 from ..prefixes import STABILITY
-from ..stability.common import DENSE_MAX, SUMMARY_DENSE_MAX
+from ..stability.common import DENSE_MAX, RESIDUAL_TOL, SUMMARY_DENSE_MAX
 from .base import Array, Params, Progress, Result, Study, out, param
 from .common import ENERGY, P_EE_DEFAULT, EnergyGridParams, KernelParams, SpectrumParams
 from .convergence import convergence
@@ -28,7 +28,12 @@ class StabilityParams(KernelParams, EnergyGridParams, SpectrumParams):
 
     T0: float = param(help="temperature T0", unit=ENERGY, positive=True)
     nev: int = param(6, positive=True, help="number of gamma nearest the target")
-    target: float | None = param(None, unit="1/time", help="shift-and-invert target for gamma (default 0-)")
+    target: float | None = param(
+        None,
+        unit="1/time",
+        help="report the nev gamma nearest this value (any sign; dense: from the whole spectrum, SLEPc: "
+        f"shift-and-invert at it, L <= {DENSE_MAX}); default (or 0): the nev nonzero gamma nearest 0",
+    )
     solver: str = param(
         "auto",
         choices=("auto", "dense", "slepc"),
@@ -94,7 +99,24 @@ class StabilityResult(Result):
     grid_step: float | None = out(unit=ENERGY, help="energy grid step eps")
     cutoff: float | None = out(unit=ENERGY, help="energy cutoff of the folded grid")
     L: int | None = out(help="grid points")
-    gamma: list[float] | None = out(unit="1/time", help="the nev gamma nearest the target")
+    gamma: list[float] | None = out(
+        unit="1/time", help="the nev gamma nearest the target (nearest 0 without one), nearest first"
+    )
+    gamma_residual: list[float] | None = out(
+        help="relative residual of each gamma (aligned with gamma): the backward error "
+        "||M_hat x - gamma A_hat x|| / ((||M_hat|| + |gamma| ||A_hat||) ||x||) of the pencil of Eq. (14) in the "
+        "scaled variables x = phi/s, 2-norms, from the returned vector on both paths (solvers/stability/residual.py)"
+    )
+    gamma_flagged: list[float] | None = out(
+        unit="1/time", help=f"the gamma whose residual exceeds {RESIDUAL_TOL:g} (not eigenvalues to solver accuracy)"
+    )
+    target_in_continuum: bool | None = out(
+        help="continuous alpha^2F with a target: the target lies in the continuous spectrum (the gamma nearest it "
+        "are samples of the continuum, not modes)"
+    )
+    gamma_in_continuum: list[bool] | None = out(
+        help="continuous alpha^2F with a target: which gamma are samples of the continuous spectrum"
+    )
     gamma_min_positive: float | None = out(unit="1/time", help="the slowest decaying mode's gamma")
     gamma_negative: list[float] | None = out(unit="1/time", help="negative gamma (unstable modes)")
     gamma_max_negative: float | None = out(unit="1/time", help="the slowest negative gamma")
@@ -226,6 +248,17 @@ def _summary(shape: Any, lam: float, params: StabilityParams, grid: dict[str, An
         if res.status == "unstable"
         else f"stable: slowest gamma {res.gamma_min_positive}"
     )
+    if res.target_in_continuum:
+        res.message += (
+            f"; target {params.target:g} lies in the continuous spectrum: the gamma nearest it are samples of the "
+            "continuum, not modes"
+        )
+    elif res.gamma_in_continuum and any(res.gamma_in_continuum):
+        res.message += f"; {sum(res.gamma_in_continuum)} of the gamma nearest the target are samples of the continuum"
+    if res.gamma_flagged:
+        res.message += (
+            f"; residual above {RESIDUAL_TOL:g} for gamma {res.gamma_flagged} (not eigenvalues to solver accuracy)"
+        )
     return res
 
 
