@@ -100,8 +100,8 @@ def ts_failure(PETSc: Any, ts: Any, exc: Any = None) -> tuple[str, str]:
         sr = snes.getConvergedReason()
         why = f" (last Newton solve: {reason_name(PETSc.SNES.ConvergedReason, sr)})" if sr < 0 else ""
         return name, (
-            f"Newton failed on too many steps{why} before the step reached its minimum; check the "
-            f"{prefix}snes_/{prefix}ksp_ options, or allow more with {prefix}ts_max_snes_failures"
+            f"Newton failed on more steps than {prefix}ts_max_snes_failures allows{why}; check the "
+            f"{prefix}snes_/{prefix}ksp_ options, or allow more failures"
         )
     if name == "DIVERGED_STEP_REJECTED":
         return name, (
