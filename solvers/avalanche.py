@@ -13,6 +13,7 @@ from ephkin.pde import keldysh
 
 from . import prefixes
 from .bridge import comm, destroy, gather, scatter, vec
+from .failures import petsc_error_reason, reason_name
 from .petsc_env import init_petsc
 
 PREFIX = prefixes.AVALANCHE
@@ -28,7 +29,9 @@ def snes_solve(problem, x0, tol=1e-8, max_it=300):
     scale split sigma^< << sigma^> that the block-scaled Anderson of pde.keldysh handles.)
 
     Returns (Phi(x), info) like ``pde.keldysh.anderson``: info's residual is the same
-    block-relative norm, so both backends are judged alike."""
+    block-relative norm, so both backends are judged alike; info's ``solver_reason`` is SNES's converged
+    reason by name (or "PETSc error N: ..." for an error inside SNESSolve), and ``converged`` is False when
+    the residual is above 10 tol or SNES diverged."""
     PETSc, _ = init_petsc()
     n = problem.grid.n
     hist = []
@@ -48,11 +51,16 @@ def snes_solve(problem, x0, tol=1e-8, max_it=300):
         snes.getKSP().setTolerances(max_it=100)
         snes.setMonitor(lambda s, it, norm: hist.append(float(norm)))
         snes.setFromOptions()
-        snes.solve(None, x)
+        try:
+            snes.solve(None, x)
+            reason = reason_name(PETSc.SNES.ConvergedReason, snes.getConvergedReason())
+        except PETSc.Error as exc:  # inside SNESSolve: a solver failure (status solver_failed), not a crash
+            reason = petsc_error_reason(exc)
         xs = gather(x).copy()
         its = snes.getIterationNumber()
     finally:
         destroy(snes, x, r)
     g = problem.phi(xs)
     res = keldysh.block_norm(g - xs, g, n)
-    return g, dict(converged=bool(res <= 10 * tol), iterations=int(its), residual=res, history=hist)
+    ok = bool(res <= 10 * tol) and not reason.startswith(("DIVERGED", "PETSc error"))
+    return g, dict(converged=ok, iterations=int(its), residual=res, history=hist, solver_reason=reason)

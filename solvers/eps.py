@@ -7,6 +7,11 @@ available, or a Python preconditioner context) and option defaults that are
 pushed, read by ``setFromOptions`` and removed again (user values win).
 :func:`solve_eigensystem` is create + solve + the converged pairs as numpy
 arrays + destroy.  Objects live on the current point's communicator.
+:func:`solve` is ``EPSSetUp`` + ``EPSSolve`` with the failures told apart: an error while setting up
+with a code of a wrong/incompatible option (``solvers.failures.PETSC_INPUT_ERRORS``: lobpcg without ST
+precond) propagates as it is (bad input on the command line, exit 2); an error inside the solve, or
+fewer converged pairs than asked for, raises :class:`~ephkin.solvers.failures.SolverFailed` (status
+"solver_failed", exit 4), never a silently short list.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import numpy as np
 
 from . import progress
 from .bridge import comm, destroy, gather
+from .failures import PETSC_INPUT_ERRORS, SolverFailed, petsc_error_reason, reason_name
 from .options import option_defaults
 from .petsc_env import init_petsc
 
-__all__ = ["create_eps", "eigenpairs", "solve_eigensystem"]
+__all__ = ["create_eps", "eigenpairs", "solve", "solve_eigensystem"]
 
 
 def create_eps(A, B=None, *, prefix, problem_type, which, nev=1, eps_type=None, target=None, interval=None,
@@ -83,6 +89,34 @@ def _configure_st(PETSc, st, st_type, pc_type, pc_context, mumps, ksp_type):
             pc.setFactorSolverType("mumps")
 
 
+def solve(eps, wanted=None):
+    """Set up and solve ``eps``; returns the number of converged pairs.  ``wanted``: the pairs that must
+    converge (default: the EPS's nev; 0 for none, e.g. an interval).  Raises SolverFailed with SLEPc's
+    converged reason by name (``DIVERGED_ITS``) when fewer converge, or with the PETSc error for an error
+    inside the solve; a set-up error with a code of :data:`PETSC_INPUT_ERRORS` propagates unchanged."""
+    PETSc, SLEPc = init_petsc()
+    prefix = "-" + (eps.getOptionsPrefix() or "")
+    try:
+        eps.setUp()
+    except PETSc.Error as exc:
+        if exc.ierr in PETSC_INPUT_ERRORS:  # the solver cannot be used for this problem as configured
+            raise
+        raise SolverFailed(petsc_error_reason(exc), f"SLEPc failed setting up the eigensolver; check the "
+                           f"{prefix}eps_/{prefix}st_ options") from None
+    try:
+        eps.solve()
+    except PETSc.Error as exc:
+        raise SolverFailed(petsc_error_reason(exc), f"SLEPc failed inside the eigensolve; check the "
+                           f"{prefix}eps_/{prefix}st_ options") from None
+    n = eps.getConverged()
+    wanted = eps.getDimensions()[0] if wanted is None else wanted
+    if n < wanted:
+        name = reason_name(SLEPc.EPS.ConvergedReason, eps.getConvergedReason())
+        raise SolverFailed(name, f"SLEPc converged {n} of the {wanted} eigenpairs asked for in "
+                           f"{eps.getIterationNumber()} iterations; raise {prefix}eps_max_it or {prefix}eps_ncv")
+    return n
+
+
 def eigenpairs(eps, k, scale=None):
     """The first min(k, converged) eigenpairs: (real values, vectors as columns of a numpy array,
     each multiplied by ``scale`` when given)."""
@@ -109,7 +143,7 @@ def solve_eigensystem(A, B=None, *, k=None, scale=None, keep_defaults=False, **k
         eps = None
         try:
             eps = create_eps(A, B, **kw)
-            eps.solve()
+            solve(eps, 0 if kw.get("interval") is not None else None)
             if k is None:
                 k = eps.getConverged() if kw.get("interval") is not None else max(kw.get("nev", 1),
                                                                                    eps.getDimensions()[0])

@@ -14,10 +14,14 @@ the step's error tolerance (``solvers.ts.NewtonTest``): about one Newton iterati
 kernel products per step on the Fig. 1(b) problem (``benchmarks/evolve_ida.py``).
 
 The instability is a result, not a crash: the integration stops with
-``status = "unstable"`` when max|f - f0(T0)| grows beyond ``growth_limit``
-times its initial value, or when TS fails to converge, and reports the time,
-the energies where |f - f0| grows fastest, the growth rate, and the zeros of
-Z0^-1 for comparison.  A SciPy BDF reference integrator (dense, small N) is
+``status = "unstable"`` when, on an accepted step, max|f - f0(T0)| grows beyond ``growth_limit``
+times its initial value, the mass matrix loses definiteness, or the step collapses to h_min (the
+seed's IDA criterion), and reports the time, the energies where |f - f0| grows fastest, the growth
+rate, and the zeros of Z0^-1 for comparison.  A solver that fails is not physics: a PETSc error inside
+TSSolve (an explicit TS type, a failed factorisation), TS giving up (a negative converged reason:
+too many Newton failures or rejected steps before any criterion above), or a step collapse during
+which linear solves failed give ``status = "solver_failed"`` with PETSc's reason by name
+(``solvers.failures``).  A SciPy BDF reference integrator (dense, small N) is
 :func:`evolve_scipy`.
 """
 
@@ -33,6 +37,7 @@ from ephkin.pde.kinetic import KineticModel, fit_decay_rate
 
 from . import prefixes
 from .bridge import aij, comm, destroy, gather, scatter, set_rows, vec
+from .failures import SOLVER_FAILED, reason_name, ts_failure
 from .petsc_env import init_petsc
 from .ts import build_ts
 
@@ -45,6 +50,14 @@ __all__ = ["evolve", "evolve_burgers", "evolve_scipy", "linear_modes", "linear_p
 
 class _Unstable(Exception):
     """Raised from the monitor to stop TS: the instability is the result."""
+
+
+class _SolverStop(Exception):
+    """Raised from the monitor to stop TS: the solver failed (``reason``: PETSc's reason by name)."""
+
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason, self.message = reason, message
 
 
 class _JacobianShell:
@@ -133,6 +146,7 @@ class KineticTS:
         self.a_pc, self.pc_its = None, pc_its
         self._pc_pattern = None  # the positions of the diagonal among the definite P's stencil entries
         self.fdot_last = None  # the last accepted step's backward difference (f_n - f_n-1)/dt
+        self.linear_failures, self.linear_reason = 0, None  # failed Krylov solves (a solver failure, not physics)
         self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "number": [], "T_eff": [],
                      "f": []}
 
@@ -142,6 +156,9 @@ class KineticTS:
     def ijacobian(self, ts, t, X, Xdot, a, J, P):
         m = self.m
         f, fdot = gather(X), gather(Xdot)
+        r = ts.getSNES().getKSP().getConvergedReason()  # the previous linear solve's (0 before the first)
+        if r < 0:
+            self.linear_failures, self.linear_reason = self.linear_failures + 1, r
         Je = m.ee_jacobian(f) if m.a_ee > 0 else None
         sh = self.shell
         sh.update(f, fdot, a, Je)  # the operator is always the exact Jacobian at this iterate
@@ -207,6 +224,12 @@ class KineticTS:
         if not np.all(np.isfinite(f)) or dev > self.growth_limit * max(self.dev0, 1e-12):
             raise _Unstable(f"max|f - f0| exceeded {self.growth_limit:g} x its initial value")
         if step > 10 and ts.getTimeStep() <= 1.01 * self.h_min:
+            if self.linear_failures:  # the steps were cut because the linear solver failed: not the physics
+                PETSc, _ = init_petsc()
+                name = reason_name(PETSc.KSP.ConvergedReason, self.linear_reason)
+                prefix = "-" + (ts.getOptionsPrefix() or "")
+                raise _SolverStop("DIVERGED_LINEAR_SOLVE", f"the time step collapsed after {self.linear_failures} "
+                                  f"failed linear solves (KSP {name}); check the {prefix}ksp_/{prefix}pc_ options")
             raise _Unstable(f"the time step collapsed to h_min = {self.h_min:g} (fast growth)")
         if self.definite and hist["mass_min"][-1] <= 0:
             raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
@@ -223,16 +246,23 @@ def _t_eff(model, f, guess):
 
 
 def _solve(PETSc, ts, x):
-    """Run ``ts``; the instability (a monitor's _Unstable, divergence, a PETSc error) is a result:
-    returns (status, reason)."""
+    """Run ``ts``; returns (status, reason, solver_reason).  The instability (a monitor's _Unstable: growth,
+    loss of definiteness, the step collapsed to h_min on accepted steps) is physics, "unstable"; a PETSc
+    error inside TSSolve, a negative converged reason (TS gave up before any of those criteria) or a
+    monitor's _SolverStop is "solver_failed" with PETSc's reason by name and a suggestion as ``reason``."""
     try:
         ts.solve(x)
-        r = ts.getConvergedReason()
-        return ("unstable", f"TS diverged (reason {r})") if r < 0 else ("stable", None)
     except _Unstable as exc:
-        return "unstable", str(exc)
+        return "unstable", str(exc), None
+    except _SolverStop as exc:
+        return SOLVER_FAILED, exc.message, exc.reason
     except PETSc.Error as exc:
-        return "unstable", f"TS failed: PETSc error {exc.ierr}"
+        name, message = ts_failure(PETSc, ts, exc)
+        return SOLVER_FAILED, message, name
+    if ts.getConvergedReason() < 0:
+        name, message = ts_failure(PETSc, ts)
+        return SOLVER_FAILED, message, name
+    return "stable", None, None
 
 
 def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=100.0,
@@ -277,14 +307,16 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
             print("ephkin: warning: -kin_ts_type arkimex assumes a state-independent mass matrix; here "
                   "M(f) = 1 - Sigma'[f] - f'K varies with f (measured: 5% off on Fig. 1(b)); prefer bdf "
                   "(default), beuler or theta", file=sys.stderr)
-        status, reason = _solve(PETSc, ts, x)
+        status, reason, solver_reason = _solve(PETSc, ts, x)
         steps = ts.getStepNumber()
         # Newton iterations and GMRES iterations (= Jacobian products) over all steps, rejected ones included
         solver_its = {"newton_iterations": ts.getSNESIterations(), "krylov_iterations": ts.getKSPIterations()}
     finally:
         destroy(ts, J, P, x)
-    return {**_result(model, problem.hist, status, reason, steps, problem.dev0, t_end, problem.fdot_last),
-            **solver_its}
+    out = _result(model, problem.hist, status, reason, steps, problem.dev0, t_end, problem.fdot_last)
+    if solver_reason is not None:
+        out["solver_reason"] = solver_reason
+    return {**out, **solver_its}
 
 
 #: ``mass_loss``: half-width (grid points) of the moving average that separates a grid-scale loss of definiteness
@@ -342,6 +374,8 @@ def _result(model, hist, status, reason, steps, dev0, t_end, fdot_last=None):
             loss = mass_loss(model, hist["f"][-1], window)
             if loss is not None:
                 out["mass_loss"] = loss
+    elif status == SOLVER_FAILED:  # no verdict: why the solver stopped (the numbers up to t_final stand)
+        out["reason"] = reason
     else:
         rate, window = fit_decay_rate(t, dev)
         out["decay_rate"], out["decay_fit_window"] = rate, window
@@ -453,7 +487,7 @@ def evolve_burgers(model, T_in, t_end, rtol=1e-6, atol=1e-10, growth_limit=100.0
         J = aij(sp.diags([np.ones(L - 1), np.ones(L), np.ones(L - 1)], [-1, 0, 1]), values=False)
         ts = build_ts(problem, PREFIX + "burgers_", x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, h_min=h_min,
                       max_snes_failures=50, max_rejections=50)
-        status, reason = _solve(PETSc, ts, x)
+        status, reason, solver_reason = _solve(PETSc, ts, x)
         f_final = gather(x).copy()
     finally:
         destroy(ts, J, x)
@@ -461,7 +495,9 @@ def evolve_burgers(model, T_in, t_end, rtol=1e-6, atol=1e-10, growth_limit=100.0
     t = np.asarray(hist["t"])
     out = {"status": status, "t_final": float(t[-1]) if t.size else 0.0, "initial_deviation": dev0,
            "max_deviation": hist["dev"][-1] if hist["dev"] else dev0}
-    if status == "unstable":
+    if status == SOLVER_FAILED:
+        out["reason"], out["solver_reason"] = reason, solver_reason
+    elif status == "unstable":
         out["reason"] = reason
         grow = np.abs(model.deviation(f_final)) - np.abs(model.deviation(model.initial(T_in)))
         out["growth_energy"] = float(model.E[int(np.argmax(grow))])

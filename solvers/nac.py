@@ -19,6 +19,7 @@ from ephkin.pde.nac import NACModel, filling_at
 
 from . import prefixes
 from .bridge import aij, destroy, gather, scatter, set_rows, vec
+from .failures import SolverFailed, ts_failure
 from .petsc_env import init_petsc
 from .ts import build_ts
 
@@ -64,7 +65,8 @@ class NACTS:
 def integrate(model, y0, t_end, rtol=1e-8, atol=1e-11, snapshots=None, progress=None, on_step=None):
     """y(t_end) of dy/dt = model.rhs(t, y) with PETSc TS (BDF, sparse LU); returns a result dict with
     the final state and the history of sigma, zeta, E*^2, particle number and energy (``on_step(t,
-    {"t", "sigma", "zeta", "field2", "N", "energy"})`` at every accepted step, as the run goes)."""
+    {"t", "sigma", "zeta", "field2", "N", "energy"})`` at every accepted step, as the run goes).  A TS that
+    fails or gives up raises :class:`~ephkin.solvers.failures.SolverFailed` (PETSc's reason by name)."""
     PETSc, _ = init_petsc()
     import scipy.sparse as sp
 
@@ -84,10 +86,12 @@ def integrate(model, y0, t_end, rtol=1e-8, atol=1e-11, snapshots=None, progress=
         # BDF order 4: 6x fewer steps than order 2 at rtol 1e-8
         ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-4 * t_end, J=J,
                       defaults={"ts_bdf_order": "4"})
-        ts.solve(x)
-        reason = ts.getConvergedReason()
-        if reason < 0:
-            raise RuntimeError(f"PETSc TS failed (converged reason {reason}); try -nac_ts_rtol or -nac_ts_type")
+        try:
+            ts.solve(x)
+        except PETSc.Error as exc:  # inside TSSolve: a solver failure (status solver_failed), not a crash
+            raise SolverFailed(*ts_failure(PETSc, ts, exc)) from None
+        if ts.getConvergedReason() < 0:
+            raise SolverFailed(*ts_failure(PETSc, ts))
         steps = ts.getStepNumber()
         y = gather(x).copy()
     finally:

@@ -10,7 +10,8 @@
   on the group communicator (``solvers.bridge.solving_on``); the leader writes it.
 * Nothing is lost: each finished point is written at once as
   ``points/NNNNN.json`` (atomic rename) and as a line of ``results.rankR.jsonl``;
-  a point that raises is recorded with its error and the sweep goes on;
+  a point that raises, or whose result has status "solver_failed" (``solvers.failures``), is recorded
+  as failed with its error (the solver's reason) and the sweep goes on;
   at the end rank 0 merges everything into ``results.csv`` (sorted by point)
   and ``summary.json`` (parameters, versions, git hash, per-point status).
 * Nothing is mixed: each point's JSON records its full resolved parameters
@@ -41,6 +42,7 @@ from ephkin.pde import __version__
 from ephkin.pde.errors import InputError
 
 from .dirlock import DirLock
+from .failures import SOLVER_FAILED
 from .provenance import git_hash, provenance, to_jsonable, write_json
 
 __all__ = ["run_sweep"]
@@ -272,6 +274,10 @@ def _run(spec, outdir, solve, comm, progress, runfile, groups, todo, plan):
                 with solving_on(group_petsc) if group is not None else nullcontext():
                     rec["result"] = solve(i, points[i])
                 rec["status"] = "ok"
+                if rec["result"].get("status") == SOLVER_FAILED:  # a solver failure is not a physics result
+                    rec["status"] = "failed"
+                    rec["error"] = (f"{SOLVER_FAILED}: {rec['result'].get('solver_reason', '')}: "
+                                    f"{rec['result'].get('message', '')}")
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # recorded; the sweep goes on

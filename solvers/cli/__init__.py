@@ -5,7 +5,8 @@ stdout and nothing else there; ``-o DIR`` writes ``summary.json`` (results and
 provenance), CSV tables and PNG plots into DIR.  Bad input ends with a
 one-line message naming the parameter and exit status 2, never a traceback
 (set EPHKIN_DEBUG=1 to see one for internal errors).  A handler may end with another status
-without an error by setting the result key ``exit_status`` (``ephkin sweep``: 3 when points failed).
+without an error by setting the result key ``exit_status`` (``ephkin sweep``: 3 when points failed); a
+result with ``status`` "solver_failed" is printed and ends with 4 (``solvers.failures``).
 
 One module per command family declares its commands (arguments next to their
 handlers) and the PETSc option prefixes its solvers read; :data:`FAMILIES`
@@ -32,6 +33,7 @@ import time  # noqa: E402
 from ephkin.pde import __version__  # noqa: E402
 from ephkin.pde.errors import InputError  # noqa: E402
 
+from ..failures import EXIT_SOLVER_FAILED, PETSC_INPUT_ERRORS, SOLVER_FAILED  # noqa: E402
 from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
 from .common import EPILOG, EXIT_STATUS, CommandParser, flag_message, launcher_rank, subcommand_parser  # noqa: E402
 
@@ -107,8 +109,9 @@ def _prefixes(args):
     return own
 
 
-#: PETSc error codes that a bad option value causes: ARG_WRONG, ARG_OUTOFRANGE, ARG_INCOMP, ARG_UNKNOWN_TYPE.
-_PETSC_INPUT_ERRORS = {62, 63, 75, 86}
+#: PETSc error codes that a bad option value causes: ERR_SUP, ARG_WRONG, ARG_OUTOFRANGE, ARG_INCOMP,
+#: ARG_UNKNOWN_TYPE (``solvers.failures.PETSC_INPUT_ERRORS``; errors inside a solve are results, status 4).
+_PETSC_INPUT_ERRORS = PETSC_INPUT_ERRORS
 
 
 def _bad_petsc_option(exc, petsc_opts):
@@ -118,11 +121,11 @@ def _bad_petsc_option(exc, petsc_opts):
         return None
     lines = [ln.strip(" [0]") for ln in str(exc).splitlines() if ln.strip()]
     what = lines[-1] if lines else f"PETSc error {exc.ierr}"
-    given = [
-        f"{o} {v}"
-        for o, v in zip(petsc_opts, petsc_opts[1:] + [""])
-        if o.startswith("-") and v and not v.startswith("-") and v in what
-    ] or [" ".join(petsc_opts)]
+    pairs = [(o, v) for o, v in zip(petsc_opts, petsc_opts[1:] + [""]) if o.startswith("-") and v and v[0] != "-"]
+    given = [f"{o} {v}" for o, v in pairs if v in what] or [f"{o} {v}" for o, v in pairs if o.endswith("_type")]
+    given = given or [" ".join(petsc_opts)]
+    if exc.ierr == 56:  # ERR_SUP: a solver that cannot work with this problem's set-up (lobpcg without ST precond)
+        return f"PETSc cannot use the option {given[0]} here: {what}; drop it (use the default) or choose another type"
     return (
         f"PETSc rejected the option {given[0]}: {what}; fix the value (the valid types are listed by "
         "adding -help to the command)"
@@ -280,6 +283,8 @@ def main(argv=None):
         _leave_unused(petsc_opts)
     result = dict(result)
     status = int(result.pop(EXIT_STATUS, 0))  # a handler's non-zero status without an error (sweep: 3)
+    if not status and result.get("status") == SOLVER_FAILED:
+        status = EXIT_SOLVER_FAILED  # printed as any result, but not physics: exit 4
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
     if launcher_rank() != 0:
         stdout.done()

@@ -20,7 +20,10 @@ from ..provenance import provenance, write_json
 
 EPILOG = (
     "Units (every command): energies and temperatures are in units of g (g^2 = 2 int omega a2F dw; "
-    "varying lambda rescales the phonon frequencies) unless --units plain, the spectrum's own unit."
+    "varying lambda rescales the phonon frequencies) unless --units plain, the spectrum's own unit. "
+    "Exit status: 0 ok (a physics verdict such as 'unstable' included), 1 internal error, 2 bad input "
+    "(a flag, a run file or a PETSc option), 3 sweep with failed points, 4 solver failed (status "
+    "solver_failed: the result is still printed/written, with PETSc's reason in solver_reason), 130 interrupted."
 )
 
 #: A Python-API parameter whose flag is not simply --NAME (dest names map to their own flags).

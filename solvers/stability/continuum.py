@@ -10,7 +10,7 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from ..bridge import comm, destroy, gather, scatter
-from ..eps import create_eps
+from ..eps import create_eps, solve
 from ..petsc_env import init_petsc
 from .common import CONTINUUM_MARGIN, PREFIX
 
@@ -92,7 +92,7 @@ def n_discrete(problem, g, kmax, tol=1e-10):
         H.setUp()
         eps = create_eps(H, prefix=PREFIX + "count_", problem_type="HEP", eps_type="krylovschur",
                          which="SMALLEST_REAL", nev=k, tol=tol, max_it=2000, conv_abs=True)
-        eps.solve()
+        solve(eps, k)  # fewer than k converged: SolverFailed (status solver_failed)
         vals = np.array([eps.getEigenvalue(i).real for i in range(eps.getConverged())])
     finally:
         destroy(eps, H)

@@ -10,7 +10,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from ..bridge import aij, comm, destroy, gather, scatter
-from ..eps import create_eps, eigenpairs
+from ..eps import create_eps, eigenpairs, solve
 from ..petsc_env import init_petsc
 from .common import CONTINUUM_MARGIN, DENSE_MAX, NULL_GAMMA_REL, NULL_TOL, PREFIX, check_memory, cholesky_ksp
 from .continuum import continuum_edges, n_discrete
@@ -188,7 +188,7 @@ def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative
     try:
         eps = create_eps(A, B, prefix=prefix, problem_type="GHEP", eps_type="krylovschur", which=which, nev=k,
                          tol=tol, max_it=max_it, st_type="shift", defaults=defaults, **st)
-        eps.solve()
+        solve(eps, k)  # fewer than k converged: SolverFailed (status solver_failed), not a short list
         its = int(eps.getIterationNumber())
         mu, X = eigenpairs(eps, eps.getConverged())
     finally:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..failures import SOLVER_FAILED
 from ..prefixes import AVALANCHE
 from .avalanche_common import ENERGY, FIELD, BathParams
 from .base import Progress, Result, Study, out, param
@@ -46,8 +47,8 @@ class AvalancheLatticeParams(BathParams):
 
 @dataclasses.dataclass(kw_only=True)
 class AvalancheLatticeResult(Result):
-    """Result of :func:`run`: the steady state's observables; status "ok", or "solver-failed" when the
-    iteration did not reach ``tol``."""
+    """Result of :func:`run`: the steady state's observables; status "ok", or "solver_failed" when the
+    iteration did not reach ``tol`` (``solver_reason``: SNES's converged reason by name)."""
 
     gamma: float = out(unit=ENERGY, help="bath dephasing rate")
     g_ep: float = out(unit=ENERGY, help="electron-phonon coupling")
@@ -120,12 +121,19 @@ def run(
         res.branching_scba, res.branching_bare = br["rho_scba"], br["rho_bare"]
     if g.note:
         res.grid_note = g.note
-    res.status = "ok" if res.converged else "solver-failed"
-    res.message = (
-        f"n_ex = {res.n_ex:.6g}, current = {res.current:.6g}"
-        if res.converged
-        else f"not converged: residual {res.residual:.3g} > tol {p.tol:g} after {res.iterations} iterations"
-    )
+    res.status = "ok" if res.converged else SOLVER_FAILED
+    if res.converged:
+        res.message = f"n_ex = {res.n_ex:.6g}, current = {res.current:.6g}"
+    else:
+        # SNES: its converged reason by name; Anderson (numpy): it ran out of iterations
+        res.solver_reason = r.get("solver_reason") or "DIVERGED_MAX_IT"
+        if res.solver_reason.startswith("CONVERGED"):  # SNES stopped on its own test, above our residual test
+            res.solver_reason = f"{res.solver_reason} (residual above 10 tol)"
+        opt = "-aval_snes_max_it, -aval_snes_type" if p.solver == "snes" else "--solver snes"
+        res.message = (
+            f"not converged: residual {res.residual:.3g} > tol {p.tol:g} after {res.iterations} iterations; "
+            f"try a looser --tol, a finer --n-omega or {opt}"
+        )
     res.spectra = r["spectra"]
     return res
 

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from ephkin.pde.errors import InputError
 
-__all__ = ["param", "out", "Params", "Result", "Study", "ParamInfo", "Progress", "Array"]
+__all__ = ["param", "out", "Params", "Result", "Study", "ParamInfo", "Progress", "Array", "solver_failures"]
 
 #: A real array of a result (energies, distributions, eigenvectors).
 Array = NDArray[np.float64]
@@ -376,10 +376,14 @@ class Result:
     ----------
     status : str
         The outcome in one word: "ok" for computations without a verdict; the physics verdict where there
-        is one ("stable", "unstable", "relaxes", "runaway"); "solver-failed" when a solver stopped without
-        converging (then the numbers are not physics).
+        is one ("stable", "unstable", "relaxes", "runaway"); "solver_failed" when a solver stopped without
+        converging or PETSc raised an error inside the solve (then the numbers are not physics; the command
+        line exits with status 4).
     message : str
-        One line saying what happened, for people.
+        One line saying what happened, for people (for "solver_failed": what to change).
+    solver_reason : str or None
+        With "solver_failed": PETSc's converged reason by name (``DIVERGED_NONLINEAR_SOLVE``), or
+        "PETSc error N: ..." for an error inside the solve.
     stats : dict
         Solver statistics (steps, iterations, matrix-vector products, seconds).
 
@@ -387,8 +391,9 @@ class Result:
     in some cases (diagnostics that depend on the path taken), which ``to_dict`` merges in.
     """
 
-    status: str = out(help="outcome: ok, a physics verdict, or solver-failed", omit_none=False, default="ok")
+    status: str = out(help="outcome: ok, a physics verdict, or solver_failed", omit_none=False, default="ok")
     message: str = out(help="one line saying what happened", default="")
+    solver_reason: str | None = out(help="why the solver failed: PETSc's converged reason by name (solver_failed)")
     stats: dict[str, Any] = out(help="solver statistics", default={})
     extra: dict[str, Any] = out(help="entries that apply to some runs only", default={})
 
@@ -471,6 +476,29 @@ class Result:
             return self[key]
         except KeyError:
             return default
+
+
+R = TypeVar("R", bound=Result)
+
+
+def solver_failures(run: Callable[..., R]) -> Callable[..., R]:
+    """Decorate a study's ``run``: a :class:`~ephkin.solvers.failures.SolverFailed` raised by an engine (an EPS
+    that did not converge the pairs asked for, a TS that gave up) becomes the study's result with status
+    "solver_failed", ``solver_reason`` and the suggestion as ``message`` (its other fields unset)."""
+    import functools
+
+    from ..failures import SOLVER_FAILED, SolverFailed
+
+    result_cls: type[R] = typing.get_type_hints(run)["return"]
+
+    @functools.wraps(run)
+    def wrapped(*args: Any, **kwargs: Any) -> R:
+        try:
+            return run(*args, **kwargs)
+        except SolverFailed as exc:
+            return result_cls(status=SOLVER_FAILED, message=exc.message, solver_reason=exc.reason)
+
+    return wrapped
 
 
 @dataclasses.dataclass(frozen=True)

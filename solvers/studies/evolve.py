@@ -17,6 +17,7 @@ import numpy as np
 
 from ephkin.pde.errors import InputError
 
+from ..failures import SOLVER_FAILED, SolverFailed
 from ..prefixes import KINETIC
 from ..stability.common import DENSE_MAX
 from .base import Array, Progress, Result, Study, out, param
@@ -74,8 +75,9 @@ class EvolveParams(TimeSeriesParams, ElectronElectronParams, EnergyGridParams, S
 
 @dataclasses.dataclass(kw_only=True)
 class EvolveResult(Result):
-    """Result of :func:`run`.  ``status`` is "stable" (f relaxed to f_eq within t_end) or "unstable" (the
-    deviation grew past growth_limit, or the step collapsed: ``reason``)."""
+    """Result of :func:`run`.  ``status`` is "stable" (f relaxed to f_eq within t_end), "unstable" (the
+    deviation grew past growth_limit, the mass matrix lost definiteness, or the step collapsed: ``reason``), or
+    "solver_failed" (PETSc failed or gave up: ``solver_reason``, no verdict)."""
 
     lam: float = out(key="lambda", help="coupling lambda")
     T0: float = out(unit=ENERGY, help="bath temperature")
@@ -86,7 +88,7 @@ class EvolveResult(Result):
     cutoff: float = out(unit=ENERGY, help="energy cutoff of the folded grid")
     p_ee: str | None = out(omit_none=False, help="transition probability of the e-e collisions (None: e-ph only)")
     t_final: float | None = out(unit="time", help="time reached (t_end, or where the instability was found)")
-    reason: str | None = out(help="why the run stopped early (unstable runs)")
+    reason: str | None = out(help="why the run stopped early (unstable and solver_failed runs)")
     t_instability: float | None = out(unit="time", help="time of the instability (unstable runs)")
     growth_energies: list[float] | None = out(unit=ENERGY, help="energies where f - f0 grows fastest at t_instability")
     growth_rate: float | None = out(unit="1/time", help="max |fdot|/|f - f0| at t_instability")
@@ -221,12 +223,15 @@ def run(
             stats=stats,
         )
         res.absorb(r)
-        res.message = (
-            f"unstable at t = {res.t_instability or 0.0:.4g}: {res.reason or ''}"
-            if status == "unstable"
-            else f"stable to t = {res.t_final or 0.0:.4g}"
-        )
-        if params.diagnostics or (params.diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
+        if status == SOLVER_FAILED:
+            res.message = f"solver failed at t = {res.t_final or 0.0:.4g}: {res.reason or ''}"
+        elif status == "unstable":
+            res.message = f"unstable at t = {res.t_instability or 0.0:.4g}: {res.reason or ''}"
+        else:
+            res.message = f"stable to t = {res.t_final or 0.0:.4g}"
+        if status == SOLVER_FAILED:
+            pass  # no verdict to compare with the linear problem, nothing to check on a coarser grid
+        elif params.diagnostics or (params.diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
             # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
             prediction = p.grid.L <= (DENSE_MAX if params.diagnostics else PREDICTION_MAX_L)
             if progress is not None:
@@ -251,10 +256,10 @@ def run(
             gap = _gap(shape.with_lambda(lam, params.units), params.T0, params.T_in, params.a_ep, hist)
             res.T_two_temp = gap.pop("_T_two_temp", None)
             res.extra.update(gap)
-        if params.converge:
+        if params.converge and status != SOLVER_FAILED:
             assert coarse is not None
             res.extra["grid_check"] = _grid_check(p, coarse, dict(r, status=status), params, P)
-        if params.reference:
+        if params.reference and status != SOLVER_FAILED:
             if p.grid.L > DENSE_MAX:
                 raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")
             sol = evolve_scipy(model, params.T_in, r["t_final"], rtol=params.rtol, atol=params.atol)
@@ -384,7 +389,7 @@ def _linear_diagnostics(p: Any, model: Any, r: dict[str, Any], T_in: float, pred
     else:
         try:
             summ = stability_summary(p, nev=2, counts=r["status"] != "stable")
-        except InputError as exc:  # e.g. memory: the evolution's own result stands
+        except (InputError, SolverFailed) as exc:  # e.g. memory, an EPS short of pairs: the evolution's result stands
             return {"diagnostics_skipped": str(exc), "diagnostics_seconds": round(time.perf_counter() - t0, 4)}
     if r["status"] == "stable":
         out["gamma_min_positive"] = summ["gamma_min_positive"]

@@ -15,7 +15,7 @@ from ephkin.pde.errors import InputError
 
 from ..prefixes import STABILITY
 from ..stability.common import DENSE_MAX, LC_DENSE_MAX
-from .base import Progress, Result, Study, out, param
+from .base import Progress, Result, Study, out, param, solver_failures
 from .common import ENERGY, EnergyGridParams, KernelParams, SpectrumShapeParams
 from .convergence import convergence
 from .petsc import petsc_scope, wants_petsc
@@ -125,6 +125,7 @@ def lambda_c_row(shape: Any, T0: float, params: LambdaCParams, refine: int | Non
     return row
 
 
+@solver_failures
 def run(
     params: LambdaCParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
 ) -> LambdaCResult:

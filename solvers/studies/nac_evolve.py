@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..prefixes import NAC
-from .base import Array, Progress, Study, out, param
+from .base import Array, Progress, Study, out, param, solver_failures
 from .common import TimeSeriesParams
 from .nac_common import TIME, BandParams, BandResult
 from .petsc import petsc_scope
@@ -71,6 +71,7 @@ class NacEvolveResult(BandResult):
     files: list[str] = out(array=True, default=[], help="files written by the XDMF writer")
 
 
+@solver_failures
 def run(
     params: NacEvolveParams,
     *,

@@ -12,7 +12,7 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from ..prefixes import NAC
-from .base import Array, Progress, Study, out, param
+from .base import Array, Progress, Study, out, param, solver_failures
 from .nac_common import TIME, BandParams, BandResult
 from .petsc import petsc_scope
 
@@ -63,6 +63,7 @@ class NacSigmaResult(BandResult):
     f_T: Array | None = out(array=True, help="the Fermi function f_T(eps)")
 
 
+@solver_failures
 def run(
     params: NacSigmaParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
 ) -> NacSigmaResult:

@@ -16,7 +16,7 @@ from ephkin.pde.errors import InputError
 from .. import progress as engine_progress
 from ..prefixes import STABILITY
 from ..stability.common import DENSE_MAX, RESIDUAL_TOL, SUMMARY_DENSE_MAX
-from .base import Array, Params, Progress, Result, Study, out, param
+from .base import Array, Params, Progress, Result, Study, out, param, solver_failures
 from .common import ENERGY, P_EE_DEFAULT, EnergyGridParams, KernelParams, SpectrumParams
 from .convergence import convergence
 from .petsc import petsc_scope, wants_petsc
@@ -161,6 +161,7 @@ def linear_problem(
     return make_problem(shape, lam, T0, units, kernel, refine, grid_step, cutoff, a_ee=a_ee, p_ee=P, pv=pv)
 
 
+@solver_failures
 def run(
     params: StabilityParams, *, progress: Progress | None = None, petsc_options: list[str] | None = None
 ) -> StabilityResult:
