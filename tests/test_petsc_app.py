@@ -17,8 +17,8 @@ EVOLVE = ["evolve", "--spectrum", "einstein", "--T0", "0.2", "--T-in", "0.202", 
           "0.05", "--cutoff", "6", "--json"]
 
 
-def _ephkin(args, tmp_path):
-    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1")
+def _ephkin(args, tmp_path, **env_extra):
+    env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", **env_extra)
     r = subprocess.run([sys.executable, "-m", "ephkin.solvers.cli"] + args, cwd=tmp_path, capture_output=True,
                        text=True, env=env, timeout=300)
     return r
@@ -73,9 +73,16 @@ def test_engine_progress_reaches_the_sink_and_is_silent_without_one(monkeypatch)
     assert progress.eps_monitor("x", 1) is None  # no sink outside a run: no monitor at all
 
 
+def test_a_quick_command_and_a_refusal_print_no_progress(tmp_path):
+    r = _ephkin(STAB, tmp_path)  # well under 2 s per phase: nothing but the JSON
+    assert r.returncode == 0 and r.stderr == ""
+    bad = _ephkin(STAB + ["-stab_eps_type", "lobpcg"], tmp_path)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "lobpcg" in bad.stderr
+
+
 def test_quiet_silences_progress_not_errors(tmp_path):
-    loud = _ephkin(STAB, tmp_path)
-    quiet = _ephkin(STAB + ["--quiet"], tmp_path)
+    loud = _ephkin(STAB, tmp_path, EPHKIN_PROGRESS_EVERY="0")  # every phase at once (default: after 2 s)
+    quiet = _ephkin(STAB + ["--quiet"], tmp_path, EPHKIN_PROGRESS_EVERY="0")
     assert "stability: L = 3378" in loud.stderr and quiet.stderr == ""
     assert json.loads(quiet.stdout) == {**json.loads(loud.stdout), "elapsed_s": json.loads(quiet.stdout)["elapsed_s"]}
     bad = _ephkin(STAB + ["--quiet", "--nev", "0"], tmp_path)
