@@ -13,24 +13,49 @@ from ephkin.solvers import progress
 from ephkin.solvers.options import misplaced_hint
 
 STAB = ["stability", "--spectrum", "modes:40-60", "--lam", "1", "--T0", "0.2", "--refine", "8", "--json"]
-EVOLVE = ["evolve", "--spectrum", "einstein", "--T0", "0.2", "--T-in", "0.202", "--t-end", "0.5", "--grid-step",
-          "0.05", "--cutoff", "6", "--json"]
+EVOLVE = [
+    "evolve",
+    "--spectrum",
+    "einstein",
+    "--T0",
+    "0.2",
+    "--T-in",
+    "0.202",
+    "--t-end",
+    "0.5",
+    "--grid-step",
+    "0.05",
+    "--cutoff",
+    "6",
+    "--json",
+]
 
 
 def _ephkin(args, tmp_path, **env_extra):
     env = dict(os.environ, OMPI_MCA_rmaps_base_oversubscribe="1", **env_extra)
-    r = subprocess.run([sys.executable, "-m", "ephkin.solvers.cli"] + args, cwd=tmp_path, capture_output=True,
-                       text=True, env=env, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "ephkin.solvers.cli"] + args,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     return r
 
 
-@pytest.mark.parametrize("extra, in_stderr", [
-    (["-log_view", "-stab_eps_monitor"], ["PETSc Performance Summary", "EPS nconv="]),
-    (["-stab_eps_view"], ["EPS Object: (stab_)"]),
-    (["-help"], ["-stab_eps_type <"]),
-    (["-options_left", "-stab_ksp_monitor"], ["Option left: name:-stab_ksp_monitor",
-                                             "did you mean -stab_st_ksp_monitor?"]),
-])
+@pytest.mark.parametrize(
+    "extra, in_stderr",
+    [
+        (["-log_view", "-stab_eps_monitor"], ["PETSc Performance Summary", "EPS nconv="]),
+        (["-stab_eps_view"], ["EPS Object: (stab_)"]),
+        (["-help"], ["-stab_eps_type <"]),
+        (
+            ["-options_left", "-stab_ksp_monitor"],
+            ["Option left: name:-stab_ksp_monitor", "did you mean -stab_st_ksp_monitor?"],
+        ),
+    ],
+)
 def test_petsc_output_goes_to_stderr_and_stdout_stays_one_json_object(tmp_path, extra, in_stderr):
     r = _ephkin(STAB + extra, tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
@@ -45,6 +70,44 @@ def test_ts_monitor_with_json(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert json.loads(r.stdout)["status"] == "stable" and r.stdout.count("\n") == 1
     assert "TS dt" in r.stderr and "did you mean -kin_ts_monitor?" in r.stderr
+
+
+NAC = ["nac", "sigma", "--omega-p", "0.5", "--zeta", "2", "--mu", "0", "--t-end", "0.5", "--json"]
+AVAL = [
+    "avalanche",
+    "lattice",
+    "--gamma",
+    "0.005",
+    "--g-ep",
+    "0.3",
+    "--omega0",
+    "0.3",
+    "--E",
+    "0.1",
+    "--n-omega",
+    "4096",
+    "--solver",
+    "snes",
+    "--tol",
+    "1e-5",
+    "--json",
+]
+
+
+@pytest.mark.parametrize(
+    "cmd, opts, text",
+    [
+        (EVOLVE, ["-kin_snes_monitor", "-kin_ksp_monitor", "-kin_ts_view"], "SNES Function norm"),
+        (NAC, ["-nac_ts_monitor", "-nac_ts_view"], "TS dt"),
+        (AVAL, ["-aval_snes_monitor", "-aval_snes_view"], "SNES Function norm"),
+        (STAB, ["-stab_st_ksp_monitor", "-stab_eps_view", "-stab_eps_monitor_conv"], "EPS Object"),
+    ],
+)
+def test_every_engines_monitors_and_views_keep_json_on_stdout(tmp_path, cmd, opts, text):
+    r = _ephkin(cmd + opts, tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    json.loads(r.stdout)
+    assert r.stdout.count("\n") == 1 and text in r.stderr
 
 
 def test_without_json_monitors_stay_on_stdout_as_in_any_petsc_program(tmp_path):
