@@ -37,7 +37,7 @@ from ephkin.pde.kinetic import KineticModel, fit_decay_rate
 
 from . import prefixes
 from .bridge import aij, comm, destroy, gather, scatter, set_rows, vec
-from .failures import SOLVER_FAILED, reason_name, ts_failure
+from .failures import SOLVER_FAILED, STOPPED_EARLY, reason_name, ts_failure
 from .petsc_env import init_petsc
 from .ts import build_ts
 
@@ -262,6 +262,11 @@ def _solve(PETSc, ts, x):
     if ts.getConvergedReason() < 0:
         name, message = ts_failure(PETSc, ts)
         return SOLVER_FAILED, message, name
+    t, t_end = ts.getTime(), ts.getMaxTime()
+    if t < t_end * (1.0 - 1e-12):  # TS ended (its step limit) before t_end with no verdict: not a result
+        name = reason_name(PETSc.TS.ConvergedReason, ts.getConvergedReason())
+        return (STOPPED_EARLY, f"stopped at t = {t:.4g} before t_end = {t_end:g} ({name}: the step limit, "
+                f"-{ts.getOptionsPrefix() or ''}ts_max_steps {ts.getMaxSteps()}, was reached); raise it", name)
     return "stable", None, None
 
 
@@ -374,7 +379,7 @@ def _result(model, hist, status, reason, steps, dev0, t_end, fdot_last=None):
             loss = mass_loss(model, hist["f"][-1], window)
             if loss is not None:
                 out["mass_loss"] = loss
-    elif status == SOLVER_FAILED:  # no verdict: why the solver stopped (the numbers up to t_final stand)
+    elif status in (SOLVER_FAILED, STOPPED_EARLY):  # no verdict: why it stopped (numbers up to t_final stand)
         out["reason"] = reason
     else:
         rate, window = fit_decay_rate(t, dev)

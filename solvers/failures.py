@@ -22,7 +22,9 @@ from typing import Any
 __all__ = [
     "EXIT_SOLVER_FAILED",
     "PETSC_INPUT_ERRORS",
+    "NOT_PHYSICS",
     "SOLVER_FAILED",
+    "STOPPED_EARLY",
     "SolverFailed",
     "petsc_error_reason",
     "reason_name",
@@ -31,6 +33,12 @@ __all__ = [
 
 #: ``Result.status`` of a solve that did not converge.
 SOLVER_FAILED = "solver_failed"
+#: ``Result.status`` of a time integration that stopped before t_end without a verdict (a step limit such as
+#: -kin_ts_max_steps): what it reached is not a result.
+STOPPED_EARLY = "stopped_early"
+#: Statuses that are not physics: printed, but the command exits with EXIT_SOLVER_FAILED and a sweep records the
+#: point as failed.
+NOT_PHYSICS = frozenset({SOLVER_FAILED, STOPPED_EARLY})
 #: Exit status of a command whose result has ``status == SOLVER_FAILED``.
 EXIT_SOLVER_FAILED = 4
 #: PETSc error codes that a wrong or incompatible option causes: ERR_SUP (56, e.g. an eigensolver that needs

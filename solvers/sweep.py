@@ -42,7 +42,7 @@ from ephkin.pde import __version__
 from ephkin.pde.errors import InputError
 
 from .dirlock import DirLock
-from .failures import SOLVER_FAILED
+from .failures import NOT_PHYSICS
 from .provenance import git_hash, provenance, to_jsonable, write_json
 
 __all__ = ["run_sweep"]
@@ -274,10 +274,11 @@ def _run(spec, outdir, solve, comm, progress, runfile, groups, todo, plan):
                 with solving_on(group_petsc) if group is not None else nullcontext():
                     rec["result"] = solve(i, points[i])
                 rec["status"] = "ok"
-                if rec["result"].get("status") == SOLVER_FAILED:  # a solver failure is not a physics result
+                bad = rec["result"].get("status")
+                if bad in NOT_PHYSICS:  # a solver failure or an early stop is not a physics result
                     rec["status"] = "failed"
-                    rec["error"] = (f"{SOLVER_FAILED}: {rec['result'].get('solver_reason', '')}: "
-                                    f"{rec['result'].get('message', '')}")
+                    why = rec["result"].get("solver_reason", "")
+                    rec["error"] = f"{bad}: {why}: {rec['result'].get('message', '')}"
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # recorded; the sweep goes on

@@ -135,3 +135,45 @@ def test_read_only_output_is_the_machine_not_a_bug(tmp_path, capsys):
         assert err.count("\n") == 1 and "cannot" in err and "please report" not in err
     finally:
         out.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["--T0", "1e308"], "--T0"),
+        (["--T0", "1e-320"], "--T0"),
+        (["--T0", "0.2", "--method", "linear", "--cutoff", "1e308"], "--cutoff"),
+    ],
+)
+def test_numbers_outside_the_float_range_are_input_errors(capsys, args, flag):
+    assert main(["lambda-c", "--spectrum", "einstein"] + args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"ephkin lambda-c: error: {flag} ") and "internal" not in err
+
+
+@pytest.mark.parametrize("steps", ["3", "-5"])
+def test_an_early_stop_is_not_a_result(capsys, steps):
+    code = main(
+        [
+            "evolve",
+            "--spectrum",
+            "einstein",
+            "--lam",
+            "1",
+            "--T0",
+            "0.2",
+            "--T-in",
+            "0.22",
+            "--t-end",
+            "1",
+            "--quiet",
+            "--json",
+            "-kin_ts_max_steps",
+            steps,
+        ]
+    )
+    out = capsys.readouterr().out
+    import json
+
+    r = json.loads(out)
+    assert code == 4 and r["status"] == "stopped_early" and r["t_final"] < 1 and "kin_ts_max_steps" in r["message"]

@@ -33,7 +33,7 @@ import time  # noqa: E402
 from ephkin.pde import __version__  # noqa: E402
 from ephkin.pde.errors import InputError  # noqa: E402
 
-from ..failures import EXIT_SOLVER_FAILED, PETSC_INPUT_ERRORS, SOLVER_FAILED  # noqa: E402
+from ..failures import EXIT_SOLVER_FAILED, NOT_PHYSICS, PETSC_INPUT_ERRORS  # noqa: E402
 from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
 from .common import EPILOG, EXIT_STATUS, CommandParser, flag_message, launcher_rank, subcommand_parser  # noqa: E402
 
@@ -283,7 +283,7 @@ def main(argv=None):
         _leave_unused(petsc_opts)
     result = dict(result)
     status = int(result.pop(EXIT_STATUS, 0))  # a handler's non-zero status without an error (sweep: 3)
-    if not status and result.get("status") == SOLVER_FAILED:
+    if not status and result.get("status") in NOT_PHYSICS:
         status = EXIT_SOLVER_FAILED  # printed as any result, but not physics: exit 4
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
     if launcher_rank() != 0:

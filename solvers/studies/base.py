@@ -36,6 +36,11 @@ from ephkin.pde.errors import InputError
 
 __all__ = ["param", "out", "Params", "Result", "Study", "ParamInfo", "Progress", "Array", "solver_failures"]
 
+#: Largest magnitude (and inverse of the smallest nonzero one) of a number a parameter may have: far beyond any
+#: physical value in any unit, and far enough inside the float range that exp, squares and grid sizes of it
+#: cannot overflow into an internal error (``--T0 1e308``, ``--cutoff 1e308``, ``--T0 1e-320``).
+MAGNITUDE = 1e100
+
 #: A real array of a result (energies, distributions, eigenvectors).
 Array = NDArray[np.float64]
 
@@ -294,6 +299,13 @@ def _check_value(p: ParamInfo, v: Any) -> None:
             raise InputError(f"{name} must be an integer (got {v!r})", name)
         if math.isnan(v) or (math.isinf(v) and not (meta["allow_inf"] and v > 0)):
             raise InputError(f"{name} must be finite (got {v!r})", name)
+        size = abs(float(v))
+        if math.isfinite(size) and size != 0 and not 1.0 / MAGNITUDE <= size <= MAGNITUDE:
+            raise InputError(
+                f"{name} = {v!r} is outside the numbers ephkin computes with (magnitude 1e-100 to "
+                "1e100); give a physical value",
+                name,
+            )
         if meta["positive"] and not v > 0:
             raise InputError(f"{name} must be > 0 (got {v!r}); give a positive value", name)
         if meta["nonnegative"] and not v >= 0:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ephkin.pde.errors import InputError
 
-from ..failures import SOLVER_FAILED, SolverFailed
+from ..failures import NOT_PHYSICS, SOLVER_FAILED, STOPPED_EARLY, SolverFailed
 from ..prefixes import KINETIC
 from ..stability.common import DENSE_MAX
 from .base import Array, Progress, Result, Study, out, param
@@ -225,11 +225,13 @@ def run(
         res.absorb(r)
         if status == SOLVER_FAILED:
             res.message = f"solver failed at t = {res.t_final or 0.0:.4g}: {res.reason or ''}"
+        elif status == STOPPED_EARLY:
+            res.message = res.reason or "stopped before t_end"
         elif status == "unstable":
             res.message = f"unstable at t = {res.t_instability or 0.0:.4g}: {res.reason or ''}"
         else:
             res.message = f"stable to t = {res.t_final or 0.0:.4g}"
-        if status == SOLVER_FAILED:
+        if status in NOT_PHYSICS:
             pass  # no verdict to compare with the linear problem, nothing to check on a coarser grid
         elif params.diagnostics or (params.diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
             # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
@@ -256,10 +258,10 @@ def run(
             gap = _gap(shape.with_lambda(lam, params.units), params.T0, params.T_in, params.a_ep, hist)
             res.T_two_temp = gap.pop("_T_two_temp", None)
             res.extra.update(gap)
-        if params.converge and status != SOLVER_FAILED:
+        if params.converge and status not in NOT_PHYSICS:
             assert coarse is not None
             res.extra["grid_check"] = _grid_check(p, coarse, dict(r, status=status), params, P)
-        if params.reference and status != SOLVER_FAILED:
+        if params.reference and status not in NOT_PHYSICS:
             if p.grid.L > DENSE_MAX:
                 raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")
             sol = evolve_scipy(model, params.T_in, r["t_final"], rtol=params.rtol, atol=params.atol)
