@@ -27,19 +27,34 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import re
+import stat
 
 from ephkin.pde.errors import InputError
 
 __all__ = ["load_runfile"]
+
+#: Largest run file read (bytes): a run file is a page of TOML; anything larger is not one.
+MAX_RUNFILE_BYTES = 1 << 20
+#: Most points a sweep may have: each is a JSON file and a line of results.csv (a million is a week of the
+#: cheapest points on a large machine; beyond, the list itself would not fit in memory).
+MAX_POINTS = 1_000_000
 
 def _read(path):
     try:
         import tomllib
     except ModuleNotFoundError:  # Python < 3.11
         import tomli as tomllib  # type: ignore
-    try:
+    try:  # a regular file of a sane size: a FIFO would block for ever, /dev/zero grow without end
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"run file {path}: not a regular file; give a TOML run file", "file")
+        if st.st_size > MAX_RUNFILE_BYTES:
+            raise InputError(f"run file {path}: {st.st_size} bytes, more than a run file needs (at most "
+                             f"{MAX_RUNFILE_BYTES}); give a TOML run file", "file")
         with open(path, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(MAX_RUNFILE_BYTES + 1)
     except OSError as exc:
         raise InputError(f"run file {path}: cannot read it ({exc.strerror})", "file") from None
     try:
@@ -55,6 +70,8 @@ def _read(path):
     except tomllib.TOMLDecodeError as exc:
         msg = " ".join(str(exc).split())  # one line
         raise InputError(f"run file {path}: not valid TOML ({msg})", "file") from None
+    except RecursionError:
+        raise InputError(f"run file {path}: nested too deeply to be a run file", "file") from None
 
 
 def _axis(path, key, spec):
@@ -68,6 +85,9 @@ def _axis(path, key, spec):
         if int(n) != n or n < 1:
             raise InputError(f"run file {path}: sweep.{key}: count must be a positive integer (got {n})")
         n = int(n)
+        if n > MAX_POINTS:
+            raise InputError(f"run file {path}: sweep.{key}: {n} values, more than a sweep may have (at most "
+                             f"{MAX_POINTS}); split it (ephkin sweep --points START:STOP for array jobs)")
         if kind == "logrange":
             if a <= 0 or b <= 0:
                 raise InputError(f"run file {path}: sweep.{key}: logrange needs positive ends")
@@ -93,9 +113,10 @@ def load_runfile(path, overrides=(), models=()):
     model = data.get("model")
     if model not in models:
         raise InputError(f"run file {path}: model must be one of {', '.join(models)} (got {model!r})")
+    for table in ("parameters", "sweep", "petsc"):
+        if not isinstance(data.get(table, {}), dict):
+            raise InputError(f"run file {path}: [{table}] must be a table (got {data[table]!r})")
     params = dict(data.get("parameters", {}))
-    if not isinstance(params, dict):
-        raise InputError(f"run file {path}: [parameters] must be a table")
     sweep = dict(data.get("sweep", {}))
     for ov in overrides:
         key, sep, val = ov.partition("=")
@@ -112,10 +133,17 @@ def load_runfile(path, overrides=(), models=()):
     if combine == "zip" and len({len(v) for v in axes.values()}) > 1:
         raise InputError(f"run file {path}: sweep.combine = 'zip' needs axes of equal length")
     keys = list(axes)
+    total = math.prod(len(v) for v in axes.values()) if combine == "cartesian" else len(next(iter(axes.values()), []))
+    if total > MAX_POINTS:
+        raise InputError(f"run file {path}: {total} points, more than a sweep may have (at most {MAX_POINTS}); "
+                         "sweep fewer values")
     combos = zip(*axes.values()) if combine == "zip" else itertools.product(*axes.values())
     points = [dict(params, **dict(zip(keys, c))) for c in combos] if keys else [params]
     petsc = []
     for k, v in dict(data.get("petsc", {})).items():
+        if not isinstance(v, (str, int, float, bool)) or v is False or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", k):
+            raise InputError(f"run file {path}: petsc.{k} = {v!r}: give a PETSc option name and one value (a "
+                             "string, a number, or true for a flag)")
         petsc += [f"-{k}"] + ([] if v is True else [str(v)])
     return {"model": model, "points": points, "petsc": petsc, "axes": keys,
             "plot": _plot_spec(path, data.get("plot"), points[0])}

@@ -177,3 +177,40 @@ def test_an_early_stop_is_not_a_result(capsys, steps):
 
     r = json.loads(out)
     assert code == 4 and r["status"] == "stopped_early" and r["t_final"] < 1 and "kin_ts_max_steps" in r["message"]
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('model = "lambda-c"\nparameters = 5\n', "[parameters] must be a table"),
+        (
+            'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n[sweep]\nT0 = {range = [0.1, 0.3, 1000000000]}\n',
+            "more than a sweep may have",
+        ),
+        (
+            'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\n[sweep]\nT0 = {range = [0.1, 0.3, 2000]}\n'
+            "refine = {range = [1, 2000, 2000]}\n",
+            "more than a sweep may have",
+        ),
+        (
+            'model = "lambda-c"\n[parameters]\nspectrum = "einstein"\nT0 = 0.2\n[petsc]\nstab_eps_tol = [1, 2]\n',
+            "petsc.stab_eps_tol",
+        ),
+        ('model = "lambda-c"\nx = ' + "[" * 5000 + "]" * 5000 + "\n", "run file"),
+    ],
+)
+def test_run_files_that_are_not_run_files_are_refused_before_work(tmp_path, capsys, text, words):
+    run = tmp_path / "rf.toml"
+    run.write_text(text)
+    assert main(["sweep", str(run), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err and "internal" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fifo_or_a_device_is_not_read_as_a_run_file(tmp_path, capsys):
+    fifo = tmp_path / "rf.fifo"
+    os.mkfifo(fifo)
+    for path in (str(fifo), "/dev/zero"):
+        assert main(["run", path, "-o", str(tmp_path / "out")]) == 2  # returns at once: nothing is read
+        assert "not a regular file" in capsys.readouterr().err
