@@ -30,9 +30,9 @@
 from __future__ import annotations
 
 import csv
-import glob
 import json
 import os
+import re
 import sys
 import time
 
@@ -44,6 +44,7 @@ from ephkin.pde.errors import InputError
 from .dirlock import DirLock
 from .failures import NOT_PHYSICS
 from .provenance import git_hash, provenance, to_jsonable, write_json
+from .safefile import open_nofollow, write_atomic
 
 __all__ = ["run_sweep"]
 
@@ -106,6 +107,27 @@ class _Counter:
     def free(self):
         if self.win is not None:
             self.win.Free()
+
+
+#: The names a sweep writes in -o (and in -o/points): only files matching these are ever removed.
+_OWN_NAMES = re.compile(r"results\.csv|results\.rank\d+\.jsonl")
+_OWN_POINTS = re.compile(r"\d{5,}\.json")
+
+
+def _own_files(outdir):
+    """The files a previous sweep wrote in ``outdir`` (results.csv, results.rankN.jsonl, points/NNNNN.json),
+    never a user's file that merely starts with "results" and never through a symbolic link."""
+    out = []
+    for folder, pattern in ((outdir, _OWN_NAMES), (os.path.join(outdir, "points"), _OWN_POINTS)):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            if pattern.fullmatch(name) and os.path.isfile(path) and not os.path.islink(path):
+                out.append(path)
+    return out
 
 
 def _point_path(outdir, i):
@@ -213,8 +235,7 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
             # one writer per directory, taken before anything in it is touched
             lock = DirLock(outdir, shared=only is not None, notify=notify).acquire()
             if not resume and only is None:
-                old = glob.glob(os.path.join(outdir, "points", "*.json")) + glob.glob(os.path.join(outdir, "results*"))
-                for f in old:
+                for f in _own_files(outdir):  # a fresh sweep: the previous sweep's files, and only those
                     os.remove(f)
             code = {"ephkin": __version__, "git": git_hash()}
             identity = [dict(canonical(resolved[i] if resolved is not None else points[i]),
@@ -325,7 +346,7 @@ def _row(rec):
 
 def _append_csv(path, rec):
     row = dict(_row(rec), rank=rec["rank"])
-    with open(path, "a", newline="", encoding="utf-8") as fh:
+    with open_nofollow(path, "a", newline="") as fh:  # never appended through a symbolic link
         fh.write(json.dumps(row) + "\n")  # one JSON object per line: crash-safe, merged at the end
         fh.flush()
         os.fsync(fh.fileno())
@@ -343,12 +364,14 @@ def _merge(spec, outdir, n, done_before, counts, wall, ranks, runfile, redone):
     for row in rows:
         keys += [k for k in row if k not in keys]
     path = os.path.join(outdir, "results.csv")
-    tmp = f"{path}.{os.getpid()}.tmp"  # atomic: array jobs of one sweep may merge at the same time
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
+
+    def write(tmp):  # atomic (a private name, renamed): array jobs of one sweep may merge at the same time
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=keys)
+            w.writeheader()
+            w.writerows(rows)
+
+    write_atomic(path, write)
     summary = {
         "model": spec["model"],
         "runfile": runfile,

@@ -214,3 +214,20 @@ def test_a_fifo_or_a_device_is_not_read_as_a_run_file(tmp_path, capsys):
     for path in (str(fifo), "/dev/zero"):
         assert main(["run", path, "-o", str(tmp_path / "out")]) == 2  # returns at once: nothing is read
         assert "not a regular file" in capsys.readouterr().err
+
+
+def test_a_fresh_sweep_removes_only_what_a_sweep_wrote(tmp_path, capsys):
+    run = tmp_path / "rf.toml"
+    run.write_text(GOOD)
+    out = tmp_path / "out"
+    assert main(["sweep", str(run), "-o", str(out), "--quiet"]) == 0
+    mine = ["results_final_paper.xlsx", "results.txt", "points/notes.json", "points/1.json"]
+    for name in mine:
+        (out / name).write_text("the user's\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (out / "results.rank7.jsonl").symlink_to(victim)
+    assert main(["sweep", str(run), "-o", str(out), "--quiet"]) == 0  # starts afresh
+    for name in mine:
+        assert (out / name).read_text() == "the user's\n", name
+    assert victim.read_text() == "precious\n" and (out / "results.csv").is_file()
