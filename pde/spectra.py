@@ -269,8 +269,13 @@ class _TableDensity:
     x: tuple
     y: tuple
 
+    def __post_init__(self):
+        # the table as arrays once: a 10^5-row file is interpolated at every quadrature node
+        object.__setattr__(self, "_xa", np.asarray(self.x, dtype=float))
+        object.__setattr__(self, "_ya", np.asarray(self.y, dtype=float))
+
     def __call__(self, omega):
-        return np.interp(omega, np.asarray(self.x), np.asarray(self.y), left=0.0, right=0.0)
+        return np.interp(omega, self._xa, self._ya, left=0.0, right=0.0)
 
 
 _EPW_HEADER = re.compile(r"^\s*w\s*\[\s*mev\s*\].*a2f", re.IGNORECASE)
@@ -399,8 +404,23 @@ def _file(path: str, column: int = 2):
     return Spectrum(
         f"file:{os.path.basename(path)}",
         density=_TableDensity(tuple(om), tuple(a2f)),
-        breaks=om.copy(),
+        breaks=_table_breaks(om),
     )
+
+
+#: Most panel boundaries a tabulated alpha^2F imposes on its quadrature.  A table up to this size has a break at
+#: every row (the piecewise-linear interpolant is integrated exactly between kinks); a longer one (DFT output
+#: on a fine mesh: 10^4-10^5 rows) every n-th row, so that its quadrature -- and the memory and time of every
+#: command on it -- is that of the energy grid, not rows x grid (the kinks inside a panel of a finely sampled,
+#: smooth alpha^2F move its integrals by O(h^2 * the table's own curvature), far below the grid's error).
+MAX_TABLE_BREAKS = 512
+
+
+def _table_breaks(om):
+    if om.size <= MAX_TABLE_BREAKS:
+        return om.copy()
+    idx = np.unique(np.linspace(0, om.size - 1, MAX_TABLE_BREAKS).round().astype(int))
+    return om[idx].copy()
 
 
 def _pairs(body: str, what: str):

@@ -234,3 +234,23 @@ def test_shipped_example_pb_model_a2f():
     # column 3 is EPW's cumulative lambda, not an alpha^2F
     with pytest.raises(InputError, match="cumulative lambda"):
         parse_spectrum(f"file:{path}:3")
+
+
+def test_a_long_table_costs_what_its_grid_costs_not_rows_times_grid(tmp_path):
+    """A 10^5-row alpha^2F (DFT output on a fine mesh) gets at most MAX_TABLE_BREAKS panel boundaries: its
+    quadrature has as many nodes as a short table's, and its integrals agree with the exact ones."""
+    import numpy as np
+
+    from ephkin.pde.spectra import MAX_TABLE_BREAKS, parse_spectrum
+
+    w = np.linspace(0.0, 3.0, 100001)
+    np.savetxt(tmp_path / "big.a2f", np.c_[w, 0.5 * w**2 * np.exp(-(((w - 1) / 0.3) ** 2))])
+    s = parse_spectrum(f"file:{tmp_path / 'big.a2f'}")
+    assert s.breaks.size <= MAX_TABLE_BREAKS
+    om, wt = s.nodes()
+    assert om.size < 20 * MAX_TABLE_BREAKS
+    # lambda = 2 int a2F/w dw of the smooth function the table samples (closed form by mpmath)
+    import mpmath
+
+    exact = 2 * mpmath.quad(lambda x: 0.5 * x * mpmath.e ** (-(((x - 1) / 0.3) ** 2)), [0, 1, 3])
+    assert abs(s.lam / float(exact) - 1) < 1e-6
