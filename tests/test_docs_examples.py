@@ -342,3 +342,28 @@ def test_a_changed_digit_is_reported() -> None:
     assert any("E_minimum: key shown" in s for s in check_output(gone_ex, fresh, "", 0))
     err_ex = Example("README.md", 0, "ephkin lambda-c --T0 -1", ["ephkin lambda-c: error: --T0 must be > 0"])
     assert check_output(err_ex, "", "ephkin lambda-c: error: --T0 must be > 0 (got -1.0)\n", 2)
+
+
+def test_tags_and_what_is_an_example() -> None:
+    """A tag before a block skips it with its reason; blocks without `$ ephkin` or without output are not examples."""
+    text = "\n".join(
+        [
+            "<!-- docs-test: slow takes 2 min -->",
+            "```",
+            "$ ephkin evolve --a-ee 200 --json",
+            '{"steps": 113, ...}',
+            "```",
+            "```",
+            "ephkin two-temp --json",
+            "```",
+            "```",
+            "$ ephkin info",
+            "```",
+            "```",
+            "$ ephkin zinv --T0 0.2 --json",
+            '{"E_min": 1.0}',
+            "```",
+        ]
+    )
+    ex = collect(text, "x.md")
+    assert [(e.line, e.tag) for e in ex] == [(3, ("slow", "takes 2 min")), (13, None)]
