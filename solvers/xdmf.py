@@ -280,7 +280,7 @@ class HistoryCSV:
 
     Read it with ``pandas.read_csv(path, comment="#")``, ``numpy.loadtxt(path, delimiter=",",
     comments="#", skiprows=2)`` (numpy counts the comment line among the skipped rows) or
-    ``numpy.genfromtxt(path, delimiter=",", names=True)``, or ``csv.DictReader(line for line in
+    ``numpy.genfromtxt(path, delimiter=",", names=True, skip_header=1)``, or ``csv.DictReader(line for line in
     open(path) if not line.startswith("#"))``.  Without ``units`` there is no comment line."""
 
     def __init__(self, path, columns, row, units=None):
