@@ -61,7 +61,7 @@ def test_cli_evolve_with_ee_writes_t_eff(tmp_path, capsys):
                  str(out)]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["p_ee"].startswith("constant_p") and r["T_eff_final"] > 0.2
-    rows = list(csv.DictReader(open(out / "history.csv")))
+    rows = list(csv.DictReader(l for l in open(out / "history.csv") if not l.startswith("#")))
     assert "T_eff" in rows[0] and float(rows[-1]["T_eff"]) == pytest.approx(r["T_eff_final"], rel=1e-6)
     assert (out / "T_eff.png").exists()
 

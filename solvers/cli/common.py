@@ -238,7 +238,7 @@ class RunningSummary:
             write_json(self.path, self.state)
 
 
-def run_recorded(args, out, run, path, cols, row, t_end, every):
+def run_recorded(args, out, run, path, cols, row, t_end, every, units=None):
     """``run(on_step)`` of a long time-dependent study, recorded as it goes when ``out`` is given: its history
     row by row into the CSV ``path`` (``row(t, values)`` -> the ``cols``) and summary.json with the time reached
     (:class:`RunningSummary`).  Returns (result, the CSV's path or None)."""
@@ -246,7 +246,7 @@ def run_recorded(args, out, run, path, cols, row, t_end, every):
         return run(None), None
     from ..xdmf import HistoryCSV
 
-    history = HistoryCSV(path, cols, row)
+    history = HistoryCSV(path, cols, row, units)  # units: one per column, the CSV's '# units:' line
     with RunningSummary(args, out, t_end, every) as running:
 
         def on_step(t, values):

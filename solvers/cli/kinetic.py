@@ -44,6 +44,7 @@ def evolve(args):
         lambda t, v: (t, v["dev"], v["energy"], v["mass_min"], v.get("T_eff"))[: len(cols)],
         params.t_end,
         params.flush_every,
+        ["time", "-", args.units, "-", args.units][: len(cols)],  # energies: g or plain (as in summary.json)
     )
     res = dict({"spectrum": args.spectrum, "units": args.units}, **r.to_dict())
     files = []

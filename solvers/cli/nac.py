@@ -73,6 +73,7 @@ def evolve(args):
         lambda t, v: (t, v["sigma"], v["zeta"], np.sqrt(max(v["field2"], 0.0)), v["N"], v["energy"]),
         params.t_end,
         params.flush_every,
+        ["1/Gamma_eph", "-", "-", "W", "-", "W"],
     )
     res = r.to_dict()
     files = []
