@@ -215,10 +215,12 @@ class KineticTS:
         if prev is not None and len(hist["t"]) > 1 and hist["t"][-1] > hist["t"][-2]:
             self.fdot_last = (f - prev) / (hist["t"][-1] - hist["t"][-2])
         hist["f"] = [f]
-        if self.snapshots is not None:
-            self.snapshots(t, f)
+        # the history row first: a snapshot may close an HDF5 chunk, and after a kill -9 the table must hold every
+        # step the time series does
         if self.on_step is not None:
             self.on_step(t, {k: v[-1] for k, v in hist.items() if k != "f" and v})
+        if self.snapshots is not None:
+            self.snapshots(t, f)
         if self.progress is not None:
             self.progress(t, self.t_end)
         if not np.all(np.isfinite(f)) or dev > self.growth_limit * max(self.dev0, 1e-12):

@@ -54,10 +54,11 @@ class NACTS:
         hist["field2"].append(float(m.field_squared(t, y)))
         hist["N"].append(m.particle_number(f))
         hist["energy"].append(m.energy(f, zeta))
-        if self.snapshots is not None:
-            self.snapshots(t, f)
+        # the history row first (see evolution.KineticTS): the table holds every step the time series does
         if self.on_step is not None:
             self.on_step(t, {k: v[-1] for k, v in hist.items()})
+        if self.snapshots is not None:
+            self.snapshots(t, f)
         if self.progress is not None:
             self.progress(t, self.t_end)
 

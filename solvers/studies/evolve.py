@@ -193,7 +193,7 @@ def run(
     coarse = _coarse_problem(shape, lam, params, p, P) if params.converge else None  # refused before any run
     model = KineticModel(p, a_ep=params.a_ep, a_ee=params.a_ee, p_ee=P)
     with petsc_scope(petsc_options, (KINETIC,)):
-        with snapshots(xdmf_dir, p.E, params.flush_every) as writer:
+        with snapshots(xdmf_dir, p.E, params.flush_every, E_units=params.units) as writer:
             r = run_ts(
                 model,
                 params.T_in,

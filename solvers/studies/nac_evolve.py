@@ -97,7 +97,10 @@ def run(
         tau_M=params.tau_M,
         **band,
     )
-    with petsc_scope(petsc_options, (NAC,)), snapshots(xdmf_dir, model.eps, params.flush_every) as writer:
+    with (
+        petsc_scope(petsc_options, (NAC,)),
+        snapshots(xdmf_dir, model.eps, params.flush_every, E_units="W", t_units="1/Gamma_eph") as writer,
+    ):
         r = integrate(
             model,
             model.initial(params.zeta_initial),

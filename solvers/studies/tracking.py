@@ -24,7 +24,9 @@ def tenth_reporter(progress: Progress | None, label: str) -> Callable[[float, fl
 
 
 @contextmanager
-def snapshots(xdmf_dir: str | None, grid: Array, chunk_s: float) -> Iterator[Any]:
+def snapshots(
+    xdmf_dir: str | None, grid: Array, chunk_s: float, E_units: str = "energy", t_units: str = "time"
+) -> Iterator[Any]:
     """An XDMF/HDF5 time-series writer on ``grid`` into ``xdmf_dir`` (None without one), closed when the block
     ends, also on error: an HDF5 chunk is closed every ``chunk_s`` seconds, so a kill -9 loses at most that."""
     if xdmf_dir is None:
@@ -32,7 +34,7 @@ def snapshots(xdmf_dir: str | None, grid: Array, chunk_s: float) -> Iterator[Any
         return
     from ..xdmf import SnapshotWriter
 
-    writer = SnapshotWriter(xdmf_dir, grid, chunk_s=chunk_s)
+    writer = SnapshotWriter(xdmf_dir, grid, chunk_s=chunk_s, E_units=E_units, t_units=t_units)
     try:
         yield writer
     finally:
