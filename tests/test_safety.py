@@ -231,3 +231,50 @@ def test_a_fresh_sweep_removes_only_what_a_sweep_wrote(tmp_path, capsys):
     for name in mine:
         assert (out / name).read_text() == "the user's\n", name
     assert victim.read_text() == "precious\n" and (out / "results.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (
+            [
+                "avalanche",
+                "lattice",
+                "--gamma",
+                "0.005",
+                "--g-ep",
+                "0.3",
+                "--omega0",
+                "0.3",
+                "--E",
+                "0.1",
+                "--n-omega",
+                "1099511627776",
+            ],
+            "--n-omega",
+        ),
+        (["zinv", "--spectrum", "einstein", "--T0", "0.1", "--points", "1000000000000"], "--points"),
+        (
+            [
+                "avalanche",
+                "curve",
+                "--gamma",
+                "0.005",
+                "--g-ep",
+                "0.3",
+                "--omega0",
+                "0.3",
+                "--E-range",
+                "0.001",
+                "0.1",
+                "1000000000",
+            ],
+            "--E-range",
+        ),
+        (["nac", "sigma", "--omega-p", "0.5", "--zeta", "inf", "--mu", "0", "--refine", "10000000"], "--refine"),
+    ],
+)
+def test_sizes_beyond_the_machine_are_refused_with_the_estimate(capsys, argv, flag):
+    assert main(argv + ["--json"]) == 2  # at once: nothing allocated
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"error: {flag}" in err and ("MiB" in err or "at most" in err)

@@ -27,11 +27,15 @@ class BathParams(Params):
     T: float = param(0.0, unit=ENERGY, nonnegative=True, help="bath temperature")
 
 
-def check_e_range(E_range: tuple[float, float, float]) -> None:
-    """A log scan of fields: 0 < EMIN < EMAX and at least 2 points."""
+def check_e_range(E_range: tuple[float, float, float], limit: int) -> None:
+    """A log scan of fields: 0 < EMIN < EMAX, at least 2 points and at most ``limit`` (the study's cost per
+    point times ``limit`` is a few minutes)."""
     lo, hi, num = E_range
     if not 0 < lo < hi or int(num) < 2:
         raise InputError(f"E_range {lo:g} {hi:g} {num:g}: give 0 < EMIN < EMAX and at least 2 points", "E_range")
+    from .common import require_scan
+
+    require_scan("E_range", num, limit)
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -14,7 +14,12 @@ from ..failures import SOLVER_FAILED
 from ..prefixes import AVALANCHE
 from .avalanche_common import ENERGY, FIELD, BathParams
 from .base import Progress, Result, Study, out, param
+from .common import require_memory
 from .petsc import petsc_scope
+
+#: Memory per frequency point of the lattice steady state (bytes): measured 1.05 kB (n_omega = 2^18: 335 MB, of
+#: which 60 MB the interpreter), with a margin.
+LATTICE_BYTES_PER_POINT = 1200
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -43,6 +48,16 @@ class AvalancheLatticeParams(BathParams):
         "Gamma-only ones as in the seed's Eq. (10) (branching_bare; > 1 is the "
         "seed's avalanche)",
     )
+
+    def check_more(self) -> None:
+        super().check_more()
+        # measured: ~1.05 kB per frequency point (n_omega = 2^18: 335 MB, of which 60 MB the interpreter)
+        require_memory(
+            "n_omega",
+            LATTICE_BYTES_PER_POINT * self.n_omega,
+            f"the lattice with n_omega = {self.n_omega}",
+            "give a smaller n_omega",
+        )
 
 
 @dataclasses.dataclass(kw_only=True)

@@ -29,7 +29,7 @@ class AvalancheReplicaParams(BathParams):
     )
 
     def check_more(self) -> None:
-        check_e_range(self.E_range)
+        check_e_range(self.E_range, limit=10_000)  # a lattice replica map per point: ~0.1-1 s each
 
 
 @dataclasses.dataclass(kw_only=True)

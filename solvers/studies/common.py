@@ -139,3 +139,24 @@ class TimeSeriesParams(Params):
         help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and summary.json every "
         "SECONDS of wall time -- at most this much is lost to a kill -9",
     )
+
+
+#: Most points of a one-dimensional scan or table a command computes (``zinv --points``, ``avalanche curve
+#: --E-range ... N``): ten million values of a closed form take minutes; beyond, a typo (1e9) would run for days.
+MAX_SCAN = 10_000_000
+
+
+def require_memory(param: str, estimate: float, what: str, advice: str) -> None:
+    """Refuse (InputError naming ``param``) before allocating ``estimate`` bytes that exceed 80% of the memory
+    this machine has available, with the estimate in the message."""
+    from ..stability.common import check_memory
+
+    check_memory(estimate, what, param, advice)
+
+
+def require_scan(param: str, count: float, limit: int = MAX_SCAN) -> None:
+    """Refuse a scan of ``count`` points above ``limit`` (InputError naming ``param``)."""
+    if count > limit:
+        raise InputError(
+            f"{param}: {count:.0f} points, more than this command computes (at most {limit}); give fewer", param
+        )

@@ -19,6 +19,10 @@ TIME = "1/Gamma_eph"
 DOS_HELP = "semicircle[:W=1] (the trial DoS) | cosine[:tau=const|dos,eta=0.05] | cubic[:nk=32] | file:PATH"
 
 
+#: Memory per unit of ``refine`` of the NAC energy grid (bytes; see BandParams.check_more).
+NAC_BYTES_PER_REFINE = 360e3
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class BandParams(Params):
     """The band, the bath and the phonon of Eqs. (2)-(7) (both ``nac`` actions)."""
@@ -40,6 +44,16 @@ class BandParams(Params):
         if self.filling is not None and self.mu is not None:
             raise InputError("give either mu or filling, not both", "mu")
         check_readable("dos", self.dos)
+        from .common import require_memory
+
+        # measured with the trial DoS (omega_p = 0.5, mu = 0): refine 10^3 -> 253 MB, 10^4 -> 1.8 GB, i.e. about
+        # 180 kB per unit of refine; twice that covers the evolution's history and other DoS
+        require_memory(
+            "refine",
+            NAC_BYTES_PER_REFINE * self.refine,
+            f"the energy grid with refine = {self.refine:g}",
+            "give a smaller refine",
+        )
 
     def band(self) -> dict[str, Any]:
         """The keywords of ``solvers.nac.make_model`` besides omega_p."""

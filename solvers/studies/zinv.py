@@ -13,7 +13,7 @@ import numpy as np
 from ephkin.pde.errors import InputError
 
 from .base import Array, Params, Progress, Result, Study, out, param
-from .common import ALPHA2F_FORMS_HELP, ENERGY, UNITS_HELP, check_spectrum
+from .common import ALPHA2F_FORMS_HELP, ENERGY, UNITS_HELP, check_spectrum, require_scan
 from .spectrum import spectrum_at, spectrum_name
 
 #: T_c of the strong-coupling limit in units of g (seed 000 main text, [20]).
@@ -52,6 +52,7 @@ class ZinvParams(Params):
     def check_more(self) -> None:
         if self.points < 3:
             raise InputError(f"points must be >= 3 (got {self.points})", "points")
+        require_scan("points", self.points)
         if self.strong_coupling:
             if self.spectrum is not None:
                 raise InputError(
