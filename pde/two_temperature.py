@@ -57,6 +57,8 @@ def evolve_temperature(spectrum, T0, T_in, t_end, a_ep=1.0, rtol=1e-10, stop=1e-
     side = np.sign(float(cel_ratio(spectrum, np.array([T_in]))[0]))
     crossing = lambda t, y: side * float(cel_ratio(spectrum, np.array([y[0]]))[0]) - stop  # noqa: E731
     crossing.terminal = True
+    # LSODA: stiff once T has relaxed to T0 (an explicit method's steps stay ~1/rate, so its cost grew with
+    # t_end: 32 s for t_end = 1e5); it switches to BDF there, 0.4 s for any t_end
     sol = solve_ivp(lambda t, y: [rate(spectrum, y[0], T0, a_ep)], (0.0, t_end), [T_in],
-                    rtol=rtol, atol=1e-14, events=crossing, dense_output=True)
+                    rtol=rtol, atol=1e-14, events=crossing, dense_output=True, method="LSODA")
     return sol

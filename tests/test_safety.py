@@ -278,3 +278,20 @@ def test_sizes_beyond_the_machine_are_refused_with_the_estimate(capsys, argv, fl
     assert main(argv + ["--json"]) == 2  # at once: nothing allocated
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"error: {flag}" in err and ("MiB" in err or "at most" in err)
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (
+            ["lambda-c", "--spectrum", "modes:40-60", "--T0", "0.2", "--method", "linear", "--converge", "60"],
+            "--converge",
+        ),
+        (["stability", "--spectrum", "modes:40-60", "--T0", "0.2", "--converge", "60"], "--converge"),
+        (["two-temp", "--spectrum", "einstein", "--T0", "0.2", "--T-in", "0.25", "--t-end", "1e40"], "--t-end"),
+    ],
+)
+def test_runs_that_would_never_end_are_refused(capsys, argv, flag):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"error: {flag}" in err

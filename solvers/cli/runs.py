@@ -17,7 +17,7 @@ from ephkin.pde.errors import InputError
 
 from ..provenance import provenance, write_json
 from ..runfile import load_runfile
-from ..studies.convergence import convergence
+from ..studies.convergence import MAX_LEVELS, convergence
 from .common import (
     EXIT_STATUS,
     QUIET,
@@ -271,6 +271,10 @@ def converge(args):
         raise InputError(f"run file {args.file}: converge needs one point (it has {len(spec['points'])})")
     if args.levels < 3:
         raise InputError(f"--levels must be >= 3 for an observed order (got {args.levels})")
+    if args.levels > MAX_LEVELS:
+        raise InputError(
+            f"--levels {args.levels}: at most {MAX_LEVELS} (each level refines by --factor; the last would not fit)"
+        )
     if not args.factor > 1:
         raise InputError(f"--factor must be > 1 (got {args.factor})")
     base = dict(spec["points"][0])

@@ -6,6 +6,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+#: Most refinement levels of a convergence study: each doubles the grid, so level 12 has 2^11 times the first
+#: one's points (modes:40-60: L = 1.6e6) -- beyond, the finest grid would not fit any machine.
+MAX_LEVELS = 12
+
 
 def convergence(values: Sequence[float | None], factor: float = 2.0) -> dict[str, Any]:
     """Observed order p = log_f((x1-x2)/(x2-x3)) of the last three levels and the Richardson estimate

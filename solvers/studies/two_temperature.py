@@ -9,9 +9,15 @@ import dataclasses
 
 import numpy as np
 
+from ephkin.pde.errors import InputError
+
 from .base import Array, Progress, Result, Study, out, param
 from .common import ENERGY, SpectrumParams
 from .spectrum import spectrum_at, spectrum_name
+
+#: Largest t_end of Eq. (16): relaxation times are 1-10^3 in these units; at t ~ 10^20 a step of the relaxed
+#: solution is below the rounding of t and the integrator crawls (measured: t_end 10^20 in 1.8 s, 10^40 > 60 s).
+T_END_MAX = 1e15
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -21,6 +27,15 @@ class TwoTemperatureParams(SpectrumParams):
     T0: float = param(help="phonon (bath) temperature T0", unit=ENERGY, positive=True)
     T_in: float = param(help="initial electron temperature", unit=ENERGY, positive=True)
     t_end: float = param(1000.0, help="final time (rescaled, pi t -> t)", unit="time", positive=True)
+
+    def check_more(self) -> None:
+        super().check_more()
+        if self.t_end > T_END_MAX:
+            raise InputError(
+                f"t_end = {self.t_end:g} is beyond {T_END_MAX:g}, where the time axis loses the relaxation's "
+                "steps to rounding (T has long reached T0 or run away); give a smaller t_end",
+                "t_end",
+            )
 
 
 @dataclasses.dataclass(kw_only=True)
