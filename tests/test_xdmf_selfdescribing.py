@@ -98,9 +98,13 @@ def test_history_csv_first_line_names_units(tmp_path, capsys):
     assert [float(x["t"]) for x in rows] == list(data[:, 0])
     named = np.genfromtxt(out / "history.csv", delimiter=",", names=True, skip_header=1)
     assert named.dtype.names == ("t", "max_deviation", "energy", "mass_min")
-    pandas = pytest.importorskip("pandas")
-    df = pandas.read_csv(out / "history.csv", comment="#")
-    assert list(df.columns) == ["t", "max_deviation", "energy", "mass_min"] and len(df) == len(data)
+    import importlib.util
+
+    if importlib.util.find_spec("pandas") is not None:  # where pandas is installed, its reader too (not a dependency)
+        import pandas
+
+        df = pandas.read_csv(out / "history.csv", comment="#")
+        assert list(df.columns) == ["t", "max_deviation", "energy", "mass_min"] and len(df) == len(data)
 
 
 def test_history_csv_without_units_has_no_comment_and_checks_counts(tmp_path):
