@@ -281,7 +281,7 @@ def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3, title=None):
     for idx in chosen:
         for i in idx:
             v = np.abs(np.asarray(vecs[:, i], float))
-            support |= v > 1e-3 * max(float(np.nanmax(v)), 1e-300)
+            support |= v > 0.02 * max(float(np.nanmax(v)), 1e-300)
     if support.any():
         lo, hi = E[np.argmax(support)], E[E.size - 1 - np.argmax(support[::-1])]
         pad = 0.05 * (hi - lo or 1.0)
@@ -299,48 +299,59 @@ def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3, title=None):
         if not idx.size:
             ax.text(0.5, 0.5, "no eigenvector computed", ha="center", transform=ax.transAxes)
         if ax.get_legend_handles_labels()[1]:
-            ax.legend(title=r"eigenvalue $\gamma$" + rate, fontsize=9, title_fontsize=9)
+            ax.legend(title=r"eigenvalue $\gamma$" + rate, fontsize=9, title_fontsize=9, loc="best")
     axes[0].set_xlim(*xlim)
     fig.suptitle(title or "eigenvectors of Eq. (14)")
     return _save(fig, path)
 
 
-def _branches(table):
-    """gamma(lambda) as branches: at each lambda the gammas sorted, the k-th of each lambda joined."""
+def _branches(table, poles=2):
+    """gamma(lambda) as branches: each row of ``table`` is (lambda, the gammas nearest 0 then ``poles`` of the
+    largest |gamma|); the gammas nearest 0 sorted at each lambda, the k-th of each lambda joined.  Returns
+    lambdas, the near-0 branches (rows: lambda) and the poles (NaN-padded)."""
     lams = np.array([lam for lam, _ in table], float)
-    n = max((len(g) for _, g in table), default=0)
-    G = np.full((len(table), n), np.nan)
-    for j, (_, g) in enumerate(table):
-        G[j, : len(g)] = np.sort(np.asarray(g, float))
+    rows = [np.asarray(g, float) for _, g in table]
+    poles = poles if all(g.size > poles for g in rows) else 0
+    n = max((g.size - poles for g in rows), default=0)
+    G, P = np.full((len(rows), n), np.nan), np.full((len(rows), poles), np.nan)
+    for j, g in enumerate(rows):
+        near = np.sort(g[: g.size - poles])
+        G[j, : near.size] = near
+        P[j] = g[g.size - poles :]
     order = np.argsort(lams)
-    return lams[order], G[order]
+    return lams[order], G[order], P[order]
 
 
 def _crossing(lams, gmin):
-    """lambda where the smallest gamma first turns negative (linear interpolation), or None."""
+    """lambda where the smallest gamma near 0 first turns (truly) negative (linear interpolation), or None."""
+    scale = float(np.nanmax(np.abs(gmin))) if np.isfinite(gmin).any() else 0.0
     for j in range(1, len(lams)):
         a, b = gmin[j - 1], gmin[j]
-        if np.isfinite(a) and np.isfinite(b) and a > 0 >= b:
+        if np.isfinite(a) and np.isfinite(b) and a > 0 and b < -1e-9 * scale:
             return float(lams[j - 1] + (lams[j] - lams[j - 1]) * a / (a - b))
     return None
 
 
 @_styled
 def plot_gamma_scan(path, table, units, lambda_c=None, title=None):
-    """gamma(lambda): the generalized eigenvalues nearest 0 at each coupling, sorted and joined into branches,
-    with lambda_c (given, or where the smallest gamma crosses 0) marked (seed 000 Fig. 2)."""
+    """gamma(lambda) (seed 000 Fig. 2): the generalized eigenvalues nearest 0 at each coupling, sorted and joined
+    into branches; the poles (largest |gamma|, diverging at lambda_c) as markers; lambda_c (given, or where the
+    smallest gamma near 0 turns negative) marked."""
     fig, ax = plt.subplots()
-    lams, G = _branches(table)
+    lams, G, P = _branches(table)
     many = G.shape[1] > 8
     for i in range(G.shape[1]):
-        label = (f"branch {i + 1}" if not many else ("branches (sorted at each $\\lambda$)" if i == 0 else None))
+        label = rf"$\gamma_{{{i + 1}}}$" + (" (smallest)" if i == 0 else "")
+        if many:
+            label = r"$\gamma$ nearest 0 (sorted at each $\lambda$)" if i == 0 else None
         ax.plot(lams, G[:, i], marker="o", ms=3.5, lw=1.0, label=label, **({"color": "k"} if many else {}))
+    if P.size:
+        ax.plot(np.repeat(lams, P.shape[1]), P.ravel(), "kx", ms=5, ls="none", label=r"poles (largest $|\gamma|$)")
     ax.axhline(0.0, color="k", lw=0.6)
+    what = r"$\lambda_c$ = {:.4g}"
     if lambda_c is None and G.size:
         lambda_c = _crossing(lams, np.nanmin(G, axis=1))
         what = r"$\lambda_c \approx$ {:.3g} (smallest $\gamma$ = 0, interpolated)"
-    else:
-        what = r"$\lambda_c$ = {:.4g}"
     if lambda_c is not None:
         ax.axvline(lambda_c, color="r", ls="--", lw=1.0, label=what.format(lambda_c))
     ax.set_xlabel(r"$\lambda$" + DIMLESS)
@@ -350,7 +361,7 @@ def plot_gamma_scan(path, table, units, lambda_c=None, title=None):
 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_title(title or r"eigenvalues $\gamma(\lambda)$ nearest 0")
-    ax.legend(fontsize=9 if G.shape[1] <= 6 else 8.5, ncol=2 if G.shape[1] > 4 else 1)
+    ax.legend(fontsize=9, ncol=2 if G.shape[1] > 4 else 1, loc="center", bbox_to_anchor=(0.5, 0.3))
     return _save(fig, path)
 
 
