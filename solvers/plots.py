@@ -133,13 +133,19 @@ def _log_ylim(ax, arrays, pad=1.15):
     lo, hi = _finite_range([a[np.asarray(a, float) > 0] for a in (np.asarray(x, float) for x in arrays)])
     lo, hi = lo / pad, hi * pad
     ax.set_ylim(lo, hi)
+    _plain_log_axis(ax.yaxis, lo, hi)
+
+
+def _plain_log_axis(axis, lo, hi):
+    """Log-axis ticks that cover [lo, hi] (1-1.5-2-3-5-7 within a decade, 1-2-5 over a few), labelled as plain
+    numbers (2, 5, 10), not 2x10^0."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    decades = np.log10(hi / lo)
+    decades = np.log10(hi / lo) if lo > 0 and hi > lo else 10.0
     subs = (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 7.0) if decades < 1.3 else (1.0, 2.0, 5.0) if decades < 3 else (1.0,)
-    ax.yaxis.set_major_locator(LogLocator(subs=subs))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
+    axis.set_major_locator(LogLocator(subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 @_styled
@@ -267,7 +273,7 @@ def plot_spectrum(path, omega, a2f, peaks, units, title=None):
 def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3, title=None):
     """Eigenvectors phi(E) of Eq. (14): up to k stable and k unstable; the zeros of Z0^-1(E) (where the kernel
     changes sign) dashed grey (Fig. S1).  The E range is the eigenvectors' support."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     E = np.asarray(E, float)
     gam = np.asarray(gammas)
     sc = np.sign(zinv)
@@ -277,22 +283,13 @@ def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3, title=None):
     for sel in (gam > tiny, gam < -tiny):
         idx = np.nonzero(sel)[0]
         chosen.append(idx[np.argsort(np.abs(gam[idx]))][:k])
-    support = np.zeros(E.size, bool)
-    for idx in chosen:
-        for i in idx:
-            v = np.abs(np.asarray(vecs[:, i], float))
-            support |= v > 0.02 * max(float(np.nanmax(v)), 1e-300)
-    if support.any():
-        lo, hi = E[np.argmax(support)], E[E.size - 1 - np.argmax(support[::-1])]
-        pad = 0.05 * (hi - lo or 1.0)
-        xlim = (max(E[0], lo - pad), min(E[-1], hi + pad))
-    else:
-        xlim = (E[0], E[-1])
     rate = rf" [{_sym(units)}/$\hbar$]"
     for ax, idx, name in zip(axes, chosen, (r"stable ($\gamma > 0$)", r"unstable ($\gamma < 0$)")):
+        xlim = _support(E, [vecs[:, i] for i in idx])
         for i in idx:
             ax.plot(E, vecs[:, i], label=rf"$\gamma$ = {gam[i]:.4g}")
         _zero_lines(ax, zeros, units, xlim=xlim)
+        ax.set_xlim(*xlim)
         ax.set_title(name)
         ax.set_xlabel("E" + _unit(units))
         ax.set_ylabel(r"$\phi(E)$ [max-normalised]")
@@ -300,9 +297,21 @@ def plot_eigenvectors(path, E, vecs, gammas, zinv, units, k=3, title=None):
             ax.text(0.5, 0.5, "no eigenvector computed", ha="center", transform=ax.transAxes)
         if ax.get_legend_handles_labels()[1]:
             ax.legend(title=r"eigenvalue $\gamma$" + rate, fontsize=9, title_fontsize=9, loc="best")
-    axes[0].set_xlim(*xlim)
     fig.suptitle(title or "eigenvectors of Eq. (14)")
     return _save(fig, path)
+
+
+def _support(E, vecs, rel=0.02):
+    """The E range where any of ``vecs`` exceeds ``rel`` of its maximum, padded by 5 % (all of E if none)."""
+    support = np.zeros(E.size, bool)
+    for v in vecs:
+        v = np.abs(np.asarray(v, float))
+        support |= v > rel * max(float(np.nanmax(v)), 1e-300)
+    if not support.any():
+        return E[0], E[-1]
+    lo, hi = E[np.argmax(support)], E[E.size - 1 - np.argmax(support[::-1])]
+    pad = 0.05 * (hi - lo or 1.0)
+    return max(E[0], lo - pad), min(E[-1], hi + pad)
 
 
 def _branches(table, poles=2):
@@ -425,9 +434,9 @@ def plot_sweep(path, rows, spec):
         for y in ys:
             pts = sorted((float(r[x]), float(r[y])) for r in rs if r.get(y) not in (None, "", "None"))
             if pts:
-                label = ", ".join(s for s in (f"{_label(series)} = {key}" if series else "",
-                                              _label(y) if len(ys) > 1 else "") if s)
-                ax.plot(*_break_jumps(*zip(*pts), log=logy), marker=".", ms=6, label=label or _label(y))
+                label = ", ".join(s for s in (f"{_bare(series)} = {key}" if series else "",
+                                              _bare(y) if len(ys) > 1 else "") if s)
+                ax.plot(*_break_jumps(*zip(*pts), log=logy), marker=".", ms=6, label=label or _bare(y))
                 drawn += 1
     if not drawn:
         plt.close(fig)
@@ -435,9 +444,15 @@ def plot_sweep(path, rows, spec):
     if any(_name(y).startswith("branching") for y in ys):
         ax.axhline(1.0, color="k", ls=":", lw=1.0, label=r"$\rho$ = 1")
     ax.set_xlabel(_label(spec["x"], units))
-    ax.set_ylabel(", ".join(dict.fromkeys(_label(y, units) for y in ys)))
-    ax.set_xscale("log" if spec.get("logx") else "linear")
-    ax.set_yscale("log" if logy else "linear")
+    yunits = {_label(y, units)[len(_bare(y)):] for y in ys}
+    if len(yunits) == 1:
+        ax.set_ylabel(", ".join(dict.fromkeys(_bare(y) for y in ys)) + yunits.pop())
+    else:
+        ax.set_ylabel(", ".join(dict.fromkeys(_label(y, units) for y in ys)))
+    for axis, log in ((ax.xaxis, spec.get("logx")), (ax.yaxis, logy)):
+        getattr(ax, f"set_{axis.axis_name}scale")("log" if log else "linear")
+        if log:
+            _plain_log_axis(axis, *getattr(ax, f"get_{axis.axis_name}lim")())
     ax.set_title(spec.get("title") or _fixed_params(ok, {spec["x"], series}))
     if ax.get_legend_handles_labels()[1]:
         ax.legend(fontsize=9 if drawn <= 6 else 8)
@@ -449,7 +464,7 @@ def _fixed_params(rows, skip):
     if not rows:
         return "sweep"
     keys = [k for k in rows[0] if k.startswith("param.") and k[6:] not in skip]
-    same = [f"{_label(k[6:]).split(' [')[0]} = {rows[0][k]}" for k in keys
+    same = [f"{_bare(k[6:])} = {rows[0][k]}" for k in keys
             if rows[0][k] not in (None, "") and all(r.get(k) == rows[0][k] for r in rows)]
     return ", ".join(same[:5]) or "sweep"
 
@@ -473,11 +488,17 @@ def _name(column):
     return column.split(".", 1)[-1] if column.startswith(("param.", "result.")) else column
 
 
+def _bare(column):
+    """A column's label without its unit."""
+    name = _name(column)
+    return _LABELS.get(name, name.replace("_", " "))
+
+
 def _label(column, units=None):
     """A readable axis label for a results column ("result." and "param." prefixes dropped), with its unit
     where it is known (energies in the run's ``units``, g by default)."""
     name = _name(column)
-    label = _LABELS.get(name, name.replace("_", " "))
+    label = _bare(column)
     unit = _UNITS.get(name, DIMLESS if name.startswith("branching") else "")
     if unit == "energy":
         unit = _unit(units or "g")

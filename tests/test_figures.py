@@ -166,3 +166,19 @@ def main_exit(argv):
         return main(argv)
     except SystemExit as exc:
         return exc.code
+
+
+def test_sweep_branching_ratio_line_and_labels(tmp_path, figures):
+    rows = [{"status": "ok", "param.T0": str(e), "param.units": "g", "result.branching_ratio": str(0.5 * e),
+             "result.n_ex": str(e * e)} for e in (1.0, 2.0, 3.0, 4.0)]
+    spec = {"x": "T0", "y": ["result.branching_ratio", "result.n_ex"], "logy": True}
+    path = plots.plot_sweep(str(tmp_path / "sweep.png"), rows, spec)
+    assert path.endswith("sweep.png")
+    check_all(figures, ["sweep.png"])
+    ax = figures["sweep.png"].axes[0]
+    assert r"$\rho$ = 1" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "dimensionless" in ax.get_ylabel() and ax.get_title()
+    # a run file's [plot] file keeps its own suffix whatever --format says
+    plots.configure(format="pdf")
+    assert plots.plot_sweep(str(tmp_path / "mine.svg"), rows, dict(spec, file="mine.svg")).endswith("mine.svg")
+    assert plots.plot_sweep(str(tmp_path / "sweep.png"), rows, spec).endswith("sweep.pdf")
