@@ -481,7 +481,8 @@ _LABELS = {"lambda_c": r"$\lambda_c$", "T0": "$T_0$", "T_in": r"$T_{in}$", "lam"
 _UNITS = {"lambda_c": DIMLESS, "lam": DIMLESS, "lambda_c_cel": DIMLESS, "sigma_over_sigma0": DIMLESS,
           "two_temp_gap_max": DIMLESS, "a_ee": DIMLESS, "refine": DIMLESS, "n_ex": DIMLESS, "omega_p": " [W]",
           "T0": "energy", "T_in": "energy", "T_final": "energy", "T": "energy", "T_eff_final": "energy",
-          "omega0": "energy", "gamma_min_positive": "rate"}
+          "omega0": " [t]", "gamma": " [t]", "g_ep": " [t]", "E": " [t/a]", "E_av": " [t/a]",
+          "gamma_min_positive": "rate"}
 
 
 def _name(column):
@@ -569,11 +570,12 @@ def plot_avalanche_lambda(path, E, lam6, lam7, info):
     ax.axhline(1.0, color="r", lw=0.8, label=r"$\lambda$ = 1")
     for key in ("E_av", "E_av_upper"):
         if info.get(key):
-            ax.axvline(info[key], color="r", ls="--", lw=0.8, label=f"{_LABELS['E_av']} = {info[key]:.4g}")
+            ax.axvline(info[key], color="r", ls="--", lw=0.8, label=f"{_LABELS['E_av']} = {info[key]:.4g} t/a")
     ax.set_xscale("log")
-    ax.set_xlabel("E")
+    ax.set_xlabel("field E [t/a]")
     ax.set_ylabel(r"$\lambda$" + DIMLESS)
-    ax.set_title(rf"$\beta$ = {info['beta']:.4g} ($\beta_c$ = {info['beta_c']:.4g})")
+    ax.set_title(rf"avalanche multiplication $\lambda(E)$: $\beta$ = {info['beta']:.4g} "
+                 rf"($\beta_c$ = {info['beta_c']:.4g})")
     ax.legend()
     return _save(fig, path)
 
@@ -585,9 +587,9 @@ def plot_avalanche_spectra(path, sp, info):
     ax.semilogy(sp.omega, np.maximum(sp.A, 1e-300), lw=1, label=r"$A(\omega)$")
     ax.semilogy(sp.omega, np.maximum(sp.n, 1e-300), lw=1, label=r"$-iG^<(\omega)$")
     ax.set_ylim(max(1e-12, float(np.max(sp.n)) * 1e-10), None)
-    ax.set_xlabel(r"$\omega$")
-    ax.set_ylabel(r"$A(\omega)$, $-iG^<(\omega)$")
-    ax.set_title(rf"E = {info['E']:g}, $\Gamma$ = {info['gamma']:g}, g = {info['g_ep']:g}: "
+    ax.set_xlabel(r"$\omega$ [t]")
+    ax.set_ylabel(r"$A(\omega)$, $-iG^<(\omega)$ [1/t]")
+    ax.set_title(rf"E = {info['E']:g} t/a, $\Gamma$ = {info['gamma']:g} t, $g_{{ep}}$ = {info['g_ep']:g} t: "
                  rf"$n_{{ex}}$ = {info['n_ex']:.4g}")
     ax.legend()
     return _save(fig, path)

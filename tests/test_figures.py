@@ -54,9 +54,10 @@ def check_figure(name, fig):
             label = _label(ax, which)
             assert label and UNIT.search(label), f"{where}: {which}label {label!r} has no unit"
         assert ax.get_title() or suptitle, f"{where}: no title"
+        in_container = {id(a) for c in ax.containers for a in c.get_children()}  # stem markers: the stem's entry
         for line in ax.get_lines():
             assert _line_has_data(line), f"{where}: empty line {line.get_label()!r}"
-            if np.size(line.get_xdata()) > 2:  # a curve of data, not an axhline/axvline
+            if np.size(line.get_xdata()) > 2 and id(line) not in in_container:  # a curve, not an axhline/axvline
                 assert not line.get_label().startswith("_"), f"{where}: a curve without a legend entry"
         handles, labels = ax.get_legend_handles_labels()
         legend = ax.get_legend()
@@ -112,9 +113,9 @@ def test_stability_lambda_c_and_scan_figures(tmp_path, figures, capsys):
 
 def test_evolve_figures(tmp_path, figures, capsys):
     argv = ["evolve", "--spectrum", "einstein", "--lam", "1.0", "--T0", "0.20", "--T-in", "0.202", "--t-end", "5",
-            "--grid-step", "0.025", "-o", str(tmp_path), "--quiet"]
+            "--grid-step", "0.025", "--a-ee", "1", "-o", str(tmp_path), "--quiet"]
     assert main(argv) == 0
-    check_all(figures, ["f_E_t.png"])
+    check_all(figures, ["f_E_t.png", "T_eff.png"])
     ax = figures["f_E_t.png"].axes[0]
     assert r"\lambda" in ax.get_title() and "hbar" in ax.get_legend().get_title().get_text()
 
@@ -125,6 +126,15 @@ def test_nac_figures(tmp_path, figures, capsys):
     assert main(["nac", "evolve", "--filling", "0.3333333", "--omega-p", "0.6667", "--t-end", "3",
                  "-o", str(tmp_path / "e"), "--quiet"]) == 0
     check_all(figures, ["f_eps.png", "transient.png", "f_final.png"])
+
+
+def test_spectrum_and_avalanche_figures(tmp_path, figures, capsys):
+    assert main(["spectrum", "--spectrum", "modes:40-60", "-o", str(tmp_path / "s"), "--quiet"]) == 0
+    assert main(["avalanche", "curve", "--g-ep", "0.1", "--gamma", "0.002", "--omega0", "0.3",
+                 "--E-range", "5e-4", "3e-2", "12", "-o", str(tmp_path / "c"), "--quiet"]) == 0
+    assert main(["avalanche", "lattice", "--gamma", "0.005", "--g-ep", "0.3", "--omega0", "0.3", "--delta", "1",
+                 "--E", "0.01", "--n-omega", "2048", "-o", str(tmp_path / "l"), "--quiet"]) == 0
+    check_all(figures, ["spectrum.png", "lambda.png", "spectra.png"])
 
 
 def test_sweep_figure(tmp_path, figures, capsys):

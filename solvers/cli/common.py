@@ -89,7 +89,7 @@ def add_family(sub, name, help, epilog=None):
     return actions
 
 
-def add_output(p, what="summary.json, CSV tables and PNG plots"):
+def add_output(p, what="summary.json, CSV tables and figures (PNG; --format)"):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
     add_figure_options(p)
