@@ -192,3 +192,14 @@ def test_sweep_branching_ratio_line_and_labels(tmp_path, figures):
     plots.configure(format="pdf")
     assert plots.plot_sweep(str(tmp_path / "mine.svg"), rows, dict(spec, file="mine.svg")).endswith("mine.svg")
     assert plots.plot_sweep(str(tmp_path / "sweep.png"), rows, spec).endswith("sweep.pdf")
+
+
+def test_dpi_sets_the_png_size(tmp_path, figures, capsys):
+    argv = ["zinv", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.2", "-o", str(tmp_path), "--quiet"]
+    sizes = []
+    for dpi in ("50", "100"):
+        assert main(argv + ["--dpi", dpi]) == 0
+        head = (tmp_path / "zinv.png").read_bytes()[:24]
+        sizes.append(int.from_bytes(head[16:20], "big"))  # IHDR width
+    w, h = figures["zinv.png"].get_size_inches()
+    assert sizes == [round(w * 50), round(w * 100)]
