@@ -215,6 +215,16 @@ def _internal_error(name, exc, petsc_opts):
     return 1
 
 
+def _configure_figures(args):
+    """--format/--dpi (``common.add_figure_options``) for every figure this command saves; matplotlib is imported
+    only when they are given or figures were made before in this process (then the defaults come back)."""
+    fmt, dpi = getattr(args, "format", None), getattr(args, "dpi", None)
+    if fmt is not None or dpi is not None or f"{__package__.rsplit('.', 1)[0]}.plots" in sys.modules:
+        from .. import plots
+
+        plots.configure(format=fmt, dpi=dpi)
+
+
 def main(argv=None):
     from ..options import split_global, split_petsc_options
 
@@ -242,6 +252,7 @@ def main(argv=None):
     from .common import QUIET, progress
 
     QUIET["on"] = bool(getattr(args, "quiet", False))
+    _configure_figures(args)
     # a study's run owns its PETSc options (studies/petsc.py); the other commands' options are owned here, for
     # the whole command: set, reported when unused, and removed whatever happens (solvers.options.petsc_options)
     from ..options import petsc_options

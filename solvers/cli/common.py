@@ -89,10 +89,30 @@ def add_family(sub, name, help, epilog=None):
     return actions
 
 
-def add_output(p, what="summary.json, CSV tables and PNG plots"):
+def add_output(p, what="summary.json, CSV tables and figures (PNG; --format)"):
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else")
     p.add_argument("-o", "--output", metavar="DIR", help=f"write {what} here")
+    add_figure_options(p)
     add_quiet(p)
+
+
+def add_figure_options(p):
+    """``--format`` and ``--dpi`` of the figures -o writes (``solvers.plots.configure``, called by ``main``)."""
+    p.add_argument(
+        "--format",
+        choices=("png", "pdf", "svg"),
+        default=None,
+        help="file format of the figures in -o (default png; the file names keep their stem)",
+    )
+    p.add_argument("--dpi", type=dpi, default=None, help="resolution of the figures in dots per inch (default 150)")
+
+
+def dpi(text):
+    """argparse type: a resolution in dots per inch, 10 to 2400."""
+    v = finite(text)
+    if not 10 <= v <= 2400:
+        raise argparse.ArgumentTypeError(f"must be between 10 and 2400: {text!r}")
+    return v
 
 
 def add_quiet(p):

@@ -53,7 +53,16 @@ def spectrum(args):
     if out:
         from ..plots import plot_spectrum
 
-        files.append(plot_spectrum(os.path.join(out, "spectrum.png"), r.omega, r.alpha2f, r.peaks, r.units))
+        files.append(
+            plot_spectrum(
+                os.path.join(out, "spectrum.png"),
+                r.omega,
+                r.alpha2f,
+                r.peaks,
+                r.units,
+                title=rf"$\alpha^2F(\omega)$ of {args.spectrum}",
+            )
+        )
     return finish(args, r.to_dict(), files)
 
 
@@ -72,10 +81,12 @@ def zinv(args):
             plot_zinv(
                 os.path.join(out, "zinv.png"),
                 r.E,
-                {f"{label}, T0={args.T0:g}": r.zinv},
+                {f"{label}, $T_0$ = {args.T0:g}": r.zinv},
                 r.units,
                 r.zeros,
-                r"$Z_0^{-1}(E)$",
+                rf"$Z_0^{{-1}}(E)$ of Eq. (5), {label}"
+                + (f", $\\lambda$ = {args.lam:g}" if getattr(args, "lam", None) is not None else "")
+                + f", $T_0$ = {args.T0:g}",
             )
         )
     return finish(args, r.to_dict(), files)
@@ -109,7 +120,17 @@ def cel(args):
             )
         )
         files.append(
-            plot_cel(os.path.join(out, "cel.png"), r.T, r.cel_over_free, r.energy, (r.T_minus, r.T_plus), r.units)
+            plot_cel(
+                os.path.join(out, "cel.png"),
+                r.T,
+                r.cel_over_free,
+                r.energy,
+                (r.T_minus, r.T_plus),
+                r.units,
+                title=f"{args.spectrum}"
+                + (f", $\\lambda$ = {args.lam:g}" if getattr(args, "lam", None) is not None else "")
+                + r": $C_{el} < 0$ for $T_- < T < T_+$",
+            )
         )
     return finish(args, r.to_dict(), files)
 

@@ -49,13 +49,21 @@ def evolve(args):
     res = dict({"spectrum": args.spectrum, "units": args.units}, **r.to_dict())
     files = []
     if out:
-        from ..plots import plot_distribution
+        from ..plots import _sym, plot_distribution
 
         res["run_status"] = "finished"
         files.append(history_path)
         files.append(
             plot_distribution(
-                os.path.join(out, "f_E_t.png"), r.E, r.samples, r.f_eq, r.zinv, res.get("zinv_zeros", []), args.units
+                os.path.join(out, "f_E_t.png"),
+                r.E,
+                r.samples,
+                r.f_eq,
+                r.zinv,
+                res.get("zinv_zeros", []),
+                args.units,
+                title=f"{args.spectrum}, $\\lambda$ = {res['lambda']:g}, $T_0$ = {res['T0']:g}, "
+                f"$T_{{in}}$ = {res['T_in']:g} {_sym(args.units)}: " + r"$f(E,t) - f_0(E,T_0)$",
             )
         )
         files += r.files

@@ -22,6 +22,7 @@ from .common import (
     EXIT_STATUS,
     QUIET,
     add_command,
+    add_figure_options,
     add_quiet,
     finish,
     finite,
@@ -53,6 +54,7 @@ def add_commands(sub):
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out", help="output directory (default out)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    add_figure_options(p)
     add_quiet(p)
 
     p = add_command(
@@ -106,6 +108,7 @@ def add_commands(sub):
     p.add_argument("file", metavar="FILE", help="run file with a [sweep] table (see runs/README.md)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     p.add_argument("-o", "--output", metavar="DIR", default="out/sweep", help="output directory")
+    add_figure_options(p)
     p.add_argument(
         "--resume",
         action="store_true",
@@ -164,7 +167,11 @@ def point_solver(parser, spec, path, fields_dir=None, single=False):
     known = {o for act in sub._actions for o in act.option_strings}
     for key in spec["points"][0]:
         if "--" + key.replace("_", "-") not in known:
-            names = sorted(o[2:] for o in known if o.startswith("--") and o not in ("--help", "--json", "--output"))
+            names = sorted(
+                o[2:]
+                for o in known
+                if o.startswith("--") and o not in ("--help", "--json", "--output", "--format", "--dpi")
+            )
             raise InputError(
                 f"run file {path}: unknown parameter {key!r} for model {spec['model']} (known: {', '.join(names)})"
             )
@@ -397,7 +404,8 @@ def run_default(args):
     from ..studies import default_job
 
     out = output_dir(args.output)
-    r = default_job.run(default_job.DefaultJobParams(), progress=progress)
+    params = default_job.DefaultJobParams()
+    r = default_job.run(params, progress=progress)
     rows, files = r.table_s1, []
     keys = list(rows[0].keys())
     files.append(write_csv(os.path.join(out, "table_s1.csv"), keys, ([row[k] for k in keys] for row in rows)))
@@ -406,18 +414,25 @@ def run_default(args):
             os.path.join(out, "lambda_c.png"),
             [row["T0"] for row in rows],
             {
-                "Z0 criterion (Eq. S21)": [row["lambda_c"] for row in rows],
+                r"$Z_0$ criterion (Eq. S21)": [row["lambda_c"] for row in rows],
                 "linear, exact kernel": [row["lambda_c_linear_exact"] for row in rows],
                 "linear, paper kernel (Table S1 col. 2)": [row["lambda_c_linear_paper"] for row in rows],
-                "C_el < 0 (Eq. S14)": [row["lambda_c_cel"] for row in rows],
+                r"$C_{el} < 0$ (Eq. S14)": [row["lambda_c_cel"] for row in rows],
             },
             "g",
+            title=rf"$\lambda_c(T_0)$ of the spectrum {params.spectrum} (Table S1, Fig. S2)",
         )
     )
     st = r.modes
     files.append(
         plot_eigenvectors(
-            os.path.join(out, "eigenvectors.png"), st.E, st.eigenvectors, st.eigenvector_gammas, st.zinv, "g"
+            os.path.join(out, "eigenvectors.png"),
+            st.E,
+            st.eigenvectors,
+            st.eigenvector_gammas,
+            st.zinv,
+            "g",
+            title=rf"eigenvectors of Eq. (14), {params.spectrum}, $\lambda$ = 5, $T_0$ = 0.20 g (Fig. S1)",
         )
     )
     files.append(
@@ -427,13 +442,19 @@ def run_default(args):
             r.zinv_curves,
             "g",
             r.zinv_zeros,
-            "$Z_0^{-1}(E)$: seed 000 Fig. 1 insets and the strong-coupling limit",
+            r"$Z_0^{-1}(E)$ of Eq. (5), Einstein spectrum at $T_0$ = 0.20 g, and its strong-coupling limit",
         )
     )
     ca = r.extra["einstein_lambda_4.5_cel"]
     files.append(
         plot_cel(
-            os.path.join(out, "cel.png"), r.cel_T, r.cel_ratio, r.cel_energy, (ca["T_minus"], ca["T_plus"]), "Omega"
+            os.path.join(out, "cel.png"),
+            r.cel_T,
+            r.cel_ratio,
+            r.cel_energy,
+            (ca["T_minus"], ca["T_plus"]),
+            "Omega",
+            title=r"Einstein spectrum, $\lambda$ = 4.5: $C_{el} < 0$ for $T_- < T < T_+$ (Fig. 3)",
         )
     )
     progress(f"results in {out}/")

@@ -49,6 +49,7 @@ def lambda_c(args):
                         "C_el < 0": [row["lambda_c_cel"] for row in rows],
                     },
                     args.units,
+                    title=rf"$\lambda_c(T_0)$ of {args.spectrum}",
                 )
             )
     return finish(args, res, files)
@@ -64,13 +65,24 @@ def stability(args):
     res = dict({"spectrum": args.spectrum, "units": args.units}, **r.to_dict())
     files = []
     if out and params.converge is None:
-        from ..plots import plot_eigenvectors
+        from ..plots import _sym, plot_eigenvectors
+
+        lam = res.get("lambda", getattr(args, "lam", None))
+        where = (f"$\\lambda$ = {lam:g}, " if isinstance(lam, (int, float)) else "") + (
+            f"$T_0$ = {args.T0:g} {_sym(args.units)}"
+        )
 
         # each gamma with its relative residual (the backward error of the pencil, StabilityResult.gamma_residual)
         files.append(write_csv(os.path.join(out, "gamma.csv"), ["gamma", "residual"], zip(r.gamma, r.gamma_residual)))
         files.append(
             plot_eigenvectors(
-                os.path.join(out, "eigenvectors.png"), r.E, r.eigenvectors, r.eigenvector_gammas, r.zinv, args.units
+                os.path.join(out, "eigenvectors.png"),
+                r.E,
+                r.eigenvectors,
+                r.eigenvector_gammas,
+                r.zinv,
+                args.units,
+                title=f"eigenvectors of Eq. (14), {args.spectrum}, {where}",
             )
         )
         if r.scan is not None:
@@ -83,5 +95,13 @@ def stability(args):
                     ([lam, " ".join(f"{g:.12g}" for g in gam)] for lam, gam in r.scan),
                 )
             )
-            files.append(plot_gamma_scan(os.path.join(out, "gamma_vs_lambda.png"), r.scan, args.units))
+            files.append(
+                plot_gamma_scan(
+                    os.path.join(out, "gamma_vs_lambda.png"),
+                    r.scan,
+                    args.units,
+                    title=rf"eigenvalues $\gamma(\lambda)$ nearest 0, {args.spectrum}, $T_0$ = {args.T0:g} "
+                    + _sym(args.units),
+                )
+            )
     return finish(args, res, files)
