@@ -17,7 +17,7 @@ from ..prefixes import STABILITY
 from ..stability.common import DENSE_MAX, LC_DENSE_MAX
 from .base import Progress, Result, Study, out, param, solver_failures
 from .common import ENERGY, EnergyGridParams, KernelParams, SpectrumShapeParams
-from .convergence import MAX_LEVELS, convergence
+from .convergence import check_levels, convergence
 from .petsc import petsc_scope, wants_petsc
 
 
@@ -59,14 +59,7 @@ class LambdaCParams(KernelParams, EnergyGridParams, SpectrumShapeParams):
 
     def check_more(self) -> None:
         super().check_more()
-        if self.converge is not None and self.converge < 3:
-            raise InputError(f"converge must be >= 3 levels for an observed order (got {self.converge})", "converge")
-        if self.converge is not None and self.converge > MAX_LEVELS:
-            raise InputError(
-                f"converge = {self.converge} levels refine the grid {2 ** (self.converge - 1)} times; at most "
-                f"{MAX_LEVELS} (each level doubles the grid: the last one alone would not fit)",
-                "converge",
-            )
+        check_levels(self.converge)
         if self.converge and self.method == "linear" and len(self.T0) != 1:
             raise InputError("converge takes a single T0", "T0")
 

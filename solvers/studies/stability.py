@@ -18,7 +18,7 @@ from ..prefixes import STABILITY
 from ..stability.common import DENSE_MAX, RESIDUAL_TOL, SUMMARY_DENSE_MAX
 from .base import Array, Params, Progress, Result, Study, out, param, solver_failures
 from .common import ENERGY, P_EE_DEFAULT, EnergyGridParams, KernelParams, SpectrumParams
-from .convergence import MAX_LEVELS, convergence
+from .convergence import check_levels, convergence
 from .petsc import petsc_scope, wants_petsc
 
 
@@ -68,14 +68,7 @@ class StabilityParams(KernelParams, EnergyGridParams, SpectrumParams):
 
     def check_more(self) -> None:
         super().check_more()
-        if self.converge is not None and self.converge < 3:
-            raise InputError(f"converge must be >= 3 levels for an observed order (got {self.converge})", "converge")
-        if self.converge is not None and self.converge > MAX_LEVELS:
-            raise InputError(
-                f"converge = {self.converge} levels refine the grid {2 ** (self.converge - 1)} times; at most "
-                f"{MAX_LEVELS} (each level doubles the grid: the last one alone would not fit)",
-                "converge",
-            )
+        check_levels(self.converge)
         if self.lam_scan is not None:
             lo, hi, n = self.lam_scan
             if not (0 < lo < hi and n >= 2 and n == int(n)):
