@@ -75,7 +75,7 @@ def test_run_file_with_a_failing_solver_exits_4(capsys, tmp_path):
     f = tmp_path / "one.toml"
     f.write_text('model = "evolve"\n[parameters]\nspectrum = "einstein"\nlam = 1.0\nT0 = 0.2\nT_in = 0.22\n'
                  't_end = 1.0\ngrid_step = 0.025\n[petsc]\nkin_ts_type = "rk"\n')
-    code, r, _ = run(capsys, "run", str(f), "--json")
+    code, r, _ = run(capsys, "run", str(f), "--json", "-o", str(tmp_path / "out"))  # never the checkout's out/
     assert code == 4 and r["status"] == "solver_failed" and r["solver_reason"].startswith("PETSc error 75")
 
 
