@@ -31,14 +31,17 @@ def open_nofollow(path: str, mode: str = "w", newline: str | None = None) -> IO[
     return os.fdopen(fd, mode, newline=newline, encoding="utf-8")
 
 
-def write_atomic(path: str, write: Callable[[str], None]) -> str:
+def write_atomic(path: str, write: Callable[[str], None], keep_suffix: bool = False) -> str:
     """Call ``write(tmp)`` to produce the file under a fresh private name next to ``path``, then rename it over
-    ``path``.  On any failure the temporary file is removed and the old ``path`` (or link) stays as it was."""
+    ``path``.  On any failure the temporary file is removed and the old ``path`` (or link) stays as it was.
+    The temporary name is hidden and ends in ``.tmp`` -- so that nothing globbing ``*.json`` or ``*.csv`` ever
+    takes a half-written file -- unless ``keep_suffix`` (a writer that picks the format by the name's suffix,
+    matplotlib: ``.tmp.png``)."""
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
-    suffix = os.path.splitext(base)[1]  # writers that choose the format by the name (matplotlib) see it
+    suffix = ".tmp" + (os.path.splitext(base)[1] if keep_suffix else "")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=f".tmp{suffix}", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=suffix, dir=directory)
     except OSError as exc:
         raise _cannot(path, exc) from None
     os.close(fd)

@@ -135,13 +135,13 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while (time.time() < deadline
-           and len(list((out / "points").glob("*.json")) if (out / "points").exists() else []) < 2):
+           and len(list((out / "points").glob("[0-9]*.json")) if (out / "points").exists() else []) < 2):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
-    done = sorted(p.name for p in (out / "points").glob("*.json"))
+    done = sorted(p.name for p in (out / "points").glob("[0-9]*.json"))
     assert 2 <= len(done) < 8 and proc.returncode != 0
-    mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("*.json")}
+    mtimes = {p.name: p.stat().st_mtime_ns for p in (out / "points").glob("[0-9]*.json")}
     r = subprocess.run([sys.executable, "-m", "ephkin.solvers.cli", "sweep", path, "-o", str(out), "--resume",
                         "--json"], cwd=ROOT, capture_output=True, text=True)
     s = json.loads(r.stdout)
