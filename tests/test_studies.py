@@ -235,3 +235,18 @@ def test_a_new_study_is_a_command_a_run_file_model_and_an_api_function_without_c
     assert exc.value.param == "x"
     f = api_function(toy, "square")
     assert f(2.0).square == 4.0 and list(inspect.signature(f).parameters)[:2] == ["x", "n"]
+
+
+def test_schema_command_prints_the_run_file_schema(capsys):
+    assert main(["schema", "evolve", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (
+        "evolve" in out
+        and "stability" not in out
+        and out["evolve"]["T_in"]["required"]
+        and out["evolve"]["atol"]["default"] == 1e-10
+    )
+    assert main(["schema", "--json"]) == 0
+    assert {"lambda-c", "stability", "nac sigma", "avalanche lattice"} <= set(json.loads(capsys.readouterr().out))
+    assert main(["schema", "nonsense"]) == 2
+    assert "not a run-file model" in capsys.readouterr().err
