@@ -22,9 +22,24 @@ A :class:`ToeplitzHankel` holds several such kernels over one grid: applying all
 input costs one forward transform and one inverse transform per kernel.  The transforms are
 computed once; one product costs O(L log L) time and O(L) memory whatever the number of grid
 phonon frequencies (the supports of t and h).
+
+Shared by P processes (:meth:`ToeplitzHankel.distribute`, the rows split in P contiguous blocks, as
+PETSc lays out a Vec): every block (r, s) of a Toeplitz matrix is Toeplitz -- rows r0 + a, columns
+c0 + c, lag (c0 - r0) + (c - a) -- and every block of a Hankel matrix is Hankel (sum r0 + c0 + a + c),
+so the formula above holds block by block with a transform of length m = next_fast_len(2b - 1) for
+blocks of at most b rows.  Process r transforms its own input block x_s (s = r) once, the P spectra
+X_s are exchanged, and it forms its output block
+
+    y_r = irfft(sum_s T^_rs X_s + sigma H^_rs conj(X_s))[:b_r]
+
+(the sum of circular convolutions of one length is one inverse transform).  Per process: one forward
+and one inverse transform of length ~2L/P instead of ~2L; the exchanges are the caller's (``pde``
+knows nothing of MPI: it is given a function that concatenates every process's array).
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import scipy.fft as sfft
@@ -54,27 +69,51 @@ class ToeplitzHankel:
             raise InputError(f"L must be >= 1 (got {L})", "L")
         self.L = L
         self.n = n = fft_length(L)
-        tf, hf, sig = [], [], []
-        for t_fwd, t_bwd, h, sigma in kernels:
-            t_fwd = np.asarray(t_fwd, dtype=float)
-            col = np.zeros(n)
-            col[:L] = t_fwd if t_bwd is None else t_bwd  # col[k] = t(-k), k = 0..L-1
-            col[n - L + 1:] = t_fwd[:0:-1]  # col[n - d] = t(d), d = 1..L-1
-            spec = sfft.rfft(col)
-            # an even t has a real transform up to rounding: keep it real (half the memory; a complex times
-            # a real number is the same bits as times that number + 0i)
-            tf.append(spec.real.copy() if t_bwd is None else spec)
-            if h is None:
-                hf.append(None)
-            else:
-                hpad = np.zeros(n)
-                hpad[: 2 * L - 1] = h
-                hf.append(sfft.rfft(hpad))
-            sig.append(float(sigma))
-        self._tf, self._hf, self._sigma = tf, hf, sig
+        self._kernels = [(np.asarray(t_fwd, dtype=float), None if t_bwd is None else np.asarray(t_bwd, dtype=float),
+                          None if h is None else np.asarray(h, dtype=float), float(sigma))
+                         for t_fwd, t_bwd, h, sigma in kernels]
+        self._tf, self._hf = [], []
+        for kernel in self._kernels:
+            tf, hf = _block_spectra(kernel, n, 0, L, 0, L)
+            self._tf.append(tf)
+            self._hf.append(hf)
+        self._sigma = [k[3] for k in self._kernels]
         self._work = {}  # block size -> (zero-padded input, spectrum, scratch)
         self._count = [0]
         self.matvecs = 0
+        self._shared = None  # (bounds, rank, concat, m, block spectra) while distribute()d
+
+    def _scaled_copy(self, kappa):
+        """kappa times these kernels, sharing the work arrays and the product count (the transforms are scaled,
+        not recomputed; a distributed copy must be distributed again)."""
+        new = copy.copy(self)
+        new._kernels = [(kappa * t, None if b is None else kappa * b, None if h is None else kappa * h, sg)
+                        for t, b, h, sg in self._kernels]
+        new._tf = [kappa * tf for tf in self._tf]
+        new._hf = [None if hf is None else kappa * hf for hf in self._hf]
+        new._shared = None
+        new.matvecs = 0
+        return new
+
+    def distribute(self, bounds, rank, concat):
+        """Share every later product among P = len(bounds) - 1 processes (module docstring): this one owns
+        rows bounds[rank]..bounds[rank + 1] - 1.  ``concat(a, sizes)`` must return, on every process, the
+        concatenation along the last axis of every process's ``a`` (process s gives ``sizes[s]`` entries
+        there), in process order (an MPI allgather).  Every process must then call the same products in the
+        same order; inputs and outputs stay whole vectors.  ``distribute(None, 0, None)`` undoes it."""
+        if bounds is None:
+            self._shared = None
+            return
+        bounds = [int(b) for b in bounds]
+        if bounds[0] != 0 or bounds[-1] != self.L or any(b1 < b0 for b0, b1 in zip(bounds, bounds[1:])):
+            raise InputError(f"bounds must split 0..{self.L} (got {bounds})", "bounds")
+        m = sfft.next_fast_len(max(2 * max(b1 - b0 for b0, b1 in zip(bounds, bounds[1:])) - 1, 1), real=True)
+        r0, nr = bounds[rank], bounds[rank + 1] - bounds[rank]
+        spectra = []
+        for k in self._kernels:  # sigma H^ kept with its sign: one multiply-add per block and product
+            blocks = [_block_spectra(k, m, r0, nr, c0, c1 - c0) for c0, c1 in zip(bounds, bounds[1:])]
+            spectra.append([(tf, None if hf is None else k[3] * hf) for tf, hf in blocks])
+        self._shared = (bounds, int(rank), concat, m, spectra)
 
     @property
     def nkernels(self):
@@ -99,6 +138,8 @@ class ToeplitzHankel:
         if L != self.L:
             raise InputError(f"x must have length L = {self.L} (got {L})", "x")
         which = range(self.nkernels) if which is None else which
+        if self._shared is not None:
+            return self._apply_shared(rows, which)
         xpad, tmp = self._buffers(m)
         xpad[:, :L] = rows  # the padding beyond L stays zero
         X = sfft.rfft(xpad, axis=-1)
@@ -121,9 +162,62 @@ class ToeplitzHankel:
         self._count[0] += m * len(which)
         return out
 
+    def _apply_shared(self, rows, which):
+        """:meth:`apply_rows` shared among processes (:meth:`distribute`): this process's input block is
+        transformed, the spectra exchanged, its output block formed, the output blocks exchanged."""
+        bounds, rank, concat, m, spectra = self._shared
+        P, k = len(bounds) - 1, m // 2 + 1
+        lo, hi = bounds[rank], bounds[rank + 1]
+        X = sfft.rfft(rows[:, lo:hi], m, axis=-1)  # zero-padded to m by rfft
+        Xs = concat(X, [k] * P)  # (rows, P k): the spectra of the P input blocks side by side
+        Xs = [Xs[:, s * k : (s + 1) * k] for s in range(P)]
+        out = np.empty((len(which), rows.shape[0], hi - lo))
+        conj = [np.conjugate(x) for x in Xs] if any(hf is not None for b in spectra for _, hf in b) else None
+        tmp = np.empty_like(X)
+        for q, kern in enumerate(which):
+            spec = np.zeros_like(X)
+            for s, (tf, hf) in enumerate(spectra[kern]):
+                spec += np.multiply(tf, Xs[s], out=tmp)
+                if hf is not None:
+                    spec += np.multiply(hf, conj[s], out=tmp)
+            out[q] = sfft.irfft(spec, m, axis=-1, overwrite_x=True)[:, : hi - lo]
+        n = rows.shape[0] * len(which)
+        self.matvecs += n
+        self._count[0] += n
+        return concat(out, [b1 - b0 for b0, b1 in zip(bounds, bounds[1:])])
+
     def apply(self, x, which=None):
         """The kernels applied to a vector x (L,): array (len(which), L)."""
         return self.apply_rows(np.asarray(x, dtype=float)[None, :], which)[:, 0, :]
+
+
+def _block_spectra(kernel, n, r0, nr, c0, nc):
+    """(T^, H^) of the block rows r0..r0 + nr - 1, columns c0..c0 + nc - 1 (0-based) of one kernel (t_fwd, t_bwd,
+    h, sigma) (module docstring), transforms of length n >= nr + nc - 1.  The whole operator is the block
+    (0, L, 0, L).  Lag of entry (a, c): delta + c - a with delta = c0 - r0; the circulant column is
+    col[k] = t(delta - k), k = 0..nr - 1, and col[n - d] = t(delta + d), d = 1..nc - 1; the Hankel sequence
+    h(r0 + c0 + k), k = 0..nr + nc - 2."""
+    t_fwd, t_bwd, h, _ = kernel
+    delta = c0 - r0
+
+    def t(d):  # t(d) = t_fwd[d] for d >= 0, t_bwd[-d] (even t: t_fwd[-d]) for d < 0
+        back = t_fwd if t_bwd is None else t_bwd
+        return np.where(d >= 0, t_fwd[np.clip(d, 0, None)], back[np.clip(-d, 0, None)])
+
+    col = np.zeros(n)
+    col[:nr] = t(delta - np.arange(nr))
+    d = np.arange(1, nc)
+    col[n - d] = t(delta + d)
+    spec = sfft.rfft(col)
+    # an even t has a real transform up to rounding on a diagonal block: keep it real (half the memory; a complex
+    # times a real number is the same bits as times that number + 0i)
+    if t_bwd is None and delta == 0 and nr == nc:
+        spec = spec.real.copy()
+    if h is None:
+        return spec, None
+    hpad = np.zeros(n)
+    hpad[: nr + nc - 1] = h[r0 + c0 : r0 + c0 + nr + nc - 1]
+    return spec, sfft.rfft(hpad)
 
 
 def lag_correlate(kernel, x, R):

@@ -35,7 +35,6 @@ sqrt(f0'_i f0'_j) K_ij.
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 from dataclasses import dataclass
@@ -92,10 +91,8 @@ class KernelOperator(ToeplitzHankel):
 
     def scaled(self, kappa):
         """kappa K, sharing the work arrays and the product count (no transform recomputed)."""
-        new = copy.copy(self)
-        new.t, new.h = kappa * self.t, kappa * self.h
-        new._tf, new._hf = [kappa * self._tf[0]], [kappa * self._hf[0]]
-        new.matvecs = 0
+        new = self._scaled_copy(kappa)
+        new.t, new.h = new._kernels[0][0], new._kernels[0][2]
         return new
 
     def matvec(self, x):

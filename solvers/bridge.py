@@ -4,15 +4,19 @@ A single job solves on ``COMM_SELF``.  ``ephkin sweep --group-size K`` splits
 COMM_WORLD into groups of K ranks (defcon style) and solves each point on its
 group's communicator: every PETSc object (Vec, Mat, KSP, EPS, TS) is then
 distributed over the K ranks by contiguous row blocks, factorisations go through
-MUMPS, and the numpy operators of ``pde/`` are evaluated redundantly on each
-rank from the gathered vector (they are FFT/sparse, O(L log L), cheap next to
-the factorisations and eigen solves that PETSc parallelises).
+MUMPS, and the numpy operators of ``pde/`` are evaluated on each rank from the
+gathered vector -- except the FFT kernel products, the bulk of the work at large L,
+which :func:`sharing` splits by row blocks among the ranks (``pde.fftops``).
 
 * :func:`comm` -- the PETSc communicator for the current point;
 * :func:`solving_on` -- a context manager that sets it (the sweep uses it);
 * :func:`gather` -- the full numpy array of a (possibly distributed) Vec, on every rank;
 * :func:`scatter` -- write the locally owned part of a full numpy array into a Vec;
 * :func:`aij`, :func:`vec` -- a distributed AIJ Mat (from a dense ndarray or scipy sparse) or Vec;
+* :func:`sharing` -- the FFT products of ``pde.fftops.ToeplitzHankel`` operators shared among the ranks;
+* :func:`on_leader` -- a step (creating -o, a check of the file system) done by rank 0, its outcome on every rank;
+* :func:`ranks` -- the number of ranks solving the point;
+* :func:`writes` -- whether this rank writes the outputs (rank 0 of the point's communicator);
 * :func:`destroy` -- destroy the PETSc objects given (None skipped): the ``finally`` of every engine.
 
 Ownership (the dolfinx idiom): whoever creates a PETSc object destroys it, in the ``finally`` of the ``try``
@@ -30,7 +34,8 @@ import numpy as np
 
 from .petsc_env import init_petsc
 
-__all__ = ["comm", "solving_on", "gather", "scatter", "aij", "set_rows", "vec", "parallel", "destroy"]
+__all__ = ["comm", "solving_on", "gather", "scatter", "aij", "set_rows", "vec", "parallel", "destroy", "sharing",
+           "on_leader", "ranks", "writes"]
 
 _current = []
 
@@ -56,17 +61,94 @@ def solving_on(petsc_comm):
         _current.pop()
 
 
+def ranks():
+    """The number of ranks of the point's communicator (1 when none is set).  Never starts PETSc."""
+    return _current[-1].getSize() if _current else 1
+
+
+def writes():
+    """True on the rank that writes the outputs: rank 0 of the point's communicator (every rank of a sweep
+    solving its own points; a group's leader; rank 0 of ``mpirun -n K ephkin COMMAND``).  Never starts PETSc."""
+    return not _current or _current[-1].getRank() == 0
+
+
+def on_leader(step):
+    """``step()`` run by rank 0 of the point's communicator only, its outcome on every rank: its return value,
+    or the same exception raised everywhere (an InputError as it is, an OSError as an OSError with its errno,
+    filename and message) -- so that a refusal seen by rank 0 alone (-o not writable) stops every rank before
+    they diverge."""
+    if not _current or _current[-1].getSize() == 1:
+        return step()
+    m = _current[-1].tompi4py()
+    outcome = None
+    if m.Get_rank() == 0:
+        try:
+            outcome = ("ok", step())
+        except OSError as exc:
+            outcome = ("os", (exc.errno, exc.strerror, exc.filename))
+        except Exception as exc:  # InputError and the like: pickled as they are
+            outcome = ("raise", exc)
+    kind, value = m.bcast(outcome, root=0)
+    if kind == "os":
+        raise OSError(*value)
+    if kind == "raise":
+        raise value
+    return value
+
+
 def gather(x):
-    """The whole vector ``x`` as a numpy array on every rank of its communicator (a view when serial)."""
+    """The whole vector ``x`` as a numpy array on every rank of its communicator (a view when serial): one
+    Allgatherv, its counts from the Vec's layout (no second collective)."""
     c = x.getComm()
     if c.getSize() == 1:
         return x.array_r
-    m = c.tompi4py()
     loc = np.ascontiguousarray(x.array_r)
-    counts = m.allgather(loc.size)
-    out = np.empty(int(sum(counts)), dtype=loc.dtype)
-    m.Allgatherv(loc, [out, counts])
+    counts = np.diff(x.getOwnershipRanges())
+    out = np.empty(int(counts.sum()), dtype=loc.dtype)
+    c.tompi4py().Allgatherv(loc, [out, counts])
     return out
+
+
+def _concat(mpi_comm):
+    """concat(a, sizes): every rank's ``a`` joined along the last axis in rank order (rank s gives sizes[s]
+    entries there), by one Allgatherv -- the exchange ``pde.fftops.ToeplitzHankel.distribute`` asks for."""
+
+    def concat(a, sizes):
+        a = np.ascontiguousarray(a)
+        lead = a.shape[:-1]
+        rows = int(np.prod(lead))
+        counts = [rows * int(k) for k in sizes]
+        buf = np.empty(sum(counts), dtype=a.dtype)
+        mpi_comm.Allgatherv(a.ravel(), [buf, counts])
+        if rows == 1:  # one vector: the ranks' pieces are already in order
+            return buf.reshape(lead + (-1,))
+        parts = np.split(buf, np.cumsum(counts)[:-1])
+        return np.concatenate([q.reshape(lead + (int(k),)) for q, k in zip(parts, sizes)], axis=-1)
+
+    return concat
+
+
+@contextmanager
+def sharing(*ops):
+    """Within the block, the FFT products of the ``pde.fftops.ToeplitzHankel`` operators ``ops`` (None skipped)
+    are shared among the ranks of the point's communicator by row blocks (PETSc's layout of a Vec): each rank
+    transforms one block, one Allgatherv exchanges the spectra and one the output blocks (``pde.fftops``).
+    Every rank must then make the same products in the same order, as it does inside a PETSc solve on the
+    group.  Serial: nothing changes."""
+    ops = [op for op in ops if op is not None]
+    c = comm() if _current else None
+    if c is None or c.getSize() == 1 or not ops:
+        yield
+        return
+    m = c.tompi4py()
+    try:
+        for op in ops:
+            bounds = [_split(c.getSize(), r, op.L)[0] for r in range(c.getSize())] + [op.L]
+            op.distribute(bounds, m.Get_rank(), _concat(m))
+        yield
+    finally:
+        for op in ops:
+            op.distribute(None, 0, None)
 
 
 def scatter(full, y):
@@ -141,7 +223,11 @@ def destroy(*objs):
 
 def _row_range(c, N):
     """PETSc's default (PETSC_DECIDE) ownership range of N rows on communicator ``c``."""
-    size, rank = c.getSize(), c.getRank()
+    return _split(c.getSize(), c.getRank(), N)
+
+
+def _split(size, rank, N):
+    """Rows lo..hi - 1 of rank ``rank`` among ``size`` in PETSc's default layout of N rows."""
     n = N // size + (1 if rank < N % size else 0)
     lo = rank * (N // size) + min(rank, N % size)
     return lo, lo + n

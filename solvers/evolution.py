@@ -36,7 +36,7 @@ from ephkin.pde.instability import zinv_analysis
 from ephkin.pde.kinetic import KineticModel, fit_decay_rate
 
 from . import prefixes
-from .bridge import aij, comm, destroy, gather, scatter, set_rows, vec
+from .bridge import aij, comm, destroy, gather, parallel, scatter, set_rows, sharing, vec
 from .failures import SOLVER_FAILED, STOPPED_EARLY, reason_name, ts_failure
 from .petsc_env import init_petsc
 from .ts import build_ts
@@ -297,12 +297,17 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         # once (an update-size test lets TS creep on with tiny steps into noise).  The operator is the
         # exact Jacobian at every iterate (never lagged: with a stale one, e.g. an old shift a, the Newton
         # update is off by a/a_old and an update-size test would accept it).  -kin_* options win.
-        # the definite mass matrix's preconditioner is pentadiagonal: LU in the natural ordering has no fill-in
+        # the definite mass matrix's preconditioner is pentadiagonal: LU in the natural ordering has no fill-in.
+        # On a group of ranks each factorises its own diagonal block (block Jacobi: the two entries that couple
+        # neighbouring blocks are dropped, the Krylov counts stay those of one rank).  MUMPS on a band has a chain
+        # as elimination tree, nothing to share, and cost 0.22 s per solve at L = 102 400 on 2 ranks against
+        # 1 ms for this LU (80 % of a 139 s run; docs/benchmarks.md, "Grouped points").
+        pc_type, pc_defaults = "lu", {"pc_factor_mat_ordering_type": "natural", "pc_factor_fill": "1.0"}
+        if problem.definite and parallel():
+            pc_type, pc_defaults = "bjacobi", {"sub_" + k: v for k, v in dict(pc_defaults, pc_type="lu").items()}
         ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, P=P, ksp_type="gmres",
-                      pc_type="lu", ksp_rtol=1e-3 if problem.definite else 1e-10,
-                      h_min=h_min, max_snes_failures=50,
-                      defaults={"pc_factor_mat_ordering_type": "natural", "pc_factor_fill": "1.0"} if problem.definite
-                      else None,
+                      pc_type=pc_type, ksp_rtol=1e-3 if problem.definite else 1e-10,
+                      h_min=h_min, max_snes_failures=50, defaults=pc_defaults if problem.definite else None,
                       max_rejections=50, newton_test=problem.definite)
         opts = PETSc.Options()
         if (problem.definite and opts.getInt(PREFIX + "snes_lag_jacobian", 1) != 1
@@ -314,7 +319,9 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
             print("ephkin: warning: -kin_ts_type arkimex assumes a state-independent mass matrix; here "
                   "M(f) = 1 - Sigma'[f] - f'K varies with f (measured: 5% off on Fig. 1(b)); prefer bdf "
                   "(default), beuler or theta", file=sys.stderr)
-        status, reason, solver_reason = _solve(PETSc, ts, x)
+        # the kernel products (and the e-ph FFT operators of a continuous alpha^2F) shared by the group's ranks
+        with sharing(model.K, model.ep.ops if model.ep is not None else None):
+            status, reason, solver_reason = _solve(PETSc, ts, x)
         steps = ts.getStepNumber()
         # Newton iterations and GMRES iterations (= Jacobian products) over all steps, rejected ones included
         solver_its = {"newton_iterations": ts.getSNESIterations(), "krylov_iterations": ts.getKSPIterations()}

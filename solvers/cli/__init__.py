@@ -24,6 +24,7 @@ if not any(os.environ.get(v) for v in _BLAS_THREADS):
     for _v in _BLAS_THREADS:
         os.environ[_v] = "1"
 
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
@@ -35,7 +36,15 @@ from ephkin.pde.errors import InputError  # noqa: E402
 
 from ..failures import EXIT_SOLVER_FAILED, NOT_PHYSICS, PETSC_INPUT_ERRORS  # noqa: E402
 from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
-from .common import EPILOG, EXIT_STATUS, CommandParser, flag_message, launcher_rank, subcommand_parser  # noqa: E402
+from .common import (  # noqa: E402
+    EPILOG,
+    EXIT_STATUS,
+    CommandParser,
+    flag_message,
+    launcher_rank,
+    launcher_size,
+    subcommand_parser,
+)
 
 #: The command families, in the order ``ephkin --help`` lists them.
 FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
@@ -198,21 +207,60 @@ def _machine_failure(exc):
 
 
 def _internal_error(name, exc, petsc_opts):
-    """One line for an unexpected exception (exit 1): a bad PETSc option value is the user's (exit 2)."""
+    """(exit status, one line) for an unexpected exception: 1, or 2 for a bad PETSc option value (the user's)."""
     if os.environ.get("EPHKIN_DEBUG"):
         raise exc
     bad = _bad_petsc_option(exc, petsc_opts)
     if bad:
-        print(f"ephkin {name}: error: {bad}", file=sys.stderr)
-        return 2
+        return 2, f"ephkin {name}: error: {bad}"
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
     msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
-    print(
+    return 1, (
         f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
-        "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)",
-        file=sys.stderr,
+        "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)"
     )
-    return 1
+
+
+#: Seconds a rank that failed waits for the others to reach the end of the command before it aborts the job
+#: (they may be inside a collective solve that it left).
+ABORT_GRACE_S = 20.0
+
+
+def _command_group(args):
+    """PETSc's COMM_WORLD when ``mpirun -n K ephkin COMMAND`` (K > 1) runs a command that is not a sweep: the
+    command is solved by all K ranks as one group (as a sweep's ``--group-size K`` point); None otherwise (a
+    sweep distributes its own points; without a usable PETSc every rank computes alone and rank 0 prints)."""
+    if args.command == "sweep" or launcher_size() < 2:
+        return None
+    from ..petsc_env import init_petsc, petsc_available
+
+    if not petsc_available():
+        return None
+    PETSc, _ = init_petsc()
+    return PETSc.COMM_WORLD if PETSc.COMM_WORLD.getSize() > 1 else None
+
+
+def _agree(group, status, error):
+    """The command's (exit status, error line) agreed by every rank of ``group``: the first failing rank's, so
+    that all ranks exit alike and one line is printed.  A rank that failed alone may have left the others inside
+    a collective solve: it waits ABORT_GRACE_S for them and otherwise prints its error and aborts the job."""
+    m = group.tompi4py()
+    done = m.Ibarrier()
+    if status:
+        deadline = time.monotonic() + ABORT_GRACE_S
+        while not done.Test():
+            if time.monotonic() > deadline:
+                print(
+                    f"{error} [rank {m.Get_rank()}; the other ranks did not stop: aborting the job]",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                m.Abort(status)
+            time.sleep(0.01)
+    else:
+        done.Wait()
+    failed = [(s, e) for s, e in m.allgather((status, error)) if s]
+    return failed[0] if failed else (0, None)
 
 
 def _configure_figures(args):
@@ -258,6 +306,7 @@ def main(argv=None):
     from ..options import petsc_options
 
     stdout = _StdoutForResult(getattr(args, "json", False), keep_redirected=bool(all_petsc))
+    status, error, group = 0, None, None
     try:
         if all_petsc:
             from ..petsc_env import init_petsc
@@ -265,31 +314,33 @@ def main(argv=None):
             # PETSc sees the command line as in any PETSc program: -log_view, -help, -malloc_debug, -info act
             # only when given to PetscInitialize (a no-op if PETSc already runs in this process)
             init_petsc(["ephkin"] + all_petsc)
+        group = _command_group(args)
+        from ..bridge import solving_on
+
         with (
             petsc_options([] if getattr(args, "study", None) is not None else petsc_opts, prefixes),
             engine_progress.reporting(None if QUIET["on"] else progress),  # long engine phases, on stderr
+            solving_on(group) if group is not None else contextlib.nullcontext(),
         ):
             if args.validate is not None:
                 args.validate(args)  # cheap checks of the values (signs, ranges, files) before any work
             result = args.func(args)
     except InputError as exc:
-        stdout.done()
-        print(f"ephkin {name}: error: {flag_message(subcommand_parser(parser, words), exc)}", file=sys.stderr)
-        return 2
+        status, error = 2, f"ephkin {name}: error: {flag_message(subcommand_parser(parser, words), exc)}"
     except KeyboardInterrupt:
-        stdout.done()
-        print(f"ephkin {name}: interrupted", file=sys.stderr)
-        return 130
+        status, error = 130, f"ephkin {name}: interrupted"
     except OSError as exc:
-        stdout.done()
         machine = _machine_failure(exc)
-        if machine is None:
-            return _internal_error(name, exc, petsc_opts)
-        print(f"ephkin {name}: {machine}", file=sys.stderr)
-        return 1
+        status, error = _internal_error(name, exc, petsc_opts) if machine is None else (1, f"ephkin {name}: {machine}")
     except Exception as exc:  # one line, not a traceback; EPHKIN_DEBUG=1 shows it
+        status, error = _internal_error(name, exc, petsc_opts)
+    if group is not None:  # mpirun -n K: every rank ends alike, and one line is printed
+        status, error = _agree(group, status, error)
+    if error is not None:
         stdout.done()
-        return _internal_error(name, exc, petsc_opts)
+        if launcher_rank() == 0 or group is None:
+            print(error, file=sys.stderr)
+        return status
     if "-options_left" in global_opts:
         _leave_unused(petsc_opts)
     result = dict(result)
@@ -297,6 +348,8 @@ def main(argv=None):
     if not status and result.get("status") in NOT_PHYSICS:
         status = EXIT_SOLVER_FAILED  # printed as any result, but not physics: exit 4
     result.setdefault("elapsed_s", round(time.perf_counter() - t0, 4))
+    # the ranks that solved the command as one group (mpirun -n K ephkin COMMAND); a sweep reports its own
+    result.setdefault("ranks", group.getSize() if group is not None else 1)
     if launcher_rank() != 0:
         stdout.done()
         return status  # under mpirun only rank 0 prints

@@ -16,6 +16,7 @@ import sys
 
 from ephkin.pde.errors import InputError
 
+from ..bridge import on_leader, ranks, writes
 from ..provenance import provenance, write_json
 
 EPILOG = (
@@ -127,6 +128,14 @@ def launcher_rank():
     return 0
 
 
+def launcher_size():
+    """The number of ranks the MPI launcher started (1 outside mpirun), without initialising MPI."""
+    for var in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 1
+
+
 #: ``--quiet``: no progress lines (errors and warnings still go to stderr).
 QUIET = {"on": False}
 
@@ -139,18 +148,24 @@ def progress(msg):
 
 def output_dir(path):
     """Create the -o directory (None without -o).  An empty name is refused: it would write into (and a sweep
-    clean up in) the current directory."""
+    clean up in) the current directory.  On a group of ranks (``mpirun -n K ephkin COMMAND``, a sweep's
+    ``--group-size``) rank 0 creates it and writes every output: the other ranks get its verdict (the same
+    error, before any of them computes) and None, so that they write nothing."""
     if path is None:
         return None
     if not str(path).strip():
         raise InputError("-o '': give the name of an output directory (the current directory is never used)")
-    try:
-        os.makedirs(path, exist_ok=True)
-    except OSError as exc:
-        raise InputError(
-            f"-o {path}: cannot create the output directory ({exc.strerror}); choose a writable path"
-        ) from None
-    return path
+
+    def create():
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"-o {path}: cannot create the output directory ({exc.strerror}); choose a writable path"
+            ) from None
+
+    on_leader(create)
+    return path if writes() else None
 
 
 def write_csv(path, header, rows):
@@ -199,8 +214,8 @@ def finish(args, result, files=()):
     provenance) when -o is given."""
     result = {k: v for k, v in result.items() if not k.startswith("_")}
     out = getattr(args, "output", None)
-    if out:
-        summary = dict(result)
+    if out and writes():  # on a group of ranks, rank 0 writes (output_dir)
+        summary = dict(result, ranks=ranks())
         summary["files"] = [os.path.basename(f) for f in files]
         summary["provenance"] = provenance(parameters(args))
         write_json(os.path.join(out, "summary.json"), summary)

@@ -406,6 +406,8 @@ def run_default(args):
     out = output_dir(args.output)
     params = default_job.DefaultJobParams()
     r = default_job.run(params, progress=progress)
+    if out is None:  # a rank other than 0 of `mpirun -n K ephkin run`: rank 0 writes
+        return finish(args, r.to_dict())
     rows, files = r.table_s1, []
     keys = list(rows[0].keys())
     files.append(write_csv(os.path.join(out, "table_s1.csv"), keys, ([row[k] for k in keys] for row in rows)))
