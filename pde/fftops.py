@@ -216,7 +216,8 @@ def _block_spectra(kernel, n, r0, nr, c0, nc):
     if h is None:
         return spec, None
     hpad = np.zeros(n)
-    hpad[: nr + nc - 1] = h[r0 + c0 : r0 + c0 + nr + nc - 1]
+    k = max(nr + nc - 1, 0)  # an empty block (more processes than rows) has no Hankel sums
+    hpad[:k] = h[r0 + c0 : r0 + c0 + k]
     return spec, sfft.rfft(hpad)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 from .petsc_env import init_petsc
 
 __all__ = ["comm", "solving_on", "gather", "scatter", "aij", "set_rows", "vec", "parallel", "destroy", "sharing",
-           "on_leader", "ranks", "writes"]
+           "concat_rows", "on_leader", "ranks", "writes"]
 
 _current = []
 
@@ -126,6 +126,13 @@ def _concat(mpi_comm):
         return np.concatenate([q.reshape(lead + (int(k),)) for q, k in zip(parts, sizes)], axis=-1)
 
     return concat
+
+
+def concat_rows(c, sizes):
+    """exchange(a): on every rank of ``c``, the 1-d arrays ``a`` of all its ranks joined in rank order (rank s
+    gives sizes[s] entries), by one Allgatherv."""
+    concat = _concat(c.tompi4py())
+    return lambda a: concat(a, sizes)
 
 
 @contextmanager

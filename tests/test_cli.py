@@ -96,6 +96,13 @@ def test_output_directory(tmp_path, capsys):
     assert (out / "zinv.png").stat().st_size > 1000 and (out / "zinv.csv").exists()
 
 
+def test_result_and_summary_report_one_rank(tmp_path, capsys):
+    # without mpirun a command runs on one rank, and says so (mpirun -n K: tests/test_mpi.py)
+    out = tmp_path / "z"
+    r = run_json(capsys, "zinv", "--spectrum", "einstein", "--lam", "2.169", "--T0", "0.2", "-o", str(out))
+    assert r["ranks"] == 1 and json.loads((out / "summary.json").read_text())["ranks"] == 1
+
+
 def test_info(capsys):
     r = run_json(capsys, "info")
     for k in ("ephkin", "numpy", "scipy", "petsc", "slepc", "mpi4py", "mumps"):

@@ -108,3 +108,50 @@ def test_sigma_of_kinetic_model_unchanged(pv, refine):
         ref = m.mass_dense(f) @ v
         np.testing.assert_allclose(m.mass_apply(f, v), ref, rtol=0, atol=TOL * np.abs(ref).max())
     assert m.K.matvecs > 0 and m.kernel_matvecs == m.K.matvecs
+
+
+@pytest.mark.parametrize("L", [1, 2, 7, 64, 101])
+@pytest.mark.parametrize("P", [2, 3])
+def test_product_shared_by_row_blocks_equals_the_whole(L, P):
+    # ToeplitzHankel.distribute (the product of a group of ranks, bridge.sharing): each of P processes -- here
+    # threads, with the allgather the ranks would do -- transforms its block of rows; every process gets the
+    # whole product, equal to the serial one, for even and odd t, with and without a Hankel part, several rows
+    import threading
+
+    from ephkin.pde.fftops import ToeplitzHankel
+
+    rng = np.random.default_rng(L + P)
+    kernels = [(rng.normal(size=L), None, rng.normal(size=2 * L - 1), -1.0),
+               (rng.normal(size=L), rng.normal(size=L), rng.normal(size=2 * L - 1), 1.0),
+               (rng.normal(size=L), rng.normal(size=L), None, 1.0)]
+    rows = rng.normal(size=(3, L))
+    whole = ToeplitzHankel(L, kernels).apply_rows(rows)
+    bounds = [L * r // P for r in range(P + 1)]
+    barrier, board, got = threading.Barrier(P), {}, [None] * P
+
+    def concat_for(rank):
+        calls = [0]
+
+        def concat(a, sizes):
+            assert a.shape[-1] == sizes[rank]
+            board.setdefault(calls[0], [None] * P)[rank] = a
+            barrier.wait()
+            joined = np.concatenate(board[calls[0]], axis=-1)
+            barrier.wait()
+            calls[0] += 1
+            return joined
+
+        return concat
+
+    ops = [ToeplitzHankel(L, kernels) for _ in range(P)]
+    for r, op in enumerate(ops):
+        op.distribute(bounds, r, concat_for(r))
+    threads = [threading.Thread(target=lambda r=r: got.__setitem__(r, ops[r].apply_rows(rows))) for r in range(P)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in range(P):
+        assert rel(got[r], whole) < TOL
+    ops[0].distribute(None, 0, None)  # undone: the serial product again
+    assert rel(ops[0].apply_rows(rows), whole) < TOL

@@ -215,3 +215,93 @@ def test_matrix_free_gamma_spectrum_on_a_rank_group():
     np.testing.assert_allclose(both["gamma_negative"], serial["gamma_negative"], rtol=1e-8)
     np.testing.assert_allclose(both["gamma_min_positive"], serial["gamma_min_positive"], rtol=1e-8)
     assert both["n_zero_gamma"] == serial["n_zero_gamma"]
+
+
+def _main_json(capsys, argv):
+    """(exit status, the JSON this rank printed or None, its stderr) of ``ephkin ARGV --json`` on every rank."""
+    import json
+
+    from ephkin.solvers.cli import main
+
+    status = main(list(argv) + ["--json"])
+    out, err = capsys.readouterr()
+    return status, (json.loads(out) if out.strip() else None), err
+
+
+def test_one_command_on_all_ranks_as_one_group(capsys):
+    # mpirun -n 2 ephkin evolve -o DIR: both ranks solve the one point together, rank 0 alone prints one JSON
+    # object (ranks: 2) and writes every file; the time series equals the one-rank run to solver tolerance
+    import h5py
+    import numpy as np
+
+    from ephkin.solvers import api
+
+    comm, base, _ = _shared_runfile("ephkin-cmd-", "")
+    out = os.path.join(base, "evolve")
+    argv = ["evolve", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2", "--T-in", "0.202", "--t-end", "2",
+            "--no-diagnostics", "--quiet", "-o", out]
+    status, res, _ = _main_json(capsys, argv)
+    assert comm.allgather(status) == [0] * comm.Get_size()
+    printed = comm.allgather(res is not None)
+    assert printed == [True] + [False] * (comm.Get_size() - 1)  # one JSON object, from rank 0
+    if comm.Get_rank() == 0:
+        assert res["ranks"] == comm.Get_size() and res["status"] == "stable"
+        with h5py.File(os.path.join(out, "f_E_t.h5")) as h5:
+            f_last, n = h5["f"][-1], h5["f"].shape[0]
+        one = api.evolve("einstein", 1.0, 0.2, 0.202, 2.0, diagnostics=False)  # this rank alone (COMM_SELF)
+        assert n == res["steps"] + 1 == one.stats["steps"] + 1
+        assert np.max(np.abs(f_last - one.f_final)) < 1e-8
+        hist = np.loadtxt(os.path.join(out, "history.csv"), delimiter=",", comments="#", skiprows=2)
+        assert hist.shape[0] == n
+        import json
+
+        summ = json.load(open(os.path.join(out, "summary.json")))
+        assert summ["run_status"] == "finished" and summ["ranks"] == comm.Get_size()
+    comm.Barrier()
+
+
+def test_stability_on_all_ranks_reports_them(capsys):
+    # mpirun -n 2 ephkin stability --refine 16: the matrix-free gamma of the group (shared kernel products, the
+    # ladders of M_hat factorised rank by rank) are those of one rank
+    import numpy as np
+
+    from ephkin.solvers import api
+
+    comm, _, _ = _shared_runfile("ephkin-stab-", "")
+    argv = ["stability", "--spectrum", "modes:40-60", "--lam", "1", "--T0", "0.2", "--refine", "16", "--nev", "4",
+            "--quiet"]
+    status, res, _ = _main_json(capsys, argv)
+    assert comm.allgather(status) == [0] * comm.Get_size()
+    if comm.Get_rank() == 0:
+        one = api.stability("modes:40-60", 1.0, 0.2, refine=16, nev=4)
+        assert res["ranks"] == comm.Get_size() and res["eigen_solver"] == "slepc"
+        np.testing.assert_allclose(res["gamma"], one.gamma, rtol=1e-8)
+    comm.Barrier()
+
+
+def test_one_command_fails_alike_on_every_rank(capsys):
+    # bad input on every rank, and an -o that rank 0 alone cannot create: exit 2 on every rank, one line (rank 0)
+    comm, base, _ = _shared_runfile("ephkin-bad-", "")
+    blocker = os.path.join(base, "file")
+    if comm.Get_rank() == 0:
+        open(blocker, "w").close()
+    comm.Barrier()
+    for argv in (["zinv", "--spectrum", "einstein", "--T0", "-1"],
+                 ["stability", "--spectrum", "einstein", "--lam", "2", "--T0", "0.2", "-o", os.path.join(blocker, "o")]):
+        status, res, err = _main_json(capsys, argv)
+        assert comm.allgather(status) == [2] * comm.Get_size() and res is None
+        lines = comm.allgather(err.count("error:"))
+        assert lines[0] == 1 and sum(lines) == 1
+
+
+def test_a_failure_on_one_rank_ends_every_rank_alike():
+    # cli._agree: the first failing rank's status and line, on every rank (no rank waits for ever)
+    from ephkin.solvers.cli import _agree
+    from ephkin.solvers.petsc_env import init_petsc
+
+    PETSc, _ = init_petsc()
+    comm = PETSc.COMM_WORLD
+    if comm.getSize() < 2:
+        pytest.skip("needs 2 ranks")
+    mine = (1, "ephkin evolve: cannot access out: No space left on device") if comm.getRank() == 1 else (0, None)
+    assert _agree(comm, *mine) == (1, "ephkin evolve: cannot access out: No space left on device")

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from ..bridge import aij, comm, destroy, gather, scatter
+from ..bridge import aij, comm, concat_rows, destroy, gather, scatter, solving_on
 from ..eps import create_eps, eigenpairs, solve
 from ..petsc_env import init_petsc
 from .common import CONTINUUM_MARGIN, DENSE_MAX, NULL_GAMMA_REL, NULL_TOL, PREFIX, check_memory, cholesky_ksp
@@ -17,6 +17,22 @@ from .continuum import continuum_edges, n_discrete
 from .smallest import ahat_shell
 
 __all__ = ["slow_modes", "slow_modes_memory", "m_null_space"]
+
+
+def _deal_ladders(Mt, size, rank):
+    """The rows of the ladders (connected components of the block-diagonal ``Mt``) dealt to ``rank`` of ``size``,
+    and every rank's, each sorted: the largest ladder first to the rank with the fewest rows so far (the same
+    deal on every rank).  One ladder is not split: with fewer ladders than ranks some ranks get none."""
+    from scipy.sparse.csgraph import connected_components
+
+    ncomp, lab = connected_components(Mt, directed=False)
+    sizes = np.bincount(lab, minlength=ncomp)
+    load, owner = np.zeros(size, dtype=np.int64), np.empty(ncomp, dtype=np.int64)
+    for comp in np.argsort(-sizes, kind="stable"):
+        owner[comp] = int(np.argmin(load))
+        load[owner[comp]] += sizes[comp]
+    every = [np.nonzero(owner[lab] == r)[0] for r in range(size)]
+    return every[rank], every
 
 
 def _ncv(k):
@@ -105,11 +121,27 @@ class _DeflatedB:
         pins = np.asarray(abs(N).argmax(axis=0)).ravel()
         d = np.zeros(Mh.shape[0])
         d[pins] = float(Mh.diagonal().max())
+        Mt = (Mh + sp.diags(d)).tocsr()
         self.Mt = self.ksp = self.b = self.z = None
+        self.rows = None  # on a group: (this rank's rows, every rank's rows in rank order, the exchange)
         try:  # the PETSc objects are this context's (free()); destroyed here if the set-up fails
-            self.Mt = aij((Mh + sp.diags(d)).tocsr())
-            self.ksp = cholesky_ksp(self.Mt, require_mumps=True)
-            self.b, self.z = self.Mt.createVecs()
+            c = comm()
+            if c.getSize() > 1:
+                # Mt is block diagonal over the ladders (m_null_space): each rank factorises the ladders dealt to it,
+                # alone (COMM_SELF), instead of one MUMPS factorisation over the group, whose solves on a banded
+                # matrix cost 4x those of one rank (refine 64, 2 ranks: 32.5 s against 7.6 s, docs/benchmarks.md)
+                mine, every = _deal_ladders(Mt, c.getSize(), c.getRank())
+                self.rows = (mine, np.concatenate(every), concat_rows(c, [r.size for r in every]))
+                PETSc, _ = init_petsc()
+                with solving_on(PETSc.COMM_SELF):
+                    if mine.size:  # fewer ladders than ranks: this one has none
+                        self.Mt = aij(Mt[mine][:, mine].tocsr())
+                        self.ksp = cholesky_ksp(self.Mt, require_mumps=True)
+            else:
+                self.Mt = aij(Mt)
+                self.ksp = cholesky_ksp(self.Mt, require_mumps=True)
+            if self.Mt is not None:
+                self.b, self.z = self.Mt.createVecs()
         except BaseException:
             self.free()
             raise
@@ -121,9 +153,19 @@ class _DeflatedB:
     def apply(self, pc, x, y):
         v = gather(x)
         c = self.N.T @ v
-        scatter(v - self.N @ c, self.b)
-        self.ksp.solve(self.b, self.z)
-        z = gather(self.z)
+        if self.rows is None:
+            scatter(v - self.N @ c, self.b)
+            self.ksp.solve(self.b, self.z)
+            z = gather(self.z)
+        else:  # this rank's ladders solved alone, the pieces exchanged (one Allgatherv)
+            mine, order, exchange = self.rows
+            piece = np.zeros(0)
+            if self.ksp is not None:
+                self.b.array[:] = (v - self.N @ c)[mine]
+                self.ksp.solve(self.b, self.z)
+                piece = self.z.array_r
+            z = np.empty_like(v)
+            z[order] = exchange(piece)
         scatter(z - self.N @ (self.N.T @ z) + self.N @ c, y)
 
     def free(self):

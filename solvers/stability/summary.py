@@ -10,6 +10,7 @@ import scipy.linalg as sla
 
 from ephkin.pde.errors import InputError
 
+from ..bridge import sharing
 from .common import CONTINUUM_KEYS, DENSE_MAX, NULL_GAMMA_REL
 from .continuum import continuum_edges, discrete_mask
 from .counting import count_unstable, n_negative_slicing
@@ -127,13 +128,15 @@ def stability_summary(problem, nev=6, target=None, counts=True):
         raise InputError(f"--target needs shift-and-invert with A_hat factorised (L <= {DENSE_MAX}, here L = {L}); "
                          "drop --target (the gamma nearest 0 are computed matrix-free) or lower --refine", "target")
     mu = None
-    try:
-        mu = SmallestEigenvalue()
-        mu_min = mu(problem)
-    finally:
-        if mu is not None:
-            mu.destroy()
-    sm = slow_modes(problem, nev, negative=mu_min < 0)
+    # on a group of ranks every kernel product of the matrix-free solves is shared by row blocks (bridge.sharing)
+    with sharing(problem.K):
+        try:
+            mu = SmallestEigenvalue()
+            mu_min = mu(problem)
+        finally:
+            if mu is not None:
+                mu.destroy()
+        sm = slow_modes(problem, nev, negative=mu_min < 0)
     pos, neg, nz = sm["gamma_positive"], sm["gamma_negative"], sm["n_zero_gamma"]
     near = None
     if target:  # target 0 (or none): the slow modes, the ladder null modes deflated
