@@ -286,8 +286,9 @@ def test_one_command_fails_alike_on_every_rank(capsys):
     if comm.Get_rank() == 0:
         open(blocker, "w").close()
     comm.Barrier()
+    unwritable = os.path.join(blocker, "o")  # under a regular file: rank 0 cannot create it
     for argv in (["zinv", "--spectrum", "einstein", "--T0", "-1"],
-                 ["stability", "--spectrum", "einstein", "--lam", "2", "--T0", "0.2", "-o", os.path.join(blocker, "o")]):
+                 ["stability", "--spectrum", "einstein", "--lam", "2", "--T0", "0.2", "-o", unwritable]):
         status, res, err = _main_json(capsys, argv)
         assert comm.allgather(status) == [2] * comm.Get_size() and res is None
         lines = comm.allgather(err.count("error:"))
