@@ -52,6 +52,7 @@ def run_json(capsys, argv):
     out = capsys.readouterr().out
     r = json.loads(out)
     r.pop("elapsed_s")
+    assert r.pop("ranks") == 1  # the command's, as elapsed_s: not the study's (mpirun -n K: tests/test_mpi.py)
     return r
 
 

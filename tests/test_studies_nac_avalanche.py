@@ -156,6 +156,7 @@ def test_api_result_equals_cli_json(name, capsys):
     assert main(_argv(name, good) + ["--json"]) == 0
     cli = json.loads(capsys.readouterr().out)
     cli.pop("elapsed_s")
+    assert cli.pop("ranks") == 1  # the command's, as elapsed_s: not the study's
     assert json.loads(json.dumps(to_jsonable(r.to_dict()))) == cli
     units = type(r).field_units()
     assert all(u in ("W", "1/Gamma_eph", "Gamma_eph", "t", "t/a") for u in units.values()), units
