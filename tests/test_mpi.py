@@ -217,6 +217,15 @@ def test_matrix_free_gamma_spectrum_on_a_rank_group():
     assert both["n_zero_gamma"] == serial["n_zero_gamma"]
 
 
+def _remove_shared(comm, base):
+    """Remove a directory of :func:`_shared_runfile` once every rank is done with it (rank 0 removes it)."""
+    import shutil
+
+    comm.Barrier()
+    if comm.Get_rank() == 0:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _main_json(capsys, argv):
     """(exit status, the JSON this rank printed or None, its stderr) of ``ephkin ARGV --json`` on every rank."""
     import json
@@ -257,7 +266,7 @@ def test_one_command_on_all_ranks_as_one_group(capsys):
 
         summ = json.load(open(os.path.join(out, "summary.json")))
         assert summ["run_status"] == "finished" and summ["ranks"] == comm.Get_size()
-    comm.Barrier()
+    _remove_shared(comm, base)
 
 
 def test_stability_on_all_ranks_reports_them(capsys):
@@ -267,7 +276,7 @@ def test_stability_on_all_ranks_reports_them(capsys):
 
     from ephkin.solvers import api
 
-    comm, _, _ = _shared_runfile("ephkin-stab-", "")
+    comm, base, _ = _shared_runfile("ephkin-stab-", "")
     argv = ["stability", "--spectrum", "modes:40-60", "--lam", "1", "--T0", "0.2", "--refine", "16", "--nev", "4",
             "--quiet"]
     status, res, _ = _main_json(capsys, argv)
@@ -276,7 +285,7 @@ def test_stability_on_all_ranks_reports_them(capsys):
         one = api.stability("modes:40-60", 1.0, 0.2, refine=16, nev=4)
         assert res["ranks"] == comm.Get_size() and res["eigen_solver"] == "slepc"
         np.testing.assert_allclose(res["gamma"], one.gamma, rtol=1e-8)
-    comm.Barrier()
+    _remove_shared(comm, base)
 
 
 def test_one_command_fails_alike_on_every_rank(capsys):
@@ -293,6 +302,7 @@ def test_one_command_fails_alike_on_every_rank(capsys):
         assert comm.allgather(status) == [2] * comm.Get_size() and res is None
         lines = comm.allgather(err.count("error:"))
         assert lines[0] == 1 and sum(lines) == 1
+    _remove_shared(comm, base)
 
 
 def test_a_failure_on_one_rank_ends_every_rank_alike():
