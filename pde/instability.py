@@ -157,7 +157,7 @@ IM_TRIGAMMA_SLOPE_MAX = 14.0 * 1.2020569031595942
 
 
 def zinv_deviation_bound(spectrum, T):
-    """An upper bound on max_E |Z0^-1(E) - 1|, Eq. (5), from two moments of alpha^2F (no energy scan).
+    """An upper bound on max_E |Z0^-1(E) - 1|, Eq. (5), from two moments of alpha^2F (docs/theory.md §11.1).
 
     A mode adds (2 pi T)^-1 w_k [h(y + x_k) - h(y - x_k)] to 1 - Z0^-1, h(y) = Im psi1(1/2 + iy), x_k =
     omega_k / 2 pi T; its size is at most w_k min(2 max|h|, 2 x_k max|h'|) / (2 pi T).  Summed: at most

@@ -405,7 +405,7 @@ class _TableDensity:
         With l_pk the Lagrange basis of panel p's Gauss-Legendre nodes, sum_k w[p, k] g(omega_pk) integrates
         the piecewise-linear table *exactly* against the degree-15 interpolant of any smooth g: the table's
         kinks (one per row) cost nothing, and the nodes are those of the panels, not of the rows
-        (docs/theory.md §1).  In Legendre form l_k(t) = sum_j (2j+1)/2 W_k P_j(t_k) P_j(t), so w[p, k] =
+        (docs/theory.md §11.1).  In Legendre form l_k(t) = sum_j (2j+1)/2 W_k P_j(t_k) P_j(t), so w[p, k] =
         sum_j (2j+1)/2 W_k P_j(t_k) m[p, j].  On a panel (omega = mid + half t) the table is
         f(t) = f_0 + f'_0 half (t + 1) + sum_i D_i half (t - t_i)_+ (D_i the jump of the slope at row i), so
         m = half [f_0 int P_j + f'_0 half int (t + 1) P_j + half sum_i D_i C_j(t_i)] with
