@@ -190,11 +190,14 @@ def _machine_failure(exc):
     from ..safefile import CannotWrite
 
     if isinstance(exc, CannotWrite):
-        return str(exc)
+        return exc.strerror  # str() would prefix "[Errno 28] "
     if exc.errno in _MACHINE_ERRNOS:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         return f"cannot access{where}: {exc.strerror}"
     return None
+
+
+_PETSC_ERR_MEM = 55  # PETSC_ERR_MEM: PETSc could not allocate
 
 
 def _internal_error(name, exc, petsc_opts):
@@ -207,6 +210,15 @@ def _internal_error(name, exc, petsc_opts):
         return 2
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
     msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+    if isinstance(exc, MemoryError) or getattr(exc, "ierr", None) == _PETSC_ERR_MEM:
+        # the machine's (RAM, ulimit -v, a cgroup), not ephkin's: the estimates refuse what MemAvailable and the
+        # limits forbid, but other processes and fragmentation can still leave an allocation short
+        print(
+            f"ephkin {name}: cannot allocate memory ({msg or 'out of memory'}); give the run more memory "
+            "(RAM, ulimit -v, the job's limit) or make it smaller (a coarser grid)",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
         "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)",

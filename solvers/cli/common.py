@@ -200,6 +200,7 @@ def finish(args, result, files=()):
     result = {k: v for k, v in result.items() if not k.startswith("_")}
     out = getattr(args, "output", None)
     if out:
+        output_dir(out)  # commands that write nothing but summary.json (avalanche criterion) create -o here
         summary = dict(result)
         summary["files"] = [os.path.basename(f) for f in files]
         summary["provenance"] = provenance(parameters(args))
