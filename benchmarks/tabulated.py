@@ -69,8 +69,9 @@ def main(argv=None):
             rss = max(x[1] for x in rows)
             val = rows[0][2]
             val = val[0] if isinstance(val, list) else val
+            val = "—" if val is None else format(val, ".10g")
             print(f"| `{cname}` | {sname} | {walls[0]:.2f} / {statistics.median(walls):.2f} / {walls[-1]:.2f} "
-                  f"| {statistics.median(walls) / bw:.2f} | {rss:.0f} | {rss / br:.2f} | {val:.10g} |")
+                  f"| {statistics.median(walls) / bw:.2f} | {rss:.0f} | {rss / br:.2f} | {val} |")
     print(f"\nload average after: {os.getloadavg()}")
 
 

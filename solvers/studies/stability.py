@@ -243,11 +243,14 @@ def _summary(shape: Any, lam: float, params: StabilityParams, grid: dict[str, An
     res.E, res.zinv = p.E, p.zinv
     n = res.n_negative
     res.status = "unstable" if (n or 0) > 0 or (res.mu_min_ahat is not None and res.mu_min_ahat < 0) else "stable"
-    res.message = (
-        f"{n} unstable mode(s) (A has {n} negative eigenvalues)"
-        if res.status == "unstable"
-        else f"stable: slowest gamma {res.gamma_min_positive}"
-    )
+    edge = res.extra.get("gamma_continuum_edge")
+    if res.status == "unstable":
+        res.message = f"{n} unstable mode(s) (A has {n} negative eigenvalues)"
+    elif res.gamma_min_positive is None and edge is not None:
+        # a continuous alpha^2F whose slowest decay is the continuum's edge (docs/theory.md §3): no discrete mode
+        res.message = f"stable: no discrete gamma below the continuum edge {edge:.6g}"
+    else:
+        res.message = f"stable: slowest gamma {res.gamma_min_positive}"
     if res.target_in_continuum:
         res.message += (
             f"; target {params.target:g} lies in the continuous spectrum: the gamma nearest it are samples of the "
