@@ -117,9 +117,15 @@ lint: $(STAMP)
 	cd $(MYPY_SRC) && MYPYPATH=. $(abspath $(VENV))/bin/mypy --config-file $(CURDIR)/pyproject.toml $$files 2>&1 \
 	  | sed 's|^ephkin/||'
 
+# the tests' temporary files (pytest's tmp_path, tempfile's, an in-process MPI's session directory) go to build/tmp
+# in the checkout, not /tmp: a shared machine's /tmp gains nothing, and another user's files there cannot collide
+# (mpirun's own session directory stays in /tmp, where MPI removes it at exit)
+TEST_TMP = $(CURDIR)/build/tmp
+
 test: $(STAMP) lint
-	$(PY) -m pytest -q -m "not slow and not mpi"
-	$(MPIRUN) -n $(NP) --oversubscribe $(PY) -m pytest -q --color=no -p no:cacheprovider -m mpi tests/test_mpi.py
+	@rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
+	TMPDIR=$(TEST_TMP) $(PY) -m pytest -q -m "not slow and not mpi"
+	$(MPIRUN) -n $(NP) --oversubscribe -x TMPDIR=$(TEST_TMP) $(PY) -m pytest -q --color=no -p no:cacheprovider -m mpi tests/test_mpi.py
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m "slow and not mpi"
