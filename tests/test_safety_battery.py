@@ -122,3 +122,20 @@ def test_an_address_space_limit_is_the_machine_not_a_bug(tmp_path):
     lines = p.stderr.strip().splitlines()
     assert lines and "memory" in lines[-1].lower() and "report" not in lines[-1], p.stderr
     assert "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("link", [".ephkin.lock", "results.rank0.jsonl", "results.csv", "summary.json", "lc.png"])
+def test_a_link_in_a_sweep_directory_never_touches_its_target(tmp_path, capsys, link):
+    """Issue 28 case 2: a symbolic link where a sweep (or its --resume) writes is refused ("cannot ...", exit 1)
+    or replaced by the file; its target keeps its content either way."""
+    out, victim = tmp_path / "out", tmp_path / "victim.txt"
+    (tmp_path / "rf.toml").write_text(RUNFILE)
+    assert main(["sweep", str(tmp_path / "rf.toml"), "-o", str(out), "--quiet"]) == 0
+    victim.write_text("precious\n")
+    os.replace(out / link, tmp_path / "moved") if (out / link).exists() else None
+    (out / link).symlink_to(victim)
+    code = main(["sweep", str(tmp_path / "rf.toml"), "-o", str(out), "--resume", "--quiet"])
+    err = capsys.readouterr().err
+    assert victim.read_text() == "precious\n"
+    if code != 0:
+        assert code == 1 and err.count("\n") == 1 and "cannot" in err and "internal" not in err, err
