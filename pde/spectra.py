@@ -43,7 +43,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import InputError, require_positive
+from .errors import MAGNITUDE, InputError, require_positive
 from .phonons import moments as phonon_moments
 
 __all__ = ["Spectrum", "parse_spectrum", "make_spectrum", "read_a2f_file", "ALPHA2F_HELP"]
@@ -523,6 +523,11 @@ def read_a2f_file(path: str, column: int = 2):
     om, a2f = data[:, 0], data[:, column - 1]
     if not np.all(np.isfinite(data[:, [0, column - 1]])):
         raise InputError(f"{where}: non-finite values in the table; fix or remove those rows", "spectrum")
+    if np.max(np.abs(data[:, [0, column - 1]])) > MAGNITUDE:
+        raise InputError(
+            f"{where}: values beyond {MAGNITUDE:g} in the table; give omega and alpha^2F in physical units",
+            "spectrum",
+        )
     if om.size < 2 or np.any(np.diff(om) <= 0):
         raise InputError(f"{where}: omega (column 1) must be strictly increasing with >= 2 rows", "spectrum")
     if om[0] < 0:

@@ -139,3 +139,16 @@ def test_a_link_in_a_sweep_directory_never_touches_its_target(tmp_path, capsys, 
     assert victim.read_text() == "precious\n"
     if code != 0:
         assert code == 1 and err.count("\n") == 1 and "cannot" in err and "internal" not in err, err
+
+
+def test_a_table_of_overflowing_numbers_is_one_input_error(tmp_path, capsys):
+    """Issue 28 case 10: an alpha^2F of 1e308 is refused by the reader (exit 2, one line), before any numpy
+    overflow warning could print."""
+    import numpy as np
+
+    w = np.linspace(0.0, 0.1, 50)
+    np.savetxt(tmp_path / "huge.a2f", np.c_[w, np.where(w > 0, 1e308, 0.0)])
+    for cmd in (["zinv", "--T0", "0.2"], ["lambda-c", "--T0", "0.2"], ["spectrum"]):
+        assert main(cmd + ["--spectrum", f"file:{tmp_path / 'huge.a2f'}"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "beyond" in err and "--spectrum" in err
