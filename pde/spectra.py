@@ -61,17 +61,13 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
 # densities' accuracy (panels pi T/2 wide, poles pi T away: rho ~ 8, 8^-16 ~ 3e-15).
 _TABLE_ORDER = 2 * _GL_ORDER
 _TABLE_X, _TABLE_W = np.polynomial.legendre.leggauss(_TABLE_ORDER)
-# P_j of a parent panel's coordinate t = (s -+ 1)/2 on its left/right half, as Legendre series in the half's s:
-# the parent's moments are _HALVES[0] @ left's + _HALVES[1] @ right's
+# P_j of a parent panel's coordinate t = (s -+ 1)/2 on its left/right half, as Legendre series in the half's s
+# (projected with the 16-point rule, exact for the degree-30 products): the parent's moments are
+# _HALVES[0] @ left's + _HALVES[1] @ right's
 _HALVES = tuple(
-    np.stack(
-        [
-            np.pad(np.polynomial.Legendre.basis(j)(np.polynomial.Legendre([side * 0.5, 0.5])).coef, (0, _TABLE_ORDER))[
-                :_TABLE_ORDER
-            ]
-            for j in range(_TABLE_ORDER)
-        ]
-    )
+    np.polynomial.legendre.legvander(0.5 * (_TABLE_X + side), _TABLE_ORDER - 1).T
+    @ (np.polynomial.legendre.legvander(_TABLE_X, _TABLE_ORDER - 1) * _TABLE_W[:, None])
+    * (np.arange(_TABLE_ORDER) + 0.5)[None, :]
     for side in (-1.0, 1.0)
 )
 # C_j(s) = int_s^1 (t - s) P_j(t) dt, the double antiderivative of P_j vanishing with its slope at s = 1, as
