@@ -17,6 +17,7 @@ import numpy as np
 
 from ephkin.pde.errors import InputError
 
+from .. import progress as engine_progress
 from ..failures import NOT_PHYSICS, SOLVER_FAILED, STOPPED_EARLY, SolverFailed
 from ..prefixes import KINETIC
 from ..stability.common import DENSE_MAX
@@ -382,6 +383,11 @@ def _linear_diagnostics(p: Any, model: Any, r: dict[str, Any], T_in: float, pred
     t0 = time.perf_counter()
     out: dict[str, Any] = {}
     if prediction and r["status"] == "stable":
+        # printed on stderr only if it lasts (solvers.progress); the SLEPc path reports its own iterations
+        engine_progress.report(
+            f"evolve: the dense modal prediction of Eq. (13) (M{' with M^ee' if p.a_ee > 0 else ''} assembled, "
+            f"one eigh, L = {p.grid.L})"
+        )
         gam, X = modes = linear_modes(p)
         gmin = nonzero_gammas(gam)
         gmin = gmin[gmin > 0]
