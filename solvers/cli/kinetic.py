@@ -28,6 +28,10 @@ def add_commands(sub):
 def evolve(args):
     """``ephkin evolve``: the study's result; with -o the time series, history.csv, plots, summary.json."""
     params = params_from_args(study.STUDY, args)
+    if params.restart is not None:  # before -o is written to: summary.json and history.csv are rewritten at once
+        from ..restart import check_invocation
+
+        check_invocation(params.restart, args.output, petsc_for(args))
     out = output_dir(args.output)
 
     def run(on_step=None):
