@@ -1,4 +1,4 @@
-"""Initial electron distributions f(E, t = 0) for the kinetic equation (docs/theory.md §4, "Initial states").
+"""Initial electron distributions f(E, t = 0) for the kinetic equation (docs/theory.md §10.8).
 
 The kinetic equation lives on the folded grid E_i = i eps, i = 1..L, with f(-E) = 1 - f(E) and f(0) = 1/2
 (Eq. (S28)): every state is particle-hole symmetric, so the chemical potential stays at 0 and the particle
@@ -102,7 +102,7 @@ class InitialState:
         f = fermi(E, T_in)
         if self.kind == "pulse":
             E0, W, A = self.pulse
-            # odd in E: electrons at +E0, the mirror holes at -E0 (docs/theory.md, "Initial states")
+            # odd in E: electrons at +E0, the mirror holes at -E0 (docs/theory.md §10.8)
             f = f + A * (np.exp(-0.5 * ((E - E0) / W) ** 2) - np.exp(-0.5 * ((E + E0) / W) ** 2))
             if np.max(f) > 1.0:
                 i = int(np.argmax(f))

@@ -85,7 +85,7 @@ class EvolveParams(TimeSeriesParams, ElectronElectronParams, EnergyGridParams, S
     initial: str = param(
         "thermal",
         metavar="STATE",
-        help=f"the state f(E, 0) (docs/theory.md §4, 'Initial states'): {INITIAL_HELP}",
+        help=f"the state f(E, 0) (docs/theory.md §10.8): {INITIAL_HELP}",
     )
     restart: str | None = param(
         None,
