@@ -27,6 +27,7 @@ import numpy as np
 
 from .eliashberg import fermi
 from .errors import InputError
+from .textfile import read_lines
 
 __all__ = ["INITIAL_HELP", "InitialState", "parse_initial", "read_distribution"]
 
@@ -46,13 +47,7 @@ def read_distribution(path: str, name: str = "initial") -> tuple[np.ndarray, np.
     """(E, f) of a two-column text table, sorted by E: finite, 0 <= f <= 1, distinct energies, at least two rows.
     Any other line is an error naming the file and its line number (InputError, param ``name``)."""
     where = f"{name} file:{path}"
-    try:
-        with open(path, encoding="utf-8", errors="strict") as fh:
-            lines = fh.readlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
-        why = f"{where}: cannot read the file ({reason}); give a text file with columns E, f"
-        raise InputError(why, name) from None
+    lines = read_lines(path, where, name, "E, f")
     rows = []
     for lineno, raw in enumerate(lines, 1):
         text = raw.split("#", 1)[0].strip()

@@ -45,6 +45,7 @@ import numpy as np
 
 from .errors import MAGNITUDE, InputError, require_positive
 from .phonons import moments as phonon_moments
+from .textfile import read_lines
 
 __all__ = ["Spectrum", "parse_spectrum", "make_spectrum", "read_a2f_file", "ALPHA2F_HELP"]
 
@@ -463,15 +464,7 @@ def read_a2f_file(path: str, column: int = 2):
     name an alpha^2F column.
     """
     where = f"spectrum file:{path}"
-    try:
-        with open(path, encoding="utf-8", errors="strict") as fh:
-            lines = fh.readlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
-        raise InputError(
-            f"{where}: cannot read the file ({reason}); give a readable text file with columns omega, alpha^2F",
-            "spectrum",
-        ) from None
+    lines = read_lines(path, where, "spectrum", "omega, alpha^2F")
     fast = _fast_rows(lines)
     rows, n_smear, ncol = ([], None, None) if fast is None else fast
     for lineno, raw in enumerate(lines if fast is None else (), 1):
