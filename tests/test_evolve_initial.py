@@ -259,3 +259,15 @@ def test_restart_refuses_an_unstable_run_and_continues_a_killed_one(runs, tmp_pa
                 EvolveParams(**base, t_end=4.0, restart=str(d))
         else:
             EvolveParams(**base, t_end=4.0, restart=str(d))
+
+
+def test_converge_and_reference_start_from_the_same_state():
+    """--converge's coarse grid and --reference's SciPy BDF integrate the pulse too (from f0(T_in) = f0(T0)
+    nothing would happen on them)."""
+    r = api.evolve("einstein", 0.3, 0.2, 0.2, 10.0, units="plain", a_ee=1.0, initial=PULSE, grid_step=0.02,
+                   converge=True, reference=True, diagnostics=False)
+    assert r.status == "stable" and r.extra["reference_max_difference"] < 1e-5
+    g = r.extra["grid_check"]
+    assert g["verdict"] == "converged" and g["coarse"]["L"] == 200
+    assert abs(g["coarse"]["decay_rate"] / g["fine"]["decay_rate"] - 1) < 0.02
+    assert abs(g["coarse"]["min_mass_diagonal"] - g["fine"]["min_mass_diagonal"]) < 1e-4
