@@ -65,3 +65,19 @@ def test_b_preconditioner_bounded_in_a_ee():
         base.append(_cg_iterations(p, B, False))
     assert max(counts) <= 24, counts
     assert base[-1] >= counts[-1] + 3, (base, counts)
+
+
+def test_the_dense_prediction_says_so_on_stderr():
+    """A phase that lasts says what it does (solvers.progress; EPHKIN_PROGRESS_EVERY=0 prints it at once)."""
+    import os
+    import subprocess
+    import sys
+
+    p = subprocess.run(
+        [sys.executable, "-m", "ephkin.solvers.cli", "evolve", "--spectrum", "einstein", "--units", "plain",
+         "--T0", "0.2", "--T-in", "0.22", "--t-end", "0.5", "--a-ee", "10", "--grid-step", "0.04", "--json"],
+        capture_output=True, text=True, env=dict(os.environ, EPHKIN_PROGRESS_EVERY="0"),
+    )
+    assert p.returncode == 0, p.stderr
+    assert "evolve: the dense modal prediction of Eq. (13) (M with M^ee assembled, one eigh, L = 200)" in p.stderr
+    assert "diagnostics_seconds" in p.stdout
