@@ -41,6 +41,13 @@ class StoredRun:
         self.time, self.E = time, E
         self.h5_path = os.path.join(directory, "f_E_t.h5")
 
+    def first(self) -> np.ndarray:
+        """f at t = 0: the state the stored run started from."""
+        import h5py
+
+        with h5py.File(self.h5_path, "r") as h5:
+            return np.asarray(h5["f"][0], dtype=float)
+
     def rows(self, block: int = 64) -> Iterator[tuple[float, np.ndarray]]:
         """(t, f) of every stored step in order, read ``block`` rows at a time."""
         import h5py

@@ -236,7 +236,7 @@ def run(
     state = parse_initial(params.initial)
     stored = _stored_run(params, p, petsc_options, xdmf_dir) if params.restart is not None else None
     # the t = 0 state: a restart's own (its file may have changed since), else the initial state on this grid
-    f_init = next(stored.rows(block=1))[1] if stored is not None else state.on_grid(p.E, params.T_in)
+    f_init = stored.first() if stored is not None else state.on_grid(p.E, params.T_in)
     with petsc_scope(petsc_options, (KINETIC,)):
         with snapshots(xdmf_dir, p.E, params.flush_every, E_units=params.units) as writer:
             r = run_ts(
