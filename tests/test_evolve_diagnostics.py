@@ -81,3 +81,15 @@ def test_the_dense_prediction_says_so_on_stderr():
     assert p.returncode == 0, p.stderr
     assert "evolve: the dense modal prediction of Eq. (13) (M with M^ee assembled, one eigh, L = 200)" in p.stderr
     assert "diagnostics_seconds" in p.stdout
+
+
+def test_no_linear_comparison_for_another_a_ep():
+    """The linear problem is built for a_ep = 1: with another a_ep its gammas are not the run's, so the comparison
+    is skipped with the reason instead of reporting wrong rates."""
+    from ephkin.solvers import api
+
+    r = api.evolve("einstein", 1.0, 0.2, 0.21, 1.0, a_ep=0.5, grid_step=0.05, cutoff=6)
+    d = r.to_dict()
+    assert "a_ep = 0.5" in d["diagnostics_skipped"] and "gamma_min_positive" not in d
+    d1 = api.evolve("einstein", 1.0, 0.2, 0.21, 1.0, grid_step=0.05, cutoff=6).to_dict()
+    assert "diagnostics_skipped" not in d1 and d1["gamma_min_positive"] > 0

@@ -282,6 +282,13 @@ def run(
             res.message = f"stable to t = {res.t_final or 0.0:.4g}"
         if status in NOT_PHYSICS:
             pass  # no verdict to compare with the linear problem, nothing to check on a coarser grid
+        elif params.a_ep != 1.0 and params.diagnostics is not False:
+            # the linear problem of Eq. (14) is built with M = M^ep + a_ee M^ee (a_ep = 1): its gammas would not
+            # be this run's (the unstable count, the inertia of A, would; the rates would not)
+            res.extra["diagnostics_skipped"] = (
+                f"a_ep = {params.a_ep:g}: the linear comparison is made for a_ep = 1 only; rerun with a_ep = 1 "
+                "(and a_ee / a_ep, time in units of 1 / a_ep) to compare"
+            )
         elif params.diagnostics or (params.diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
             # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
             prediction = p.grid.L <= (DENSE_MAX if params.diagnostics else PREDICTION_MAX_L)
