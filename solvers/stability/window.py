@@ -26,12 +26,14 @@ from types import SimpleNamespace
 import numpy as np
 import scipy.linalg as sla
 
+from ephkin.pde.grids import available_memory
+
 from .. import progress as engine_progress
 from ..failures import SolverFailed
 from .smallest import SmallestEigenvalue
 
 __all__ = ["WINDOW_TAU", "WINDOW_MARGIN", "WINDOW_MEM_MAX", "AhatWindow", "window_indices", "window_memory",
-           "sytrf_negatives"]
+           "window_fits", "sytrf_negatives"]
 
 # the window is the hull of the grid points with diag(A_hat) < WINDOW_TAU: outside it the diagonal (~ Z0^-1 -> 1 away
 # from the Fermi level) dominates.  0.5 made A_hat_OO definite for modes:40-60 (lambda 5, T0 0.2, refine 2-32:
@@ -47,6 +49,14 @@ _CG_MAXIT = 2000
 _BLOCK = 64  # columns of S per block of FFT products
 
 
+def window_fits(problem, count=True):
+    """(fits, bytes): whether :class:`AhatWindow` at the first threshold fits in min(WINDOW_MEM_MAX, half of
+    MemAvailable), and its memory."""
+    W, _ = window_indices(problem)
+    need = window_memory(problem.grid.L, W.size, int(W[0]) if W.size else 0, count)
+    return need <= min(WINDOW_MEM_MAX, 0.5 * (available_memory() or 0)), need
+
+
 def window_indices(problem, tau=WINDOW_TAU):
     """The window W (the hull of the grid points with diag(A_hat) < tau) and its complement O, index arrays."""
     d = problem.ahat_diagonal()
@@ -58,10 +68,10 @@ def window_indices(problem, tau=WINDOW_TAU):
     return W, np.concatenate([np.arange(low[0]), np.arange(low[-1] + 1, L)])
 
 
-def window_memory(L, nw, nlow):
-    """Bytes of :class:`AhatWindow` with a window of nw points and nlow points below it: S and its LDL^T copy (then
-    its LU in place of S), the Cholesky factor of the block below the window, the block work arrays."""
-    return 16.0 * nw * nw + 8.0 * nlow * nlow + 8.0 * L * max(_BLOCK * 12, nlow)
+def window_memory(L, nw, nlow, count=True):
+    """Bytes of :class:`AhatWindow` with a window of nw points and nlow points below it: S and (``count``) its LDL^T
+    copy (the LU in place of S), the Cholesky factor of the block below the window, the block work arrays."""
+    return (16.0 if count else 8.0) * nw * nw + 8.0 * nlow * nlow + 8.0 * L * max(_BLOCK * 12, nlow)
 
 
 class _Restricted:
@@ -87,10 +97,11 @@ class AhatWindow:
     smallest eigenvalue of A_hat_OO, matrix-free: > WINDOW_MARGIN, the certificate that A_hat_OO has no negative
     eigenvalue), ``n_negative`` (of S, so of A_hat), ``cg_iterations`` (most CG iterations of one column),
     ``residual_bound`` (bound on ||S_computed - S||_2 from the CG residuals) and ``margin`` (the smallest |eigenvalue|
-    of S: the count is certified when residual_bound < margin).  ``lu=False``: the count only (no LU kept).
+    of S: the count is certified when residual_bound < margin).  ``lu=False``: the count only (no LU kept);
+    ``count=False``: A_hat^-1 only (no LDL^T copy of S, half the memory; ``n_negative`` None).
     """
 
-    def __init__(self, problem, lu=True, tau=WINDOW_TAU, max_doublings=4):
+    def __init__(self, problem, lu=True, count=True, tau=WINDOW_TAU, max_doublings=4):
         self.p = problem
         self.d = problem.ahat_diagonal()
         for _ in range(max_doublings + 1):
@@ -112,7 +123,7 @@ class AhatWindow:
         self._max_rel_res = 0.0
         nw = self.W.size
         S = self._schur() if nw else np.zeros((0, 0))
-        self.n_negative = self._inertia(S)
+        self.n_negative = self._inertia(S) if count else None
         self.lu = None
         self.margin = None
         if nw:
