@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse as sp
 
 from ephkin.pde.errors import InputError
+
 from ..bridge import aij, destroy, parallel
 from ..eps import solve_eigensystem
 from ..petsc_env import init_petsc

@@ -126,7 +126,8 @@ class StabilityResult(Result):
     )
     gamma_min_positive: float | None = out(unit="1/time", help="the slowest decaying mode's gamma")
     gamma_poles: list[float] | None = out(
-        unit="1/time", help="the gamma of largest |gamma| (mu = 1/gamma nearest 0: the pole region of Fig. 2), largest first"
+        unit="1/time",
+        help="the gamma of largest |gamma| (mu = 1/gamma nearest 0: the pole region of Fig. 2), largest first",
     )
     gamma_most_negative: float | None = out(
         unit="1/time", help="the most negative of gamma_poles (the unstable pole branch; null when none is negative)"
