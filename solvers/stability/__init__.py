@@ -8,13 +8,13 @@ One module per idea; every name is re-exported here (``from ephkin.solvers.stabi
   A_hat (LAPACK or MUMPS; above DENSE_MAX the window split), Cholesky certificates, spectrum slicing,
   :func:`count_unstable`;
 * :mod:`.window` -- A_hat split at the window where it is indefinite (Haynsworth): the exact inertia and A_hat^-1
-  at any L from FFT products (:class:`AhatWindow`);
+  above DENSE_MAX from FFT products, no L x L matrix (:class:`AhatWindow`);
 * :mod:`.smallest` -- mu_min(A_hat): matrix-free SLEPc on the FFT shell (:func:`ahat_shell`), or dense LAPACK;
 * :mod:`.lambda_c` -- the root lambda_c of mu_min(lambda) (Newton + inertia check, or bisection), and on a
   graded grid;
 * :mod:`.continuum` -- the continuous spectrum of a continuous alpha^2F: its edges, the discrete modes below;
 * :mod:`.matrix_free` -- the slow modes (gamma nearest 0) matrix-free, ladder null modes deflated;
-* :mod:`.shift_invert` -- gamma near a target, the unstable gamma and the poles (largest |gamma|, any L, A_hat^-1
+* :mod:`.shift_invert` -- gamma near a target, the unstable gamma and the poles (largest |gamma|, above DENSE_MAX too, A_hat^-1
   by the window split) by shift-and-invert (options ``-stab_``, ``-stab_unstable_``, ``-stab_pole_``);
 * :mod:`.dense` -- every gamma by dense LAPACK (reference, small L);
 * :mod:`.residual` -- the backward error of a computed eigenpair of Eq. (14), the same on every path;

@@ -1,4 +1,4 @@
-"""A_hat split at its window: the exact inertia (the number of unstable modes) and A_hat^-1 at any L without
+"""A_hat split at its window: the exact inertia (the number of unstable modes) and A_hat^-1 above DENSE_MAX without
 assembling A_hat (docs/theory.md §3, "The window of A_hat").
 
 A_hat = diag(Z0^-1) + sqrt(-f0') K sqrt(-f0') (Eq. (S20) scaled, (T8)) is indefinite only where Z0^-1 dips below 0
