@@ -14,8 +14,8 @@ One module per idea; every name is re-exported here (``from ephkin.solvers.stabi
   graded grid;
 * :mod:`.continuum` -- the continuous spectrum of a continuous alpha^2F: its edges, the discrete modes below;
 * :mod:`.matrix_free` -- the slow modes (gamma nearest 0) matrix-free, ladder null modes deflated;
-* :mod:`.shift_invert` -- gamma near a target, the unstable gamma and the poles (largest |gamma|, above DENSE_MAX too, A_hat^-1
-  by the window split) by shift-and-invert (options ``-stab_``, ``-stab_unstable_``, ``-stab_pole_``);
+* :mod:`.shift_invert` -- gamma near a target, the unstable gamma and the poles (largest |gamma|, above DENSE_MAX
+  too, A_hat^-1 by the window split) by shift-and-invert (options ``-stab_``, ``-stab_unstable_``, ``-stab_pole_``);
 * :mod:`.dense` -- every gamma by dense LAPACK (reference, small L);
 * :mod:`.residual` -- the backward error of a computed eigenpair of Eq. (14), the same on every path;
 * :mod:`.summary` -- what the stability command reports, matrix-free or dense, one result dict.

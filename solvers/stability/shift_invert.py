@@ -1,8 +1,8 @@
 """gamma of the pencil M x = gamma A x (Eq. (14)) by SLEPc shift-and-invert: the gamma nearest a target
 (:func:`gamma_spectrum`, A_hat assembled, L <= DENSE_MAX; default target just below 0 so that the ladder null modes
 of M come out as gamma = 0; options ``-stab_``), the negative gamma nearest 0 (:func:`unstable_gammas`, L <=
-DENSE_MAX, ``-stab_unstable_``) and the poles of Fig. 2 (:func:`pole_gammas`, above DENSE_MAX too: A_hat^-1 by the window split
-of :mod:`.window`, ``-stab_pole_``)."""
+DENSE_MAX, ``-stab_unstable_``) and the poles of Fig. 2 (:func:`pole_gammas`, above DENSE_MAX too: A_hat^-1 by the
+window split of :mod:`.window`, ``-stab_pole_``)."""
 
 from __future__ import annotations
 
