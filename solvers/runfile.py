@@ -145,6 +145,10 @@ def load_runfile(path, overrides=(), models=()):
             raise InputError(f"run file {path}: petsc.{k} = {v!r}: give a PETSc option name and one value (a "
                              "string, a number, or true for a flag)")
         petsc += [f"-{k}"] + ([] if v is True else [str(v)])
+    if petsc:  # a solver type this build lacks, a word for a number: refused before any point runs
+        from .option_values import check_option_values
+
+        check_option_values(petsc, lambda name, value: f"run file {path}: petsc.{name} = {value!r}")
     return {"model": model, "points": points, "petsc": petsc, "axes": keys,
             "plot": _plot_spec(path, data.get("plot"), points[0])}
 

@@ -295,3 +295,109 @@ def test_runs_that_would_never_end_are_refused(capsys, argv, flag):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"error: {flag}" in err
+
+
+# [petsc] values and PETSc options checked against this build's solver types before any work (issue 28) ----------
+
+EVOLVE_RUN = """model = "evolve"
+[parameters]
+spectrum = "einstein"
+T0 = 0.2
+T_in = 0.21
+t_end = 0.1
+grid_step = 0.05
+cutoff = 6
+[petsc]
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ('kin_ts_type = "foo"', ["petsc.kin_ts_type = 'foo'", "no such TS type", "bdf", "arkimex"]),
+        ('kin_ksp_type = "foo"', ["petsc.kin_ksp_type", "no such KSP type", "gmres"]),
+        ("kin_ts_max_steps = \"abc\"", ["petsc.kin_ts_max_steps = 'abc'", "not an integer"]),
+        ('kin_snes_rtol = "tiny"', ["petsc.kin_snes_rtol = 'tiny'", "not a number"]),
+    ],
+)
+def test_run_file_petsc_values_are_checked_before_any_point(tmp_path, capsys, command, line, words):
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN + line + "\n")
+    assert main([command, str(run), "-o", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"ephkin {command}: error: run file ") and "internal" not in err
+    assert all(w in err for w in words), err
+    assert not (tmp_path / "out").exists()  # refused before anything was computed or written
+
+
+def _unavailable_pc_types():
+    """PC types petsc4py names that this PETSc build did not register (external packages not built)."""
+    from ephkin.solvers import option_values
+    from ephkin.solvers.petsc_env import init_petsc
+
+    init_petsc()
+    return sorted(set(option_values._constants("pc")) - set(option_values._registered("pc")))
+
+
+@pytest.mark.parametrize(
+    "opt, value, words",
+    [
+        ("-kin_ts_type", "foo", ["no such TS type", "bdf"]),
+        ("-kin_ksp_type", "foo", ["no such KSP type", "gmres"]),
+        ("-kin_pc_type", "foo", ["no such PC type", "jacobi"]),
+        ("-kin_snes_type", "foo", ["no such SNES type", "newtonls"]),
+        ("-kin_snes_linesearch_type", "foo", ["no such SNES line search type", "bt"]),
+        ("-kin_ts_max_steps", "abc", ["not an integer"]),
+        ("-kin_ts_max_steps", "1.5", ["not an integer"]),
+        ("-kin_ksp_rtol", "small", ["not a number"]),
+    ],
+)
+def test_command_line_petsc_values_are_checked_before_any_work(tmp_path, capsys, opt, value, words):
+    out = tmp_path / "out"
+    assert main(EVOLVE + [str(out), opt, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"ephkin evolve: error: {opt} {value}: ") and "internal" not in err
+    assert all(w in err for w in words), err
+    assert not out.exists()  # before -o was even created
+
+
+@pytest.mark.parametrize(
+    "opt, value", [("-stab_eps_type", "foo"), ("-stab_st_type", "foo"), ("-stab_st_ksp_type", "x")]
+)
+def test_slepc_types_are_checked_too(capsys, opt, value):
+    assert main(["stability", "--spectrum", "einstein", "--T0", "0.2", "--lam", "1", "--quiet", opt, value]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{opt} {value}: no such " in err
+
+
+def test_a_type_this_build_lacks_is_refused_by_name(tmp_path, capsys):
+    """petsc4py lists PC types whose packages may not be built here (Debian 12: hpddm, spai, ...): the registry
+    decides, and the refusal lists only the types this build has."""
+    missing = _unavailable_pc_types()
+    assert missing, "every PC type petsc4py names is built here: pick another build's gap"
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN + f'kin_pc_type = "{missing[0]}"\n')
+    assert main(["sweep", str(run), "-o", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "this PETSc/SLEPc build" in err and "jacobi" in err
+    assert not any(f" {m}," in err or err.rstrip().endswith(f" {m}") for m in missing)
+
+
+def test_a_word_petsc_refuses_while_configuring_a_solver_is_the_run_files_error(tmp_path, capsys):
+    """Options this check does not know are left to PETSc: its refusal (ERR_USER_INPUT, a word that is not one of
+    the option's choices) is still bad input, exit 2 naming the option -- for a run file's [petsc] as for -kin_."""
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN + 'kin_ts_exact_final_time = "foo"\n')
+    assert main(["run", str(run), "-o", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "-kin_ts_exact_final_time foo" in err and "matchstep" in err
+    assert main(EVOLVE + [str(tmp_path / "o2"), "-kin_ts_exact_final_time", "foo"]) == 2
+    assert "-kin_ts_exact_final_time foo" in capsys.readouterr().err
+
+
+def test_valid_petsc_values_still_run(tmp_path, capsys):
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN + 'kin_ts_type = "bdf"\nkin_ts_max_steps = 5000\nkin_ksp_rtol = 1e-8\n')
+    assert main(["run", str(run), "-o", str(tmp_path / "out"), "--quiet", "--json"]) == 0
+    assert main(EVOLVE + [str(tmp_path / "o2"), "-kin_ksp_type", "gmres", "-kin_ts_adapt_clip", "0.1,10"]) == 0

@@ -265,6 +265,9 @@ def main(argv=None):
             # PETSc sees the command line as in any PETSc program: -log_view, -help, -malloc_debug, -info act
             # only when given to PetscInitialize (a no-op if PETSc already runs in this process)
             init_petsc(["ephkin"] + all_petsc)
+            from ..option_values import check_option_values
+
+            check_option_values(petsc_opts)  # a type this build lacks, a word for a number: before any work
         with (
             petsc_options([] if getattr(args, "study", None) is not None else petsc_opts, prefixes),
             engine_progress.reporting(None if QUIET["on"] else progress),  # long engine phases, on stderr

@@ -226,7 +226,15 @@ def runfile_petsc(parser, spec):
 
     prefixes = subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes") or ()
     with petsc_options(spec["petsc"], prefixes) as state, owned_by_caller(spec["petsc"]):
-        yield state
+        try:
+            yield state
+        except Exception as exc:  # PETSc refusing a [petsc] value as it configures a solver: the run file's error
+            from . import _bad_petsc_option
+
+            bad = _bad_petsc_option(exc, spec["petsc"])
+            if bad is None:
+                raise
+            raise InputError(bad) from None
 
 
 def run(args):
