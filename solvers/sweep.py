@@ -44,7 +44,7 @@ from ephkin.pde.errors import InputError
 from .dirlock import DirLock
 from .failures import NOT_PHYSICS
 from .provenance import git_hash, provenance, to_jsonable, write_json
-from .safefile import open_nofollow, write_atomic
+from .safefile import CannotWrite, open_nofollow, write_atomic
 
 __all__ = ["run_sweep"]
 
@@ -245,12 +245,14 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
         except (InputError, OSError) as exc:
             if lock is not None:
                 lock.release()
-            msg = str(exc) if isinstance(exc, InputError) else f"-o {outdir}: {exc.strerror} ({exc.filename})"
-            plan = {"error": msg}
+            machine = isinstance(exc, CannotWrite)  # a held lock, a link as the lock: the machine's (exit 1)
+            plain = machine or isinstance(exc, InputError)
+            msg = str(exc) if plain else f"-o {outdir}: {exc.strerror} ({exc.filename})"
+            plan = {"error": msg, "machine": machine}
     if comm is not None:
         plan = comm.bcast(plan, root=0)
     if "error" in plan:
-        raise InputError(plan["error"])
+        raise CannotWrite(0, plan["error"]) if plan.get("machine") else InputError(plan["error"])
     try:
         return _run(spec, outdir, solve, comm, progress, runfile, (group_size,) + groups, todo, plan)
     finally:

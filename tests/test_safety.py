@@ -401,3 +401,122 @@ def test_valid_petsc_values_still_run(tmp_path, capsys):
     run.write_text(EVOLVE_RUN + 'kin_ts_type = "bdf"\nkin_ts_max_steps = 5000\nkin_ksp_rtol = 1e-8\n')
     assert main(["run", str(run), "-o", str(tmp_path / "out"), "--quiet", "--json"]) == 0
     assert main(EVOLVE + [str(tmp_path / "o2"), "-kin_ksp_type", "gmres", "-kin_ts_adapt_clip", "0.1,10"]) == 0
+
+
+# evolve -o and run take the sweep's directory lock (issue 28) ---------------------------------------------------
+
+LONG_EVOLVE = ["evolve", "--spectrum", "modes:40-60", "--lam", "1", "--T0", "0.2", "--T-in", "0.205", "--t-end", "400"]
+
+
+def _cli(argv, **kw):
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.Popen([sys.executable, "-m", "ephkin.solvers.cli"] + argv, cwd=root, text=True, **kw)
+
+
+def _wait(cond, timeout=90):
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        LONG_EVOLVE,
+        ["nac", "evolve", "--filling", "0.3333333", "--omega-p", "0.6667", "--t-end", "1"],
+        ["run", "RUNFILE"],
+        ["sweep", "RUNFILE"],
+    ],
+    ids=["evolve", "nac-evolve", "run", "sweep"],
+)
+def test_a_second_job_into_the_directory_of_a_running_evolve_is_refused(tmp_path, second):
+    import json
+    import subprocess
+
+    out = tmp_path / "out"
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN.replace("[petsc]\n", ""))
+    first = _cli(LONG_EVOLVE + ["-o", str(out), "--flush-every", "0.05", "--json"], stdout=subprocess.PIPE,
+                 stderr=subprocess.PIPE)
+    try:
+        lock = out / ".ephkin.lock"
+        assert _wait(lambda: lock.is_file() and f"pid={first.pid}" in lock.read_text())
+        assert _wait(lambda: (out / "f_E_t.xdmf").is_file() and "<Time " in (out / "f_E_t.xdmf").read_text())
+        argv = [str(run) if a == "RUNFILE" else a for a in second] + ["-o", str(out), "--quiet"]
+        r = _cli(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout, stderr = r.communicate(timeout=120)
+        assert first.poll() is None, "the first run ended before the second started: make it longer"
+        assert r.returncode == 1 and stderr.count("\n") == 1, stderr
+        assert stderr.startswith(f"ephkin {second[0]}") and f": cannot write into -o {out}: locked by" in stderr
+        assert f"pid={first.pid}" in stderr and "evolve" in stderr.split("locked by", 1)[1]
+        assert "internal" not in stderr and "BlockingIOError" not in stderr and stdout == ""
+    finally:
+        stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    res = json.loads(stdout)
+    summ = json.load(open(out / "summary.json"))
+    assert summ["run_status"] == "finished" and summ["steps"] == res["steps"] and summ["provenance"]
+    import h5py
+
+    with h5py.File(out / "f_E_t.h5") as h5:
+        assert h5["f"].shape[0] == res["steps"] + 1  # every step of the first run, none of another
+    assert not lock.exists()  # the holder removed its lock file
+
+
+def test_run_holds_its_directory_for_its_evolve_point(tmp_path, capsys):
+    """run FILE -o DIR holds DIR and its evolve point writes there under the same (re-entrant) lock; the lock file
+    is gone afterwards, and a link named like it is refused, its target untouched."""
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN.replace("[petsc]\n", ""))
+    out = tmp_path / "out"
+    assert main(["run", str(run), "-o", str(out), "--quiet"]) == 0
+    assert (out / "f_E_t.xdmf").is_file() and not (out / ".ephkin.lock").exists()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (out / ".ephkin.lock").symlink_to(victim)
+    capsys.readouterr()
+    assert main(EVOLVE + [str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err and "symbolic link" in err
+    assert victim.read_text() == "precious\n"
+
+
+def test_the_lock_is_removed_only_by_its_holder(tmp_path, monkeypatch):
+    """The holder removes its lock file when it ends; a job that opened the file just before, and so locked a file
+    nobody sees any more, starts again on the new one: two jobs never hold two files of one name."""
+    import fcntl
+
+    from ephkin.solvers.dirlock import DirectoryInUse, DirLock
+
+    first = DirLock(str(tmp_path), what="evolve").acquire()
+    with pytest.raises(DirectoryInUse, match="locked by another ephkin job"):
+        DirLock(str(tmp_path)).acquire()
+    real, ended = fcntl.flock, []
+
+    def flock(fd, op):  # the first holder ends between the second's open and its flock
+        if not ended:
+            ended.append(True)
+            first.release()
+        return real(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    second = DirLock(str(tmp_path), what="run").acquire()
+    assert "run" in (tmp_path / ".ephkin.lock").read_text()  # the file under the name is the one it locked
+    third = DirLock(str(tmp_path))
+    with pytest.raises(DirectoryInUse, match="run"):
+        third.acquire()
+    os.replace(tmp_path / ".ephkin.lock", tmp_path / "moved")  # the name leads to another file: not ours to remove
+    (tmp_path / ".ephkin.lock").write_text("")
+    second.release()
+    assert (tmp_path / ".ephkin.lock").is_file()
+    os.remove(tmp_path / ".ephkin.lock")
+    DirLock(str(tmp_path)).acquire().release()
+    assert not (tmp_path / ".ephkin.lock").exists()

@@ -8,7 +8,9 @@ a result dict (printed as JSON or text by ``ephkin.solvers.cli.main``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
 import math
 import os
 import re
@@ -137,9 +139,34 @@ def progress(msg):
         print(msg, file=sys.stderr, flush=True)
 
 
+#: The handlers running under :func:`holds_output`, innermost last: (command, the ExitStack holding its locks).
+_HOLDING = []
+
+
+def holds_output(what):
+    """Decorator of a handler that writes into -o as it goes (``evolve``, ``nac evolve``, ``run``): the directory
+    :func:`output_dir` makes for it is held with the lock a sweep takes (``solvers.dirlock``) until the handler
+    returns, so that a second job into the same -o is refused ("cannot write into -o DIR: locked by ...", exit 1)
+    instead of two writers mixing (or HDF5 refusing) the files.  Under mpirun only rank 0, the writer, holds it."""
+
+    def wrap(handler):
+        @functools.wraps(handler)
+        def held(args):
+            with contextlib.ExitStack() as stack:
+                _HOLDING.append((what, stack))
+                try:
+                    return handler(args)
+                finally:
+                    _HOLDING.pop()
+
+        return held
+
+    return wrap
+
+
 def output_dir(path):
-    """Create the -o directory (None without -o).  An empty name is refused: it would write into (and a sweep
-    clean up in) the current directory."""
+    """Create the -o directory (None without -o), held until the end of a :func:`holds_output` handler.  An empty
+    name is refused: it would write into (and a sweep clean up in) the current directory."""
     if path is None:
         return None
     if not str(path).strip():
@@ -150,6 +177,11 @@ def output_dir(path):
         raise InputError(
             f"-o {path}: cannot create the output directory ({exc.strerror}); choose a writable path"
         ) from None
+    if _HOLDING and launcher_rank() == 0:
+        from ..dirlock import hold
+
+        what, stack = _HOLDING[-1]
+        stack.enter_context(hold(path, what))
     return path
 
 

@@ -27,6 +27,7 @@ from .common import (
     finish,
     finite,
     flag_message,
+    holds_output,
     output_dir,
     parameters,
     progress,
@@ -103,7 +104,8 @@ def add_commands(sub):
         "its parameters (defaults included) and the code version are identical. One sweep per "
         "output directory (a lock file, DIR/.ephkin.lock). Exit status: 0 every point ok, "
         f"{SWEEP_FAILED} finished with failed points (their errors in summary.json), 2 bad input "
-        "(nothing computed), 1 internal error, 130 interrupted.",
+        "(nothing computed), 1 the machine refused (the directory locked by another job, read-only, full) or an "
+        "internal error, 130 interrupted.",
     )
     p.add_argument("file", metavar="FILE", help="run file with a [sweep] table (see runs/README.md)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
@@ -237,6 +239,7 @@ def runfile_petsc(parser, spec):
             raise InputError(bad) from None
 
 
+@holds_output("run")
 def run(args):
     """One job from a run file, or the built-in default job when no FILE is given."""
     if args.file is None:
