@@ -520,3 +520,61 @@ def test_the_lock_is_removed_only_by_its_holder(tmp_path, monkeypatch):
     os.remove(tmp_path / ".ephkin.lock")
     DirLock(str(tmp_path)).acquire().release()
     assert not (tmp_path / ".ephkin.lock").exists()
+
+
+# warnings never precede the one-line error (issue 28) -----------------------------------------------------------
+
+
+def _stderr_of(argv, tmp_path, script=None):
+    """(exit status, stderr) of ``ephkin ARGV`` in a process of its own: Python's warnings go to the real stderr
+    there (under pytest they are caught by pytest)."""
+    import subprocess
+    import sys
+
+    code = script or "import sys; from ephkin.solvers.cli import main; sys.exit(main(sys.argv[1:]))"
+    r = subprocess.run([sys.executable, "-c", code] + argv, cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120)
+    return r.returncode, r.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, table, words",
+    [
+        (["zinv", "--spectrum", "file:TABLE", "--T0", "0.1"], "0.01 1e308\n0.02 1e308\n", "too large"),
+        (["lambda-c", "--spectrum", "file:TABLE", "--T0", "0.1"], "0.01 1e308\n0.02 1e308\n", "too large"),
+        (["nac", "sigma", "--dos", "file:TABLE", "--omega-p", "0.5", "--zeta", "inf"], "", "no data rows"),
+        (["nac", "sigma", "--dos", "file:TABLE", "--omega-p", "0.5", "--zeta", "inf"], "# only a comment\n",
+         "no data rows"),
+    ],
+)
+def test_bad_tables_give_one_line_and_no_warning(tmp_path, argv, table, words):
+    (tmp_path / "table.dat").write_text(table)
+    code, err = _stderr_of([a.replace("TABLE", "table.dat") for a in argv], tmp_path)
+    assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert err.startswith(f"ephkin {argv[0]}") and "Warning" not in err
+
+
+WARN_THEN = """import sys, warnings
+from ephkin.pde.errors import InputError
+from ephkin.solvers.cli import equilibrium, main
+
+def spectrum(args):
+    warnings.warn("overflow encountered in reduce", RuntimeWarning)
+    warnings.warn("something a library says", UserWarning)
+    if args.lam > 1:
+        raise InputError("lambda must be <= 1 here (got %g)" % args.lam, "lambda")
+    return {"status": "ok"}
+
+equilibrium.spectrum = spectrum
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_warnings_are_dropped_on_error_and_logged_after_success(tmp_path):
+    code, err = _stderr_of(["spectrum", "--spectrum", "einstein", "--lam", "2"], tmp_path, WARN_THEN)
+    assert code == 2 and err == "ephkin spectrum: error: --lam must be <= 1 here (got 2)\n"
+    code, err = _stderr_of(["spectrum", "--spectrum", "einstein", "--lam", "1", "--json"], tmp_path, WARN_THEN)
+    lines = err.splitlines()
+    assert code == 0 and len(lines) == 2, err
+    assert lines[0].startswith("ephkin spectrum: warning: RuntimeWarning: overflow encountered in reduce (")
+    assert lines[1].startswith("ephkin spectrum: warning: UserWarning: something a library says (")

@@ -35,7 +35,15 @@ from ephkin.pde.errors import InputError  # noqa: E402
 
 from ..failures import EXIT_SOLVER_FAILED, NOT_PHYSICS, PETSC_INPUT_ERRORS  # noqa: E402
 from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
-from .common import EPILOG, EXIT_STATUS, CommandParser, flag_message, launcher_rank, subcommand_parser  # noqa: E402
+from .common import (  # noqa: E402
+    EPILOG,
+    EXIT_STATUS,
+    CommandParser,
+    deferred_warnings,
+    flag_message,
+    launcher_rank,
+    subcommand_parser,
+)
 
 #: The command families, in the order ``ephkin --help`` lists them.
 FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
@@ -271,6 +279,7 @@ def main(argv=None):
         with (
             petsc_options([] if getattr(args, "study", None) is not None else petsc_opts, prefixes),
             engine_progress.reporting(None if QUIET["on"] else progress),  # long engine phases, on stderr
+            deferred_warnings(name),  # never before the one-line error; after the output on success
         ):
             if args.validate is not None:
                 args.validate(args)  # cheap checks of the values (signs, ranges, files) before any work

@@ -121,6 +121,29 @@ def add_quiet(p):
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (errors and warnings remain)")
 
 
+@contextlib.contextmanager
+def deferred_warnings(name):
+    """Python warnings raised while a command runs (numpy's RuntimeWarning on an overflow, a library's
+    UserWarning) are held back: when the command fails they are dropped, so that its one-line error stands
+    alone on stderr (with EPHKIN_DEBUG set they are shown too); when it succeeds they go out through
+    ``logging`` (logger "ephkin"), one line each, once the command has finished."""
+    import logging
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # the filters in force decide what is recorded
+        try:
+            yield
+        except BaseException:
+            if not os.environ.get("EPHKIN_DEBUG"):
+                caught.clear()
+            raise
+        finally:
+            log = logging.getLogger("ephkin")
+            for w in caught:
+                where = f"{os.path.basename(w.filename)}:{w.lineno}"
+                log.warning("ephkin %s: warning: %s: %s (%s)", name, w.category.__name__, w.message, where)
+
+
 def launcher_rank():
     """This process's rank as the MPI launcher set it (0 outside mpirun), without initialising MPI."""
     for var in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
