@@ -578,3 +578,44 @@ def test_warnings_are_dropped_on_error_and_logged_after_success(tmp_path):
     assert code == 0 and len(lines) == 2, err
     assert lines[0].startswith("ephkin spectrum: warning: RuntimeWarning: overflow encountered in reduce (")
     assert lines[1].startswith("ephkin spectrum: warning: UserWarning: something a library says (")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'kin_ts_view = ":VICTIM"',
+        'kin_ts_monitor = "ascii:VICTIM"',
+        'kin_snes_view = "ascii:VICTIM::append"',
+        'kin_ts_view = "binary"',  # ./binaryoutput
+        'kin_ts_view = "hdf5"',
+        "kin_ts_save_trajectory = true",  # ./TS-data
+        'kin_ts_monitor_solution_vtk = "x-%03d.vts"',
+        'options_file = "VICTIM"',
+    ],
+)
+def test_run_file_petsc_options_cannot_read_or_write_files(tmp_path, capsys, line):
+    """A run file received from someone else writes only inside -o: PETSc viewers and monitors with a file name, or
+    with a viewer that writes files of its own, are refused before anything runs (the same options stay free on
+    the command line, the user's own choice)."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN + line.replace("VICTIM", str(victim)) + "\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        before = set(os.listdir(tmp_path))
+        assert main(["run", str(run), "-o", str(tmp_path / "out"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "PETSc would read or write files" in err and f"petsc.{line.split()[0]}" in err
+        assert victim.read_text() == "precious\n" and set(os.listdir(tmp_path)) == before
+    finally:
+        os.chdir(cwd)
+
+
+def test_run_file_monitors_to_the_terminal_stay_allowed(tmp_path, capsys):
+    run = tmp_path / "rf.toml"
+    run.write_text(EVOLVE_RUN + 'kin_ts_monitor = true\nkin_ts_view = "::ascii_info"\nkin_snes_monitor = "ascii"\n')
+    assert main(["run", str(run), "-o", str(tmp_path / "out"), "--quiet", "--json"]) == 0
+    assert "TS dt" in capsys.readouterr().out
+    assert sorted(os.listdir(tmp_path)) == ["out", "rf.toml"]
