@@ -362,3 +362,19 @@ def test_pip_install_into_fresh_venv(tmp_path):
         assert "internal error" not in lines[0]
         # petsc4py missing: the apt line; Debian's petsc4py under a pip numpy 2: the numpy it needs
         assert "apt-get install python3-petsc4py-real" in lines[0] or "pip install 'numpy==" in lines[0], lines[0]
+
+
+def test_readme_lists_the_debian_packages_make_installs():
+    """README's Debian package list is the Makefile's: every package `deps` may install (DEP_IMPORTS,
+    DEP_COMMANDS, python3-venv), python3-hypothesis for the tests' property-based cases included."""
+    import re
+
+    text = open(MAKEFILE, encoding="utf-8").read().replace("\\\n", " ")
+    make = {"python3-venv"}
+    for var in ("DEP_IMPORTS", "DEP_COMMANDS"):
+        value = re.search(rf"^{var} \?=(.*)$", text, re.M).group(1)
+        make |= {pair.rsplit(":", 1)[1] for pair in value.split()}
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    line = next(ln for ln in readme.splitlines() if ln.startswith("- the Debian packages that are really missing"))
+    listed = set(re.findall(r"`((?:python3-|openmpi-)[a-z0-9-]+)`", line))
+    assert listed == make, f"README lacks {sorted(make - listed)}, lists extra {sorted(listed - make)}"
