@@ -20,7 +20,7 @@ from ephkin.pde.errors import InputError
 
 from .options import _is_petsc_option
 
-__all__ = ["bad_option_value", "check_option_values"]
+__all__ = ["bad_option_value", "check_option_values", "rejected_option"]
 
 #: Object kinds whose ``-PREFIX..._KIND_type`` values are checked: (library, registry, its initialiser,
 #: petsc4py/slepc4py class holding the ``Type`` constants).  Longer kinds first (``snes_linesearch`` before
@@ -172,3 +172,25 @@ def check_option_values(petsc_argv, label=None):
     if bad is not None:
         name, value, why = bad
         raise InputError(f"{label(name, value) if label else f'-{name} {value}'.rstrip()}: {why}")
+
+
+def rejected_option(exc, petsc_opts):
+    """The one-line message for a PETSc error caused by the user's PETSc options ``petsc_opts`` while a solver
+    was configured (an unknown type, a value out of range, a word that is not one of an option's choices;
+    ``solvers.failures.PETSC_INPUT_ERRORS``), or None for any other exception.  What :func:`check_option_values`
+    cannot know before the solve is refused here, as bad input all the same."""
+    from .failures import PETSC_INPUT_ERRORS
+
+    if getattr(exc, "ierr", None) not in PETSC_INPUT_ERRORS or not petsc_opts:
+        return None
+    lines = [ln.strip(" [0]") for ln in str(exc).splitlines() if ln.strip()]
+    what = lines[-1] if lines else f"PETSc error {exc.ierr}"
+    pairs = [(o, v) for o, v in zip(petsc_opts, petsc_opts[1:] + [""]) if o.startswith("-") and v and v[0] != "-"]
+    given = [f"{o} {v}" for o, v in pairs if v in what] or [f"{o} {v}" for o, v in pairs if o.endswith("_type")]
+    given = given or [" ".join(petsc_opts)]
+    if exc.ierr == 56:  # ERR_SUP: a solver that cannot work with this problem's set-up (lobpcg without ST precond)
+        return f"PETSc cannot use the option {given[0]} here: {what}; drop it (use the default) or choose another type"
+    return (
+        f"PETSc rejected the option {given[0]}: {what}; fix the value (the valid types are listed by "
+        "adding -help to the command)"
+    )

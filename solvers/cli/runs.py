@@ -231,9 +231,9 @@ def runfile_petsc(parser, spec):
         try:
             yield state
         except Exception as exc:  # PETSc refusing a [petsc] value as it configures a solver: the run file's error
-            from . import _bad_petsc_option
+            from ..option_values import rejected_option
 
-            bad = _bad_petsc_option(exc, spec["petsc"])
+            bad = rejected_option(exc, spec["petsc"])
             if bad is None:
                 raise
             raise InputError(bad) from None
