@@ -427,17 +427,18 @@ def _wait(cond, timeout=90):
     return False
 
 
-@pytest.mark.parametrize(
-    "second",
-    [
-        LONG_EVOLVE,
-        ["nac", "evolve", "--filling", "0.3333333", "--omega-p", "0.6667", "--t-end", "1"],
-        ["run", "RUNFILE"],
-        ["sweep", "RUNFILE"],
-    ],
-    ids=["evolve", "nac-evolve", "run", "sweep"],
-)
-def test_a_second_job_into_the_directory_of_a_running_evolve_is_refused(tmp_path, second):
+SECOND_JOBS = {
+    "evolve": LONG_EVOLVE,
+    "nac": ["nac", "evolve", "--filling", "0.3333333", "--omega-p", "0.6667", "--t-end", "1"],
+    "run": ["run", "RUNFILE"],
+    "sweep": ["sweep", "RUNFILE"],
+}
+
+
+def test_a_second_job_into_the_directory_of_a_running_evolve_is_refused(tmp_path):
+    """evolve -o holds its directory with the sweep's lock: a second evolve, nac evolve, run or sweep into it (other
+    processes, while it runs) exits 1 with one "cannot write into -o DIR: locked by ..." line naming its PID, and
+    the first run's outputs are complete."""
     import json
     import subprocess
 
@@ -450,14 +451,19 @@ def test_a_second_job_into_the_directory_of_a_running_evolve_is_refused(tmp_path
         lock = out / ".ephkin.lock"
         assert _wait(lambda: lock.is_file() and f"pid={first.pid}" in lock.read_text())
         assert _wait(lambda: (out / "f_E_t.xdmf").is_file() and "<Time " in (out / "f_E_t.xdmf").read_text())
-        argv = [str(run) if a == "RUNFILE" else a for a in second] + ["-o", str(out), "--quiet"]
-        r = _cli(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        stdout, stderr = r.communicate(timeout=120)
-        assert first.poll() is None, "the first run ended before the second started: make it longer"
-        assert r.returncode == 1 and stderr.count("\n") == 1, stderr
-        assert stderr.startswith(f"ephkin {second[0]}") and f": cannot write into -o {out}: locked by" in stderr
-        assert f"pid={first.pid}" in stderr and "evolve" in stderr.split("locked by", 1)[1]
-        assert "internal" not in stderr and "BlockingIOError" not in stderr and stdout == ""
+        seconds = {
+            name: _cli([str(run) if a == "RUNFILE" else a for a in argv] + ["-o", str(out), "--quiet"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for name, argv in SECOND_JOBS.items()
+        }
+        done = {name: p.communicate(timeout=120) + (p.returncode,) for name, p in seconds.items()}
+        assert first.poll() is None, "the first run ended before the others started: make it longer"
+        for name, (stdout, stderr, code) in done.items():
+            assert code == 1 and stderr.count("\n") == 1, (name, stderr)
+            assert stderr.startswith(f"ephkin {SECOND_JOBS[name][0]}"), stderr
+            assert f": cannot write into -o {out}: locked by" in stderr and f"pid={first.pid}" in stderr, stderr
+            assert "evolve" in stderr.split("locked by", 1)[1] and stdout == ""
+            assert "internal" not in stderr and "BlockingIOError" not in stderr
     finally:
         stdout, stderr = first.communicate(timeout=300)
     assert first.returncode == 0, stderr
