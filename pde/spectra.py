@@ -532,6 +532,15 @@ def read_a2f_file(path: str, column: int = 2):
     a2f = np.clip(a2f, 0.0, None)
     if not np.any(a2f > 0):
         raise InputError(f"{where}: alpha^2F is zero everywhere; nothing to couple to", "spectrum")
+    with np.errstate(over="ignore"):  # lambda = 2 int a2F/w and g^2 = 2 int w a2F must be numbers
+        pos = om > 0
+        sums = (np.sum(a2f), np.sum(a2f * om), np.sum(a2f[pos] / om[pos]))
+    if not np.all(np.isfinite(sums)):
+        raise InputError(
+            f"{where}: alpha^2F up to {np.max(a2f):g} is too large for its moments (lambda, g^2) to be finite; "
+            "check the column and its units",
+            "spectrum",
+        )
     return om, a2f
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from ..studies import evolve as study
-from .common import EPILOG, finish, output_dir, progress, run_recorded
+from .common import EPILOG, finish, holds_output, output_dir, progress, run_recorded
 from .generate import add_study, params_from_args, petsc_for
 
 #: PETSc option prefixes read by this family's solvers (TS, SNES, KSP of the kinetic DAE).
@@ -25,6 +25,7 @@ def add_commands(sub):
     )
 
 
+@holds_output("evolve")
 def evolve(args):
     """``ephkin evolve``: the study's result; with -o the time series, history.csv, plots, summary.json."""
     params = params_from_args(study.STUDY, args)
