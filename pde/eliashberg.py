@@ -126,9 +126,16 @@ def cel_ratio(spectrum, T):
     if np.any(~np.isfinite(T)) or np.any(T <= 0):
         require_positive("T", float(np.min(T)), "temperatures must be > 0")
     flat = T.ravel()
-    om, w = _nodes_for(spectrum, float(np.min(flat)))
-    lam_k = 2.0 * w / om
-    out = 1.0 - cel_g(om[None, :] / (2.0 * math.pi * flat[:, None])) @ lam_k
+    # temperatures in increasing order, each block with the nodes its lowest T needs (panels ~ pi T/2): a log scan
+    # down to T << omega pays the fine nodes only at its low end; blocks of temperatures x nodes stay a few MB
+    order = np.argsort(flat)
+    out = np.empty_like(flat)
+    s = 0
+    while s < flat.size:
+        om, w = _nodes_for(spectrum, float(flat[order[s]]))
+        idx = order[s : s + max(1, _BLOCK // max(om.size, 1))]
+        out[idx] = 1.0 - cel_g(om[None, :] / (2.0 * math.pi * flat[idx, None])) @ (2.0 * w / om)
+        s += idx.size
     return out.reshape(T.shape)
 
 
