@@ -59,13 +59,14 @@ endif
 export OMPI_MCA_rmaps_base_oversubscribe := 1
 export MPLBACKEND := Agg
 
-.PHONY: help run test lint test-slow test-mpi bench deps clean
+.PHONY: help run test lint test-slow test-pip test-mpi bench deps clean
 
 help:
 	@echo "make run        install what is missing, run the default job, results + PNGs in $(OUT)/"
 	@echo "make test       install what is missing, run make lint and the test suite (serial + mpirun -n $(NP))"
 	@echo "make lint       ruff check, ruff format --check (FORMAT_PATHS), mypy (pyproject's [tool.mypy] files)"
 	@echo "make test-slow  also the slow tests"
+	@echo "make test-pip   the pip route on the newest numpy: a fresh venv, pip install . 'numpy>=2.4' (PyPI), the pure-Python commands"
 	@echo "make bench      benchmarks (figures for docs/benchmarks.md)"
 
 deps:
@@ -117,13 +118,24 @@ lint: $(STAMP)
 	cd $(MYPY_SRC) && MYPYPATH=. $(abspath $(VENV))/bin/mypy --config-file $(CURDIR)/pyproject.toml $$files 2>&1 \
 	  | sed 's|^ephkin/||'
 
+# the tests' temporary files (pytest's tmp_path, tempfile's, an in-process MPI's session directory) go to build/tmp
+# in the checkout, not /tmp: a shared machine's /tmp gains nothing, and another user's files there cannot collide
+# (mpirun's own session directory stays in /tmp, where MPI removes it at exit)
+TEST_TMP = $(CURDIR)/build/tmp
+
 test: $(STAMP) lint
-	$(PY) -m pytest -q -m "not slow and not mpi"
-	$(MPIRUN) -n $(NP) --oversubscribe $(PY) -m pytest -q --color=no -p no:cacheprovider -m mpi tests/test_mpi.py
+	@rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
+	TMPDIR=$(TEST_TMP) $(PY) -m pytest -q -m "not slow and not mpi"
+	$(MPIRUN) -n $(NP) --oversubscribe -x TMPDIR=$(TEST_TMP) $(PY) -m pytest -q --color=no -p no:cacheprovider -m mpi tests/test_mpi.py
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m "slow and not mpi"
 	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -q tests/test_cli_properties.py
+
+# A venv without the system's packages, `pip install . 'numpy>=2.4'` from PyPI and the commands that need no PETSc
+# (tests/test_install.py; network, about a minute).  Apart from `make test`, whose pip never uses the network.
+test-pip: $(STAMP)
+	EPHKIN_REQUIRE_PYPI=1 $(PY) -m pytest -q -p no:cacheprovider -m slow tests/test_install.py -k pip_install
 
 bench: $(STAMP)
 	@# the IDA baseline of benchmarks/evolve_ida.py (a binary wheel; numpy stays pinned)

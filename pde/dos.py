@@ -21,6 +21,8 @@ Energies are in units of the bandwidth W.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.integrate import trapezoid
 
@@ -123,11 +125,15 @@ def from_table(eps, D, sig=None, name="table"):
 def from_file(path):
     """Band from a text file with two or three columns eps, D[, sigma~] (``#`` comments)."""
     try:
-        data = np.loadtxt(path, ndmin=2, comments="#")
+        with warnings.catch_warnings():  # an empty file: numpy's UserWarning, then the error below says it
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data", UserWarning)
+            data = np.loadtxt(path, ndmin=2, comments="#")
     except OSError:
         raise InputError(f"DoS file {path!r} cannot be read; give an existing file", "dos") from None
     except ValueError as exc:
         raise InputError(f"DoS file {path!r} is malformed ({exc}); give 2 or 3 numeric columns", "dos") from None
+    if data.size == 0:
+        raise InputError(f"DoS file {path!r} has no data rows; give rows of eps, D[, sigma]", "dos")
     if data.shape[1] not in (2, 3):
         raise InputError(f"DoS file {path!r} has {data.shape[1]} columns; give 2 or 3 (eps, D[, sigma])", "dos")
     return from_table(data[:, 0], data[:, 1], data[:, 2] if data.shape[1] == 3 else None,

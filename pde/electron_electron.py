@@ -421,10 +421,15 @@ def m_ee_full(E, T, P, m_max):
     return M * (eps * eps / (math.pi * T))
 
 
-def m_ee_folded(grid, T, P, m_max=None):
+def m_ee_folded(grid, T, P, m_max=None, block=256):
     """M^ee on the folded grid E_i = i eps, i = 1..L (phi odd, phi(0) = 0), symmetric PSD: dense reference.
 
-    Refused above L = DENSE_MAX (O(L^2 m_max) time, O(L^2) memory): use :class:`MeeOperator`.
+    The same sum as :func:`m_ee_full` folded (rows n = 1..L, columns n minus columns -n), assembled by BLAS:
+    for each lag m the weights W_ab = P_m u_a v_b (u_a = f_a (1 - f_{a-m}), v_b = f_b (1 - f_{b+m})) are an
+    outer product, so the b-sums of ``m_ee_full`` are one matrix product U diag(P) (V - V shifted by m)^T over
+    all lags at once, plus the diagonal and the m-th off-diagonal, which carry sum_b W_ab.  O(L^2 m_max) flops
+    in dense BLAS (L = 800: 0.3 s; the loop of ``m_ee_full`` over 2L lags took 95 s), O(L block) memory besides
+    the L x L result.  Refused above L = DENSE_MAX (O(L^2) memory): use :class:`MeeOperator`.
     """
     L, eps = grid.L, grid.eps
     if L > DENSE_MAX:
@@ -432,8 +437,31 @@ def m_ee_folded(grid, T, P, m_max=None):
                          "use MeeOperator (matrix-free)", "L")
     if m_max is None:
         m_max = 2 * L  # every lag of the full grid, as the FFT path
-    E = eps * np.arange(-L, L + 1)
-    Mf = m_ee_full(E, T, P, min(m_max, 2 * L))
-    pos = np.arange(L + 1, 2 * L + 1)  # n = 1..L
-    neg = np.arange(L - 1, -1, -1)  # n = -1..-L
-    return Mf[np.ix_(pos, pos)] - Mf[np.ix_(pos, neg)]
+    N = 2 * L + 1
+    f = fermi(eps * np.arange(-L, L + 1), T)
+    ms, ps = _p_weights(P, eps, min(m_max, 2 * L))
+    keep = (ps != 0.0) & (ms != 0)
+    ms, ps = ms[keep], ps[keep]
+    pos = np.arange(L + 1, N)  # full-grid rows/columns of n = 1..L; n = -j sits at column L - j
+    M = np.zeros((L, L))
+
+    def on_grid(x, y):
+        return np.where((y >= 0) & (y < N), f[x] * (1.0 - f[np.clip(y, 0, N - 1)]), 0.0)
+
+    for k in range(0, ms.size, block):
+        m, p = ms[k : k + block][None, :], ps[k : k + block]
+        c = np.arange(N)[:, None]
+        v = on_grid(c, c + m)  # v_b at every full-grid b (N x lags), 0 where b + m leaves the grid
+        vs = np.where((c - m >= 0) & (c - m < N), on_grid(np.clip(c - m, 0, N - 1), c), 0.0)  # v_{c-m}
+        w = v - vs  # column c of row a: + W_ac - W_a,c-m
+        u = on_grid(pos[:, None], pos[:, None] - m)  # u_a on the rows n = 1..L
+        M += (u * p) @ (w[pos] - w[L - 1 :: -1][: L]).T  # columns n minus columns -n (phi odd)
+        ws = u * (p * v.sum(axis=0))  # sum_b W_ab
+        M[np.arange(L), np.arange(L)] += ws.sum(axis=1)
+        # -sum_b W_ab at column a - m: n = a - m > 0 keeps its sign, n < 0 folds with phi(-E) = -phi(E), n = 0
+        # drops out (phi(0) = 0)
+        n = (pos[:, None] - L) - m
+        rows = np.broadcast_to(np.arange(L)[:, None], n.shape)
+        sel = (n != 0) & (np.abs(n) <= L)  # u_a = 0 where a - m leaves the grid
+        np.add.at(M, (rows[sel], np.abs(n[sel]) - 1), np.where(n > 0, -ws, ws)[sel])
+    return M * (eps * eps / (math.pi * T))

@@ -41,7 +41,7 @@ __all__ = [
     "electronic_energy",
 ]
 
-_CHUNK = 1 << 15  # energies per block: block x modes stays in cache
+_BLOCK = 1 << 18  # energies x modes per block: a few MB of temporaries for any node count
 
 
 def fermi(E, T):
@@ -60,10 +60,13 @@ def _nodes_for(spectrum, T):
     """Nodes of alpha^2F resolving the thermal scale.
 
     Panels of pi*T/2 resolve the kernels' poles at distance pi*T from the real
-    omega axis; the floor (support/20000) bounds the node count as T -> 0.
+    omega axis; the floor (support/20000) bounds the node count as T -> 0.  The
+    kernels here are smooth at omega = 0 -- Sigma's and Z0^-1's K(y + x) - K(y - x)
+    vanish with x, C_el's 2 g(x)/omega ~ 12 x / omega (g ~ 6 x^2) -- so no graded
+    panels there: Sigma, Z0^-1 and C_el share one set of nodes per T.
     """
     width = spectrum.omega_max - spectrum.omega_min
-    return spectrum.nodes(h=max(0.5 * math.pi * T, width / 20000.0))
+    return spectrum.nodes(h=max(0.5 * math.pi * T, width / 20000.0), graded=False)
 
 
 def _mode_sum(kernel, E, T, omega, weight):
@@ -73,9 +76,10 @@ def _mode_sum(kernel, E, T, omega, weight):
     y = flat / (2.0 * math.pi * T)
     x = omega / (2.0 * math.pi * T)
     out = np.empty_like(y)
-    for s in range(0, y.size, _CHUNK):
-        yb = y[s : s + _CHUNK, None]
-        out[s : s + _CHUNK] = (kernel(yb + x) - kernel(yb - x)) @ weight
+    chunk = max(1, _BLOCK // max(x.size, 1))
+    for s in range(0, y.size, chunk):
+        yb = y[s : s + chunk, None]
+        out[s : s + chunk] = (kernel(yb + x) - kernel(yb - x)) @ weight
     return out.reshape(E.shape)
 
 
@@ -122,9 +126,16 @@ def cel_ratio(spectrum, T):
     if np.any(~np.isfinite(T)) or np.any(T <= 0):
         require_positive("T", float(np.min(T)), "temperatures must be > 0")
     flat = T.ravel()
-    om, w = _nodes_for(spectrum, float(np.min(flat)))
-    lam_k = 2.0 * w / om
-    out = 1.0 - cel_g(om[None, :] / (2.0 * math.pi * flat[:, None])) @ lam_k
+    # temperatures in increasing order, each block with the nodes its lowest T needs (panels ~ pi T/2): a log scan
+    # down to T << omega pays the fine nodes only at its low end; blocks of temperatures x nodes stay a few MB
+    order = np.argsort(flat)
+    out = np.empty_like(flat)
+    s = 0
+    while s < flat.size:
+        om, w = _nodes_for(spectrum, float(flat[order[s]]))
+        idx = order[s : s + max(1, _BLOCK // max(om.size, 1))]
+        out[idx] = 1.0 - cel_g(om[None, :] / (2.0 * math.pi * flat[idx, None])) @ (2.0 * w / om)
+        s += idx.size
     return out.reshape(T.shape)
 
 

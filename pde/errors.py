@@ -7,6 +7,13 @@ its flag in the one-line message it prints (exit status 2).
 """
 
 
+#: Largest magnitude (and inverse of the smallest nonzero one) of a number a user may give, as a parameter or in a
+#: file: far beyond any physical value in any unit, and far enough inside the float range that exp, squares and
+#: grid sizes of it cannot overflow into an internal error (``--T0 1e308``, ``--cutoff 1e308``, ``--T0 1e-320``,
+#: an alpha^2F table of 1e308).
+MAGNITUDE = 1e100
+
+
 class InputError(ValueError):
     """Invalid input: the message names the parameter and the fix.
 

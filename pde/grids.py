@@ -128,16 +128,40 @@ def kinetic_bytes(L, pad):
     return _KINETIC_BYTES_PER_POINT * L + _KINETIC_BYTES_PER_PAD * pad
 
 
-def available_memory():
-    """Bytes of memory available to a new allocation: MemAvailable of /proc/meminfo (None if unknown)."""
+def _first_number(path, key=None):
+    """The number after ``key`` in a /proc or /sys file (the file's first word without a key), in bytes for
+    /proc's "kB" lines; None if unreadable or "max"."""
     try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
+        with open(path, encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                if key is None:
+                    word = line.split()[0]
+                    return None if word == "max" else int(word)
+                if line.startswith(key):
+                    parts = line.split()
+                    return int(parts[1]) * (1024 if parts[-1] == "kB" else 1)
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def available_memory():
+    """Bytes a new allocation of this process can get (None if unknown): the least of MemAvailable, the address
+    space left under ``ulimit -v`` (RLIMIT_AS less the current VmSize) and the cgroup's memory.max less its
+    memory.current (a batch job's limit)."""
+    import resource
+
+    limits = [_first_number("/proc/meminfo", "MemAvailable:")]
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft != resource.RLIM_INFINITY:
+        size = _first_number("/proc/self/status", "VmSize:") or 0
+        limits.append(max(soft - size, 0))
+    cg_max = _first_number("/sys/fs/cgroup/memory.max")
+    cg_now = _first_number("/sys/fs/cgroup/memory.current")
+    if cg_max is not None and cg_now is not None:
+        limits.append(max(cg_max - cg_now, 0))
+    known = [x for x in limits if x is not None]
+    return min(known) if known else None
 
 
 def _gib(n):
@@ -151,7 +175,7 @@ def check_memory(nbytes, what, fix="use a coarser grid (a smaller refine or a la
     if avail is not None and nbytes > avail:
         raise InputError(
             f"{what} needs about {_gib(nbytes)}, more than the {_gib(avail)} of memory available "
-            f"(MemAvailable); {fix}",
+            f"(MemAvailable, ulimit -v, the job's cgroup); {fix}",
             param,
         )
     return nbytes

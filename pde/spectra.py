@@ -43,8 +43,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import InputError, require_positive
+from .errors import MAGNITUDE, InputError, require_positive
 from .phonons import moments as phonon_moments
+from .textfile import read_lines
 
 __all__ = ["Spectrum", "parse_spectrum", "make_spectrum", "read_a2f_file", "ALPHA2F_HELP"]
 
@@ -55,6 +56,32 @@ ALPHA2F_HELP = (
 
 _GL_ORDER = 8  # Gauss-Legendre nodes per panel of the continuous part
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)
+# A table's nodes integrate alpha^2F exactly against the interpolant of the kernel (product integration,
+# _TableDensity.panel_weights), whose error is that of interpolation, rho^-n for a kernel analytic in the
+# Bernstein ellipse rho, not Gauss-Legendre's rho^-2n: twice the nodes per panel keep the analytic
+# densities' accuracy (panels pi T/2 wide, poles pi T away: rho ~ 8, 8^-16 ~ 3e-15).
+_TABLE_ORDER = 2 * _GL_ORDER
+_TABLE_X, _TABLE_W = np.polynomial.legendre.leggauss(_TABLE_ORDER)
+# P_j of a parent panel's coordinate t = (s -+ 1)/2 on its left/right half, as Legendre series in the half's s
+# (projected with the 16-point rule, exact for the degree-30 products): the parent's moments are
+# _HALVES[0] @ left's + _HALVES[1] @ right's
+_HALVES = tuple(
+    np.polynomial.legendre.legvander(0.5 * (_TABLE_X + side), _TABLE_ORDER - 1).T
+    @ (np.polynomial.legendre.legvander(_TABLE_X, _TABLE_ORDER - 1) * _TABLE_W[:, None])
+    * (np.arange(_TABLE_ORDER) + 0.5)[None, :]
+    for side in (-1.0, 1.0)
+)
+# C_j(s) = int_s^1 (t - s) P_j(t) dt, the double antiderivative of P_j vanishing with its slope at s = 1, as
+# Legendre series (columns j): a kink of a table at s adds D C_j(s) to its panel's moment j
+_KINK_MOMENTS = np.stack(
+    [np.polynomial.legendre.legint(np.eye(_TABLE_ORDER)[j], m=2, lbnd=1.0) for j in range(_TABLE_ORDER)], axis=1
+)
+# l_k(t) = sum_j (2j+1)/2 W_k P_j(t_k) P_j(t): the Lagrange basis at the nodes, from Legendre moments
+_LAGRANGE_FROM_LEGENDRE = (
+    (np.arange(_TABLE_ORDER) + 0.5)[:, None]
+    * np.polynomial.legendre.legvander(_TABLE_X, _TABLE_ORDER - 1).T
+    * _TABLE_W[None, :]
+)
 
 
 @dataclass(frozen=True)
@@ -74,20 +101,25 @@ class Spectrum:
     units: str = "plain"
 
     # ------------------------------------------------------------------ nodes
-    def nodes(self, h: float | None = None):
+    def nodes(self, h: float | None = None, graded: bool = True):
         """Quadrature nodes ``(omega, weight)`` of alpha^2F.
 
         Delta peaks are returned as they are; the continuous part is integrated
         with composite Gauss-Legendre (8 nodes per panel), panels no wider than
-        ``h`` (default: 1/400 of the support) and aligned with ``breaks``.
-        Callers pass ``h`` of order pi*T/2 to resolve the thermal scale.
+        ``h`` (default: 1/400 of the support) and aligned with ``breaks``; a
+        table by product integration (16 nodes per panel, its rows need no
+        panel edges).  Callers pass ``h`` of order pi*T/2 to resolve the thermal
+        scale.  ``graded`` (default) refines a support that starts at omega = 0
+        geometrically, for integrands singular there (the moments' 1/omega and
+        ln(omega)/omega); kernels that are smooth at omega = 0 (Z0^-1, Sigma)
+        pass False and save those nodes.
         """
         if self.density is None:
             return self.omega, self.weight
         b = self.breaks
         if h is None:
             h = (b[-1] - b[0]) / 400.0
-        return _continuous_nodes(self, float(h))
+        return _continuous_nodes(self, float(h), graded)
 
     # ---------------------------------------------------------------- moments
     def moments(self) -> dict:
@@ -172,23 +204,73 @@ class _ScaledDensity:
         return self.a * self.base(np.asarray(omega) / self.c)
 
 
-def _continuous_nodes(spec: Spectrum, h: float):
-    b = spec.breaks
-    edges = [b[0]]
-    for lo, hi in zip(b[:-1], b[1:]):
-        n = max(1, int(math.ceil((hi - lo) / h)))
-        edges.extend(np.linspace(lo, hi, n + 1)[1:])
-    edges = np.asarray(edges)
-    if edges[0] == 0.0:
-        # grade the first panel geometrically: integrands like alpha^2F ln(omega)/omega
-        # are not smooth at omega = 0
-        edges = np.concatenate([[0.0], edges[1] * 0.5 ** np.arange(24, 0, -1), edges[1:]])
-    mid = 0.5 * (edges[1:] + edges[:-1])
-    half = 0.5 * (edges[1:] - edges[:-1])
-    om = (mid[:, None] + half[:, None] * _GL_X[None, :]).ravel()
-    w = (half[:, None] * _GL_W[None, :]).ravel() * spec.density(om)
-    keep = w != 0.0
-    return (np.concatenate([spec.omega, om[keep]]), np.concatenate([spec.weight, w[keep]]))
+def _continuous_nodes(spec: Spectrum, h: float, graded: bool = True):
+    """Delta peaks plus the nodes of the continuous part, panels no wider than ``h``.
+
+    A rescaled density a f(omega/c) (:meth:`Spectrum.scaled`, every trial lambda of a scan in g units) takes
+    the nodes of f on panels h/c, scaled: int a f(omega/c) g(omega) d omega = a c int f(u) g(c u) du.  The
+    nodes of f are built once per panel width (cached on f), so a scan over lambda, T or E rebuilds nothing.
+    """
+    dens, a, c = spec.density, 1.0, 1.0
+    while isinstance(dens, _ScaledDensity):
+        a, c = a * dens.a, c * dens.c
+        dens = dens.base
+    om, w = _frame_nodes(dens, spec.breaks / c, h / c, graded)
+    return (np.concatenate([spec.omega, om * c]), np.concatenate([spec.weight, w * (a * c)]))
+
+
+#: Panel counts are rounded up to m * 2^k, m in 4..7 (at most 25 % more panels than asked), so that the
+#: nodes of a density are cached for a few panel widths, whatever the trial lambda or T of a scan asks.
+_PANEL_MANTISSAS = (4, 5, 6, 7, 8)
+_FINEST_PANELS = 1 << 15  # a table's finest cached panel level: 32768 x 16 moments, 4 MB
+
+
+def _panel_count(width: float, h: float) -> int:
+    """Panels of width <= h across ``width``, rounded up to the cache's ladder of counts."""
+    need = max(1.0, width / h)
+    if not math.isfinite(need) or need > 1e9:
+        raise InputError(f"quadrature panel width {h:g} is too small for the support {width:g}", "spectrum")
+    k = max(0, int(math.floor(math.log2(need))) - 2)
+    return next(m << k for m in _PANEL_MANTISSAS if (m << k) >= need)
+
+
+def _frame_nodes(dens, breaks: np.ndarray, h: float, graded: bool):
+    """Nodes (omega, weight) of one unscaled density on panels <= h, cached on the density object."""
+    width = float(breaks[-1] - breaks[0])
+    n = _panel_count(width, h)
+    cache = dens.__dict__.setdefault("_nodes_cache", {})
+    graded = graded and breaks[0] == 0.0  # a support away from 0 has nothing to grade
+    # breaks / c of a rescaled spectrum differ from the density's own in the last bits: key on 12 digits
+    key = (n, graded, breaks.size, f"{breaks[0]:.12g}", f"{breaks[-1]:.12g}")
+    if key not in cache:
+        if len(cache) > 32:  # a handful of widths per scan; bound the memory of long sessions
+            cache.clear()
+        if isinstance(dens, _TableDensity):
+            edges = np.linspace(breaks[0], breaks[-1], n + 1)
+        else:
+            # panels aligned with the breaks: the analytic density is smooth between them
+            edges = [breaks[:1]]
+            for lo, hi in zip(breaks[:-1], breaks[1:]):
+                m = max(1, int(math.ceil(n * (hi - lo) / width - 1e-9)))
+                edges.append(np.linspace(lo, hi, m + 1)[1:])
+            edges = np.concatenate(edges)
+        if graded:
+            # grade the first panel geometrically: integrands like alpha^2F ln(omega)/omega
+            # are not smooth at omega = 0
+            edges = np.concatenate([[0.0], edges[1] * 0.5 ** np.arange(24, 0, -1), edges[1:]])
+        mid = 0.5 * (edges[1:] + edges[:-1])
+        half = 0.5 * (edges[1:] - edges[:-1])
+        gx = _TABLE_X if isinstance(dens, _TableDensity) else _GL_X
+        om = (mid[:, None] + half[:, None] * gx[None, :]).ravel()
+        if isinstance(dens, _TableDensity):
+            w = dens.panel_weights(edges, uniform=None if edges.size != n + 1 else n).ravel()
+        else:
+            w = (half[:, None] * _GL_W[None, :]).ravel() * dens(om)
+        keep = w != 0.0
+        cache[key] = (om[keep], w[keep])
+        for arr in cache[key]:
+            arr.setflags(write=False)
+    return cache[key]
 
 
 # ---------------------------------------------------------------------- shapes
@@ -277,6 +359,80 @@ class _TableDensity:
     def __call__(self, omega):
         return np.interp(omega, self._xa, self._ya, left=0.0, right=0.0)
 
+    def panel_weights(self, edges: np.ndarray, uniform: int | None = None) -> np.ndarray:
+        """Product-integration weights w[p, k] = int_panel alpha^2F(omega) l_pk(omega) d omega.
+
+        ``uniform`` = n says that ``edges`` are n equal panels across the table: their moments come from the
+        cached hierarchy of :meth:`_uniform_moments` instead of a pass over the rows.
+        """
+        mom = self._uniform_moments(uniform) if uniform else self._panel_moments(edges)
+        return mom @ _LAGRANGE_FROM_LEGENDRE
+
+    def _uniform_moments(self, n: int) -> np.ndarray:
+        """Moments of n equal panels across the table, n = m 2^k (m in 4..7, :func:`_panel_count`).
+
+        A panel's moments are exact linear maps of its two halves' (P_j of the parent's coordinate is a
+        degree-j polynomial in the child's): each ladder m keeps its finest level computed from the rows, and a
+        coarser level costs O(panels).  A scan over lambda or T then passes over the rows once per m, not once
+        per panel width.
+        """
+        k = (n & -n).bit_length() - 1
+        m = n >> k
+        while m < 4:  # n = 2^k: the ladder m = 4
+            m, k = m * 2, k - 1
+        store = self.__dict__.setdefault("_hierarchy", {})
+        levels = store.get(m)
+        if levels is None or max(levels) < k:
+            # one pass over the rows, at a level finer than asked (up to 8x, and at most _FINEST_PANELS
+            # panels): the finer panels a scan asks later are then coarsenings too
+            fine = k + max(0, min(3, int(math.log2(max(_FINEST_PANELS // (m << k), 1)))))
+            edges = np.linspace(self._xa[0], self._xa[-1], (m << fine) + 1)
+            levels = store[m] = {fine: self._panel_moments(edges)}
+        level = min(lv for lv in levels if lv >= k)
+        mom = levels[level]
+        while level > k:
+            mom = mom[0::2] @ _HALVES[0].T + mom[1::2] @ _HALVES[1].T
+            level -= 1
+            levels[level] = mom
+        return mom
+
+    def _panel_moments(self, edges: np.ndarray) -> np.ndarray:
+        """Moments m[p, j] = int_panel alpha^2F(omega) P_j(t(omega)) d omega, exact for the table.
+
+        With l_pk the Lagrange basis of panel p's Gauss-Legendre nodes, sum_k w[p, k] g(omega_pk) integrates
+        the piecewise-linear table *exactly* against the degree-15 interpolant of any smooth g: the table's
+        kinks (one per row) cost nothing, and the nodes are those of the panels, not of the rows
+        (docs/theory.md §11.1).  In Legendre form l_k(t) = sum_j (2j+1)/2 W_k P_j(t_k) P_j(t), so w[p, k] =
+        sum_j (2j+1)/2 W_k P_j(t_k) m[p, j].  On a panel (omega = mid + half t) the table is
+        f(t) = f_0 + f'_0 half (t + 1) + sum_i D_i half (t - t_i)_+ (D_i the jump of the slope at row i), so
+        m = half [f_0 int P_j + f'_0 half int (t + 1) P_j + half sum_i D_i C_j(t_i)] with
+        C_j(s) = int_s^1 (t - s) P_j(t) dt: one polynomial per j, evaluated once per row -- O(rows) for any
+        panel layout.
+        """
+        x, y = self._xa, self._ya
+        slope = np.diff(y) / np.diff(x)
+        n_pan = edges.size - 1
+        start, half = edges[:-1], 0.5 * np.diff(edges)
+        # value and right-hand slope of the table at each panel's start
+        seg = np.clip(np.searchsorted(x, start, side="right") - 1, 0, slope.size - 1)
+        f0 = np.interp(start, x, y, left=0.0, right=0.0)
+        moments = np.zeros((n_pan, _TABLE_ORDER))
+        moments[:, 0] = 2.0 * f0 + 2.0 * slope[seg] * half
+        moments[:, 1] = (2.0 / 3.0) * slope[seg] * half
+        # the kinks strictly inside a panel (a row on an edge starts the next panel's f_0, f'_0)
+        rows = np.arange(1, x.size - 1)
+        pan = np.searchsorted(edges, x[rows], side="right") - 1
+        inside = (pan >= 0) & (pan < n_pan) & (x[rows] > edges[np.clip(pan, 0, n_pan)])
+        rows, pan = rows[inside], pan[inside]
+        if rows.size:
+            jump = (slope[rows] - slope[rows - 1]) * half[pan]  # D_i half
+            t = (x[rows] - start[pan]) / half[pan] - 1.0
+            kink = np.polynomial.legendre.legvander(np.clip(t, -1.0, 1.0), _TABLE_ORDER + 1) @ _KINK_MOMENTS
+            # rows come sorted by panel: sum each panel's run
+            first = np.flatnonzero(np.diff(pan, prepend=-1))
+            moments[pan[first]] += np.add.reduceat(kink * jump[:, None], first, axis=0)
+        return moments * half[:, None]
+
 
 _EPW_HEADER = re.compile(r"^\s*w\s*\[\s*mev\s*\].*a2f", re.IGNORECASE)
 _EPW_SMEARINGS = re.compile(r"for\s+(\d+)\s+smearing", re.IGNORECASE)
@@ -308,21 +464,14 @@ def read_a2f_file(path: str, column: int = 2):
     name an alpha^2F column.
     """
     where = f"spectrum file:{path}"
-    try:
-        with open(path, encoding="utf-8", errors="strict") as fh:
-            lines = fh.readlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a UTF-8 text file"
-        raise InputError(
-            f"{where}: cannot read the file ({reason}); give a readable text file with columns omega, alpha^2F",
-            "spectrum",
-        ) from None
-    rows, n_smear, ncol = [], None, None
-    for lineno, raw in enumerate(lines, 1):
+    lines = read_lines(path, where, "spectrum", "omega, alpha^2F")
+    fast = _fast_rows(lines)
+    rows, n_smear, ncol = ([], None, None) if fast is None else fast
+    for lineno, raw in enumerate(lines if fast is None else (), 1):
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        if _EPW_HEADER.match(text) and not rows:
+        if not rows and _EPW_HEADER.match(text):
             m = _EPW_SMEARINGS.search(text)
             n_smear = int(m.group(1)) if m else None
             continue
@@ -346,7 +495,7 @@ def read_a2f_file(path: str, column: int = 2):
                 "spectrum",
             )
         rows.append(vals)
-    if not rows:
+    if len(rows) == 0:
         raise InputError(f"{where}: no numeric rows found; the file needs columns omega, alpha^2F", "spectrum")
     if ncol < 2:
         raise InputError(f"{where}: rows need at least 2 columns (omega, alpha^2F), found {ncol}", "spectrum")
@@ -359,10 +508,15 @@ def read_a2f_file(path: str, column: int = 2):
         extra = f" (columns {n_a2f + 2}-{ncol} are EPW's cumulative lambda)" if n_a2f < ncol - 1 else ""
         raise InputError(f"{where}:{column}: the alpha^2F column must be between 2 and {1 + n_a2f}{extra}",
                          "spectrum")
-    data = np.array(rows, dtype=float)
+    data = np.asarray(rows, dtype=float)
     om, a2f = data[:, 0], data[:, column - 1]
     if not np.all(np.isfinite(data[:, [0, column - 1]])):
         raise InputError(f"{where}: non-finite values in the table; fix or remove those rows", "spectrum")
+    if np.max(np.abs(data[:, [0, column - 1]])) > MAGNITUDE:
+        raise InputError(
+            f"{where}: values beyond {MAGNITUDE:g} in the table; give omega and alpha^2F in physical units",
+            "spectrum",
+        )
     if om.size < 2 or np.any(np.diff(om) <= 0):
         raise InputError(f"{where}: omega (column 1) must be strictly increasing with >= 2 rows", "spectrum")
     if om[0] < 0:
@@ -378,7 +532,42 @@ def read_a2f_file(path: str, column: int = 2):
     a2f = np.clip(a2f, 0.0, None)
     if not np.any(a2f > 0):
         raise InputError(f"{where}: alpha^2F is zero everywhere; nothing to couple to", "spectrum")
+    with np.errstate(over="ignore"):  # lambda = 2 int a2F/w and g^2 = 2 int w a2F must be numbers
+        pos = om > 0
+        sums = (np.sum(a2f), np.sum(a2f * om), np.sum(a2f[pos] / om[pos]))
+    if not np.all(np.isfinite(sums)):
+        raise InputError(
+            f"{where}: alpha^2F up to {np.max(a2f):g} is too large for its moments (lambda, g^2) to be finite; "
+            "check the column and its units",
+            "spectrum",
+        )
     return om, a2f
+
+
+def _fast_rows(lines):
+    """(rows, EPW smearing count, columns) by numpy's C reader, or None: then the line-by-line reader of
+    :func:`read_a2f_file` reads the file and names the first bad line.  A 10^5-row file: 0.05 s, not 0.3 s."""
+    head = 0
+    n_smear = None
+    while head < len(lines) and (not lines[head].strip() or lines[head].lstrip().startswith("#")):
+        head += 1
+    if head < len(lines) and _EPW_HEADER.match(lines[head].strip()):
+        m = _EPW_SMEARINGS.search(lines[head])
+        n_smear = int(m.group(1)) if m else None
+        head += 1
+    end = next((i for i in range(head, len(lines)) if lines[i].lstrip()[:1] in "Ii"
+                and lines[i].strip().lower().startswith(_EPW_FOOTER)), len(lines))
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "input contained no data" and the like: the slow reader says it
+            data = np.loadtxt(lines[head:end], comments="#", ndmin=2, dtype=float)
+    except (ValueError, UserWarning):
+        return None
+    if data.size == 0:
+        return None
+    return data, n_smear, data.shape[1]
 
 
 def _is_number(token):
@@ -404,23 +593,10 @@ def _file(path: str, column: int = 2):
     return Spectrum(
         f"file:{os.path.basename(path)}",
         density=_TableDensity(tuple(om), tuple(a2f)),
-        breaks=_table_breaks(om),
+        # the table's rows are not panel breaks: its quadrature integrates the kinks exactly (product
+        # integration, _TableDensity.panel_weights), so nodes, memory and time are those of the panels
+        breaks=np.array([om[0], om[-1]]),
     )
-
-
-#: Most panel boundaries a tabulated alpha^2F imposes on its quadrature.  A table up to this size has a break at
-#: every row (the piecewise-linear interpolant is integrated exactly between kinks); a longer one (DFT output
-#: on a fine mesh: 10^4-10^5 rows) every n-th row, so that its quadrature -- and the memory and time of every
-#: command on it -- is that of the energy grid, not rows x grid (the kinks inside a panel of a finely sampled,
-#: smooth alpha^2F move its integrals by O(h^2 * the table's own curvature), far below the grid's error).
-MAX_TABLE_BREAKS = 512
-
-
-def _table_breaks(om):
-    if om.size <= MAX_TABLE_BREAKS:
-        return om.copy()
-    idx = np.unique(np.linspace(0, om.size - 1, MAX_TABLE_BREAKS).round().astype(int))
-    return om[idx].copy()
 
 
 def _pairs(body: str, what: str):

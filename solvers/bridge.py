@@ -85,7 +85,11 @@ def on_leader(step):
         try:
             outcome = ("ok", step())
         except OSError as exc:
-            outcome = ("os", (exc.errno, exc.strerror, exc.filename))
+            from .safefile import CannotWrite
+
+            # a "cannot write" refusal (a link, a held lock) travels whole: its message is the line to print
+            whole = isinstance(exc, CannotWrite)
+            outcome = ("raise", exc) if whole else ("os", (exc.errno, exc.strerror, exc.filename))
         except Exception as exc:  # InputError and the like: pickled as they are
             outcome = ("raise", exc)
     kind, value = m.bcast(outcome, root=0)

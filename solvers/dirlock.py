@@ -1,13 +1,20 @@
 """One writer per output directory: an advisory lock (``fcntl.flock``) on ``DIR/.ephkin.lock``.
 
-A whole sweep takes the lock exclusively; array jobs (``--points``, disjoint ranges of one sweep
-sharing DIR) take it shared, so they run side by side but never next to a whole sweep.  The holder
-writes its host, PID and start time into the lock file (a shared holder into its own
-``.ephkin.lock.HOST.PID``) so that a refused job can name it.  The kernel drops a flock when its
-process dies (kill -9, a node's job killed by the batch system), so a lock is never stale in the
-flock sense; what a killed job leaves is its holder line, which the next job reports ("taking over
-the lock of dead PID N") and replaces.  The file itself is never removed (removing it would let two
-jobs lock two different inodes).
+A whole sweep, ``evolve -o``, ``nac evolve -o`` and ``run`` take the lock exclusively; array jobs
+(``--points``, disjoint ranges of one sweep sharing DIR) take it shared, so they run side by side but never
+next to a whole sweep or a run.  The holder writes its host, PID, start time and command into the lock file (a
+shared holder into its own ``.ephkin.lock.HOST.PID``) so that a refused job can name it; the refusal is the
+machine's answer, not bad input (:class:`DirectoryInUse`, exit 1: "cannot write into -o DIR: locked by ...").
+The kernel drops a flock when its process dies (kill -9, a node's job killed by the batch system), so a lock is
+never stale in the flock sense; what a killed job leaves is its holder line, which the next job reports
+("taking over the lock of dead PID N") and replaces.
+
+An exclusive holder removes the lock file when it releases it, if the file is still its own (the same inode).
+A job that opened the file just before it was removed would lock a file nobody else sees; so after taking the
+flock a job checks that the name still leads to the inode it locked, and starts again if not.  The file is
+opened without following a symbolic link (a link named ``.ephkin.lock`` is refused, its target untouched).
+Within one process the lock is re-entrant (``run FILE -o DIR`` holds DIR while its ``evolve`` point writes
+there).
 """
 
 from __future__ import annotations
@@ -17,12 +24,17 @@ import glob
 import os
 import socket
 import time
+from contextlib import contextmanager
 
-from ephkin.pde.errors import InputError
+from .safefile import CannotWrite
 
-__all__ = ["DirLock"]
+__all__ = ["DirLock", "DirectoryInUse", "hold"]
 
 NAME = ".ephkin.lock"
+
+
+class DirectoryInUse(CannotWrite):
+    """Another ephkin job holds the output directory (exit 1, one "cannot write into -o DIR: locked by ..." line)."""
 
 
 def _alive(pid):
@@ -44,7 +56,7 @@ def _holder(text):
 
 
 class DirLock:
-    """``with DirLock(outdir, shared=False, what="sweep", notify=print):`` -- raises InputError naming
+    """``with DirLock(outdir, shared=False, what="sweep", notify=print):`` -- raises DirectoryInUse naming
     the holder when another job holds the directory; ``notify(msg)`` gets the take-over messages."""
 
     def __init__(self, outdir, shared=False, what="sweep", notify=None):
@@ -72,21 +84,29 @@ class DirLock:
         return out
 
     def acquire(self):
-        try:  # a symbolic link named like the lock is refused: its target is not ours to truncate
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        except OSError as exc:
-            from .safefile import _cannot
+        while True:
+            try:  # a symbolic link named like the lock is refused: its target is not ours to truncate
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            except OSError as exc:
+                from .safefile import _cannot
 
-            raise _cannot(self.path, exc) from None
-        try:
-            fcntl.flock(self.fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
+                raise _cannot(self.path, exc) from None
+            try:
+                fcntl.flock(self.fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(self.fd)
+                self.fd = None
+                live = [h for h in self._holders() if h[0] != self.host or _alive(h[1])]
+                who = "; ".join(h[2] for h in live) or "a job that has not written its host and PID yet"
+                raise DirectoryInUse(
+                    0,
+                    f"cannot write into -o {self.outdir}: locked by another ephkin job ({who}); wait for it to end "
+                    "or use another output directory (one writer per directory)",
+                ) from None
+            if self._ours():
+                break
+            os.close(self.fd)  # locked a file its holder removed as we opened it: open the name again
             self.fd = None
-            live = [h for h in self._holders() if h[0] != self.host or _alive(h[1])]
-            who = "; ".join(h[2] for h in live) or "a job that has not written its host and PID yet"
-            raise InputError(f"-o {self.outdir} is in use by another ephkin job ({who}); wait for it to end or "
-                             "use another output directory (one writer per directory)", "output") from None
         # the flock is ours: every holder line left behind belongs to a job that ended without releasing
         # (killed), except, for a shared lock, those of the other shared holders still running
         for host, pid, line, path in self._holders():
@@ -113,6 +133,15 @@ class DirLock:
             os.fsync(self.fd)
         return self
 
+    def _ours(self):
+        """True if the lock file's name still leads to the file this job opened (and locked)."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(self.fd)
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
     def release(self):
         if self.fd is None:
             return
@@ -120,6 +149,8 @@ class DirLock:
             _remove(self.own)
         else:
             os.ftruncate(self.fd, 0)  # cleared before unlocking: a line left behind means a killed holder
+            if self._ours():  # removed while still locked: a job waiting on this inode sees it gone and retries
+                _remove(self.path)
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
         self.fd = None
@@ -136,3 +167,24 @@ def _remove(path):
         os.remove(path)
     except FileNotFoundError:
         pass
+
+
+#: The exclusive locks this process holds through :func:`hold`: {real path of DIR: [DirLock, count]}.
+_HELD = {}
+
+
+@contextmanager
+def hold(outdir, what):
+    """Hold ``outdir`` exclusively for the block (re-entrant within the process); raises DirectoryInUse when
+    another job holds it."""
+    key = os.path.realpath(outdir)
+    if key in _HELD:
+        _HELD[key][1] += 1
+    else:
+        _HELD[key] = [DirLock(outdir, what=what).acquire(), 1]
+    try:
+        yield
+    finally:
+        _HELD[key][1] -= 1
+        if not _HELD[key][1]:
+            _HELD.pop(key)[0].release()

@@ -147,6 +147,7 @@ class KineticTS:
         self._pc_pattern = None  # the positions of the diagonal among the definite P's stencil entries
         self.fdot_last = None  # the last accepted step's backward difference (f_n - f_n-1)/dt
         self.linear_failures, self.linear_reason = 0, None  # failed Krylov solves (a solver failure, not physics)
+        self.replayed = False  # a stored run's steps were replayed: TS's first monitor call repeats the last
         self.hist = {"t": [], "dev": [], "energy": [], "power": [], "mass_min": [], "number": [], "T_eff": [],
                      "f": []}
 
@@ -198,8 +199,28 @@ class KineticTS:
         return ts.getSNES().getKSP().getIterationNumber() > self.pc_its
 
     def monitor(self, ts, step, t, X):
-        m, hist = self.m, self.hist
+        if self.replayed:  # TS's step 0 is the last replayed step (evolve(..., replay=...)), recorded already
+            self.replayed = False
+            return
         f = gather(X).copy()
+        dev = self.record(t, f)
+        if not np.all(np.isfinite(f)) or dev > self.growth_limit * max(self.dev0, 1e-12):
+            raise _Unstable(f"max|f - f0| exceeded {self.growth_limit:g} x its initial value")
+        if step > 10 and ts.getTimeStep() <= 1.01 * self.h_min:
+            if self.linear_failures:  # the steps were cut because the linear solver failed: not the physics
+                PETSc, _ = init_petsc()
+                name = reason_name(PETSc.KSP.ConvergedReason, self.linear_reason)
+                prefix = "-" + (ts.getOptionsPrefix() or "")
+                raise _SolverStop("DIVERGED_LINEAR_SOLVE", f"the time step collapsed after {self.linear_failures} "
+                                  f"failed linear solves (KSP {name}); check the {prefix}ksp_/{prefix}pc_ options")
+            raise _Unstable(f"the time step collapsed to h_min = {self.h_min:g} (fast growth)")
+        if self.definite and self.hist["mass_min"][-1] <= 0:
+            raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
+
+    def record(self, t, f):
+        """One accepted step (t, f) into the history, ``on_step``, the snapshots and the progress; returns
+        max|f - f0|.  Also the replay of a stored run's steps (restart)."""
+        m, hist = self.m, self.hist
         dev = float(np.max(np.abs(m.deviation(f))))
         hist["t"].append(t)
         hist["dev"].append(dev)
@@ -223,18 +244,7 @@ class KineticTS:
             self.snapshots(t, f)
         if self.progress is not None:
             self.progress(t, self.t_end)
-        if not np.all(np.isfinite(f)) or dev > self.growth_limit * max(self.dev0, 1e-12):
-            raise _Unstable(f"max|f - f0| exceeded {self.growth_limit:g} x its initial value")
-        if step > 10 and ts.getTimeStep() <= 1.01 * self.h_min:
-            if self.linear_failures:  # the steps were cut because the linear solver failed: not the physics
-                PETSc, _ = init_petsc()
-                name = reason_name(PETSc.KSP.ConvergedReason, self.linear_reason)
-                prefix = "-" + (ts.getOptionsPrefix() or "")
-                raise _SolverStop("DIVERGED_LINEAR_SOLVE", f"the time step collapsed after {self.linear_failures} "
-                                  f"failed linear solves (KSP {name}); check the {prefix}ksp_/{prefix}pc_ options")
-            raise _Unstable(f"the time step collapsed to h_min = {self.h_min:g} (fast growth)")
-        if self.definite and hist["mass_min"][-1] <= 0:
-            raise _Unstable("the mass matrix 1 - Sigma'[f] lost definiteness during the evolution")
+        return dev
 
 
 def _t_eff(model, f, guess):
@@ -273,23 +283,36 @@ def _solve(PETSc, ts, x):
 
 
 def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=100.0,
-           snapshots=None, progress=None, h_min=1e-7, on_step=None):
-    """Integrate from f0(T_in) to t_end (or until the instability); returns a result dict.
+           snapshots=None, progress=None, h_min=1e-7, on_step=None, f_init=None, replay=None):
+    """Integrate from f0(T_in) (or ``f_init``) to t_end (or until the instability); returns a result dict.
 
     BDF with adaptive steps on the implicit form; failed steps are retried with smaller dt, and a
     collapse of dt below h_min is the instability (what the seed's IDA reports as h < h_min).
     ``snapshots``: optional callable (t, f) called at every accepted step (e.g. an
     XDMF writer).  ``progress``: optional callable (t, t_end) for rank-0 progress.  ``on_step``:
     optional callable (t, {"t", "dev", "energy", "power", "mass_min"}) at every accepted step (e.g. a
-    history table written as the run goes).
+    history table written as the run goes).  ``f_init``: the state at t = 0 (default f0(T_in); any initial state,
+    ``pde.initial_states``).  ``replay`` = (times, rows): the accepted steps of an earlier run of the same
+    problem from t = 0 (``solvers.restart.StoredRun``), recorded as if just taken (history, ``on_step``,
+    snapshots), and the integration continues from the last one with the last step size; ``f_init`` is then
+    that run's t = 0 state (the growth and definiteness criteria refer to it).  BDF restarts at first order
+    there, so the continuation agrees with an uninterrupted run to the integration tolerances, not bitwise.
     """
     PETSc, _ = init_petsc()
-    f_init = model.initial(T_in)
+    f_init = model.initial(T_in) if f_init is None else np.asarray(f_init, dtype=float)
     problem = KineticTS(model, f_init, t_end, growth_limit, h_min, snapshots, progress, on_step)
+    t0, f_start, dt0, steps0 = 0.0, f_init, 1e-3, 0
+    if replay is not None:
+        times, rows = replay
+        for t, f in rows:
+            problem.record(t, np.array(f, dtype=float))
+        t0, f_start = float(times[-1]), problem.hist["f"][-1]
+        dt0 = float(times[-1] - times[-2]) if len(times) > 1 else dt0
+        steps0, problem.replayed = len(times) - 1, True
     J = P = x = ts = None
     try:  # every PETSc object of the run is created inside this try, destroyed in its finally
         J, P = _matrices(PETSc, model, problem.shell, problem.Kb, problem.definite)
-        x = vec(f_init)
+        x = vec(f_start)
         # While the mass matrix is definite (a well-posed problem), like IDA: Newton stops at the
         # integration tolerances (ts.NewtonTest), so each linear solve needs only 1e-3, and the
         # preconditioner is kept while it works (KineticTS._refresh_pc).  With 1 - Sigma' < 0 somewhere
@@ -305,10 +328,11 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         pc_type, pc_defaults = "lu", {"pc_factor_mat_ordering_type": "natural", "pc_factor_fill": "1.0"}
         if problem.definite and parallel():
             pc_type, pc_defaults = "bjacobi", {"sub_" + k: v for k, v in dict(pc_defaults, pc_type="lu").items()}
-        ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=1e-3, J=J, P=P, ksp_type="gmres",
+        ts = build_ts(problem, PREFIX, x, t_end, rtol=rtol, atol=atol, dt=dt0, J=J, P=P, ksp_type="gmres",
                       pc_type=pc_type, ksp_rtol=1e-3 if problem.definite else 1e-10,
                       h_min=h_min, max_snes_failures=50, defaults=pc_defaults if problem.definite else None,
                       max_rejections=50, newton_test=problem.definite)
+        ts.setTime(t0)  # a restart continues at its last stored step
         opts = PETSc.Options()
         if (problem.definite and opts.getInt(PREFIX + "snes_lag_jacobian", 1) != 1
                 and not opts.hasName(PREFIX + "snes_convergence_test")):
@@ -322,7 +346,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
         # the kernel products (and the e-ph FFT operators of a continuous alpha^2F) shared by the group's ranks
         with sharing(model.K, model.ep.ops if model.ep is not None else None):
             status, reason, solver_reason = _solve(PETSc, ts, x)
-        steps = ts.getStepNumber()
+        steps = steps0 + ts.getStepNumber()  # a restart's count includes the replayed steps
         # Newton iterations and GMRES iterations (= Jacobian products) over all steps, rejected ones included
         solver_its = {"newton_iterations": ts.getSNESIterations(), "krylov_iterations": ts.getKSPIterations()}
     finally:
@@ -399,7 +423,10 @@ def _result(model, hist, status, reason, steps, dev0, t_end, fdot_last=None):
         # Eq. (S6) integrated: eps_el(t) - eps_el(0) against int_0^t 2 int E I_ep (trapezoid over steps)
         work = float(np.sum(0.5 * (np.asarray(hist["power"][1:]) + np.asarray(hist["power"][:-1])) * np.diff(t)))
         out["energy_from_collisions"] = work
-        out["energy_balance_error"] = abs(out["energy_change"] - work) / max(abs(work), 1e-300)
+        # relative to the energy exchanged with the bath; without e-ph collisions (a_ep = 0) nothing is, the
+        # energy is conserved (Eq. (S24)), and the error is relative to the initial state's energy above f0(T0)
+        scale = abs(work) if model.a_ep > 0 else max(abs(work), abs(float(e[0])))
+        out["energy_balance_error"] = abs(out["energy_change"] - work) / max(scale, 1e-300)
     N = np.asarray(hist["number"])
     out["particle_number_drift"] = float(np.max(np.abs(N - N[0]))) if N.size else 0.0
     out["a_ep"], out["a_ee"] = model.a_ep, model.a_ee
@@ -413,12 +440,13 @@ def _result(model, hist, status, reason, steps, dev0, t_end, fdot_last=None):
     return out
 
 
-def evolve_scipy(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, t_eval=None):
-    """Reference integrator: M(f) fdot = I(f) solved densely, SciPy's BDF (small N only)."""
+def evolve_scipy(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, t_eval=None, f_init=None):
+    """Reference integrator: M(f) fdot = I(f) solved densely, SciPy's BDF (small N only), from f0(T_in) or
+    ``f_init``."""
     import scipy.linalg as sla
     from scipy.integrate import solve_ivp
 
-    f0 = model.initial(T_in)
+    f0 = model.initial(T_in) if f_init is None else np.asarray(f_init, dtype=float)
     Kd = model.K.dense()
 
     def rhs(t, f):

@@ -42,8 +42,9 @@ NOT_PHYSICS = frozenset({SOLVER_FAILED, STOPPED_EARLY})
 #: Exit status of a command whose result has ``status == SOLVER_FAILED``.
 EXIT_SOLVER_FAILED = 4
 #: PETSc error codes that a wrong or incompatible option causes: ERR_SUP (56, e.g. an eigensolver that needs
-#: another spectral transformation), ARG_WRONG (62), ARG_OUTOFRANGE (63), ARG_INCOMP (75), ARG_UNKNOWN_TYPE (86).
-PETSC_INPUT_ERRORS = frozenset({56, 62, 63, 75, 86})
+#: another spectral transformation), ARG_WRONG (62), ARG_OUTOFRANGE (63), ARG_INCOMP (75), ERR_USER_INPUT (83, a
+#: word that is not one of an option's choices: -kin_ts_exact_final_time foo), ARG_UNKNOWN_TYPE (86).
+PETSC_INPUT_ERRORS = frozenset({56, 62, 63, 75, 83, 86})
 #: TS types that integrate explicitly (they refuse the implicit form F(t, x, xdot) = 0 of a DAE).
 EXPLICIT_TS = frozenset({"euler", "rk", "ssp", "mprk"})
 

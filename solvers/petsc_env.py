@@ -228,6 +228,8 @@ def _import_failure(name, exc):
     """Turn an exception raised while importing ``name``'s extension into PetscUnavailable."""
     text = " ".join(str(exc).split())
     where = _find(name) or name
+    if "failed to map segment" in text or "Cannot allocate memory" in text:
+        return MemoryError(f"loading {name}: {text}")  # ulimit -v too small for PETSc's libraries: the machine's
     if any(s in text for s in _ABI_SIGNS) or isinstance(exc, ValueError):
         return PetscUnavailable(_abi_message(where, numpy_required(_find("petsc4py")), _numpy_version(), text),
                                 "numpy-abi")

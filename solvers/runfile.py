@@ -144,9 +144,40 @@ def load_runfile(path, overrides=(), models=()):
         if not isinstance(v, (str, int, float, bool)) or v is False or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", k):
             raise InputError(f"run file {path}: petsc.{k} = {v!r}: give a PETSc option name and one value (a "
                              "string, a number, or true for a flag)")
+        if _petsc_writes_files(k, v):
+            raise InputError(f"run file {path}: petsc.{k} = {v!r}: PETSc would read or write files with it, outside "
+                             f"-o (a run file writes only inside -o); drop it, or give it on the command line as "
+                             f"-{k} if you mean it")
         petsc += [f"-{k}"] + ([] if v is True else [str(v)])
+    if petsc:  # a solver type this build lacks, a word for a number: refused before any point runs
+        from .option_values import check_option_values
+
+        check_option_values(petsc, lambda name, value: f"run file {path}: petsc.{name} = {value!r}")
     return {"model": model, "points": points, "petsc": petsc, "axes": keys,
             "plot": _plot_spec(path, data.get("plot"), points[0])}
+
+
+#: Words of PETSc option names that read or write files whatever their value (an options file, TS trajectories,
+#: VTK/binary dumps, file-name templates): refused in a run file, which may come from anyone.
+_FILE_OPTION_WORDS = ("options_", "prefix_", "trajectory", "save", "vtk", "dump", "binary", "hdf5", "_file", "file_",
+                      "dirname", "template", "history")
+
+
+def _petsc_writes_files(name, value):
+    """True if the run-file PETSc option ``name = value`` would make PETSc read or write a file: a viewer value
+    ``TYPE:FILENAME[:FORMAT[:MODE]]`` with a file name, a viewer type that writes a file of its own name in the
+    current directory (``binary`` -> ./binaryoutput, ``hdf5``, ``vtk`` ...), or an option that names files.
+    Monitors and views to the terminal stay allowed: ``true``, ``"ascii"``, ``"::ascii_info"``, ``"draw"``."""
+    lowered = f"_{name.lower()}_"
+    if any(w in lowered for w in _FILE_OPTION_WORDS) or lowered.startswith("_options"):
+        return True
+    if not isinstance(value, str):
+        return False
+    fields = value.split(":")
+    if len(fields) > 1 and fields[1].strip():
+        return True  # a file name, whatever the option
+    viewer = "view" in lowered or "monitor" in lowered
+    return viewer and fields[0].strip().lower() not in ("", "ascii", "draw")
 
 
 def _plot_spec(path, plot, point):

@@ -14,6 +14,9 @@ from typing import IO, Any
 class CannotWrite(OSError):
     """The machine refused a write (read-only directory, full disk, a symbolic link where a file goes)."""
 
+    def __str__(self) -> str:  # the one line "cannot write ...: reason", without OSError's "[Errno N]"
+        return str(self.strerror)
+
 
 def _cannot(path: str, exc: OSError) -> CannotWrite:
     why = "it is a symbolic link (ephkin never writes through one)" if exc.errno == 40 else exc.strerror

@@ -44,7 +44,7 @@ from ephkin.pde.errors import InputError
 from .dirlock import DirLock
 from .failures import NOT_PHYSICS
 from .provenance import git_hash, provenance, to_jsonable, write_json
-from .safefile import open_nofollow, write_atomic
+from .safefile import CannotWrite, open_nofollow, write_atomic
 
 __all__ = ["run_sweep"]
 
@@ -245,10 +245,15 @@ def run_sweep(spec, outdir, solve, resume=False, comm=None, progress=None, runfi
         except (InputError, OSError) as exc:
             if lock is not None:
                 lock.release()
-            msg = str(exc) if isinstance(exc, InputError) else f"-o {outdir}: {exc.strerror} ({exc.filename})"
-            plan = {"error": msg}
+            if isinstance(exc, InputError):
+                plan = {"error": str(exc)}
+            else:  # the machine's (a link, permissions, a full disk): exit 1 with "cannot ...", on every rank
+                why = exc.strerror if isinstance(exc, CannotWrite) else f"cannot access {exc.filename}: {exc.strerror}"
+                plan = {"error": why, "machine": exc.errno or 0}
     if comm is not None:
         plan = comm.bcast(plan, root=0)
+    if "machine" in plan:
+        raise CannotWrite(plan["machine"], plan["error"])
     if "error" in plan:
         raise InputError(plan["error"])
     try:

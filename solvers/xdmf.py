@@ -4,10 +4,18 @@
 An HDF5 file that is open for writing when its process is killed is usually unreadable (HDF5 has one
 writer and no journal), so one growing dataset cannot survive a kill -9.  The snapshots are kept in memory
 for a chunk (``chunk_s`` seconds or ``chunk_steps`` snapshots) and then written as one closed HDF5 file,
-``NAME_h5/NNNNN.h5``, under a temporary name and renamed into place; after each chunk the index file
-``NAME.h5`` and the XDMF file ``NAME.xdmf`` are rewritten the same way (temporary file + rename) to
-reference every closed chunk.  After a kill -9 everything the XDMF and ``NAME.h5`` reference is complete;
-at most the last chunk is lost.
+``NAME_h5/NNNNN.h5``, under a temporary name and renamed into place.  Each chunk costs the same whatever the
+length of the run (a run with a tiny ``--flush-every`` stays linear in its steps):
+
+* the XDMF file ``NAME.xdmf`` is appended to in place, its grids written into a reserve that XML readers skip (a
+  processing instruction, ``<?ephkin-reserve ...?>``, after the root element) and then shown by changing one
+  byte, so that the file is well-formed XML at every moment -- after a kill -9 anywhere, and for a reader
+  while the run writes (see :class:`_AppendableXdmf`);
+* the one-file index ``NAME.h5`` is rewritten (temporary file + rename) when the series has doubled since its
+  last writing, and at the end: amortised O(1) per step; after a kill -9 it holds at least half of the steps
+  the XDMF lists, every one complete.
+
+After a kill -9 everything the XDMF and ``NAME.h5`` reference is complete; at most the last chunk is lost.
 
 Layout (every dataset with a ``units`` attribute, every file with ``title``, ``ephkin_version``,
 ``layout`` attributes)::
@@ -31,12 +39,14 @@ from __future__ import annotations
 import os
 import time
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 
 __all__ = ["SnapshotWriter", "HistoryCSV"]
 
 _XI = "http://www.w3.org/2001/XInclude"
+_MESH_XPOINTER = "xpointer(//Grid[@Name='energy_grid']/*[self::Topology or self::Geometry])"
 _TITLE = "ephkin f(E, t): electron distribution on the energy grid against time"
 _LAYOUT = (
     "f[i, j] = f(E[j], time[i]) (dimensions time x E); time and E carry their units; "
@@ -100,6 +110,81 @@ def _data_item(parent, text, dims, number="Float", precision=8):
     return item
 
 
+def _blank(n):
+    """``n`` bytes of white space, in lines of 80."""
+    return (b" " * 79 + b"\n") * (n // 80) + b" " * (n % 80)
+
+
+class _AppendableXdmf:
+    """An XDMF file that grows by appending step grids in place, well-formed at every moment.
+
+    The file ends with ``H S O reserve C``: ``H`` = ``<!---->`` (an empty comment inside the temporal collection),
+    ``S`` the closing tags of the collection, Domain and Xdmf, ``O`` = ``<?ephkin-reserve `` opening a processing
+    instruction after the root element (XML allows them there; parsers skip it) whose text is the reserve, and
+    ``C`` = ``?>`` closing it.  Appending the grids ``G``:
+
+    1. ``D = "-->" G H S O`` is written at the start of the reserve: inside the processing instruction, so that
+       any part of it (a write cut short by a kill) is still skipped;
+    2. one byte of the old ``H`` is changed, ``<!---->`` -> ``<!-- ->``: the old ``H S O`` become one comment that
+       the ``-->`` of D closes; G is now inside the collection, the new ``S`` closes the root and the new ``O``
+       opens the rest of the reserve.  A one-byte write is never half done.
+
+    When the reserve is too short, spaces and a new ``<?c?>`` are appended (the closer placed within one page, so
+    that it is written whole) and one byte of the old ``C`` is changed (``?>`` -> `` >``): the processing
+    instruction then ends at the new closer.  Nothing that was written is rewritten: each append costs O(len(G)).
+    """
+
+    H = b"<!---->"
+    S = b"\n    </Grid>\n  </Domain>\n</Xdmf>\n"
+    O = b"<?ephkin-reserve "
+    C = b"?>\n"
+    PAGE = 4096
+
+    def __init__(self, path, head, reserve=PAGE):
+        self.path = path
+        tail = self.H + self.S + self.O
+        data = head + tail + _blank(reserve) + self.C
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        self.fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+        self.h_at = len(head)  # the current H
+        self.free_at = len(head) + len(tail)  # where the next D goes (just after the current O)
+        self.close_at = len(data) - len(self.C)  # the '?' of the closer of the reserve
+        self.size = len(data)
+
+    def _grow(self, need):
+        """Make the reserve hold ``need`` more bytes: spaces and a closer appended, the old closer opened."""
+        closer = b"<?c?>\n"
+        n = (-(self.size + len(closer))) % self.PAGE  # the closer ends on a page boundary: written whole
+        while n < need:
+            n += self.PAGE
+        os.pwrite(self.fd, _blank(n) + closer, self.size)
+        old, self.close_at = self.close_at, self.size + n + 3
+        self.size += n + len(closer)
+        os.pwrite(self.fd, b" ", old)  # the old "?>" -> " >": the reserve now runs to the new closer
+
+    def append(self, grids):
+        """Append the grids (XML text of step ``Grid`` elements, without ``?>``)."""
+        D = b"-->" + grids + self.H + self.S + self.O
+        if self.close_at - self.free_at < len(D):
+            self._grow(len(D) - (self.close_at - self.free_at))
+        os.pwrite(self.fd, D, self.free_at)
+        os.pwrite(self.fd, b" ", self.h_at + 4)  # "<!---->" -> "<!-- ->": the grids are shown
+        self.h_at = self.free_at + 3 + len(grids)
+        self.free_at += len(D)
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 class SnapshotWriter:
     """f(E, t) written as the run goes: chunk files, a one-file HDF5 index and an XDMF file (see the module
     docstring for the layout).  ``E_units``, ``t_units``, ``f_units``: the ``units`` attributes of /E,
@@ -129,9 +214,10 @@ class SnapshotWriter:
         self.samples, self.n, self.since = [], 0, time.monotonic()
         self.buf_t, self.buf_f = [], []
         self.times, self.chunk_list = [], []  # every written time; (file name, first step, n) per chunk
+        self.indexed = 0  # steps in NAME.h5 as last written
         self._write_mesh()
         self._init_xdmf()
-        self.flush()  # the mesh, an empty index and an XDMF without time steps yet
+        self._write_index()  # the mesh, an empty index and an XDMF without time steps yet
         self.files = [self.path, self.h5_path, self.chunks]
 
     # -- the files ------------------------------------------------------------------------------------------
@@ -165,19 +251,30 @@ class SnapshotWriter:
         _data_item(topo, f"{self.dirname}/mesh.h5:/connectivity", shape, number="Int")
         geo = ET.SubElement(mesh, "Geometry", GeometryType="XY")
         _data_item(geo, f"{self.dirname}/mesh.h5:/points", (self.E.size, 2))
-        self.collection = ET.SubElement(domain, "Grid", Name=self.field + "_t", GridType="Collection")
-        self.collection.set("CollectionType", "Temporal")
+        collection = ET.SubElement(domain, "Grid", Name=self.field + "_t", GridType="Collection")
+        collection.set("CollectionType", "Temporal")
+        # the document up to the collection's first step: ElementTree writes it (and declares xmlns:xi, which the
+        # steps use), cut where a placeholder step stands
+        ET.SubElement(collection, ET.QName(_XI, "include"), href="PLACEHOLDER")
+        tree = ET.ElementTree(self.root)
+        ET.indent(tree)
+        text = ET.tostring(self.root, encoding="unicode", xml_declaration=False)
+        head = "<?xml version='1.0' encoding='utf-8'?>\n" + text[: text.index("<xi:include")]
+        self.xdmf = _AppendableXdmf(self.path, head.encode("utf-8"))
 
     def _xdmf_step(self, step, t, chunk_file):
-        grid = ET.SubElement(self.collection, "Grid", Name=f"step_{step:06d}", GridType="Uniform")
-        ET.SubElement(
-            grid,
-            ET.QName(_XI, "include"),
-            xpointer="xpointer(//Grid[@Name='energy_grid']/*[self::Topology or self::Geometry])",
+        """The XML text of the step's grid (as ElementTree's indent would lay it out inside the collection)."""
+        where = escape(f"{self.dirname}/{chunk_file}:/steps/{step:06d}")
+        return (
+            f'<Grid Name="step_{step:06d}" GridType="Uniform">\n'
+            f"      <xi:include xpointer={quoteattr(_MESH_XPOINTER)} />\n"
+            f'      <Time Value="{float(t)!r}" />\n'
+            f"      <Attribute Name={quoteattr(self.field)} AttributeType=\"Scalar\" Center=\"Node\">\n"
+            f'        <DataItem Dimensions="{self.E.size}" NumberType="Float" Precision="8" Format="HDF">{where}'
+            "</DataItem>\n"
+            "      </Attribute>\n"
+            "    </Grid>\n    "
         )
-        ET.SubElement(grid, "Time", Value=repr(float(t)))
-        att = ET.SubElement(grid, "Attribute", Name=self.field, AttributeType="Scalar", Center="Node")
-        _data_item(att, f"{self.dirname}/{chunk_file}:/steps/{step:06d}", (self.E.size,))
 
     def _write_chunk(self):
         import h5py
@@ -204,8 +301,7 @@ class SnapshotWriter:
         _atomic_h5(os.path.join(self.chunks, name), fill)
         self.chunk_list.append((name, first, n))
         self.times.extend(t.tolist())
-        for i, ti in enumerate(t):
-            self._xdmf_step(first + i, ti, name)
+        self.xdmf.append("".join(self._xdmf_step(first + i, ti, name) for i, ti in enumerate(t)).encode("utf-8"))
 
     def _write_index(self):
         import h5py
@@ -230,17 +326,7 @@ class SnapshotWriter:
             _scales(h5, ds)
 
         _atomic_h5(self.h5_path, fill)
-
-    def _write_xdmf(self):
-        tree = ET.ElementTree(self.root)
-        ET.indent(tree)
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            tree.write(tmp, encoding="utf-8", xml_declaration=True)
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        self.indexed = N
 
     # -- the writer -----------------------------------------------------------------------------------------
 
@@ -254,17 +340,21 @@ class SnapshotWriter:
         if len(self.buf_t) >= self.chunk_steps or time.monotonic() - self.since >= self.chunk_s:
             self.flush()
 
-    def flush(self):
-        """Write the buffered snapshots as a closed chunk, then the index and the XDMF (each atomically)."""
+    def flush(self, index=False):
+        """Write the buffered snapshots as a closed chunk and append them to the XDMF; rewrite the index when the
+        series has doubled since its last writing (or with ``index``)."""
         if self.buf_t:
             self._write_chunk()
             self.buf_t, self.buf_f = [], []
-        self._write_index()
-        self._write_xdmf()
+        if index or len(self.times) >= 2 * max(self.indexed, 1):
+            self._write_index()
         self.since = time.monotonic()
 
     def close(self):
-        self.flush()
+        if self.xdmf.fd is None:
+            return
+        self.flush(index=self.indexed != len(self.times) or bool(self.buf_t))
+        self.xdmf.close()
 
 
 class HistoryCSV:

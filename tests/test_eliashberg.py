@@ -125,3 +125,24 @@ def test_bad_temperature():
         eq.zinv(s, 0.0, -0.1)
     with pytest.raises(InputError):
         eq.cel_ratio(s, [0.1, 0.0])
+
+
+def test_cel_ratio_of_many_temperatures_down_to_zero_in_bounded_memory():
+    """electronic_energy integrates C_el from T = 0 (64 Gauss nodes per T): the low temperatures need the finest
+    nodes (20 000 panels for Debye), which a temperatures x nodes matrix made 31 GiB for ``ephkin cel --spectrum
+    debye``.  Blocks by temperature, each with the nodes of its lowest T, give the same values."""
+    import tracemalloc
+
+    from ephkin.pde.eliashberg import cel_ratio, electronic_energy
+    from ephkin.pde.spectra import parse_spectrum
+
+    s = parse_spectrum("debye")
+    T = np.linspace(0.01, 2.0, 400)
+    tracemalloc.start()
+    e = electronic_energy(s, T)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200 * 2**20 and np.all(np.isfinite(e)) and np.all(np.diff(e) > 0)
+    # one temperature alone (its own nodes) and within a scan agree
+    Ts = np.array([0.003, 0.05, 0.4, 1.7])
+    assert np.allclose(cel_ratio(s, Ts), [cel_ratio(s, np.array([t]))[0] for t in Ts], rtol=0, atol=1e-12)

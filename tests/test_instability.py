@@ -100,3 +100,35 @@ def test_cel_window_einstein():
     assert round(c["lambda_min"], 2) == 3.69
     c = cel_analysis(make_spectrum("einstein", 3.6, "plain"), 0.01, 5.0)
     assert c["T_minus"] is None and c["negative_intervals"] == []
+
+
+def test_zinv_deviation_bound_constants_and_bound():
+    """The constants of the bound by mpmath, and the bound above max_E |Z0^-1 - 1| on several spectra and T."""
+    import mpmath
+
+    from ephkin.pde.eliashberg import zinv
+    from ephkin.pde.instability import IM_TRIGAMMA_MAX, IM_TRIGAMMA_SLOPE_MAX, zinv_deviation_bound
+    from ephkin.pde.spectra import parse_spectrum
+
+    h = lambda y: mpmath.im(mpmath.psi(1, 0.5 + 1j * y))  # noqa: E731
+    y_max = mpmath.findroot(lambda y: mpmath.diff(h, y), 0.3)
+    assert abs(abs(float(h(y_max))) - IM_TRIGAMMA_MAX) < 1e-12
+    assert abs(float(abs(mpmath.psi(2, 0.5))) - IM_TRIGAMMA_SLOPE_MAX) < 1e-12
+    E = np.linspace(0.0, 6.0, 3001)
+    for spec in ("einstein", "modes:40-60", "debye", "lorentz:1:0.05"):
+        for lam in (0.05, 0.5, 3.0):
+            for T in (0.05, 0.2, 1.0):
+                s = parse_spectrum(spec).with_lambda(lam, "g")
+                dev = float(np.max(np.abs(zinv(s, E, T) - 1.0)))
+                assert dev <= zinv_deviation_bound(s, T) * (1 + 1e-12)
+
+
+def test_lambda_c_skipping_proven_stable_couplings_changes_nothing(monkeypatch):
+    """The scan that skips couplings the bound proves stable finds the very same lambda_c as the full scan."""
+    import ephkin.pde.instability as ins
+    from ephkin.pde.spectra import parse_spectrum
+
+    s = parse_spectrum("debye")
+    fast = ins.lambda_c_zinv(s, 0.2)["lambda_c"]
+    monkeypatch.setattr(ins, "zinv_deviation_bound", lambda spectrum, T: 2.0)
+    assert ins.lambda_c_zinv(s, 0.2)["lambda_c"] == fast

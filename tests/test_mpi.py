@@ -167,8 +167,8 @@ def test_failing_point_and_resume_over_ranks():
 
 
 def test_changed_points_and_lock_stop_every_rank():
-    # a changed point on --resume, a directory held by another job, a bad point: exit 2 on every rank,
-    # decided on rank 0 and broadcast (no rank is left waiting)
+    # a changed point on --resume (exit 2), a directory held by another job (exit 1), a bad point (exit 2): on
+    # every rank, decided on rank 0 and broadcast (no rank is left waiting)
     from ephkin.solvers.cli import main
     from ephkin.solvers.dirlock import DirLock
 
@@ -180,7 +180,7 @@ def test_changed_points_and_lock_stop_every_rank():
     assert main(["sweep", run, "-o", out, "--resume", "--set", "lam_max=100"]) == 2
     held = DirLock(out).acquire() if comm.Get_rank() == 0 else None
     try:
-        assert main(["sweep", run, "-o", out, "--resume"]) == 2
+        assert main(["sweep", run, "-o", out, "--resume"]) == 1  # a held directory: the machine's refusal
     finally:
         if held is not None:
             held.release()

@@ -237,20 +237,61 @@ def test_shipped_example_pb_model_a2f():
 
 
 def test_a_long_table_costs_what_its_grid_costs_not_rows_times_grid(tmp_path):
-    """A 10^5-row alpha^2F (DFT output on a fine mesh) gets at most MAX_TABLE_BREAKS panel boundaries: its
-    quadrature has as many nodes as a short table's, and its integrals agree with the exact ones."""
+    """A 10^5-row alpha^2F (DFT output on a fine mesh): its rows are not panel breaks, so its quadrature has as
+    many nodes as a 300-row table's, and its integrals are those of the piecewise-linear table exactly."""
     import numpy as np
 
-    from ephkin.pde.spectra import MAX_TABLE_BREAKS, parse_spectrum
+    from ephkin.pde.spectra import parse_spectrum
 
-    w = np.linspace(0.0, 3.0, 100001)
-    np.savetxt(tmp_path / "big.a2f", np.c_[w, 0.5 * w**2 * np.exp(-(((w - 1) / 0.3) ** 2))])
-    s = parse_spectrum(f"file:{tmp_path / 'big.a2f'}")
-    assert s.breaks.size <= MAX_TABLE_BREAKS
-    om, wt = s.nodes()
-    assert om.size < 20 * MAX_TABLE_BREAKS
-    # lambda = 2 int a2F/w dw of the smooth function the table samples (closed form by mpmath)
+    def table(rows):
+        w = np.linspace(0.0, 3.0, rows)
+        a = 0.5 * w**2 * np.exp(-(((w - 1) / 0.3) ** 2))
+        np.savetxt(tmp_path / f"t{rows}.a2f", np.c_[w, a])
+        return w, a, parse_spectrum(f"file:{tmp_path / f't{rows}.a2f'}")
+
+    w, a, s = table(100001)
+    *_, short = table(301)
+    assert s.breaks.size == 2
+    for h in (None, 0.05, 0.5):
+        assert s.nodes(h)[0].size == short.nodes(h)[0].size < 8000
+    # lambda = 2 int a2F/w dw of the piecewise-linear table, segment by segment in closed form:
+    # int (p + q w)/w dw = p ln(w1/w0) + q (w1 - w0) (the first segment, from w = 0, has p = 0)
+    q = np.diff(a) / np.diff(w)
+    p = a[:-1] - q * w[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.where(w[:-1] > 0, np.log(w[1:] / np.where(w[:-1] > 0, w[:-1], 1.0)), 0.0)
+    exact = 2.0 * float(np.sum(p * logs + q * np.diff(w)))
+    assert abs(s.lam / exact - 1) < 1e-12
+    # and the smooth function the table samples (mpmath), to the table's own O(h^2)
     import mpmath
 
-    exact = 2 * mpmath.quad(lambda x: 0.5 * x * mpmath.e ** (-(((x - 1) / 0.3) ** 2)), [0, 1, 3])
-    assert abs(s.lam / float(exact) - 1) < 1e-6
+    smooth = 2 * mpmath.quad(lambda x: 0.5 * x * mpmath.e ** (-(((x - 1) / 0.3) ** 2)), [0, 1, 3])
+    assert abs(s.lam / float(smooth) - 1) < 1e-8
+
+
+def test_table_quadrature_is_exact_for_the_piecewise_linear_table():
+    """Product integration of a table with rows inside the panels (docs/theory.md §1) against the old rule,
+    Gauss-Legendre between every pair of rows, on a kinked, irregular 40-row table: Z0^-1, Sigma, C_el."""
+    import numpy as np
+
+    from ephkin.pde import eliashberg
+    from ephkin.pde.spectra import Spectrum, _TableDensity
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([[0.0], np.sort(rng.uniform(0.05, 1.2, 38)), [1.25]])
+    y = np.concatenate([[0.0], rng.uniform(0.0, 1.0, 38), [0.0]]) * x
+    s = Spectrum("table", density=_TableDensity(tuple(x), tuple(y)), breaks=np.array([x[0], x[-1]]))
+    gx, gw = np.polynomial.legendre.leggauss(24)
+    mid, half = 0.5 * (x[1:] + x[:-1]), 0.5 * np.diff(x)
+    om = (mid[:, None] + half[:, None] * gx).ravel()
+    ref = Spectrum("peaks", omega=om, weight=(half[:, None] * gw).ravel() * np.interp(om, x, y))
+    E = np.linspace(0.0, 3.0, 31)
+    for T in (0.05, 0.2):
+        assert np.allclose(eliashberg.zinv(s, E, T), eliashberg.zinv(ref, E, T), rtol=0, atol=1e-12)
+        assert np.allclose(eliashberg.sigma(s, E, T), eliashberg.sigma(ref, E, T), rtol=0, atol=1e-12)
+        assert abs(eliashberg.cel_ratio(s, np.array([T]))[0] - eliashberg.cel_ratio(ref, np.array([T]))[0]) < 1e-12
+    # and a rescaled table (every trial lambda of a scan) takes the same nodes, scaled
+    r = s.scaled(2.0, 0.5)
+    om_r, w_r = r.nodes(0.05)
+    om_s, w_s = s.nodes(0.1)
+    assert np.allclose(om_r, 0.5 * om_s, rtol=1e-15) and np.allclose(w_r, w_s, rtol=1e-14)

@@ -116,3 +116,88 @@ def test_history_csv_without_units_has_no_comment_and_checks_counts(tmp_path):
     assert open(tmp_path / "h.csv").read() == "t,x\n0.0,1.5\n"
     with pytest.raises(ValueError, match="units"):
         HistoryCSV(str(tmp_path / "g.csv"), ["t", "x"], lambda t, v: (t, v), units=["time"])
+
+
+# each flush costs the same at any length of the run, and the XDMF is well-formed at every moment (issue 28) -----
+
+
+def _recording(monkeypatch):
+    """Record every write the writer makes: os.pwrite (in place) and the files os.replace puts in place."""
+    calls, pwrite, replace = [], os.pwrite, os.replace
+
+    def rec_pwrite(fd, data, offset):
+        calls.append(("pwrite", os.readlink(f"/proc/self/fd/{fd}"), offset, bytes(data)))
+        return pwrite(fd, data, offset)
+
+    def rec_replace(src, dst):
+        calls.append(("replace", os.path.abspath(dst), 0, open(src, "rb").read()))
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "pwrite", rec_pwrite)
+    monkeypatch.setattr(os, "replace", rec_replace)
+    return calls
+
+
+def test_a_flush_costs_the_same_after_a_thousand_steps(tmp_path, monkeypatch):
+    """One snapshot per chunk (the smallest --flush-every): the bytes written per flush -- chunk file, XDMF append,
+    and the index rewritten when the series has doubled -- are the same at step 600 as at step 10 (the whole XDMF
+    and index rewritten at every flush made them grow with the steps: 9x here)."""
+    from ephkin.solvers.xdmf import SnapshotWriter
+
+    calls = _recording(monkeypatch)
+    E = np.linspace(-1.0, 1.0, 20)
+    w = SnapshotWriter(str(tmp_path), E, chunk_s=1e9, chunk_steps=1)
+    cost = []
+    for k in range(660):
+        before = len(calls)
+        w(0.01 * k, np.full(E.size, float(k)))
+        cost.append(sum(len(c[3]) for c in calls[before:]))
+    w.close()
+    early, late = np.mean(cost[10:60]), np.mean(cost[600:650])
+    assert late < 1.3 * early, (early, late)
+    index = [c for c in calls if c[0] == "replace" and c[1].endswith("f_E_t.h5")]
+    assert len(index) <= 12  # at 1, 2, 4, ..., 512 steps, and at the end
+    with h5py.File(tmp_path / "f_E_t.h5", "r") as h5:
+        assert h5["f"].shape == (660, E.size) and h5["f"][659, 0] == 659.0
+    with meshio.xdmf.TimeSeriesReader(str(tmp_path / "f_E_t.xdmf")) as rd:
+        assert rd.num_steps == 660
+
+
+def test_the_xdmf_is_well_formed_after_a_kill_at_any_write(tmp_path, monkeypatch):
+    """Replay every write of a run, cut short anywhere a kill -9 can cut it (a write into the reserve at any byte;
+    any write at a page boundary of the file -- the kernel copies a page whole), and parse the file as it would be
+    left: always well-formed XML whose temporal collection holds the steps of the closed chunks, in order."""
+    from ephkin.solvers.xdmf import SnapshotWriter
+
+    calls = _recording(monkeypatch)
+    E = np.linspace(-1.0, 1.0, 7)
+    w = SnapshotWriter(str(tmp_path), E, chunk_s=1e9, chunk_steps=2)
+    for k in range(41):  # ~20 chunks: the 4 kB reserve grows several times
+        w(0.5 * k, np.full(E.size, float(k)))
+    w.close()
+    path = os.path.abspath(tmp_path / "f_E_t.xdmf")
+    writes = [c for c in calls if c[1] == path]
+    assert writes[0][0] == "replace" and all(c[0] == "pwrite" for c in writes[1:])
+    assert any(c[3].startswith(b"-->") for c in writes) and any(c[3].endswith(b"<?c?>\n") for c in writes)
+
+    def steps(content):
+        root = ET.fromstring(bytes(content))
+        return [float(g.find("Time").get("Value")) for g in root.find("Domain/Grid[@CollectionType='Temporal']")]
+
+    content, shown, checked = bytearray(writes[0][3]), [], 0
+    assert steps(content) == []
+    for _, _, offset, data in writes[1:]:
+        cuts = {offset + n for n in range(0, len(data), 13)} if data.startswith(b"-->") else set()
+        cuts |= {p for p in range(offset - offset % 4096 + 4096, offset + len(data), 4096)}
+        for cut in sorted(cuts):
+            left = content[:]
+            left[offset:cut] = data[: cut - offset]
+            now = steps(left)
+            assert now == shown, cut  # a write cut short shows nothing new, and hides nothing
+            checked += 1
+        content[offset : offset + len(data)] = data
+        now = steps(content)
+        assert now[: len(shown)] == shown
+        shown = now
+    assert shown == [0.5 * k for k in range(41)] and checked > 500
+    assert bytes(content) == open(path, "rb").read()

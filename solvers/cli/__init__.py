@@ -39,12 +39,14 @@ import time  # noqa: E402
 from ephkin.pde import __version__  # noqa: E402
 from ephkin.pde.errors import InputError  # noqa: E402
 
-from ..failures import EXIT_SOLVER_FAILED, NOT_PHYSICS, PETSC_INPUT_ERRORS  # noqa: E402
+from ..failures import EXIT_SOLVER_FAILED, NOT_PHYSICS  # noqa: E402
+from ..option_values import rejected_option  # noqa: E402
 from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
 from .common import (  # noqa: E402
     EPILOG,
     EXIT_STATUS,
     CommandParser,
+    deferred_warnings,
     flag_message,
     launcher_rank,
     launcher_size,
@@ -123,27 +125,8 @@ def _prefixes(args):
     return own
 
 
-#: PETSc error codes that a bad option value causes: ERR_SUP, ARG_WRONG, ARG_OUTOFRANGE, ARG_INCOMP,
-#: ARG_UNKNOWN_TYPE (``solvers.failures.PETSC_INPUT_ERRORS``; errors inside a solve are results, status 4).
-_PETSC_INPUT_ERRORS = PETSC_INPUT_ERRORS
-
-
-def _bad_petsc_option(exc, petsc_opts):
-    """The one-line message for a PETSc error caused by the user's PETSc options (an unknown type, a value
-    out of range), or None for any other exception."""
-    if getattr(exc, "ierr", None) not in _PETSC_INPUT_ERRORS or not petsc_opts:
-        return None
-    lines = [ln.strip(" [0]") for ln in str(exc).splitlines() if ln.strip()]
-    what = lines[-1] if lines else f"PETSc error {exc.ierr}"
-    pairs = [(o, v) for o, v in zip(petsc_opts, petsc_opts[1:] + [""]) if o.startswith("-") and v and v[0] != "-"]
-    given = [f"{o} {v}" for o, v in pairs if v in what] or [f"{o} {v}" for o, v in pairs if o.endswith("_type")]
-    given = given or [" ".join(petsc_opts)]
-    if exc.ierr == 56:  # ERR_SUP: a solver that cannot work with this problem's set-up (lobpcg without ST precond)
-        return f"PETSc cannot use the option {given[0]} here: {what}; drop it (use the default) or choose another type"
-    return (
-        f"PETSc rejected the option {given[0]}: {what}; fix the value (the valid types are listed by "
-        "adding -help to the command)"
-    )
+#: The one-line message for a PETSc error that the user's PETSc options caused, or None (``solvers.option_values``).
+_bad_petsc_option = rejected_option
 
 
 class _StdoutForResult:
@@ -204,11 +187,14 @@ def _machine_failure(exc):
     from ..safefile import CannotWrite
 
     if isinstance(exc, CannotWrite):
-        return str(exc)
+        return exc.strerror  # str() would prefix "[Errno 28] "
     if exc.errno in _MACHINE_ERRNOS:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         return f"cannot access{where}: {exc.strerror}"
     return None
+
+
+_PETSC_ERR_MEM = 55  # PETSC_ERR_MEM: PETSc could not allocate
 
 
 def _internal_error(name, exc, petsc_opts):
@@ -220,6 +206,13 @@ def _internal_error(name, exc, petsc_opts):
         return 2, f"ephkin {name}: error: {bad}"
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
     msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
+    if isinstance(exc, MemoryError) or getattr(exc, "ierr", None) == _PETSC_ERR_MEM:
+        # the machine's (RAM, ulimit -v, a cgroup), not ephkin's: the estimates refuse what MemAvailable and the
+        # limits forbid, but other processes and fragmentation can still leave an allocation short
+        return 1, (
+            f"ephkin {name}: cannot allocate memory ({msg or 'out of memory'}); give the run more memory "
+            "(RAM, ulimit -v, the job's limit) or make it smaller (a coarser grid)"
+        )
     return 1, (
         f"ephkin {name}: internal error: {type(exc).__name__}: {msg} "
         "(rerun with EPHKIN_DEBUG=1 for a traceback, and please report it)"
@@ -319,12 +312,16 @@ def main(argv=None):
             # PETSc sees the command line as in any PETSc program: -log_view, -help, -malloc_debug, -info act
             # only when given to PetscInitialize (a no-op if PETSc already runs in this process)
             init_petsc(["ephkin"] + all_petsc)
+            from ..option_values import check_option_values
+
+            check_option_values(petsc_opts)  # a type this build lacks, a word for a number: before any work
         group = _command_group(args)
         from ..bridge import solving_on
 
         with (
             petsc_options([] if getattr(args, "study", None) is not None else petsc_opts, prefixes),
             engine_progress.reporting(None if QUIET["on"] else progress),  # long engine phases, on stderr
+            deferred_warnings(name),  # never before the one-line error; after the output on success
             solving_on(group) if group is not None else contextlib.nullcontext(),
         ):
             if args.validate is not None:

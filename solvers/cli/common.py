@@ -8,7 +8,9 @@ a result dict (printed as JSON or text by ``ephkin.solvers.cli.main``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
 import math
 import os
 import re
@@ -120,6 +122,29 @@ def add_quiet(p):
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr (errors and warnings remain)")
 
 
+@contextlib.contextmanager
+def deferred_warnings(name):
+    """Python warnings raised while a command runs (numpy's RuntimeWarning on an overflow, a library's
+    UserWarning) are held back: when the command fails they are dropped, so that its one-line error stands
+    alone on stderr (with EPHKIN_DEBUG set they are shown too); when it succeeds they go out through
+    ``logging`` (logger "ephkin"), one line each, once the command has finished."""
+    import logging
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # the filters in force decide what is recorded
+        try:
+            yield
+        except BaseException:
+            if not os.environ.get("EPHKIN_DEBUG"):
+                caught.clear()
+            raise
+        finally:
+            log = logging.getLogger("ephkin")
+            for w in caught:
+                where = f"{os.path.basename(w.filename)}:{w.lineno}"
+                log.warning("ephkin %s: warning: %s: %s (%s)", name, w.category.__name__, w.message, where)
+
+
 def launcher_rank():
     """This process's rank as the MPI launcher set it (0 outside mpirun), without initialising MPI."""
     for var in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
@@ -146,11 +171,37 @@ def progress(msg):
         print(msg, file=sys.stderr, flush=True)
 
 
+#: The handlers running under :func:`holds_output`, innermost last: (command, the ExitStack holding its locks).
+_HOLDING = []
+
+
+def holds_output(what):
+    """Decorator of a handler that writes into -o as it goes (``evolve``, ``nac evolve``, ``run``): the directory
+    :func:`output_dir` makes for it is held with the lock a sweep takes (``solvers.dirlock``) until the handler
+    returns, so that a second job into the same -o is refused ("cannot write into -o DIR: locked by ...", exit 1)
+    instead of two writers mixing (or HDF5 refusing) the files.  Under mpirun only rank 0, the writer, holds it."""
+
+    def wrap(handler):
+        @functools.wraps(handler)
+        def held(args):
+            with contextlib.ExitStack() as stack:
+                _HOLDING.append((what, stack))
+                try:
+                    return handler(args)
+                finally:
+                    _HOLDING.pop()
+
+        return held
+
+    return wrap
+
+
 def output_dir(path):
-    """Create the -o directory (None without -o).  An empty name is refused: it would write into (and a sweep
-    clean up in) the current directory.  On a group of ranks (``mpirun -n K ephkin COMMAND``, a sweep's
-    ``--group-size``) rank 0 creates it and writes every output: the other ranks get its verdict (the same
-    error, before any of them computes) and None, so that they write nothing."""
+    """Create the -o directory (None without -o), held until the end of a :func:`holds_output` handler.  An empty
+    name is refused: it would write into (and a sweep clean up in) the current directory.  On a group of ranks
+    (``mpirun -n K ephkin COMMAND``, a sweep's ``--group-size``) rank 0 creates it, holds it and writes every
+    output: the other ranks get its verdict (the same error, before any of them computes) and None, so that
+    they write nothing."""
     if path is None:
         return None
     if not str(path).strip():
@@ -163,6 +214,11 @@ def output_dir(path):
             raise InputError(
                 f"-o {path}: cannot create the output directory ({exc.strerror}); choose a writable path"
             ) from None
+        if _HOLDING and launcher_rank() == 0:
+            from ..dirlock import hold
+
+            what, stack = _HOLDING[-1]
+            stack.enter_context(hold(path, what))
 
     on_leader(create)
     return path if writes() else None
@@ -215,6 +271,8 @@ def finish(args, result, files=()):
     result = {k: v for k, v in result.items() if not k.startswith("_")}
     out = getattr(args, "output", None)
     if out and writes():  # on a group of ranks, rank 0 writes (output_dir)
+        # commands that write nothing but summary.json (avalanche criterion) never called output_dir
+        os.makedirs(out, exist_ok=True)
         summary = dict(result, ranks=ranks())
         summary["files"] = [os.path.basename(f) for f in files]
         summary["provenance"] = provenance(parameters(args))

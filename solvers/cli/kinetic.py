@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from ..studies import evolve as study
-from .common import EPILOG, finish, output_dir, progress, run_recorded
+from .common import EPILOG, finish, holds_output, output_dir, progress, run_recorded
 from .generate import add_study, params_from_args, petsc_for
 
 #: PETSc option prefixes read by this family's solvers (TS, SNES, KSP of the kinetic DAE).
@@ -25,9 +25,14 @@ def add_commands(sub):
     )
 
 
+@holds_output("evolve")
 def evolve(args):
     """``ephkin evolve``: the study's result; with -o the time series, history.csv, plots, summary.json."""
     params = params_from_args(study.STUDY, args)
+    if params.restart is not None:  # before -o is written to: summary.json and history.csv are rewritten at once
+        from ..restart import check_invocation
+
+        check_invocation(params.restart, args.output, petsc_for(args))
     out = output_dir(args.output)
 
     def run(on_step=None):

@@ -7,7 +7,7 @@ import os
 
 from ..prefixes import NAC
 from ..studies import nac_evolve, nac_sigma
-from .common import add_family, finish, output_dir, progress, run_recorded, write_csv
+from .common import add_family, finish, holds_output, output_dir, progress, run_recorded, write_csv
 from .generate import add_study, params_from_args, petsc_for
 
 #: PETSc option prefixes read by this family's solvers (the TS of Eqs. (2)-(3)).
@@ -52,6 +52,7 @@ def sigma(args):
     return finish(args, res, files)
 
 
+@holds_output("nac evolve")
 def evolve(args):
     """The transient after a pump (Fig. 3); with -o transient.csv and summary.json as the run goes, the time
     series f(eps, t), the plots."""

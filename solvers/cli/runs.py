@@ -27,6 +27,7 @@ from .common import (
     finish,
     finite,
     flag_message,
+    holds_output,
     output_dir,
     parameters,
     progress,
@@ -103,7 +104,8 @@ def add_commands(sub):
         "its parameters (defaults included) and the code version are identical. One sweep per "
         "output directory (a lock file, DIR/.ephkin.lock). Exit status: 0 every point ok, "
         f"{SWEEP_FAILED} finished with failed points (their errors in summary.json), 2 bad input "
-        "(nothing computed), 1 internal error, 130 interrupted.",
+        "(nothing computed), 1 the machine refused (the directory locked by another job, read-only, full) or an "
+        "internal error, 130 interrupted.",
     )
     p.add_argument("file", metavar="FILE", help="run file with a [sweep] table (see runs/README.md)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
@@ -226,9 +228,18 @@ def runfile_petsc(parser, spec):
 
     prefixes = subcommand_parser(parser, spec["model"].split()).get_default("petsc_prefixes") or ()
     with petsc_options(spec["petsc"], prefixes) as state, owned_by_caller(spec["petsc"]):
-        yield state
+        try:
+            yield state
+        except Exception as exc:  # PETSc refusing a [petsc] value as it configures a solver: the run file's error
+            from ..option_values import rejected_option
+
+            bad = rejected_option(exc, spec["petsc"])
+            if bad is None:
+                raise
+            raise InputError(bad) from None
 
 
+@holds_output("run")
 def run(args):
     """One job from a run file, or the built-in default job when no FILE is given."""
     if args.file is None:

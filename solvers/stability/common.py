@@ -60,8 +60,9 @@ def check_memory(estimate, what, param, advice):
     """Raise InputError(param) before allocating ``estimate`` bytes if they exceed 80 % of MemAvailable."""
     avail = available_memory()
     if avail is not None and estimate > 0.8 * avail:
-        raise InputError(f"{what} needs about {estimate / 2**20:.0f} MiB but this machine has "
-                         f"{avail / 2**20:.0f} MiB available (MemAvailable); {advice}", param)
+        raise InputError(f"{what} needs about {estimate / 2**20:.0f} MiB but this process has "
+                         f"{avail / 2**20:.0f} MiB available (MemAvailable, ulimit -v, the job's cgroup); {advice}",
+                         param)
 
 
 def cholesky_ksp(A, require_mumps=False, icntl=None, cntl=None):

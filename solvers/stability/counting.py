@@ -2,8 +2,8 @@
 
 M is positive (semi)definite, so the number of negative gamma equals the number of negative eigenvalues of
 A_hat = S A S, counted from an LDL^T factorisation: LAPACK (``scipy.linalg.ldl``) on the dense A_hat up to
-DENSE_MAX, MUMPS through PETSc on A_hat assembled from FFT products above (:func:`inertia`,
-:func:`count_unstable`); cheaper certificates by Cholesky (:func:`positive_definite`, :func:`one_negative`);
+DENSE_MAX, the window split of A_hat above (:mod:`.window`, :func:`count_unstable`); MUMPS as a second backend on the
+dense A_hat (:func:`inertia`); cheaper certificates by Cholesky (:func:`positive_definite`, :func:`one_negative`);
 and SLEPc spectrum slicing as an independent count (:func:`n_negative_slicing`).
 """
 
@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse as sp
 
 from ephkin.pde.errors import InputError
-from ephkin.pde.grids import available_memory
 
 from ..bridge import aij, destroy, parallel
 from ..eps import solve_eigensystem
 from ..petsc_env import init_petsc
 from .common import DENSE_MAX, PREFIX, cholesky_ksp
 
-__all__ = ["INERTIA_MEM_MAX", "inertia", "positive_definite", "one_negative", "ahat_aij", "inertia_memory",
-           "count_unstable", "n_negative_slicing"]
-
-#: largest memory (bytes) the exact inertia of A_hat may use above DENSE_MAX (also <= half of MemAvailable)
-INERTIA_MEM_MAX = 1.2e9
+__all__ = ["inertia", "positive_definite", "one_negative", "count_unstable", "window_report", "n_negative_slicing"]
 
 
 def inertia(ahat, backend="auto"):
@@ -100,61 +94,50 @@ def _block_diag_eigs(d):
     return np.asarray(ev)
 
 
-def ahat_aij(problem, drop=1e-15):
-    """A_hat as an AIJ Mat assembled from FFT products with blocks of unit vectors (entries below
-    ``drop`` x max|A_hat| dropped) -- for the exact inertia above DENSE_MAX; never the dense array."""
-    L = problem.grid.L
-    scale = float(np.max(np.abs(problem.ahat_diagonal())))
-    blocks, step = [], max(1, min(L, 2**22 // L))
-    for j0 in range(0, L, step):
-        E = np.zeros((L, min(step, L - j0)))
-        E[np.arange(j0, j0 + E.shape[1]), np.arange(E.shape[1])] = 1.0
-        C = problem.ahat_matvec(E).T  # rows j0.. of the symmetric A_hat
-        C[np.abs(C) <= drop * scale] = 0.0
-        blocks.append(sp.csr_matrix(C))
-    return aij(sp.vstack(blocks).tocsr())
-
-
-def inertia_memory(L):
-    """Bytes of the exact inertia of an effectively dense A_hat: CSR + AIJ copies, MUMPS input and factor."""
-    return 42.0 * L * L
-
-
-def count_unstable(problem, unstable, gamma_negative, nev):
+def count_unstable(problem, unstable, gamma_negative, nev, window=None):
     """The number of unstable modes (negative gamma, Sylvester's law), labelled by how it was found.
 
-    ``n_negative_method``: "inertia" (LDL^T of A_hat, exact: LAPACK on the dense A_hat up to DENSE_MAX,
-    MUMPS on A_hat assembled from FFT products up to the memory budget INERTIA_MEM_MAX; ``inertia_backend``
-    says which), "mu_min>0" (A_hat positive definite:
-    0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the pencil
-    was converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound).
+    ``n_negative_method``: "inertia" (exact: LAPACK LDL^T of the dense A_hat up to DENSE_MAX; above, the window
+    split of A_hat (:class:`.window.AhatWindow`, Haynsworth: In(A_hat) = In(A_hat_OO) + In(S) with A_hat_OO
+    certified definite, the |W| x |W| Schur complement S factorised), built from FFT products within
+    WINDOW_MEM_MAX; ``inertia_backend`` says which, ``window`` its certificate), "mu_min>0" (A_hat positive
+    definite: 0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the pencil was
+    converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound; the message gives the
+    memory the window split would need).  ``window``: an AhatWindow built with ``count=True`` (reused).
     """
+    from .window import AhatWindow, window_fits
+
     L = problem.grid.L
     found = len(gamma_negative)
     res = {"unstable": bool(unstable), "n_negative_found": found}
-    avail = available_memory() or 0
-    # above DENSE_MAX a stable problem's count comes from mu_min(A_hat) > 0 (Sylvester): the LDL^T of A_hat
-    # assembled from FFT products costs O(L^2) memory, paid only where it is the one exact count
-    if L <= DENSE_MAX or (unstable and inertia_memory(L) <= min(INERTIA_MEM_MAX, 0.5 * avail)):
-        if L <= DENSE_MAX:
-            nneg, _, _, backend = inertia(problem.ahat_dense())
-        else:
-            A = None
-            try:
-                A = ahat_aij(problem)
-                nneg = _mumps_inertia(A)[0]
-            finally:
-                destroy(A)
-            backend = "petsc-mumps (A_hat assembled from FFT products)"
+    if L <= DENSE_MAX:
+        nneg, _, _, backend = inertia(problem.ahat_dense())
         res.update(n_negative=nneg, n_negative_method="inertia", inertia_backend=backend)
-    elif not unstable:
+        return res
+    if not unstable:  # above DENSE_MAX a stable problem's count comes from mu_min(A_hat) > 0 (Sylvester)
         res.update(n_negative=0, n_negative_method="mu_min>0: A_hat positive definite (Sylvester)")
+        return res
+    fits, need = window_fits(problem) if window is None else (True, 0.0)
+    if fits:
+        w = AhatWindow(problem, lu=False) if window is None else window
+        method = "inertia" if w.certified() else ("inertia (uncertified: the CG error bound on the Schur complement "
+                                                  "exceeds its smallest |eigenvalue|)")
+        res.update(n_negative=w.n_negative, n_negative_method=method,
+                   inertia_backend="window Schur complement (Haynsworth; LAPACK sytrf)", window=window_report(w))
     elif found < nev:
         res.update(n_negative=found, n_negative_method="all-found: SLEPc converged fewer than nev negative mu")
     else:
-        res.update(n_negative=None, n_negative_method=f"lower-bound: LDL^T of A_hat needs ~"
-                   f"{inertia_memory(L) / 2**30:.1f} GiB; n_negative_found = {found} (raise --nev for more)")
+        res.update(n_negative=None, n_negative_method=f"lower-bound: the window split of A_hat needs ~"
+                   f"{need / 2**30:.1f} GiB; n_negative_found = {found} (raise --nev for more)")
     return res
+
+
+def window_report(w):
+    """The certificate of a window split (:class:`.window.AhatWindow`) as the result reports it."""
+    return {"n_window": int(w.W.size), "energy_range": [float(w.p.E[w.W[0]]), float(w.p.E[w.W[-1]])]
+            if w.W.size else None, "diag_threshold": w.tau, "lambda_min_outside": float(w.lambda_min_OO),
+            "cg_iterations": int(w.cg_iterations), "schur_min_abs_eig": w.margin,
+            "schur_error_bound": float(w.residual_bound), "certified": bool(w.certified())}
 
 
 def _mumps_inertia(A, pivot_tol=None):

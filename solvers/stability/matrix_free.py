@@ -178,40 +178,63 @@ class _MatrixFreeB:
     M^ep by its stencil or, for many grid phonon frequencies, by FFT), and the preconditioner of the
     conjugate gradients that apply B^-1.
 
-    Few grid frequencies (combs with e-e collisions): the sparse Cholesky (MUMPS) of
-    M^ep_hat + a_ee diag(M^ee_hat).  Many (a continuous alpha^2F): M_hat^ep = diag(D_hat) - K_q is a
-    multiplication minus a smoothing integral operator, its condition number bounded as L grows, and
-    Jacobi (the exact diagonal, in numpy) keeps CG at a fixed count (Pb model: 7-8 iterations per solve
-    at refine 4 and 16).  The 16 heaviest frequencies by MUMPS Cholesky took as many iterations and cost
-    ~2 ms per solve in MUMPS alone (measured, refine 4)."""
+    The base preconditioner P1: few grid frequencies (combs), M^ep_hat + a_ee diag(M^ee_hat) factorised by
+    SciPy's sparse LU (the ladders of M^ep: no fill to speak of; 0.1-0.4 ms per solve at L = 1600-4000,
+    where MUMPS took ~3 ms a call, two thirds of the diagnostics of ``evolve --a-ee``).  Many (a continuous
+    alpha^2F): M_hat^ep = diag(D_hat) - K_q is a multiplication minus a smoothing integral operator, its
+    condition number bounded as L grows, and Jacobi (the exact diagonal) keeps CG at a fixed count (Pb model:
+    7-8 iterations per solve at refine 4 and 16).
+
+    With e-e collisions the temperature mode phi = E is the null vector of M^ee (energy conservation, Eq.
+    (S24); docs/theory.md §5), so B has one eigenvalue a_ee times smaller than the rest, which P1 cannot see:
+    P1^-1 B had the condition number 39 at a_ee = 200 and 1858 at 10^4 (Einstein, L = 800), and CG its
+    iteration count growing with a_ee.  That mode z = E/s (scaled variables) is deflated exactly by the
+    balancing preconditioner (Mandel's BNN, symmetric, so CG applies):
+    P^-1 = (I - Q B) P1^-1 (I - B Q) + Q,  Q = z z^T / (z^T B z),
+    for three dot products a call (B z formed once): condition number 3.7 at a_ee = 200 and 4.6 at 10^4, i.e.
+    bounded in a_ee (CG iterations per solve in SLEPc's shift at L = 1600: 24.4 -> 20.9 at a_ee = 200,
+    28.0 -> 22.0 at 10^4)."""
 
     def __init__(self, problem):
         self.p = problem
-        self.ksp = self.Mt = None
+        self.lu = self.dinv = None
         if problem.ep_fft:
             self.dinv = 1.0 / problem.m_diagonal(scaled=True)
-            return
-        Mep = sp.csr_matrix(problem.m_sparse(scaled=True))
-        Mt = (Mep + sp.diags(problem.m_diagonal(scaled=True) - Mep.diagonal())).tocsr()
-        try:  # the PETSc objects are this context's (free()); destroyed here if the set-up fails
-            self.Mt = aij(Mt)
-            self.ksp = cholesky_ksp(self.Mt)
-        except BaseException:
-            self.free()
-            raise
+        else:
+            import scipy.sparse.linalg as spla
+
+            Mep = sp.csr_matrix(problem.m_sparse(scaled=True))
+            Mt = (Mep + sp.diags(problem.m_diagonal(scaled=True) - Mep.diagonal())).tocsc()
+            self.lu = spla.splu(Mt, permc_spec="MMD_AT_PLUS_A")
+        self.z = self.Bz = None
+        if problem.a_ee > 0:
+            z = problem.E / problem.s
+            z /= np.linalg.norm(z)
+            Bz = problem.m_matvec(z, scaled=True)
+            zBz = float(z @ Bz)
+            if zBz > 0:
+                self.z, self.Bz = z / np.sqrt(zBz), Bz / np.sqrt(zBz)  # z^T B z = 1: Q = z z^T
 
     def mult(self, mat, x, y):
         scatter(self.p.m_matvec(gather(x), scaled=True), y)
 
+    def _base(self, v):
+        return self.dinv * v if self.lu is None else self.lu.solve(v)
+
+    def precondition(self, v):
+        """P^-1 v (numpy): P1^-1 v, or with e-e collisions the balancing form that deflates the temperature mode."""
+        v = np.asarray(v, dtype=float)
+        if self.z is None:
+            return self._base(v)
+        z, Bz = self.z, self.Bz
+        w = self._base(v - Bz * float(z @ v))  # P1^-1 (I - B Q) v
+        return w - z * float(Bz @ w) + z * float(z @ v)  # (I - Q B) w + Q v
+
     def apply(self, pc, x, y):
-        if self.ksp is None:
-            scatter(self.dinv * gather(x), y)
-        else:
-            self.ksp.solve(x, y)
+        scatter(self.precondition(gather(x)), y)
 
     def free(self):
-        destroy(self.ksp, self.Mt)
-        self.ksp = self.Mt = None
+        self.lu = None
 
 
 def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False, separated=False):

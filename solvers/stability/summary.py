@@ -17,21 +17,28 @@ from .counting import count_unstable, n_negative_slicing
 from .dense import _standard_form, dense_refusal
 from .matrix_free import slow_modes
 from .residual import eigen_residuals, flagged
-from .shift_invert import gamma_spectrum
+from .shift_invert import gamma_spectrum, pole_gammas
 from .smallest import SmallestEigenvalue, mu_min_dense
+from .window import AhatWindow, window_fits
 
-__all__ = ["dense_summary", "stability_summary"]
+__all__ = ["POLES_DEFAULT", "dense_summary", "stability_summary"]
+
+# the largest |gamma| reported by default (the pole region of Fig. 2): enough that both signs show (modes:40-60,
+# lambda 5, refine 1: 495.4, -306.6, -220.0, 134.3)
+POLES_DEFAULT = 4
 
 
 def _summary(problem, pos, neg, vectors, mu_min, nev, eigen_solver, extra=None, near=None, counts=True, n_zero=0,
-             target=None, Ah=None):
+             target=None, Ah=None, poles=None, window=None):
     """The result dict of both summaries: ``pos``/``neg`` the positive gamma and the negative gamma, each nearest 0
     first, ``vectors`` their eigenvectors phi (columns, in that order), ``n_zero`` ladder null modes (gamma = 0,
     not in pos/neg); ``extra`` keys of the solver (iterations, continuum edges); ``near`` (gamma, phi columns)
     the nev gamma nearest ``target`` (when one is given: they are then the reported ``gamma``); with ``counts``
     the unstable-mode count (:func:`count_unstable`) and n_positive.  Every reported gamma has its residual
     (:func:`eigen_residuals`, with the dense ``Ah`` when at hand); those above RESIDUAL_TOL are listed in
-    ``gamma_flagged``."""
+    ``gamma_flagged``.  ``poles``: (gamma, phi columns) of the largest |gamma| (the pole region of Fig. 2), reported
+    as ``gamma_poles`` with their residuals and ``gamma_most_negative``; ``window``: the window split of A_hat
+    (:class:`.window.AhatWindow`) for the count above DENSE_MAX, if built."""
     # the nev nonzero gamma nearest 0 (the ladder null modes, gamma = 0, are counted in n_zero_gamma)
     allg = np.concatenate([pos, neg])
     if near is None:
@@ -60,21 +67,27 @@ def _summary(problem, pos, neg, vectors, mu_min, nev, eigen_solver, extra=None, 
             edges = continuum_edges(problem)
             out["gamma_in_continuum"] = (~discrete_mask(problem, gamma, edges)).tolist()
             out["target_in_continuum"] = bool(target != 0 and not discrete_mask(problem, [target], edges)[0])
+    if poles is not None:
+        pres = eigen_residuals(problem, poles[0], poles[1], Ah=Ah)
+        neg_poles = [float(g) for g in poles[0] if g < 0]
+        out.update(gamma_poles=[float(g) for g in poles[0]], gamma_poles_residual=pres.tolist(),
+                   gamma_most_negative=min(neg_poles) if neg_poles else None)
+        out["gamma_flagged"] += [g for g in flagged(poles[0], pres) if g not in out["gamma_flagged"]]
     if counts:
-        c = count_unstable(problem, mu_min < 0, neg, nev)
+        c = count_unstable(problem, mu_min < 0, neg, nev, window=window)
         out.update(c)
         out["n_positive"] = None if c["n_negative"] is None else problem.grid.L - c["n_negative"] - n_zero
     return out
 
 
-def dense_summary(problem, nev=6, target=None, counts=True):
+def dense_summary(problem, nev=6, target=None, counts=True, poles=POLES_DEFAULT):
     """What :func:`stability_summary` reports, from one dense LAPACK ``eigh`` (small L; M_hat sparse and
     definite: no ladder null modes, no e-e collisions).
 
     C y = mu y with C = L^-1 A_hat L^-T (:func:`_standard_form`), gamma = 1/mu, the vectors of the pencil
     of Eq. (14) x = L^-T y, phi = S x.  Every gamma is known, so ``n_negative_dense`` (the number of
     negative gamma) cross-checks the LDL^T inertia of :func:`count_unstable`, as ``n_negative_slepc`` does
-    on the SLEPc path.
+    on the SLEPc path, and the ``poles`` largest |gamma| (None: POLES_DEFAULT; 0: none) are read off.
     """
     Mh = problem.m_matrix(scaled=True)
     why = dense_refusal(problem, Mh)
@@ -109,20 +122,27 @@ def dense_summary(problem, nev=6, target=None, counts=True):
     if target:  # target 0 (or none): the gamma nearest 0 -- the modes, below a continuum
         idx = np.argsort(np.abs(gam - target), kind="stable")[:nev]
         near = (gam[idx], phi(idx))
+    k = POLES_DEFAULT if poles is None else int(poles)
+    big = np.argsort(-np.abs(gam), kind="stable")[:k]
     out = _summary(problem, gam[pos], gam[neg], np.hstack([phi(pos), phi(neg)]), mu_min, nev, "dense", extra, near,
-                   counts, target=target, Ah=problem.ahat_dense())
+                   counts, target=target, Ah=problem.ahat_dense(), poles=(gam[big], phi(big)) if k else None)
     if counts:
         out["n_negative_dense"] = int(np.sum(mu < 0))
     return out
 
 
-def stability_summary(problem, nev=6, target=None, counts=True):
+def stability_summary(problem, nev=6, target=None, counts=True, poles=None):
     """The gamma nearest 0 on both sides (matrix-free, :func:`slow_modes`), the instability verdict
     (sign of mu_min(A_hat), matrix-free :class:`SmallestEigenvalue`), the unstable-mode count
     (:func:`count_unstable`, with ``counts``) and the smallest positive gamma.  ``target`` (nonzero, L <=
     DENSE_MAX): the reported ``gamma`` are the nev nonzero gamma nearest it by shift-and-invert at the target
     (:func:`gamma_spectrum`; any sign, the pole region of large |gamma| included); else the slow modes.  Each
-    reported gamma has its residual (:mod:`.residual`), computed from the returned vector."""
+    reported gamma has its residual (:mod:`.residual`), computed from the returned vector.
+
+    ``poles``: the number of largest |gamma| (the pole region of Fig. 2, :func:`pole_gammas`, A_hat^-1 by the window
+    split) to report; None: POLES_DEFAULT where the split is at hand or cheap -- an unstable problem above
+    DENSE_MAX (the split gives the count) or L <= DENSE_MAX -- else none; 0: none.  Above DENSE_MAX an unstable
+    problem's window split is built once (within WINDOW_MEM_MAX) for both the count and the poles."""
     L = problem.grid.L
     if target and L > DENSE_MAX:
         raise InputError(f"--target needs shift-and-invert with A_hat factorised (L <= {DENSE_MAX}, here L = {L}); "
@@ -144,8 +164,22 @@ def stability_summary(problem, nev=6, target=None, counts=True):
         keep = np.abs(g) > NULL_GAMMA_REL * max(1.0, float(np.max(np.abs(g), initial=0.0)))  # not gamma = 0
         near = (g[keep][:nev], V[:, keep][:, :nev])
     extra = {"slepc_iterations": sm["iterations"], **{k: sm[k] for k in CONTINUUM_KEYS if k in sm}}
+    unstable = mu_min < 0
+    k = (POLES_DEFAULT if L <= DENSE_MAX or (unstable and counts) else 0) if poles is None else int(poles)
+    window, pole_pairs = None, None
+    want_count = counts and unstable and L > DENSE_MAX
+    if want_count or k:
+        fits, need = window_fits(problem, count=want_count)
+        if fits:
+            window = AhatWindow(problem, lu=bool(k), count=want_count)
+        elif k:
+            extra["gamma_poles_note"] = f"not computed: the window split of A_hat needs ~{need / 2**30:.1f} GiB"
+            k = 0
+    if k:
+        pole_pairs = pole_gammas(problem, k, window=window, vectors=True)
     out = _summary(problem, pos, neg, np.hstack([sm["vectors_positive"], sm["vectors_negative"]]), mu_min, nev,
-                   "slepc", extra, near, counts, n_zero=nz, target=target)
+                   "slepc", extra, near, counts, n_zero=nz, target=target, poles=pole_pairs,
+                   window=window if want_count else None)
     if counts and L <= DENSE_MAX and nz == 0 and problem.a_ee == 0:
         out["n_negative_slepc"] = n_negative_slicing(problem)
     return out

@@ -32,14 +32,9 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from ephkin.pde.errors import InputError
+from ephkin.pde.errors import MAGNITUDE, InputError  # MAGNITUDE: the bound of every number a user gives
 
 __all__ = ["param", "out", "Params", "Result", "Study", "ParamInfo", "Progress", "Array", "solver_failures"]
-
-#: Largest magnitude (and inverse of the smallest nonzero one) of a number a parameter may have: far beyond any
-#: physical value in any unit, and far enough inside the float range that exp, squares and grid sizes of it
-#: cannot overflow into an internal error (``--T0 1e308``, ``--cutoff 1e308``, ``--T0 1e-320``).
-MAGNITUDE = 1e100
 
 #: A real array of a result (energies, distributions, eigenvectors).
 Array = NDArray[np.float64]

@@ -136,8 +136,8 @@ class TimeSeriesParams(Params):
         unit="s",
         positive=True,
         metavar="SECONDS",
-        help="with -o: close the current HDF5 chunk of the time series and rewrite the XDMF and summary.json every "
-        "SECONDS of wall time -- at most this much is lost to a kill -9",
+        help="with -o: close the current HDF5 chunk of the time series, add it to the XDMF and rewrite summary.json "
+        "every SECONDS of wall time -- at most this much is lost to a kill -9",
     )
 
 

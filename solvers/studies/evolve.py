@@ -1,4 +1,6 @@
-"""``evolve``: the full kinetic equation (docs/theory.md T1, Eq. (15)) with PETSc TS from f0(T_in).
+"""``evolve``: the full kinetic equation (docs/theory.md T1, Eq. (15)) with PETSc TS from f0(T_in), a
+photoexcited pulse or a tabulated f (``initial``, ``pde.initial_states``), or continuing an earlier run
+(``restart``, ``solvers.restart``).
 
 Relaxation (the decay rate against the slowest linear gamma, the deviation against the modal prediction of
 Eq. (13)) or the instability (its time, energies and rate); with a_ee > 0, T_eff(t) against the
@@ -16,12 +18,21 @@ from typing import Any
 import numpy as np
 
 from ephkin.pde.errors import InputError
+from ephkin.pde.initial_states import INITIAL_HELP, parse_initial
 
+from .. import progress as engine_progress
 from ..failures import NOT_PHYSICS, SOLVER_FAILED, STOPPED_EARLY, SolverFailed
 from ..prefixes import KINETIC
 from ..stability.common import DENSE_MAX
 from .base import Array, Progress, Result, Study, out, param
-from .common import ENERGY, ElectronElectronParams, EnergyGridParams, SpectrumParams, TimeSeriesParams
+from .common import (
+    ENERGY,
+    ElectronElectronParams,
+    EnergyGridParams,
+    SpectrumParams,
+    TimeSeriesParams,
+    check_readable,
+)
 from .petsc import petsc_scope
 from .tracking import snapshots, tenth_reporter
 
@@ -71,6 +82,33 @@ class EvolveParams(TimeSeriesParams, ElectronElectronParams, EnergyGridParams, S
         "rate, min of 1 - Sigma'[f], and the verdict 'converged' or "
         "'grid-dependent' (docs/grid-convergence.md)",
     )
+    initial: str = param(
+        "thermal",
+        metavar="STATE",
+        help=f"the state f(E, 0) (docs/theory.md §10.8): {INITIAL_HELP}",
+    )
+    restart: str | None = param(
+        None,
+        metavar="DIR",
+        help="continue the run of an earlier 'evolve -o DIR' from its last stored step: the same parameters "
+        "(only t_end may change, and flush_every; refused otherwise), its steps replayed into this run's "
+        "history and time series (give a new -o), the integration continued with its last step size; the "
+        "result agrees with an uninterrupted run to the TS tolerances (rtol, atol), not bitwise",
+    )
+
+    def check_more(self) -> None:
+        super().check_more()
+        check_readable("initial", self.initial)
+        parse_initial(self.initial).check(self.T_in)  # a file is read and checked here: finite, 0 <= f <= 1
+        if self.restart is not None:
+            from ..restart import check_same, read_run
+
+            if self.converge:
+                raise InputError(
+                    "restart: converge runs the problem from t = 0 on a second grid; continue without converge",
+                    "restart",
+                )
+            check_same(read_run(self.restart), self.to_dict())
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -81,7 +119,9 @@ class EvolveResult(Result):
 
     lam: float = out(key="lambda", help="coupling lambda")
     T0: float = out(unit=ENERGY, help="bath temperature")
-    T_in: float = out(unit=ENERGY, help="initial electron temperature")
+    T_in: float = out(unit=ENERGY, help="initial electron temperature (of f0, or of the tails of a non-thermal state)")
+    initial: str = out(default="thermal", help="the initial state (thermal, pulse:..., file:...)")
+    restart_time: float | None = out(unit="time", help="time of the stored step a restart continued from")
     t_end: float = out(unit="time", help="final time asked for")
     grid_step: float = out(unit=ENERGY, help="energy grid step eps")
     L: int = out(help="grid points of the folded grid")
@@ -120,7 +160,7 @@ def _gap(spec: Any, T0: float, T_in: float, a_ep: float, hist: dict[str, Any]) -
 
     t = np.asarray(hist["t"])
     Te = np.array([np.nan if x is None else x for x in hist.get("T_eff", [])])
-    if t.size < 2 or Te.size != t.size:
+    if t.size < 2 or Te.size != t.size or T_in == T0:  # T_in = T0: nothing to relax, no gap to measure
         return {}
     sol = evolve_temperature(spec, T0, T_in, float(t[-1]), a_ep=a_ep)
     inside = t <= sol.t[-1]
@@ -145,7 +185,8 @@ def run(
     on_step: Callable[[float, dict[str, Any]], None] | None = None,
     xdmf_dir: str | None = None,
 ) -> EvolveResult:
-    """Integrate the kinetic equation from f0(T_in) to t_end, or until the instability.
+    """Integrate the kinetic equation from the initial state (f0(T_in) by default) to t_end, or until the
+    instability; with ``params.restart``, continue a stored run.
 
     Parameters
     ----------
@@ -160,7 +201,7 @@ def run(
         ``on_step(t, values)`` at every accepted step (t, dev = max|f - f0|, energy, power, mass_min, T_eff).
     xdmf_dir : str, optional
         Write f(E, t) there as an XDMF/HDF5 time series as the run goes (a chunk closed every
-        ``params.flush_every`` seconds: readable after a kill -9).
+        ``params.flush_every`` seconds: readable after a kill -9).  Not the ``params.restart`` directory.
 
     Returns
     -------
@@ -192,6 +233,10 @@ def run(
     )
     coarse = _coarse_problem(shape, lam, params, p, P) if params.converge else None  # refused before any run
     model = KineticModel(p, a_ep=params.a_ep, a_ee=params.a_ee, p_ee=P)
+    state = parse_initial(params.initial)
+    stored = _stored_run(params, p, petsc_options, xdmf_dir) if params.restart is not None else None
+    # the t = 0 state: a restart's own (its file may have changed since), else the initial state on this grid
+    f_init = stored.first() if stored is not None else state.on_grid(p.E, params.T_in)
     with petsc_scope(petsc_options, (KINETIC,)):
         with snapshots(xdmf_dir, p.E, params.flush_every, E_units=params.units) as writer:
             r = run_ts(
@@ -204,6 +249,8 @@ def run(
                 snapshots=writer,
                 progress=tenth_reporter(progress, "evolve"),
                 on_step=on_step,
+                f_init=f_init,
+                replay=(stored.time, stored.rows()) if stored is not None else None,
             )
         f_final, hist = r.pop("f_final"), r.pop("history")
         stats = {k: r.pop(k) for k in ("steps", "newton_iterations", "krylov_iterations") if k in r}
@@ -215,6 +262,8 @@ def run(
             lam=lam,
             T0=params.T0,
             T_in=params.T_in,
+            initial=params.initial,
+            restart_time=float(stored.time[-1]) if stored is not None else None,
             t_end=params.t_end,
             grid_step=p.grid.eps,
             L=p.grid.L,
@@ -233,6 +282,13 @@ def run(
             res.message = f"stable to t = {res.t_final or 0.0:.4g}"
         if status in NOT_PHYSICS:
             pass  # no verdict to compare with the linear problem, nothing to check on a coarser grid
+        elif params.a_ep != 1.0 and params.diagnostics is not False:
+            # the linear problem of Eq. (14) is built with M = M^ep + a_ee M^ee (a_ep = 1): its gammas would not
+            # be this run's (the unstable count, the inertia of A, would; the rates would not)
+            res.extra["diagnostics_skipped"] = (
+                f"a_ep = {params.a_ep:g}: the linear comparison is made for a_ep = 1 only; rerun with a_ep = 1 "
+                "(and a_ee / a_ep, time in units of 1 / a_ep) to compare"
+            )
         elif params.diagnostics or (params.diagnostics is None and p.grid.L <= DIAGNOSTICS_MAX_L):
             # the dense modal prediction costs O(L^3): by default only where that is below ~0.3 s
             prediction = p.grid.L <= (DENSE_MAX if params.diagnostics else PREDICTION_MAX_L)
@@ -242,7 +298,7 @@ def run(
                     f"(L = {p.grid.L}; --no-diagnostics skips this)"
                 )
             res.extra.update(
-                _linear_diagnostics(p, model, dict(r, status=status, steps=stats.get("steps")), params.T_in, prediction)
+                _linear_diagnostics(p, model, dict(r, status=status, steps=stats.get("steps")), f_init, prediction)
             )
             if not prediction and p.grid.L <= DENSE_MAX and status == "stable":
                 res.extra["prediction_skipped"] = (
@@ -255,21 +311,43 @@ def run(
                 "(force it with diagnostics=True, --diagnostics)"
             )
         if params.a_ee > 0:
-            gap = _gap(shape.with_lambda(lam, params.units), params.T0, params.T_in, params.a_ep, hist)
+            # Eq. (16) starts from the temperature of the initial state: T_in, or T_eff(0) of a non-thermal one
+            T_start = params.T_in
+            if state.kind != "thermal" and hist.get("T_eff") and hist["T_eff"][0] is not None:
+                T_start = float(hist["T_eff"][0])
+            gap = _gap(shape.with_lambda(lam, params.units), params.T0, T_start, params.a_ep, hist)
             res.T_two_temp = gap.pop("_T_two_temp", None)
             res.extra.update(gap)
         if params.converge and status not in NOT_PHYSICS:
             assert coarse is not None
-            res.extra["grid_check"] = _grid_check(p, coarse, dict(r, status=status), params, P)
+            res.extra["grid_check"] = _grid_check(p, coarse, dict(r, status=status), params, P, state)
         if params.reference and status not in NOT_PHYSICS:
             if p.grid.L > DENSE_MAX:
                 raise InputError(f"reference integrates densely; use a grid with L <= {DENSE_MAX}", "reference")
-            sol = evolve_scipy(model, params.T_in, r["t_final"], rtol=params.rtol, atol=params.atol)
+            sol = evolve_scipy(model, params.T_in, r["t_final"], rtol=params.rtol, atol=params.atol, f_init=f_init)
             res.extra["reference_max_difference"] = float(np.max(np.abs(sol.y[:, -1] - f_final)))
     res.E, res.f_final, res.f_eq, res.history, res.zinv = p.E, f_final, model.f_eq, hist, p.zinv
     res.samples = writer.samples if writer else []
     res.files = writer.files if writer else []
     return res
+
+
+def _stored_run(params: EvolveParams, p: Any, petsc_options: list[str] | None, xdmf_dir: str | None) -> Any:
+    """``restart``: the stored run (``solvers.restart``), checked against this one: the parameters (again: the
+    directory may have changed since the Params were made), the PETSc options, the grid, and an output
+    directory that is not the one read."""
+    from ..restart import check_invocation, check_same, read_run
+
+    assert params.restart is not None
+    check_invocation(params.restart, xdmf_dir, petsc_options)
+    stored = read_run(params.restart)
+    check_same(stored, params.to_dict())
+    if stored.E.shape != p.E.shape or not np.allclose(stored.E, p.E, rtol=1e-12, atol=0.0):
+        raise InputError(
+            f"restart {params.restart}: its time series is on another grid (L = {stored.E.size}, here {p.grid.L})",
+            "restart",
+        )
+    return stored
 
 
 def _grid_summary(p: Any, r: dict[str, Any]) -> dict[str, Any]:
@@ -340,17 +418,20 @@ def grid_verdict(fine: dict[str, Any], coarse: dict[str, Any]) -> tuple[str, str
     return "converged", None
 
 
-def _grid_check(p: Any, pc: Any, r: dict[str, Any], params: EvolveParams, P: Any) -> dict[str, Any]:
-    """``converge``: the same evolution on the coarse problem ``pc`` (:func:`_coarse_problem`); both grids'
-    summaries and :func:`grid_verdict`."""
+def _grid_check(p: Any, pc: Any, r: dict[str, Any], params: EvolveParams, P: Any, state: Any) -> dict[str, Any]:
+    """``converge``: the same evolution (the same initial ``state``) on the coarse problem ``pc``
+    (:func:`_coarse_problem`); both grids' summaries and :func:`grid_verdict`."""
     from ephkin.pde.kinetic import KineticModel
 
     from ..evolution import evolve as run_ts
 
     mc = KineticModel(pc, a_ep=params.a_ep, a_ee=params.a_ee, p_ee=P)
     window = pc.E < pc.grid.cutoff - 2.0 * float(np.max(pc.omega_r))
-    indefinite0 = float(np.min(mc.mass_diag(mc.initial(params.T_in))[window])) <= 0
-    rc = run_ts(mc, params.T_in, params.t_end, rtol=params.rtol, atol=params.atol, growth_limit=params.growth_limit)
+    fc = state.on_grid(pc.E, params.T_in)
+    indefinite0 = float(np.min(mc.mass_diag(fc)[window])) <= 0
+    rc = run_ts(
+        mc, params.T_in, params.t_end, rtol=params.rtol, atol=params.atol, growth_limit=params.growth_limit, f_init=fc
+    )
     fine, coarse = _grid_summary(p, r), _grid_summary(pc, rc)
     verdict, why = grid_verdict(fine, coarse)
     out: dict[str, Any] = {
@@ -371,7 +452,7 @@ def _grid_check(p: Any, pc: Any, r: dict[str, Any], params: EvolveParams, P: Any
     return out
 
 
-def _linear_diagnostics(p: Any, model: Any, r: dict[str, Any], T_in: float, prediction: bool) -> dict[str, Any]:
+def _linear_diagnostics(p: Any, model: Any, r: dict[str, Any], f_init: Array, prediction: bool) -> dict[str, Any]:
     """The evolution against the linear problem on the same grid: the late decay rate against the slowest
     gamma, or the unstable modes.  Matrix-free at every L (FFT shell A_hat, M_hat sparse or + a_ee M^ee by
     FFT); with ``prediction`` (stable runs, L <= DENSE_MAX) one dense ``eigh`` instead gives both the slowest
@@ -382,11 +463,16 @@ def _linear_diagnostics(p: Any, model: Any, r: dict[str, Any], T_in: float, pred
     t0 = time.perf_counter()
     out: dict[str, Any] = {}
     if prediction and r["status"] == "stable":
+        # printed on stderr only if it lasts (solvers.progress); the SLEPc path reports its own iterations
+        engine_progress.report(
+            f"evolve: the dense modal prediction of Eq. (13) (M{' with M^ee' if p.a_ee > 0 else ''} assembled, "
+            f"one eigh, L = {p.grid.L})"
+        )
         gam, X = modes = linear_modes(p)
         gmin = nonzero_gammas(gam)
         gmin = gmin[gmin > 0]
         summ: dict[str, Any] = {"gamma_min_positive": float(gmin[0]) if gmin.size else None}
-        pred = linear_prediction(model, model.initial(T_in), r["t_final"], modes)
+        pred = linear_prediction(model, f_init, r["t_final"], modes)
         out["max_deviation_linear_prediction"] = float(np.max(np.abs(pred)))
     else:
         try:
@@ -409,7 +495,8 @@ STUDY = Study(
     "evolve",
     EvolveParams,
     run,
-    "the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in): relaxation or instability",
+    "the full kinetic equation (Eq. 1/S26) with PETSc TS from f0(T_in), a pulse, a table or an earlier run: "
+    "relaxation or instability",
     prefixes=(KINETIC,),
     positional=("spectrum", "lam", "T0", "T_in", "t_end"),
 )

@@ -42,6 +42,14 @@ class StabilityParams(KernelParams, EnergyGridParams, SpectrumParams):
         f"L = {SUMMARY_DENSE_MAX} where it applies, where it costs less than starting PETSc, else SLEPc, and "
         "SLEPc whenever -stab_ options are given",
     )
+    poles: int | None = param(
+        None,
+        nonnegative=True,
+        metavar="K",
+        help="report the K gamma of largest |gamma| (the pole region of Fig. 2, gamma_poles, and gamma_most_negative): "
+        "shift-and-invert at 0 with A_hat^-1 applied by its window split (no L x L matrix); default 4 where that "
+        f"split is at hand (unstable problems, L <= {DENSE_MAX} or the dense path), else 0; 0: none",
+    )
     a_ee: float = param(
         0.0,
         nonnegative=True,
@@ -117,6 +125,13 @@ class StabilityResult(Result):
         help="continuous alpha^2F with a target: which gamma are samples of the continuous spectrum"
     )
     gamma_min_positive: float | None = out(unit="1/time", help="the slowest decaying mode's gamma")
+    gamma_poles: list[float] | None = out(
+        unit="1/time",
+        help="the gamma of largest |gamma| (mu = 1/gamma nearest 0: the pole region of Fig. 2), largest first",
+    )
+    gamma_most_negative: float | None = out(
+        unit="1/time", help="the most negative of gamma_poles (the unstable pole branch; null when none is negative)"
+    )
     gamma_negative: list[float] | None = out(unit="1/time", help="negative gamma (unstable modes)")
     gamma_max_negative: float | None = out(unit="1/time", help="the slowest negative gamma")
     n_negative: int | None = out(help="number of unstable modes (the inertia of A, Sylvester)")
@@ -221,9 +236,9 @@ def _summary(shape: Any, lam: float, params: StabilityParams, grid: dict[str, An
         + ("one dense LAPACK eigh" if solver == "dense" else "SLEPc (matrix-free) and the inertia of A")
     )
     summ = (
-        dense_summary(p, params.nev, params.target)
+        dense_summary(p, params.nev, params.target, poles=params.poles)
         if solver == "dense"
-        else stability_summary(p, params.nev, params.target)
+        else stability_summary(p, params.nev, params.target, poles=params.poles)
     )
     res = StabilityResult(
         lam=lam,
@@ -243,11 +258,14 @@ def _summary(shape: Any, lam: float, params: StabilityParams, grid: dict[str, An
     res.E, res.zinv = p.E, p.zinv
     n = res.n_negative
     res.status = "unstable" if (n or 0) > 0 or (res.mu_min_ahat is not None and res.mu_min_ahat < 0) else "stable"
-    res.message = (
-        f"{n} unstable mode(s) (A has {n} negative eigenvalues)"
-        if res.status == "unstable"
-        else f"stable: slowest gamma {res.gamma_min_positive}"
-    )
+    edge = res.extra.get("gamma_continuum_edge")
+    if res.status == "unstable":
+        res.message = f"{n} unstable mode(s) (A has {n} negative eigenvalues)"
+    elif res.gamma_min_positive is None and edge is not None:
+        # a continuous alpha^2F whose slowest decay is the continuum's edge (docs/theory.md §3): no discrete mode
+        res.message = f"stable: no discrete gamma below the continuum edge {edge:.6g}"
+    else:
+        res.message = f"stable: slowest gamma {res.gamma_min_positive}"
     if res.target_in_continuum:
         res.message += (
             f"; target {params.target:g} lies in the continuous spectrum: the gamma nearest it are samples of the "
