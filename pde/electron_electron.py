@@ -62,6 +62,7 @@ from scipy import fft as sfft
 
 from .eliashberg import fermi, fermi_prime
 from .errors import InputError, require_nonnegative, require_positive
+from .syntax import P_EE_HELP
 
 __all__ = [
     "make_p_ee",
@@ -173,7 +174,6 @@ def power_law_p(d, amplitude=1.0, cutoff=None):
 
 
 # --------------------------------------------------------------------------- I_ee by FFT
-P_EE_HELP = "gaussian:WIDTH | constant:CUTOFF | power:D[:CUTOFF] (D = 1, 2, 3)"
 
 
 def make_p_ee(spec):

@@ -27,16 +27,11 @@ import numpy as np
 
 from .eliashberg import fermi
 from .errors import InputError
+from .syntax import INITIAL_HELP
 from .textfile import read_lines
 
 __all__ = ["INITIAL_HELP", "InitialState", "parse_initial", "read_distribution"]
 
-INITIAL_HELP = (
-    "thermal (f0(T_in), the default) | pulse:E0:WIDTH:AMPLITUDE (a photoexcited state: f0(T_in) + "
-    "A [exp(-(E - E0)^2/2W^2) - exp(-(E + E0)^2/2W^2)], electrons at +E0 and holes at -E0, particle number "
-    "kept exactly; refused unless 0 <= f <= 1 on the grid) | file:PATH (two columns E, f on any grid, '#' "
-    "comments, interpolated linearly; f0(T_in) outside the table; 0 <= f <= 1 and finite)"
-)
 #: Rows at E < 0 of an initial-state table must satisfy f(-E) = 1 - f(E) to this absolute tolerance.
 MIRROR_TOL = 1e-6
 

@@ -45,14 +45,11 @@ import numpy as np
 
 from .errors import MAGNITUDE, InputError, require_positive
 from .phonons import moments as phonon_moments
+from .syntax import ALPHA2F_HELP
 from .textfile import read_lines
 
 __all__ = ["Spectrum", "parse_spectrum", "make_spectrum", "read_a2f_file", "ALPHA2F_HELP"]
 
-ALPHA2F_HELP = (
-    "einstein | modes:RMIN-RMAX | peaks:W:L[,W:L...] | debye[:WD] | "
-    "lorentz:C:G[,C:G...] | file:PATH[:COL]"
-)
 
 _GL_ORDER = 8  # Gauss-Legendre nodes per panel of the continuous part
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(_GL_ORDER)

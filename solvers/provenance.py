@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import subprocess
 import sys
-
-import numpy as np
 
 
 def git_hash():
@@ -44,12 +43,18 @@ def to_jsonable(obj):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
+    if isinstance(obj, float):  # np.float64 too
+        return float(obj) if math.isfinite(obj) else None
+    # numpy only if it is loaded: there are no numpy values otherwise (the command line imports this module
+    # before it knows whether the command needs numpy at all, e.g. for --version)
+    np = sys.modules.get("numpy")
+    if np is None:
+        return obj
     if isinstance(obj, np.ndarray):
         return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    if isinstance(obj, (np.integer,)):
+    if isinstance(obj, np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.bool_):
         return bool(obj)

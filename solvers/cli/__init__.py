@@ -9,8 +9,10 @@ without an error by setting the result key ``exit_status`` (``ephkin sweep``: 3 
 result with ``status`` "solver_failed" is printed and ends with 4 (``solvers.failures``).
 
 One module per command family declares its commands (arguments next to their
-handlers) and the PETSc option prefixes its solvers read; :data:`FAMILIES`
-assembles them (docs/adding-a-command.md).
+handlers) and the PETSc option prefixes its solvers read; :func:`families`
+assembles them (docs/adding-a-command.md).  They are imported when the parser is
+built, not with this module: ``ephkin --version`` loads no family, no study and
+not numpy (issue 26).
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from ephkin.pde.errors import InputError  # noqa: E402
 
 from ..failures import EXIT_SOLVER_FAILED, NOT_PHYSICS  # noqa: E402
 from ..option_values import rejected_option  # noqa: E402
-from . import avalanche, equilibrium, kinetic, nac, runs, stability  # noqa: E402
 from .common import (  # noqa: E402
     EPILOG,
     EXIT_STATUS,
@@ -53,8 +54,24 @@ from .common import (  # noqa: E402
     subcommand_parser,
 )
 
-#: The command families, in the order ``ephkin --help`` lists them.
-FAMILIES = (equilibrium, stability, kinetic, nac, avalanche, runs)
+#: The command families (modules of this package), in the order ``ephkin --help`` lists them.
+FAMILY_NAMES = ("equilibrium", "stability", "kinetic", "nac", "avalanche", "runs")
+
+
+def families():
+    """The command-family modules, imported on first use (each imports its studies' declarations)."""
+    import importlib
+
+    return tuple(importlib.import_module(f"{__name__}.{name}") for name in FAMILY_NAMES)
+
+
+def __getattr__(name):
+    """``FAMILIES`` (all family modules) and each family by its name, imported when first asked for."""
+    if name == "FAMILIES":
+        return families()
+    if name in FAMILY_NAMES:
+        return families()[FAMILY_NAMES.index(name)]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_parser():
@@ -67,7 +84,7 @@ def build_parser():
     ap.add_argument("--version", action="version", version=f"ephkin {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     sub.required = True
-    for family in FAMILIES:
+    for family in families():
         family.add_commands(sub)
     from ..studies import STUDIES
     from .generate import add_unmapped_studies
@@ -79,12 +96,15 @@ def build_parser():
 def load_runfile(path, overrides=()):
     """A run file, validated against the commands a run file may name (see ``solvers.runfile``)."""
     from ..runfile import load_runfile as load
+    from . import runs
 
     return load(path, overrides, runs.runfile_models(build_parser()))
 
 
 def point_solver(spec, path, fields_dir=None, single=False):
     """solve(i, point) for the points of a loaded run file, every point parsed first (``runs.point_solver``)."""
+    from . import runs
+
     return runs.point_solver(build_parser(), spec, path, fields_dir, single)
 
 
@@ -121,7 +141,7 @@ def _prefixes(args):
     """The PETSc prefixes of the command (of a run file's model for run/sweep/converge: all families')."""
     own = tuple(getattr(args, "petsc_prefixes", ()))
     if args.command in ("run", "sweep", "converge"):
-        own = tuple(p for family in FAMILIES for p in family.PETSC_PREFIXES)
+        own = tuple(p for family in families() for p in family.PETSC_PREFIXES)
     return own
 
 
@@ -272,6 +292,10 @@ def _configure_figures(args):
 
 
 def main(argv=None):
+    if (sys.argv[1:] if argv is None else list(argv)) == ["--version"]:
+        # what the parser's version action prints, without building the parser (no family, no study, no numpy)
+        print(f"ephkin {__version__}")
+        return 0
     from ..options import split_global, split_petsc_options
 
     if threading.current_thread() is threading.main_thread():

@@ -1,6 +1,8 @@
 """Linear stability engines: inertia of A, lambda_c, and the gamma spectrum (seed 000 Eq. (14)).
 
-One module per idea; every name is re-exported here (``from ephkin.solvers.stability import ...``):
+One module per idea; every name is re-exported here (``from ephkin.solvers.stability import ...``), lazily: a
+name's module is imported when the name is first asked for, so that the studies' help texts can read the limits
+of :mod:`.common` without loading the engines (scipy.optimize, scipy.sparse, the linear problem):
 
 * :mod:`.common` -- the option prefix ``-stab_``, size limits and tolerances, :func:`make_problem`, the
   memory check, the one KSP preonly + Cholesky (MUMPS) set-up (:func:`cholesky_ksp`);
@@ -26,63 +28,40 @@ of ``ephkin sweep --group-size K``), inside the ``try`` whose ``finally`` destro
 
 from __future__ import annotations
 
-from .common import (
-                     CONTINUUM_KEYS,
-                     CONTINUUM_MARGIN,
-                     DENSE_MAX,
-                     GAMMA_TARGET_REL,
-                     JACOBI_SHIFT,
-                     LC_DENSE_MAX,
-                     NULL_GAMMA_REL,
-                     NULL_TOL,
-                     PREFIX,
-                     RESIDUAL_TOL,
-                     SUMMARY_DENSE_MAX,
-                     check_memory,
-                     cholesky_ksp,
-                     make_problem,
-)
-from .continuum import continuum_edges, discrete_gammas, discrete_mask, n_discrete
-from .counting import (
-                     count_unstable,
-                     inertia,
-                     n_negative_slicing,
-                     one_negative,
-                     positive_definite,
-                     window_report,
-)
-from .dense import dense_refusal, gamma_dense, m_definite, nonzero_gammas
-from .lambda_c import lambda_c_graded, lambda_c_linear
-from .matrix_free import m_null_space, slow_modes, slow_modes_memory
-from .residual import eigen_residuals, flagged, pencil_norms
-from .shift_invert import gamma_spectrum, pole_gammas, unstable_gammas
-from .smallest import DenseSmallest, SmallestEigenvalue, ahat_shell, mu_min_dense
-from .summary import dense_summary, stability_summary
-from .window import WINDOW_MEM_MAX, AhatWindow, window_fits
+import importlib
+from typing import Any
 
-__all__ = [
-    # common
-    "PREFIX", "DENSE_MAX", "SUMMARY_DENSE_MAX", "LC_DENSE_MAX", "NULL_TOL", "NULL_GAMMA_REL", "GAMMA_TARGET_REL",
-    "JACOBI_SHIFT", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "RESIDUAL_TOL", "make_problem", "check_memory",
-    "cholesky_ksp",
-    # counting
-    "inertia", "positive_definite", "one_negative", "count_unstable", "n_negative_slicing", "window_report",
-    # window
-    "WINDOW_MEM_MAX", "AhatWindow", "window_fits",
-    # smallest
-    "SmallestEigenvalue", "DenseSmallest", "mu_min_dense", "ahat_shell",
-    # lambda_c
-    "lambda_c_linear", "lambda_c_graded",
-    # continuum
-    "continuum_edges", "discrete_gammas", "discrete_mask", "n_discrete",
-    # matrix_free
-    "slow_modes", "slow_modes_memory", "m_null_space",
-    # shift_invert
-    "gamma_spectrum", "unstable_gammas", "pole_gammas",
-    # dense
-    "gamma_dense", "m_definite", "dense_refusal", "nonzero_gammas",
-    # residual
-    "pencil_norms", "eigen_residuals", "flagged",
-    # summary
-    "dense_summary", "stability_summary",
-]
+#: The names each submodule exports, in the order of the list above.
+_EXPORTS = {
+    "common": ("PREFIX", "DENSE_MAX", "SUMMARY_DENSE_MAX", "LC_DENSE_MAX", "NULL_TOL", "NULL_GAMMA_REL",
+               "GAMMA_TARGET_REL", "JACOBI_SHIFT", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "RESIDUAL_TOL",
+               "make_problem", "check_memory", "cholesky_ksp"),
+    "counting": ("inertia", "positive_definite", "one_negative", "count_unstable", "n_negative_slicing",
+                 "window_report"),
+    "window": ("WINDOW_MEM_MAX", "AhatWindow", "window_fits"),
+    "smallest": ("SmallestEigenvalue", "DenseSmallest", "mu_min_dense", "ahat_shell"),
+    "lambda_c": ("lambda_c_linear", "lambda_c_graded"),
+    "continuum": ("continuum_edges", "discrete_gammas", "discrete_mask", "n_discrete"),
+    "matrix_free": ("slow_modes", "slow_modes_memory", "m_null_space"),
+    "shift_invert": ("gamma_spectrum", "unstable_gammas", "pole_gammas"),
+    "dense": ("gamma_dense", "m_definite", "dense_refusal", "nonzero_gammas"),
+    "residual": ("pencil_norms", "eigen_residuals", "flagged"),
+    "summary": ("dense_summary", "stability_summary"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    """A re-exported name, from its submodule (imported now, once: the value is kept in this namespace)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

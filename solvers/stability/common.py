@@ -1,16 +1,17 @@
 """What every stability engine shares: the option prefix, the size limits and tolerances (each defined once),
 the linear problem on the default grid, the memory check, and the one direct-solver set-up (KSP preonly + PC
-Cholesky, factorised by MUMPS)."""
+Cholesky, factorised by MUMPS).
+
+The limits are read by the studies' help texts, so this module imports no engine, no scipy and no PETSc at
+import time (``ephkin --help`` and the equilibrium commands load it); :func:`make_problem` and
+:func:`cholesky_ksp` import what they use."""
 
 from __future__ import annotations
 
 from ephkin.pde.errors import InputError
 from ephkin.pde.grids import DENSE_MAX, available_memory, default_grid
-from ephkin.pde.linearized import LinearizedProblem
 
 from .. import prefixes
-from ..bridge import comm
-from ..petsc_env import init_petsc
 
 PREFIX = prefixes.STABILITY
 # DENSE_MAX (pde.grids): largest L for the dense eigen/inertia paths -- the same L x L LAPACK limit as pde's
@@ -51,6 +52,8 @@ __all__ = ["PREFIX", "DENSE_MAX", "SUMMARY_DENSE_MAX", "LC_DENSE_MAX", "NULL_TOL
 def make_problem(shape, lam, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None, points=None,
                  a_ee=0.0, p_ee=None, pv=None):
     """The LinearizedProblem at coupling ``lam`` on the default grid (see pde.grids.default_grid)."""
+    from ephkin.pde.linearized import LinearizedProblem
+
     spec = shape.with_lambda(lam, units)
     grid = default_grid(spec, T0, refine, grid_step, cutoff, points)
     return LinearizedProblem(spec, T0, grid, kernel, a_ee, p_ee, pv)
@@ -70,6 +73,9 @@ def cholesky_ksp(A, require_mumps=False, icntl=None, cntl=None):
     by MUMPS when PETSc has it (``require_mumps``: always -- PETSc's error when it has not), with the MUMPS
     controls ``icntl``/``cntl`` ({index: value}, e.g. ICNTL(24) null-pivot detection) set before the
     factorisation.  The caller owns (destroys) the KSP; on an error here it is destroyed before raising."""
+    from ..bridge import comm
+    from ..petsc_env import init_petsc
+
     PETSc, _ = init_petsc()
     ksp = PETSc.KSP().create(comm=comm())
     try:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ephkin.pde.electron_electron import P_EE_HELP
 from ephkin.pde.errors import InputError
-from ephkin.pde.spectra import ALPHA2F_HELP
+from ephkin.pde.syntax import ALPHA2F_HELP, P_EE_HELP  # the help texts alone: the parsers load scipy
 
 from .base import Params, param
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ephkin.pde.errors import InputError
-from ephkin.pde.initial_states import INITIAL_HELP, parse_initial
+from ephkin.pde.syntax import INITIAL_HELP
 
 from .. import progress as engine_progress
 from ..failures import NOT_PHYSICS, SOLVER_FAILED, STOPPED_EARLY, SolverFailed
@@ -98,6 +98,8 @@ class EvolveParams(TimeSeriesParams, ElectronElectronParams, EnergyGridParams, S
 
     def check_more(self) -> None:
         super().check_more()
+        from ephkin.pde.initial_states import parse_initial
+
         check_readable("initial", self.initial)
         parse_initial(self.initial).check(self.T_in)  # a file is read and checked here: finite, 0 <= f <= 1
         if self.restart is not None:
@@ -209,6 +211,7 @@ def run(
         The verdict, the time and energies of an instability or the decay rate, conservation checks, and
         the arrays for plots.
     """
+    from ephkin.pde.initial_states import parse_initial
     from ephkin.pde.kinetic import KineticModel
     from ephkin.pde.spectra import parse_spectrum
 

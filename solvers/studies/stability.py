@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ephkin.pde.electron_electron import P_EE_HELP
 from ephkin.pde.errors import InputError
+from ephkin.pde.syntax import P_EE_HELP
 
 from .. import progress as engine_progress
 from ..prefixes import STABILITY
