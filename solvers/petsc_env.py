@@ -252,6 +252,13 @@ def _import_quietly(importer, name):
 
 _INITIALISED = []
 
+#: Open MPI's MPI_Init in a process not started by mpirun (a "singleton") forks an ``orted`` daemon and waits
+#: for it, in case the process later calls MPI_Comm_spawn or connects to another job -- neither of which ephkin
+#: does: ~0.1-0.2 s of every serial PETSc command's start-up (measured, docs/benchmarks.md "Start-up (issue
+#: 26)").  An isolated singleton starts MPI without it.  Under mpirun the variable is not read; a value the
+#: user set wins; other MPI libraries ignore it.
+_SINGLETON_ENV = ("OMPI_MCA_ess_singleton_isolated", "1")
+
 
 def init_petsc(argv=None):
     """Initialise petsc4py and slepc4py once, with command-line options ``argv``; return (PETSc, SLEPc).
@@ -264,6 +271,7 @@ def init_petsc(argv=None):
     if _INITIALISED:
         return _INITIALISED[0]
     check_petsc()
+    os.environ.setdefault(*_SINGLETON_ENV)
     import petsc4py
     import slepc4py
 

@@ -40,7 +40,7 @@ _EXPORTS = {
                  "window_report"),
     "window": ("WINDOW_MEM_MAX", "AhatWindow", "window_fits"),
     "smallest": ("SmallestEigenvalue", "DenseSmallest", "mu_min_dense", "ahat_shell"),
-    "lambda_c": ("lambda_c_linear", "lambda_c_graded"),
+    "lambda_c": ("lambda_c_linear", "lambda_c_graded", "initial_size"),
     "continuum": ("continuum_edges", "discrete_gammas", "discrete_mask", "n_discrete"),
     "matrix_free": ("slow_modes", "slow_modes_memory", "m_null_space"),
     "shift_invert": ("gamma_spectrum", "unstable_gammas", "pole_gammas"),

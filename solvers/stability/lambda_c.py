@@ -19,7 +19,7 @@ from .common import DENSE_MAX, LC_DENSE_MAX, make_problem
 from .counting import inertia, one_negative, positive_definite
 from .smallest import DenseSmallest, SmallestEigenvalue
 
-__all__ = ["lambda_c_linear", "lambda_c_graded"]
+__all__ = ["lambda_c_linear", "lambda_c_graded", "initial_size"]
 
 
 def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=None, cutoff=None,
@@ -38,12 +38,9 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
     """
     from ephkin.pde.linearized import CouplingFamily
 
-    guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max, lam_min=0.1, xtol=1e-3,
-                          refine_min=False, factor=2.0)["lambda_c"] or 1.0
-    # L is fixed at its value at the guess (plus a margin), so the cutoff never shrinks below the default
-    # when lambda moves, and the eigen solver can be warm-started; the family reuses the kernel transforms
-    # (and in plain units Z0^-1) across lambda and gives the analytic Hellmann-Feynman slope
-    L0 = int(1.1 * default_grid(shape.with_lambda(guess, units), T0, refine, grid_step, cutoff).L)
+    guess, L0 = initial_size(shape, T0, units, refine, grid_step, cutoff, lam_max)
+    # the family reuses the kernel transforms (and in plain units Z0^-1) across lambda and gives the analytic
+    # Hellmann-Feynman slope
     fam = CouplingFamily(shape, T0, units, kernel, refine, grid_step, None, L0, pv)
     prob = fam.problem
     if solver == "auto":
@@ -76,6 +73,16 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
         out.update(n_negative=above[0], n_negative_below=below, inertia_backend=above[3])
     out["kernel_matvecs"] = fam.kernel_matvecs
     return out
+
+
+def initial_size(shape, T0, units="g", refine=1, grid_step=None, cutoff=None, lam_max=1e4):
+    """(guess, L0) of :func:`lambda_c_linear`: the quick Z0-criterion estimate of lambda_c and the number of grid
+    points L0 the linear problem keeps for every lambda -- its value at the guess plus a margin, so that the
+    cutoff never shrinks below the default when lambda moves and the eigen solver can be warm-started.  The
+    "auto" solver is chosen from L0 (``LC_DENSE_MAX``)."""
+    guess = lambda_c_zinv(shape, T0, units=units, lam_max=lam_max, lam_min=0.1, xtol=1e-3,
+                          refine_min=False, factor=2.0)["lambda_c"] or 1.0
+    return guess, int(1.1 * default_grid(shape.with_lambda(guess, units), T0, refine, grid_step, cutoff).L)
 
 
 def _root(f, evals, fam, prob, mu, solver, guess, rtol, lam_max, L0):
