@@ -143,14 +143,16 @@ def test_solvers_agree():
 
 
 def test_auto_solver_by_size_and_certificate():
-    # "auto": LAPACK up to L = 600, SLEPc beyond; both certify the first crossing (one negative
+    # "auto": LAPACK up to L = LC_DENSE_MAX = 1200 (T0 = 0.217: L = 630, SLEPc before issue 26 measured the
+    # whole process), SLEPc beyond (T0 = 0.278: L = 1493); both certify the first crossing (one negative
     # eigenvalue just above, none just below) and agree with the inertia solver
-    small, big = lambda_c_linear(MODES, 0.18), lambda_c_linear(MODES, 0.241)
+    small, big = lambda_c_linear(MODES, 0.217), lambda_c_linear(MODES, 0.278)
+    assert (small["L"], big["L"]) == (630, 1493)
     assert (small["solver"], big["solver"]) == ("dense", "slepc")
     for r in (small, big):
         assert (r["n_negative"], r["n_negative_below"]) == (1, 0)
         assert r["inertia_backend"] == "scipy-cholesky (rank-one certificate)"
-    assert big["lambda_c"] == pytest.approx(lambda_c_linear(MODES, 0.241, solver="dense")["lambda_c"], rel=1e-10)
+    assert big["lambda_c"] == pytest.approx(lambda_c_linear(MODES, 0.278, solver="dense")["lambda_c"], rel=1e-10)
 
 
 def test_rank_one_inertia_certificate_against_eigvalsh():

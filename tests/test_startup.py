@@ -60,9 +60,14 @@ CASES = {
         EQUILIBRIUM,
     ),
     "lambda-c zinv": (["lambda-c", "--spectrum", "modes:40-60", "--T0", "0.18", "--json"], EQUILIBRIUM),
-    # the linear problem is this command's own; PETSc is not (LAPACK at this L)
+    # the linear problem is this command's own; PETSc is not (LAPACK at these L: 451 and 630 <= LC_DENSE_MAX,
+    # where it costs less than PETSc's start-up; L = 630 took SLEPc before issue 26)
     "lambda-c linear": (
         ["lambda-c", "--spectrum", "modes:40-60", "--T0", "0.18", "--method", "linear", "--json"],
+        PETSC_AND_PLOTS,
+    ),
+    "lambda-c linear L 630": (
+        ["lambda-c", "--spectrum", "modes:40-60", "--T0", "0.217", "--method", "linear", "--json"],
         PETSC_AND_PLOTS,
     ),
 }
