@@ -28,9 +28,9 @@ def lambda_c_linear(shape, T0, units="g", kernel="exact", refine=1, grid_step=No
 
     solver: "slepc" (matrix-free mu_min, warm-started), "dense" (LAPACK mu_min, L <= DENSE_MAX), "auto"
     (dense up to L = LC_DENSE_MAX, where the LAPACK solves cost less than the SLEPc ones plus starting PETSc
-    and MPI, measured as whole processes; SLEPc beyond), or "inertia" (bisection on the inertia count, L <= DENSE_MAX).  From the quick
-    Z0-criterion estimate, mu_min(lambda) = 0 is solved by Newton with the Hellmann-Feynman slope
-    v^T (dA_hat/dlambda) v; bracketing + brentq if the iteration strays; the result is checked by
+    and MPI, measured as whole processes; SLEPc beyond), or "inertia" (bisection on the inertia count,
+    L <= DENSE_MAX).  From the quick Z0-criterion estimate, mu_min(lambda) = 0 is solved by Newton with the
+    Hellmann-Feynman slope v^T (dA_hat/dlambda) v; bracketing + brentq if the iteration strays; the result is checked by
     the inertia just above (exactly one negative eigenvalue) and just below (Cholesky succeeds;
     above L = DENSE_MAX: mu_min > 0), else
     the first crossing is searched from below.  Returns a dict with lambda_c, the grid data and
