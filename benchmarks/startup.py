@@ -15,6 +15,9 @@ Sections (all by default; ``--only`` picks some):
   threshold  (only with --only threshold) lambda-c --method linear --solver dense vs --solver slepc across L:
              T0 = 0.180 .. 0.217 x refine 1..4 (the measurement behind LC_DENSE_MAX)
 
+Every child runs with Python's bytecode cache (PYTHONDONTWRITEBYTECODE removed from its environment), as an
+installed ephkin does: without it, each process compiles ephkin's ~60 modules from source again.
+
 Run:  .venv/bin/python benchmarks/startup.py [--runs 7] [--only floors cheap table-s1 fixed | threshold]
 """
 
@@ -26,6 +29,8 @@ import subprocess
 import sys
 import time
 
+#: The children's environment: this one with the bytecode cache on (see the docstring).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 BIN = os.path.dirname(sys.executable)
 EPHKIN = os.path.join(BIN, "ephkin")
 PY = sys.executable
@@ -84,7 +89,7 @@ print(json.dumps(times[1:]))
 def timed(cmd, env=None):
     """(wall, cpu) seconds of one child process, from fork to exit; raises if it fails."""
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or ENV)
     out, err = p.communicate()
     wall = time.perf_counter() - t
     if p.returncode != 0:
@@ -117,7 +122,7 @@ def bare_env():
 
     dirs = ensure_paths()
     sites = [os.path.join(d, "lib", "python3", "dist-packages") for d in dirs.values() if d]
-    env = dict(os.environ)
+    env = dict(ENV)
     env["PYTHONPATH"] = os.pathsep.join([s for s in sites if os.path.isdir(s)] + [env.get("PYTHONPATH", "")])
     return env
 
@@ -191,7 +196,8 @@ def fixed(runs, clock):
     report(got)
     bare = statistics.median(w for w, _ in got["bare petsc4py: python -c 'from petsc4py import PETSc'"])
     for name, argv in FIXED.items():
-        out = subprocess.run([PY, "-c", _WARM, json.dumps(argv), str(runs)], capture_output=True, text=True)
+        out = subprocess.run([PY, "-c", _WARM, json.dumps(argv), str(runs)], capture_output=True, text=True,
+                             env=ENV)
         if out.returncode:
             raise RuntimeError(out.stderr[-1500:])
         warm = json.loads(out.stdout.strip().splitlines()[-1])

@@ -155,6 +155,49 @@ def test_auto_solver_by_size_and_certificate():
     assert big["lambda_c"] == pytest.approx(lambda_c_linear(MODES, 0.278, solver="dense")["lambda_c"], rel=1e-10)
 
 
+def test_dense_smallest_warm_start(monkeypatch):
+    # the next Newton iterate (A_hat at a nearby lambda) takes shifted inverse iteration from the last eigenvector,
+    # not syevr, and gives syevr's mu_min and eigenvector
+    import scipy.linalg as sla
+
+    from ephkin.solvers.stability import DenseSmallest
+
+    near = make_problem(MODES, 1.80, 0.217)
+    at = make_problem(MODES, 1.86, 0.217, points=near.grid.L)
+    ref_mu, ref_v = sla.eigh(at.ahat_dense(), subset_by_index=[0, 0])
+    mu = DenseSmallest()
+    mu(near)
+    real, calls = sla.eigh, []
+    monkeypatch.setattr(sla, "eigh", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert mu(at) == pytest.approx(ref_mu[0], abs=1e-12)
+    assert not calls
+    assert abs(mu.vector() @ ref_v[:, 0]) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_dense_smallest_falls_back_to_syevr():
+    # a start vector far from mu_min's eigenvector and a small gap: the iteration cannot converge in
+    # WARM_MAXIT steps, so syevr answers (the same value as a fresh solve)
+    from ephkin.solvers.stability import DenseSmallest
+    from ephkin.solvers.stability.smallest import _warm_smallest
+
+    class Problem:
+        def __init__(self, A):
+            self.A = A
+
+        def ahat_dense(self):
+            return self.A
+
+    rng = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(rng.standard_normal((80, 80)))
+    A = (Q * np.concatenate([[0.0, 0.02], np.linspace(1.0, 2.0, 78)])) @ Q.T
+    A = 0.5 * (A + A.T)
+    v = rng.standard_normal(80)
+    assert _warm_smallest(A, v) is None
+    mu = DenseSmallest()
+    mu.v = v
+    assert mu(Problem(A)) == pytest.approx(0.0, abs=1e-13) == mu_min_dense(Problem(A))
+
+
 def test_rank_one_inertia_certificate_against_eigvalsh():
     rng = np.random.default_rng(3)
     Q, _ = np.linalg.qr(rng.standard_normal((60, 60)))
