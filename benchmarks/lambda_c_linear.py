@@ -1,7 +1,7 @@
 """Benchmark (issue 3): lambda_c of the linear analysis (Eq. (14)), exact kernel, modes:40-60.
 
 1. Table S1 resolution (eps of the spectrum, L ~ 400-900): ephkin's
-   ``lambda_c_linear`` (Newton on the smallest eigenvalue of A_hat, LAPACK up to L = 1200 (600 before issue 26) and
+   ``lambda_c_linear`` (Newton on the smallest eigenvalue of A_hat, LAPACK up to L = 1500 (600 before issue 26) and
    SLEPc above, + LDL^T/Cholesky inertia check) against the baseline measured in the same run: a dense
    ``scipy.linalg.eigh(A_hat, M_hat)`` lambda-scan, i.e. bisection on "some
    gamma < 0" with the full generalized spectrum at every step, from the same

@@ -143,16 +143,18 @@ def test_solvers_agree():
 
 
 def test_auto_solver_by_size_and_certificate():
-    # "auto": LAPACK up to L = LC_DENSE_MAX = 1200 (T0 = 0.217: L = 630, SLEPc before issue 26 measured the
-    # whole process), SLEPc beyond (T0 = 0.278: L = 1493); both certify the first crossing (one negative
-    # eigenvalue just above, none just below) and agree with the inertia solver
-    small, big = lambda_c_linear(MODES, 0.217), lambda_c_linear(MODES, 0.278)
-    assert (small["L"], big["L"]) == (630, 1493)
-    assert (small["solver"], big["solver"]) == ("dense", "slepc")
-    for r in (small, big):
+    # "auto": LAPACK up to L = LC_DENSE_MAX = 1500 (T0 = 0.217: L = 630, SLEPc before issue 26 measured the
+    # whole process; T0 = 0.278: L = 1493), SLEPc beyond (T0 = 0.204, refine 3: L = 1668); both certify the
+    # first crossing (one negative eigenvalue just above, none just below) and agree with the inertia solver
+    small, edge, big = (lambda_c_linear(MODES, 0.217), lambda_c_linear(MODES, 0.278),
+                        lambda_c_linear(MODES, 0.204, refine=3))
+    assert (small["L"], edge["L"], big["L"]) == (630, 1493, 1668)
+    assert (small["solver"], edge["solver"], big["solver"]) == ("dense", "dense", "slepc")
+    for r in (small, edge, big):
         assert (r["n_negative"], r["n_negative_below"]) == (1, 0)
         assert r["inertia_backend"] == "scipy-cholesky (rank-one certificate)"
-    assert big["lambda_c"] == pytest.approx(lambda_c_linear(MODES, 0.278, solver="dense")["lambda_c"], rel=1e-10)
+    dense = lambda_c_linear(MODES, 0.204, refine=3, solver="dense")["lambda_c"]
+    assert big["lambda_c"] == pytest.approx(dense, rel=1e-10)
 
 
 def test_dense_smallest_warm_start(monkeypatch):

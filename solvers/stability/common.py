@@ -19,9 +19,9 @@ SUMMARY_DENSE_MAX = 1200  # largest L at which the stability command's "auto" ta
 # largest L (lambda_c.initial_size's L0) at which lambda_c_linear's "auto" takes LAPACK: up to here the dense
 # solves and the Cholesky certificate, O(L^3), cost less than SLEPc's O(L log L) solves plus PETSc's and MPI's
 # start-up, measured as whole processes (benchmarks/startup.py --only threshold, modes:40-60, T0 0.18-0.217 x
-# refine 1-4: dense/SLEPc wall 0.56-0.86 up to L = 1112, 0.96-1.15 at 1259-1499, 1.3-5 from 1668 on;
-# docs/benchmarks.md "Start-up (issue 26)")
-LC_DENSE_MAX = 1200
+# refine 1-4: dense/SLEPc wall medians 0.61-0.92 up to L = 1499, 1.13-2.5 from L = 1668 on; docs/benchmarks.md
+# "Start-up (issue 26)")
+LC_DENSE_MAX = 1500
 NULL_TOL = 1e-10  # eigenvalues of M_hat <= NULL_TOL max diag(M_hat) are ladder null modes (docs/theory.md §5)
 # a computed gamma (or mu = 1/gamma of a deflated pencil) with |value| <= NULL_GAMMA_REL max(1, max |values|) is a
 # ladder null mode of M (gamma = 0): those come out at round-off, ~1e-16 x the scale times the conditioning of
