@@ -6,8 +6,9 @@ interleaved, so that the load of the shared machine hits all commands alike.  mi
 
 Sections (all by default; ``--only`` picks some):
   floors     python -c pass; python -c "import numpy, scipy"; ... "import numpy, scipy.special" (issue 16's
-             baseline); bare PETSc: python -c "from petsc4py import PETSc" (petsc4py's own init) and the same
-             with slepc4py, with only the bindings' directories on PYTHONPATH (no ephkin code)
+             baseline); bare PETSc: python -c "from petsc4py import PETSc" (petsc4py's own init), the same
+             with slepc4py, and the same as an isolated Open MPI singleton (no orted fork, what ephkin's
+             init_petsc sets up), with only the bindings' directories on PYTHONPATH (no ephkin code)
   cheap      ephkin --version, --help, stability --help, info, spectrum, zinv, lambda-c (Z0 criterion)
   table-s1   ephkin lambda-c --method linear at the seed's Table S1 grids T0 = 0.180 .. 0.217 (default solver)
   fixed      every PETSc command on a small problem: its fixed cost = the whole process - the same command run
@@ -62,8 +63,9 @@ FIXED = {
     "evolve (einstein, lam 1, T0 0.2, t_end 1, no diagnostics)": ["evolve", "--spectrum", "einstein", "--lam", "1",
                                                                   "--T0", "0.2", "--T-in", "0.202", "--t-end", "1",
                                                                   "--no-diagnostics", "--json"],
-    "nac sigma (zeta inf)": ["nac", "sigma", "--mu", "0", "--T", "0.003", "--omega-p", "0.5", "--zeta", "inf",
-                             "--t-end", "1", "--json"],
+    # zeta = inf has a closed form (no PETSc); a finite zeta integrates with PETSc TS
+    "nac sigma (zeta 20, t_end 1)": ["nac", "sigma", "--mu", "0", "--T", "0.003", "--omega-p", "0.5", "--zeta", "20",
+                                     "--t-end", "1", "--json"],
     "avalanche lattice --solver snes (2^12 frequencies)": ["avalanche", "lattice", "--gamma", "0.005", "--g-ep",
                                                            "0.3", "--omega0", "0.3", "--E", "0.01", "--n-omega",
                                                            "4096", "--solver", "snes", "--json"],
@@ -145,16 +147,28 @@ def report(got, width=66):
         print(f"  {name:<{width}} wall {s3([w for w, _ in xs])} s | cpu {s3([c for _, c in xs])} s")
 
 
-def floors(runs, clock):
+#: The bare PETSc inits (with ``bare_env``): petsc4py alone, with slepc4py, and isolated (no orted).
+_BOTH = "from petsc4py import PETSc; from slepc4py import SLEPc"
+BARE = {
+    "bare petsc4py: python -c 'from petsc4py import PETSc'": [PY, "-c", "from petsc4py import PETSc"],
+    "bare petsc4py + slepc4py init": [PY, "-c", _BOTH],
+    "bare petsc4py + slepc4py, isolated singleton": [PY, "-c", _BOTH],
+}
+
+
+def bare_envs():
     env = bare_env()
+    return {k: dict(env, OMPI_MCA_ess_singleton_isolated="1") if "isolated" in k else env for k in BARE}
+
+
+def floors(runs, clock):
     cmds = {
         "python -c pass": [PY, "-c", "pass"],
         "python -c 'import numpy, scipy'": [PY, "-c", "import numpy, scipy"],
         "python -c 'import numpy, scipy.special'": [PY, "-c", "import numpy, scipy.special"],
-        "bare petsc4py: python -c 'from petsc4py import PETSc'": [PY, "-c", "from petsc4py import PETSc"],
-        "bare petsc4py + slepc4py init": [PY, "-c", "from petsc4py import PETSc; from slepc4py import SLEPc"],
+        **BARE,
     }
-    envs = {k: env for k in cmds if k.startswith("bare")}
+    envs = bare_envs()
     print("floors:")
     got = rounds(cmds, runs, clock, envs)
     report(got)
@@ -186,15 +200,13 @@ def table_s1(runs, clock):
 
 
 def fixed(runs, clock):
-    env = bare_env()
-    cmds = {"bare petsc4py: python -c 'from petsc4py import PETSc'": [PY, "-c", "from petsc4py import PETSc"],
-            "bare petsc4py + slepc4py init": [PY, "-c", "from petsc4py import PETSc; from slepc4py import SLEPc"]}
-    envs = dict.fromkeys(cmds, env)
+    cmds, envs = dict(BARE), bare_envs()
     cmds.update({k: [EPHKIN, *v] for k, v in FIXED.items()})
     print("PETSc commands: whole process, the same command warm in-process, fixed cost = whole - warm median:")
     got = rounds(cmds, runs, clock, envs)
     report(got)
     bare = statistics.median(w for w, _ in got["bare petsc4py: python -c 'from petsc4py import PETSc'"])
+    iso = statistics.median(w for w, _ in got["bare petsc4py + slepc4py, isolated singleton"])
     for name, argv in FIXED.items():
         out = subprocess.run([PY, "-c", _WARM, json.dumps(argv), str(runs)], capture_output=True, text=True,
                              env=ENV)
@@ -203,8 +215,8 @@ def fixed(runs, clock):
         warm = json.loads(out.stdout.strip().splitlines()[-1])
         walls = [w for w, _ in got[name]]
         fix = [w - statistics.median(warm) for w in walls]
-        print(f"  {name:<66} warm {s3(warm)} s | fixed {s3(fix)} s | fixed - bare petsc4py "
-              f"{s3([f - bare for f in fix], '{:+.3f}')} s")
+        print(f"  {name:<66} warm {s3(warm)} s | fixed {s3(fix)} s | - bare petsc4py "
+              f"{s3([f - bare for f in fix], '{:+.3f}')} s | - bare isolated {s3([f - iso for f in fix], '{:+.3f}')} s")
     return got
 
 
