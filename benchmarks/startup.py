@@ -19,7 +19,12 @@ Sections (all by default; ``--only`` picks some):
 Every child runs with Python's bytecode cache (PYTHONDONTWRITEBYTECODE removed from its environment), as an
 installed ephkin does: without it, each process compiles ephkin's ~60 modules from source again.
 
+With ``--before DIR`` (DIR/ephkin an ephkin tree: ``mkdir -p DIR/ephkin && git archive COMMIT | tar -x -C
+DIR/ephkin``), every ephkin process of the cheap, table-s1 and fixed sections also runs from that tree,
+``python -c "from ephkin.solvers.cli import main; ..."`` with PYTHONPATH=DIR, interleaved in the same rounds.
+
 Run:  .venv/bin/python benchmarks/startup.py [--runs 7] [--only floors cheap table-s1 fixed | threshold]
+                                             [--before DIR]
 """
 
 import argparse
@@ -129,9 +134,20 @@ def bare_env():
     return env
 
 
+#: ``--before DIR``: the ephkin tree the same commands also run from.
+BEFORE = {"dir": None}
+_RUN_CLI = "import sys; from ephkin.solvers.cli import main; sys.exit(main())"
+
+
 def rounds(cmds, runs, clock, envs=None):
-    """{name: [(wall, cpu), ...]} over ``runs`` interleaved rounds (one untimed warm-up of each first)."""
-    envs = envs or {}
+    """{name: [(wall, cpu), ...]} over ``runs`` interleaved rounds (one untimed warm-up of each first); with
+    ``--before``, each ephkin command also as "before: NAME" from that tree."""
+    envs = dict(envs or {})
+    if BEFORE["dir"]:
+        for name, cmd in list(cmds.items()):
+            if cmd[0] == EPHKIN:
+                cmds[f"before: {name}"] = [PY, "-c", _RUN_CLI, *cmd[1:]]
+                envs[f"before: {name}"] = dict(ENV, PYTHONPATH=BEFORE["dir"])
     for name, cmd in cmds.items():  # the page cache
         clock(cmd, envs.get(name))
     got = {k: [] for k in cmds}
@@ -195,6 +211,9 @@ def table_s1(runs, clock):
             r = json.loads(clock(cmd)[2])
             name2 = f"{name} (L = {r['L']}, {r['solver']}, lambda_c = {r['lambda_c']:.6f})"
             got[name2] = got.pop(name)
+            if f"before: {name}" in got:
+                r = json.loads(clock([PY, "-c", _RUN_CLI, *cmd[1:]], dict(ENV, PYTHONPATH=BEFORE["dir"]))[2])
+                got[f"before: {name} ({r['solver']})"] = got.pop(f"before: {name}")
     report(got, 96)
     return got
 
@@ -207,14 +226,16 @@ def fixed(runs, clock):
     report(got)
     bare = statistics.median(w for w, _ in got["bare petsc4py: python -c 'from petsc4py import PETSc'"])
     iso = statistics.median(w for w, _ in got["bare petsc4py + slepc4py, isolated singleton"])
-    for name, argv in FIXED.items():
+    for name, argv in [(n, a) for n, a in FIXED.items()] + [(f"before: {n}", a) for n, a in FIXED.items()]:
+        if name not in got:
+            continue
+        env = dict(ENV, PYTHONPATH=BEFORE["dir"]) if name.startswith("before") else ENV
         out = subprocess.run([PY, "-c", _WARM, json.dumps(argv), str(runs)], capture_output=True, text=True,
-                             env=ENV)
+                             env=env)
         if out.returncode:
             raise RuntimeError(out.stderr[-1500:])
         warm = json.loads(out.stdout.strip().splitlines()[-1])
-        walls = [w for w, _ in got[name]]
-        fix = [w - statistics.median(warm) for w in walls]
+        fix = [w - statistics.median(warm) for w, _ in got[name]]
         print(f"  {name:<66} warm {s3(warm)} s | fixed {s3(fix)} s | - bare petsc4py "
               f"{s3([f - bare for f in fix], '{:+.3f}')} s | - bare isolated {s3([f - iso for f in fix], '{:+.3f}')} s")
     return got
@@ -249,11 +270,13 @@ def threshold(runs, clock):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--before", metavar="DIR", help="also run the ephkin commands from the tree DIR/ephkin")
     ap.add_argument("--only", nargs="+", choices=("floors", "cheap", "table-s1", "fixed", "threshold"),
                     default=["floors", "cheap", "table-s1", "fixed"])
     a = ap.parse_args(argv)
     if a.runs < 5:
         ap.error("--runs must be >= 5")
+    BEFORE["dir"] = a.before and os.path.abspath(a.before)
     clock = Clock()
     print(f"load average before: {os.getloadavg()}")
     out = {}
