@@ -15,7 +15,8 @@ import pytest
 
 #: Never for a cheap command: PETSc, MPI, plotting and the time-series writers.
 PETSC_AND_PLOTS = ("petsc4py", "slepc4py", "mpi4py", "matplotlib", "meshio", "h5py")
-#: The engines of the other families (modules, or packages whose every submodule counts).
+#: The engines of the other families (modules, or packages whose every submodule counts).  ``solvers.bridge`` is
+#: not one: every command asks it which rank writes (numpy only, PETSc not started).
 OTHER_FAMILIES = (
     "ephkin.pde.linearized",
     "ephkin.pde.kinetic",
@@ -25,7 +26,6 @@ OTHER_FAMILIES = (
     "ephkin.pde.keldysh",
     "ephkin.pde.nac",
     "ephkin.pde.avalanche",
-    "ephkin.solvers.bridge",
     "ephkin.solvers.eps",
     "ephkin.solvers.ts",
     "ephkin.solvers.evolution",

@@ -18,7 +18,6 @@ import sys
 
 from ephkin.pde.errors import InputError
 
-from ..bridge import on_leader, ranks, writes
 from ..provenance import provenance, write_json
 
 EPILOG = (
@@ -206,6 +205,7 @@ def output_dir(path):
         return None
     if not str(path).strip():
         raise InputError("-o '': give the name of an output directory (the current directory is never used)")
+    from ..bridge import on_leader, writes  # here, not at import: ``ephkin --version`` loads no numpy
 
     def create():
         try:
@@ -268,6 +268,8 @@ def params_from_args(study, args):
 def finish(args, result, files=()):
     """Drop the arrays (keys starting with "_"), add the files list and write summary.json (with
     provenance) when -o is given."""
+    from ..bridge import ranks, writes
+
     result = {k: v for k, v in result.items() if not k.startswith("_")}
     out = getattr(args, "output", None)
     if out and writes():  # on a group of ranks, rank 0 writes (output_dir)
