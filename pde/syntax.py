@@ -1,7 +1,7 @@
 """The spec strings a user types -- alpha^2F, the e-e transition probability P(omega), the initial state -- as
-help texts, in a module that imports nothing: the command line's flags and ``--help`` are generated from them
-without loading the physics that parses them (``pde.spectra``, ``pde.electron_electron``,
-``pde.initial_states``, each of which re-exports its own)."""
+help texts, in a module that imports nothing: the command line's help is generated from them without loading
+the physics that parses them (``pde.spectra``, ``pde.electron_electron``, ``pde.initial_states``, each of which
+re-exports its own)."""
 
 __all__ = ["ALPHA2F_HELP", "P_EE_HELP", "INITIAL_HELP"]
 

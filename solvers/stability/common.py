@@ -69,8 +69,8 @@ def check_memory(estimate, what, param, advice):
     avail = available_memory()
     if avail is not None and estimate > 0.8 * avail:
         raise InputError(f"{what} needs about {estimate / 2**20:.0f} MiB but this process has "
-                         f"{avail / 2**20:.0f} MiB available (MemAvailable, ulimit -v, the job's cgroup); {advice}",
-                         param)
+                         f"{avail / 2**20:.0f} MiB of memory available (MemAvailable, ulimit -v, the job's cgroup); "
+                         f"{advice}", param)
 
 
 def cholesky_ksp(A, require_mumps=False, icntl=None, cntl=None):
