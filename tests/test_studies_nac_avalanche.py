@@ -149,6 +149,18 @@ def test_api_positional_orders():
     assert r["E_av"] == api.avalanche_criterion(g_ep=0.1, gamma=0.002, omega0=0.3).E_av and r.status == "avalanche"
 
 
+def _same(a, b):
+    """Equal, floats to 1e-12 relative or 1e-18 absolute: two runs of a lattice whose net bath current is zero
+    give round-off of -3.99e-23 and -3.95e-23 (PETSc's SNES reductions are not bitwise repeatable)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-12, abs=1e-18)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_api_result_equals_cli_json(name, capsys):
     fn, good, _ = CASES[name]
@@ -157,6 +169,6 @@ def test_api_result_equals_cli_json(name, capsys):
     cli = json.loads(capsys.readouterr().out)
     cli.pop("elapsed_s")
     assert cli.pop("ranks") == 1  # the command's, as elapsed_s: not the study's
-    assert json.loads(json.dumps(to_jsonable(r.to_dict()))) == cli
+    assert _same(json.loads(json.dumps(to_jsonable(r.to_dict()))), cli)
     units = type(r).field_units()
     assert all(u in ("W", "1/Gamma_eph", "Gamma_eph", "t", "t/a") for u in units.values()), units
