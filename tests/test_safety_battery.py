@@ -9,19 +9,12 @@ import sys
 import tempfile
 
 import pytest
+from test_safety import GOOD  # pytest puts tests/ on sys.path
 
 from ephkin.solvers.cli import main
 
-RUNFILE = """model = "lambda-c"
-[parameters]
-spectrum = "einstein"
-[sweep]
-T0 = [0.18, 0.20]
-[plot]
-x = "T0"
-y = ["lambda_c"]
-file = "lc.png"
-"""
+RUNFILE = GOOD + 'file = "lc.png"\n'
+
 
 #: One fast invocation of every command that writes -o (RUN: the run file above).
 COMMANDS = {
