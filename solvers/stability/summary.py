@@ -140,8 +140,8 @@ def stability_summary(problem, nev=6, target=None, counts=True, poles=None):
     reported gamma has its residual (:mod:`.residual`), computed from the returned vector.
 
     ``poles``: the number of largest |gamma| (the pole region of Fig. 2, :func:`pole_gammas`, A_hat^-1 by the window
-    split) to report; None: POLES_DEFAULT where the split is at hand or cheap -- an unstable problem above
-    DENSE_MAX (the split gives the count) or L <= DENSE_MAX -- else none; 0: none.  Above DENSE_MAX an unstable
+    split) to report; None: POLES_DEFAULT where the split is at hand -- an unstable problem (the split gives the
+    count above DENSE_MAX) -- else none; 0: none.  Above DENSE_MAX an unstable
     problem's window split is built once (within WINDOW_MEM_MAX) for both the count and the poles."""
     L = problem.grid.L
     if target and L > DENSE_MAX:
@@ -165,7 +165,9 @@ def stability_summary(problem, nev=6, target=None, counts=True, poles=None):
         near = (g[keep][:nev], V[:, keep][:, :nev])
     extra = {"slepc_iterations": sm["iterations"], **{k: sm[k] for k in CONTINUUM_KEYS if k in sm}}
     unstable = mu_min < 0
-    k = (POLES_DEFAULT if L <= DENSE_MAX or (unstable and counts) else 0) if poles is None else int(poles)
+    # by default the poles where the window split is built anyway (an unstable problem's count); a stable problem
+    # asks for them with poles=K: at L ~ 3000 they cost twice the rest of the run (issue 26: no step at DENSE_MAX)
+    k = (POLES_DEFAULT if unstable and counts else 0) if poles is None else int(poles)
     window, pole_pairs = None, None
     want_count = counts and unstable and L > DENSE_MAX
     if want_count or k:

@@ -48,7 +48,7 @@ class StabilityParams(KernelParams, EnergyGridParams, SpectrumParams):
         metavar="K",
         help="report the K gamma of largest |gamma| (the pole region of Fig. 2, gamma_poles, and gamma_most_negative): "
         "shift-and-invert at 0 with A_hat^-1 applied by its window split (no L x L matrix); default 4 where that "
-        f"split is at hand (unstable problems, L <= {DENSE_MAX} or the dense path), else 0; 0: none",
+        "split is at hand (unstable problems) or free (the dense path), else 0; 0: none",
     )
     a_ee: float = param(
         0.0,
