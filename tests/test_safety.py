@@ -233,19 +233,15 @@ def test_a_fresh_sweep_removes_only_what_a_sweep_wrote(tmp_path, capsys):
     assert victim.read_text() == "precious\n" and (out / "results.csv").is_file()
 
 
+#: the coupling of every avalanche case below (the sizes are what the cases vary)
+AVALANCHE_BASE = ["--gamma", "0.005", "--g-ep", "0.3", "--omega0", "0.3"]
+
+
 @pytest.mark.parametrize(
     "argv, flag",
     [
         (
-            [
-                "avalanche",
-                "lattice",
-                "--gamma",
-                "0.005",
-                "--g-ep",
-                "0.3",
-                "--omega0",
-                "0.3",
+            ["avalanche", "lattice", *AVALANCHE_BASE,
                 "--E",
                 "0.1",
                 "--n-omega",
@@ -255,15 +251,7 @@ def test_a_fresh_sweep_removes_only_what_a_sweep_wrote(tmp_path, capsys):
         ),
         (["zinv", "--spectrum", "einstein", "--T0", "0.1", "--points", "1000000000000"], "--points"),
         (
-            [
-                "avalanche",
-                "curve",
-                "--gamma",
-                "0.005",
-                "--g-ep",
-                "0.3",
-                "--omega0",
-                "0.3",
+            ["avalanche", "curve", *AVALANCHE_BASE,
                 "--E-range",
                 "0.001",
                 "0.1",
