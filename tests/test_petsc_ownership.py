@@ -115,8 +115,14 @@ def test_stability_summary_leaves_nothing(PETSc):
     assert leaked(PETSc, lambda: st.stability_summary(p, nev=2)) == {}
 
 
-def test_stability_summary_with_ladder_null_modes_leaves_nothing(PETSc):
-    # the deflated pencil: two shells, a MUMPS Cholesky and its work vectors inside _DeflatedB
+@pytest.mark.parametrize("band_max", [None, -1])
+def test_stability_summary_with_ladder_null_modes_leaves_nothing(PETSc, monkeypatch, band_max):
+    # the standard form (one shell, the banded Cholesky in numpy) and, with every band too wide, the deflated
+    # pencil: two shells, a MUMPS Cholesky and its work vectors inside _DeflatedB
+    from ephkin.solvers.stability import matrix_free
+
+    if band_max is not None:
+        monkeypatch.setattr(matrix_free, "BAND_MAX", band_max)
     p = st.make_problem(MODES, 1.0, 0.2, refine=4)
     assert st.m_null_space(p).shape[1] > 0
     assert leaked(PETSc, lambda: st.slow_modes(p, 2)) == {}

@@ -12,8 +12,9 @@ import scipy.sparse as sp
 from ..bridge import aij, comm, concat_rows, destroy, gather, scatter, solving_on
 from ..eps import create_eps, eigenpairs, solve
 from ..petsc_env import init_petsc
-from .common import CONTINUUM_MARGIN, DENSE_MAX, NULL_GAMMA_REL, NULL_TOL, PREFIX, check_memory, cholesky_ksp
+from .common import CONTINUUM_MARGIN, NULL_GAMMA_REL, PREFIX, check_memory, cholesky_ksp
 from .continuum import continuum_edges, n_discrete
+from .ladders import BAND_MAX, GroundedCholesky, Ladders
 from .smallest import ahat_shell
 
 __all__ = ["slow_modes", "slow_modes_memory", "m_null_space"]
@@ -48,66 +49,59 @@ def slow_modes_memory(L, k, m_nnz):
 
 
 def m_null_space(problem, Mh=None):
-    """Orthonormal null vectors of M_hat (scipy CSR, L x m): the ladder null modes (docs/theory.md §5).
-
-    The bonds of M^ep, Eq. (S18) on the grid (E_i -- E_i + omega_k, and their folds) split the grid into connected
-    components -- one ladder family each on a grid commensurate with every omega_k -- and M_hat is
-    block diagonal over them, so each null vector lives on one component.  Each component's block
-    (a few hundred points: about 2 L / gcd(r_k)) is diagonalised on its own (dense LAPACK, or sparse
-    shift-and-invert above DENSE_MAX points) and its eigenvectors with eigenvalue <= NULL_TOL max
-    diag(M_hat) kept.  O(L x component size) time, nothing L x L.
-    """
-    import scipy.sparse.linalg as spla
-    from scipy.sparse.csgraph import connected_components
-
-    Mh = sp.csr_matrix(problem.m_matrix(scaled=True) if Mh is None else Mh)
-    L = Mh.shape[0]
-    dmax = float(Mh.diagonal().max())
-    off = (Mh - sp.diags(Mh.diagonal())).tocsr()
-    off.eliminate_zeros()
-    ncomp, lab = connected_components(off, directed=False)
-    order = np.argsort(lab, kind="stable")
-    bounds = np.searchsorted(lab[order], np.arange(ncomp + 1))
-    rows, cols, vals = [], [], []
-    for c in range(ncomp):
-        idx = order[bounds[c] : bounds[c + 1]]
-        block = Mh[idx][:, idx]
-        if idx.size == 1:
-            w, v = block.toarray()[0], np.ones((1, 1))
-        elif idx.size <= DENSE_MAX:
-            w, v = np.linalg.eigh(block.toarray())
-        else:
-            w, v = spla.eigsh(block.tocsc(), k=4, sigma=-1e-3 * dmax, which="LM")
-        for j in np.nonzero(w <= NULL_TOL * dmax)[0]:
-            rows.append(idx)
-            cols.append(np.full(idx.size, len(cols)))
-            vals.append(v[:, j] / np.linalg.norm(v[:, j]))
-    if not rows:
-        return sp.csr_matrix((L, 0))
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(L, len(cols)))
+    """Orthonormal null vectors of M_hat (scipy CSR, L x m): the ladder null modes (docs/theory.md §5), from the signed
+    bond graph of M_hat (:class:`.ladders.Ladders`)."""
+    return Ladders(problem, problem.m_matrix(scaled=True) if Mh is None else Mh).N
 
 
 class _DeflatedA:
-    """Shell context of A~ = Q^T A_hat Q, Q = I - N (N^T A_hat N)^-1 N^T A_hat: the finite eigenpairs
-    of (A_hat, M_hat) are those of (A~, M_hat + N N^T) on range(M_hat), with x = Q u; A~ N = 0."""
+    """Shell context of A~ = Q^T A_hat Q, Q = I - N G^-1 N^T A_hat, G = N^T A_hat N: the finite eigenpairs
+    of (A_hat, M_hat) are those of (A~, M_hat + N N^T) on range(M_hat), with x = Q u; A~ N = 0.
 
-    def __init__(self, problem, N, block=64):
+    Since N^T A_hat Q = 0, A~ u = A_hat Q u = A_hat (u - N c), c = G^-1 N^T (A_hat u): two FFT products a call and
+    the sparse N, no dense L x m block A_hat N (at refine 256, m = 127: 110 MB, and its two O(L m) products per
+    call took as long as the FFT products)."""
+
+    def __init__(self, problem, N, block=16):
         self.p, self.N = problem, N
-        # A_hat N (L x m), a block of null vectors at a time (bounded FFT work arrays)
         m = N.shape[1]
-        self.W = np.hstack([problem.ahat_matvec(N[:, j:j + block].toarray()) for j in range(0, m, block)]) \
-            if m else np.zeros((N.shape[0], 0))
-        G = np.asarray(N.T @ self.W)
-        self.G = sla.lu_factor(0.5 * (G + G.T))  # factorised once, not at every product
+        # G = N^T A_hat N, 16 null vectors at a time: the FFT work arrays of a block take ~64 L bytes a column
+        # (110 MB at L = 10^5), the largest transient of the slow modes; factorised once
+        G = np.hstack([N.T @ problem.ahat_matvec(N[:, j:j + block].toarray()) for j in range(0, m, block)]) \
+            if m else np.zeros((0, 0))
+        self.G = sla.lu_factor(0.5 * (G + G.T)) if m else None
+
+    def _coefficients(self, Au):
+        return sla.lu_solve(self.G, self.N.T @ Au)
 
     def q(self, u):
-        return u - self.N @ sla.lu_solve(self.G, self.W.T @ u)
-
-    def qt(self, v):
-        return v - self.W @ sla.lu_solve(self.G, self.N.T @ v)
+        """Q u (a vector or an L x k block)."""
+        if self.G is None:  # no null modes: Q = I
+            return u
+        return u - self.N @ self._coefficients(self.p.ahat_matvec(u))
 
     def mult(self, mat, x, y):
-        scatter(self.qt(self.p.ahat_matvec(self.q(gather(x)))), y)
+        scatter(self.p.ahat_matvec(self.q(gather(x))), y)
+
+
+class _GroundedOperator:
+    """Shell context of C = L^-1 E^T A~ E L^-T, n = L - m (:class:`.ladders.GroundedCholesky`, B' = L L^T): the
+    standard (HEP) form of the deflated pencil, whose eigenvalues are the finite mu of (A_hat, M_hat).  A product is
+    two banded triangular solves and two FFT products (A~ = A_hat Q, :class:`_DeflatedA`); no B products, no
+    B-orthogonalisation, no sparse factorisation to call."""
+
+    def __init__(self, problem, N, chol):
+        self.p, self.chol = problem, chol
+        self.deflated = _DeflatedA(problem, N)
+
+    def lift(self, W):
+        """x = Q E L^-T w: the eigenvectors of (A_hat, M_hat) from those of C (a vector or an n x k block)."""
+        Y = np.zeros((self.p.grid.L,) + np.shape(W)[1:])
+        Y[self.chol.order] = self.chol.upper(W)
+        return self.deflated.q(Y)
+
+    def mult(self, mat, x, y):
+        scatter(self.chol.lower(self.p.ahat_matvec(self.lift(gather(x)))[self.chol.order]), y)
 
 
 class _DeflatedB:
@@ -150,23 +144,45 @@ class _DeflatedB:
         u = gather(x)
         scatter(self.Mh @ u + self.N @ (self.N.T @ u), y)
 
-    def apply(self, pc, x, y):
-        v = gather(x)
-        c = self.N.T @ v
+    def pseudo_inverse(self, v):
+        """M_hat^+ v = P Mt^-1 P v (numpy; collective on a group)."""
+        v = v - self.N @ (self.N.T @ v)
         if self.rows is None:
-            scatter(v - self.N @ c, self.b)
+            scatter(v, self.b)
             self.ksp.solve(self.b, self.z)
             z = gather(self.z)
         else:  # this rank's ladders solved alone, the pieces exchanged (one Allgatherv)
             mine, order, exchange = self.rows
             piece = np.zeros(0)
             if self.ksp is not None:
-                self.b.array[:] = (v - self.N @ c)[mine]
+                self.b.array[:] = v[mine]
                 self.ksp.solve(self.b, self.z)
                 piece = self.z.array_r
             z = np.empty_like(v)
             z[order] = exchange(piece)
-        scatter(z - self.N @ (self.N.T @ z) + self.N @ c, y)
+        return z - self.N @ (self.N.T @ z)
+
+    def refine_null_space(self):
+        """One correction of the null vectors N = sigma/s of :func:`m_null_space`, exact but for the bonds leaving
+        the grid at the cutoff (||M_hat x|| ~ 1e-11 max diag at modes:40-60): x - M_hat^+ M_hat x is the null
+        vector itself when M_hat's null space is x's component's (x = x* + e, e in range(M_hat)).  The components
+        are disjoint and Mt block diagonal over them: one solve corrects every vector.  Returns the new N."""
+        N = sp.csr_matrix(self.N)
+        if N.shape[1] == 0:
+            return N
+        lab = np.asarray(N.multiply(N).argmax(axis=1)).ravel()  # the column (component) of each row, where nonzero
+        on = np.asarray(abs(N).sum(axis=1)).ravel() > 0
+        x = np.asarray(N.sum(axis=1)).ravel()  # the columns have disjoint supports
+        x = x - self.pseudo_inverse(self.Mh @ x)
+        rows = np.nonzero(on)[0]
+        cols = lab[rows]
+        norms = np.sqrt(np.bincount(cols, weights=x[rows] ** 2, minlength=N.shape[1]))
+        self.N = sp.csr_matrix((x[rows] / norms[cols], (rows, cols)), shape=N.shape)
+        return self.N
+
+    def apply(self, pc, x, y):
+        v = gather(x)
+        scatter(self.pseudo_inverse(v) + self.N @ (self.N.T @ v), y)
 
     def free(self):
         destroy(self.ksp, self.Mt, self.b, self.z)
@@ -240,19 +256,21 @@ class _MatrixFreeB:
 def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False, separated=False):
     """k extreme eigenpairs mu of A x = mu B x (GHEP, B SPD; ST shift at 0: a MUMPS Cholesky of the
     AIJ B, or the Python PC ``pc_context`` applying B^-1 -- inside conjugate gradients when ``iterative``,
-    for a matrix-free B).  ``separated``: the k wanted are known to be isolated (the discrete modes below a
-    continuum, :func:`n_discrete`), so SLEPc's own basis size serves.  Returns (mu, vectors, iterations)."""
-    st = dict(pc_type="python", pc_context=pc_context) if pc_context else dict(pc_type="cholesky", mumps=True)
+    for a matrix-free B), or of A x = mu x (``B`` None: HEP, A already in standard form).  ``separated``: the k
+    wanted are known to be isolated (the discrete modes below a continuum, :func:`n_discrete`), so SLEPc's own
+    basis size serves.  Returns (mu, vectors, iterations)."""
+    if B is None:
+        st = {}
+    else:
+        st = dict(st_type="shift", **(dict(pc_type="python", pc_context=pc_context) if pc_context
+                                      else dict(pc_type="cholesky", mumps=True)))
     if iterative:
         st["ksp_type"] = "cg"
-    # a wide basis for combs: the slow modes cluster (refine 64: 0.0075193, 0.0075554 x3), ncv = k + 15 needs
-    # ~190 restarts there, ncv = k + 76 about 8 (measured; option -stab_eps_ncv).  Isolated modes converge in
-    # one restart with SLEPc's default (max(2k, k + 15) vectors, not k + 76: 0.5 kB per grid point less)
     defaults = None if separated else {"eps_ncv": str(_ncv(k))}
     eps = None
     try:
-        eps = create_eps(A, B, prefix=prefix, problem_type="GHEP", eps_type="krylovschur", which=which, nev=k,
-                         tol=tol, max_it=max_it, st_type="shift", defaults=defaults, **st)
+        eps = create_eps(A, B, prefix=prefix, problem_type="HEP" if B is None else "GHEP", eps_type="krylovschur",
+                         which=which, nev=k, tol=tol, max_it=max_it, defaults=defaults, **st)
         solve(eps, k)  # fewer than k converged: SolverFailed (status solver_failed), not a short list
         its = int(eps.getIterationNumber())
         mu, X = eigenpairs(eps, eps.getConverged())
@@ -294,11 +312,20 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     # the sparse M_hat only where it is the operator (combs): its nonzeros enter the memory estimate
     Mh = None if ee else problem.m_matrix(scaled=True)
     m_nnz = L if problem.ep_fft else (Mh.nnz if Mh is not None else (2 * problem.r.size + 1) * L)
-    N = sp.csr_matrix((L, 0)) if ee else m_null_space(problem, Mh)
+    N, chol = sp.csr_matrix((L, 0)), None
+    if not ee:
+        ladders = Ladders(problem, Mh)
+        N = ladders.N
+        # a comb on a commensurate grid: M_hat grounded at its pins is banded along the ladders -- the standard form
+        # with one banded Cholesky; a band wider than BAND_MAX (a grid not commensurate with the modes): MUMPS
+        chol = GroundedCholesky(Mh, ladders, problem.E)
+        if chol.band > BAND_MAX:
+            chol = None
     m = N.shape[1]
     k = min(nev, L - m - 1)
-    # the deflation keeps A_hat N (L x m, dense) and forms it a block of 64 columns at a time
-    check_memory(slow_modes_memory(L, k, m_nnz) + 8 * L * m + 8 * m * m + 64 * 48 * L,
+    # the deflation forms G = N^T A_hat N a block of 16 columns at a time; the banded factor replaces MUMPS's
+    factor = chol.nbytes() if chol is not None else 12 * 6 * m_nnz
+    check_memory(slow_modes_memory(L, k, 0) + factor + 8 * m * m + 16 * 64 * L,
                  f"the slow modes (L = {L}, nev = {nev}, {m} ladder null modes of M)", "nev", "lower --nev or --refine")
     out = {"n_zero_gamma": m, "iterations": {}}
     ctxA = ctxB = A = B = None
@@ -307,8 +334,14 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
             ctxB = _MatrixFreeB(problem)
             A = ahat_shell(problem)
             B = _shell(PETSc, L, ctxB)
+        elif chol is not None:
+            N = chol.factorise(Mh).polish(Mh, N)
+            ctxA = _GroundedOperator(problem, N, chol)
+            A = _shell(PETSc, chol.order.size, ctxA)
         elif m:
-            ctxA, ctxB = _DeflatedA(problem, N), _DeflatedB(Mh, N)
+            ctxB = _DeflatedB(Mh, N)
+            N = ctxB.refine_null_space()
+            ctxA = _DeflatedA(problem, N)
             A = _shell(PETSc, L, ctxA)
             B = _shell(PETSc, L, ctxB)
         else:
@@ -333,7 +366,9 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
             mu, X, its = _pencil_side(A, B, ks[name], which, tol, max_it, PREFIX + sub, ctxB, iterative=ee,
                                       separated=problem.ep_fft)
             out["iterations"][name] = its
-            if ctxA is not None and X.size:
+            if isinstance(ctxA, _GroundedOperator):
+                X = ctxA.lift(X)
+            elif ctxA is not None and X.size:
                 X = ctxA.q(X)
             # the deflated null modes sit at mu = 0 (round-off sign): never a gamma
             keep = sign * mu > NULL_GAMMA_REL * max(1.0, float(np.max(np.abs(mu))) if mu.size else 1.0)
