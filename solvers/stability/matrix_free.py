@@ -1,7 +1,9 @@
 """The slow modes of Eq. (14) matrix-free (:func:`slow_modes`): the gamma nearest 0 on both sides from SLEPc
-Krylov-Schur on the pencil (A_hat, M_hat) with A_hat an FFT shell, O(L) memory; the ladder null modes of M found
-from the bond graph (:func:`m_null_space`) and deflated (:class:`_DeflatedA`, :class:`_DeflatedB`); M_hat applied
-matrix-free with e-e collisions or a continuous alpha^2F (:class:`_MatrixFreeB`)."""
+Krylov-Schur on the pencil (A_hat, M_hat) with A_hat an FFT shell, O(L) memory.  A comb: the ladder null modes of M
+from the signed bond graph (:func:`m_null_space`, :mod:`.ladders`), M_hat grounded at their pins as one banded
+Cholesky and the pencil in standard form (:class:`_GroundedOperator`; docs/theory.md §5), or, for a band wider than
+BAND_MAX, deflated with MUMPS (:class:`_DeflatedA`, :class:`_DeflatedB`); M_hat applied matrix-free with e-e
+collisions or a continuous alpha^2F (:class:`_MatrixFreeB`)."""
 
 from __future__ import annotations
 
@@ -273,7 +275,9 @@ def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative
                          which=which, nev=k, tol=tol, max_it=max_it, defaults=defaults, **st)
         solve(eps, k)  # fewer than k converged: SolverFailed (status solver_failed), not a short list
         its = int(eps.getIterationNumber())
-        mu, X = eigenpairs(eps, eps.getConverged())
+        # the k wanted come first in SLEPc's order (a cluster can converge 40 at once: their vectors, lifted, would
+        # take 64 L bytes each)
+        mu, X = eigenpairs(eps, k)
     finally:
         destroy(eps)
     return mu, X, its
@@ -284,16 +288,16 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
 
     gamma A phi = M phi  <=>  A_hat x = mu M_hat x with mu = 1/gamma (x = phi/s, docs/theory.md §3), so the
     gamma nearest 0 are the mu of largest |mu|: the slowest relaxation (gamma > 0) is the largest mu,
-    the slowest growth (gamma < 0) the most negative mu.  SLEPc Krylov-Schur on the GHEP pencil
-    (A_hat, B = M_hat): A_hat is the FFT shell (:func:`ahat_shell`, Eq. (S20)), M_hat (Eq. (S18) on the grid)
-    sparse AIJ whose Cholesky factor (MUMPS) is the only solve (ST shift at sigma = 0).  Options
-    ``-stab_`` (gamma > 0 side) and ``-stab_neg_`` (e.g. ``-stab_eps_ncv``).
+    the slowest growth (gamma < 0) the most negative mu.  SLEPc Krylov-Schur; A_hat is the FFT shell
+    (:func:`ahat_shell`, Eq. (S20)).  Options ``-stab_`` (gamma > 0 side) and ``-stab_neg_`` (e.g. ``-stab_eps_ncv``).
 
-    Ladder null modes of M (docs/theory.md §5; modes:40-60 has them on every grid refined by 4 or
-    more, Einstein spectra on commensurate grids) are found from the bond graph
-    (:func:`m_null_space`, m of them) and reported as gamma = 0; the other eigenpairs are those of
-    the deflated pencil (Q^T A_hat Q, M_hat + N N^T) (:class:`_DeflatedA`, :class:`_DeflatedB`),
-    exact, B SPD, the null modes moved to mu = 0.
+    A comb (M_hat sparse, Eq. (S18) on the grid): ladder null modes of M (docs/theory.md §5; modes:40-60 has them on
+    every grid refined by 4 or more, Einstein spectra on commensurate grids) come from the signed bond graph
+    (:func:`m_null_space`, m of them) and are reported as gamma = 0.  M_hat grounded at one pin per null vector is
+    banded along the ladders (:class:`.ladders.GroundedCholesky`): the other eigenpairs are those of the standard
+    Hermitian problem C = L^-1 E^T A~ E L^-T (:class:`_GroundedOperator`), exact.  A band wider than BAND_MAX: the
+    GHEP pencil (A~, M_hat + N N^T) (:class:`_DeflatedA`, :class:`_DeflatedB`, MUMPS; ST shift at 0), the null
+    modes moved to mu = 0, or (A_hat, M_hat) with M_hat's MUMPS Cholesky when there are none.
 
     A continuous alpha^2F (FFT operators) has a continuous spectrum besides its modes (:func:`continuum_edges`):
     only the discrete gamma below its edges are computed, as many as :func:`n_discrete` counts (at most nev
