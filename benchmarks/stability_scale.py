@@ -9,11 +9,12 @@ and calls ``ephkin.solvers.stability.gamma_dense`` (all L gamma by LAPACK: one e
 standard form, or QZ with ladder null modes), timed the same way; the smallest positive gamma of both is compared.
 Each figure: min / median / max of --runs runs (>= 3; --big-runs for refine >= 64, default 3).
 
-Run:  .venv/bin/python benchmarks/stability_scale.py [--refine 1 4 16 64 128] [--runs 3] [--json]
+Run:  .venv/bin/python benchmarks/stability_scale.py [--refine 1 4 16 64 128] [--nev 4 1] [--lam 1] [--runs 3] [--json]
 """
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -60,15 +61,29 @@ def main(argv=None):
     ap.add_argument("--big-runs", type=int, default=3, help="runs at refine >= 64")
     ap.add_argument("--dense-max", type=int, default=3000)
     ap.add_argument("--rss-limit-gb", type=float, default=8.0, help="kill a child whose RSS passes this")
+    ap.add_argument("--nev", type=int, nargs="+", default=[4], help="--nev of each run (several: one table each)")
+    ap.add_argument("--lam", type=float, default=1.0)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if min(a.runs, a.big_runs) < 3:
         ap.error("--runs and --big-runs must be >= 3")
     rows = []
     print(f"load average before: {os.getloadavg()}", flush=True)
+    for nev in a.nev:
+        rows += _table(a, nev)
+    print(f"load average after: {os.getloadavg()}")
+    if a.json:
+        print(json.dumps(rows, indent=1))
+    return rows
+
+
+def _table(a, nev):
+    """One --nev: the rows over --refine, and the growth exponent of the median wall time between neighbours."""
+    rows = []
+    print(f"--nev {nev}, --lam {a.lam:g}", flush=True)
     for R in a.refine:
-        cmd = [EPHKIN, "stability", "--spectrum", "modes:40-60", "--lam", "1.0", "--T0", "0.20", "--refine", str(R),
-               "--nev", "4", "--json"]
+        cmd = [EPHKIN, "stability", "--spectrum", "modes:40-60", "--lam", str(a.lam), "--T0", "0.20", "--refine",
+               str(R), "--nev", str(nev), "--json"]
         n = a.big_runs if R >= 64 else a.runs
         t, m, td, md = [], [], [], []
         dense = None
@@ -88,7 +103,8 @@ def main(argv=None):
         if res is None:
             rows.append({"refine": R, "failed": True})
             continue
-        row = {"refine": R, "L": res["L"], "wall_s": t, "rss_mb": m, "slepc_iterations": res.get("slepc_iterations"),
+        row = {"refine": R, "nev": nev, "lam": a.lam, "L": res["L"], "wall_s": t, "rss_mb": m,
+               "slepc_iterations": res.get("slepc_iterations"),
                "kernel_matvecs": res.get("kernel_matvecs"), "gamma_min_positive": res.get("gamma_min_positive"),
                "n_negative": res.get("n_negative"), "mu_min_ahat": res.get("mu_min_ahat")}
         if dense:
@@ -99,13 +115,16 @@ def main(argv=None):
         line = (f"refine {R:4d} L={res['L']:6d}: wall {s3(t)} s, peak RSS {s3(m, '{:.0f}')} MB, SLEPc its "
                 f"{row['slepc_iterations']}, products {row['kernel_matvecs']}, "
                 f"gamma_min+ {row['gamma_min_positive']:.10g}")
+        done = [r for r in rows[:-1] if not r.get("failed")]
+        if done:  # time ~ L^p between this grid and the previous one
+            prev = done[-1]
+            p = (math.log(statistics.median(t) / statistics.median(prev["wall_s"]))
+                 / math.log(res["L"] / prev["L"]))
+            line += f", growth L^{p:.2f} from L={prev['L']}"
         if dense:
             line += (f" | dense gamma_dense {s3(td)} s, {s3(md, '{:.0f}')} MB, gamma_min+ "
                      f"{dense['gamma_min_positive']:.10g}, speed-up {s3(row['speedup'])}x")
         print(line, flush=True)
-    print(f"load average after: {os.getloadavg()}")
-    if a.json:
-        print(json.dumps(rows, indent=1))
     return rows
 
 
