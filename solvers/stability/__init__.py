@@ -34,7 +34,7 @@ from typing import Any
 #: The names each submodule exports, in the order of the list above.
 _EXPORTS = {
     "common": ("PREFIX", "DENSE_MAX", "SUMMARY_DENSE_MAX", "LC_DENSE_MAX", "NULL_TOL", "NULL_GAMMA_REL",
-               "GAMMA_TARGET_REL", "JACOBI_SHIFT", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "RESIDUAL_TOL",
+               "GAMMA_TARGET_REL", "DAVIDSON_GAP", "CONTINUUM_MARGIN", "CONTINUUM_KEYS", "RESIDUAL_TOL",
                "make_problem", "check_memory", "cholesky_ksp"),
     "counting": ("inertia", "positive_definite", "one_negative", "count_unstable", "n_negative_slicing",
                  "window_report"),

@@ -10,7 +10,7 @@ import scipy.linalg as sla
 from ..bridge import comm, destroy, gather, scatter
 from ..eps import create_eps, solve
 from ..petsc_env import init_petsc
-from .common import JACOBI_SHIFT, PREFIX
+from .common import DAVIDSON_GAP, PREFIX
 
 __all__ = ["SmallestEigenvalue", "DenseSmallest", "mu_min_dense", "ahat_shell"]
 
@@ -28,14 +28,15 @@ class _AhatShell:
         scatter(self.p.ahat_diagonal(), d)
 
 
-class _AbsJacobi:
-    """Preconditioner 1/(|diag A_hat| + JACOBI_SHIFT): SPD even where Z0^-1 < 0 makes the diagonal indefinite."""
+class _Davidson:
+    """Preconditioner 1/(|diag A_hat - sigma| + DAVIDSON_GAP): Davidson's (D - theta)^-1 with theta estimated by
+    sigma; positive even where Z0^-1 < 0 makes the diagonal indefinite."""
 
-    def __init__(self, diagonal):
-        self.update(diagonal)
+    def __init__(self, diagonal, sigma):
+        self.update(diagonal, sigma)
 
-    def update(self, diagonal):
-        self.inv = 1.0 / (np.abs(diagonal) + JACOBI_SHIFT)
+    def update(self, diagonal, sigma):
+        self.inv = 1.0 / (np.abs(diagonal - sigma) + DAVIDSON_GAP)
 
     def apply(self, pc, x, y):
         lo, hi = x.getOwnershipRange()
@@ -62,7 +63,8 @@ class SmallestEigenvalue:
         PETSc, _ = init_petsc()
         self.destroy()
         L = self.L = problem.grid.L
-        self.shell, self.pcctx = _AhatShell(problem), _AbsJacobi(problem.ahat_diagonal())
+        d = problem.ahat_diagonal()
+        self.shell, self.pcctx = _AhatShell(problem), _Davidson(d, float(d.min()))
         self.A = PETSc.Mat().createPython([L, L], context=self.shell, comm=comm())
         self.A.setUp()
         # absolute residual test: near lambda_c, mu_min -> 0 and a relative test never converges
@@ -76,14 +78,18 @@ class SmallestEigenvalue:
             self._setup(problem)
         else:
             self.shell.p = problem
-            self.pcctx.update(problem.ahat_diagonal())
             self.eps.setOperators(self.A)
+        d = problem.ahat_diagonal()
         if self.v is None:
             # cold start: the lowest mode sits where Z0^-1 (the diagonal) dips
             self.v = self.A.createVecRight()
-            d = problem.ahat_diagonal()
             k = np.arange(d.size)
             scatter(np.exp(-0.5 * ((k - np.argmin(d)) / max(2.0, 0.02 * d.size)) ** 2), self.v)
+        # Davidson's shift: the start vector's Rayleigh quotient (the last eigenvector's, warm), or the lowest
+        # diagonal if that is lower -- at or below mu_min to within the start's error (one FFT product)
+        v = gather(self.v)
+        rho = float(v @ problem.ahat_matvec(v)) / float(v @ v)
+        self.pcctx.update(d, min(rho, float(d.min())))
         self.eps.setInitialSpace([self.v])
         solve(self.eps, 1)  # none converged: SolverFailed (status solver_failed)
         return float(self.eps.getEigenpair(0, self.v).real)
