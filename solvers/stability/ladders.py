@@ -48,13 +48,20 @@ class Ladders:
         Mh = sp.csr_matrix(Mh)
         L = Mh.shape[0]
         self.dmax = dmax = float(Mh.diagonal().max())
-        off = (Mh - sp.diags(Mh.diagonal())).tocoo()
-        keep = off.data != 0.0
-        r, c, flip = off.row[keep], off.col[keep], off.data[keep] > 0.0
-        cover = sp.csr_matrix((np.ones(2 * r.size), (np.concatenate([r + L * flip, r + L * ~flip]),
-                                                     np.concatenate([c, c + L]))), shape=(2 * L, 2 * L))
+        # each bond once (M_hat is symmetric), int32 indices: at L = 10^5 the graphs below are the largest transient
+        up = sp.triu(Mh, k=1, format="coo")
+        keep = up.data != 0.0
+        r, c, flip = up.row[keep].astype(np.int32), up.col[keep].astype(np.int32), up.data[keep] > 0.0
+        del up, keep
+        shift = (L * flip).astype(np.int32)
+        cover = sp.csr_matrix((np.ones(2 * r.size, dtype=np.int8), (np.concatenate([r + shift, r + (L - shift)]),
+                                                                     np.concatenate([c, c + L]))), shape=(2 * L, 2 * L))
+        del r, c, flip, shift
         _, lab2 = connected_components(cover, directed=False)
-        ncomp, lab = connected_components(sp.csr_matrix((np.ones(r.size), (r, c)), shape=(L, L)), directed=False)
+        del cover
+        # a component of the bond graph is the union of the cover's components of its nodes' two copies
+        _, lab = np.unique(np.minimum(lab2[:L], lab2[L:]), return_inverse=True)
+        ncomp = int(lab.max()) + 1 if L else 0
         balanced = np.ones(ncomp, dtype=bool)
         np.logical_and.at(balanced, lab, lab2[:L] != lab2[L:])
         self.label, self.ncomp = lab, ncomp
@@ -122,19 +129,18 @@ class GroundedCholesky:
         key = np.where(balanced[ladders.label], ladders.sigma * energies, energies)
         nodes = np.nonzero(free)[0]
         self.order = nodes[np.lexsort((key[nodes], ladders.label[nodes]))]
-        B = Mh[self.order][:, self.order].tocoo()
-        lower = B.row >= B.col
-        self.band = int(np.max(B.row[lower] - B.col[lower])) if B.nnz else 0
+        B = sp.tril(Mh[self.order][:, self.order], format="coo")  # B' in the new order, its lower triangle
+        self._lower = (B.row - B.col, B.col, B.data)  # (diagonal offset, column, value): the band storage's entries
+        self.band = int(np.max(self._lower[0])) if B.nnz else 0
         self.L = L
 
-    def factorise(self, Mh):
-        """Form B' in LAPACK's lower band storage and factorise it (``pbtrf``).  Returns self."""
-        Mh = sp.csr_matrix(Mh)
-        B = Mh[self.order][:, self.order].tocoo()
-        lower = B.row >= B.col
+    def factorise(self):
+        """Form B' in LAPACK's lower band storage and factorise it in place (``pbtrf``).  Returns self."""
+        offset, col, val = self._lower
         ab = np.zeros((self.band + 1, self.order.size))
-        ab[B.row[lower] - B.col[lower], B.col[lower]] = B.data[lower]
-        self.cb = sla.cholesky_banded(ab, lower=True, check_finite=False)
+        ab[offset, col] = val
+        self._lower = None
+        self.cb = sla.cholesky_banded(ab, lower=True, overwrite_ab=True, check_finite=False)
         return self
 
     def nbytes(self):

@@ -64,11 +64,11 @@ class _DeflatedA:
     the sparse N, no dense L x m block A_hat N (at refine 256, m = 127: 110 MB, and its two O(L m) products per
     call took as long as the FFT products)."""
 
-    def __init__(self, problem, N, block=16):
+    def __init__(self, problem, N, block=4):
         self.p, self.N = problem, N
         m = N.shape[1]
-        # G = N^T A_hat N, 16 null vectors at a time: the FFT work arrays of a block take ~64 L bytes a column
-        # (110 MB at L = 10^5), the largest transient of the slow modes; factorised once
+        # G = N^T A_hat N, 4 null vectors at a time: the FFT work arrays of a block (~64 L bytes a column) stay
+        # cached with the kernel (16 columns: 110 MB at L = 10^5); factorised once
         G = np.hstack([N.T @ problem.ahat_matvec(N[:, j:j + block].toarray()) for j in range(0, m, block)]) \
             if m else np.zeros((0, 0))
         self.G = sla.lu_factor(0.5 * (G + G.T)) if m else None
@@ -327,9 +327,9 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
             chol = None
     m = N.shape[1]
     k = min(nev, L - m - 1)
-    # the deflation forms G = N^T A_hat N a block of 16 columns at a time; the banded factor replaces MUMPS's
+    # the deflation forms G = N^T A_hat N a block of 4 columns at a time; the banded factor replaces MUMPS's
     factor = chol.nbytes() if chol is not None else 12 * 6 * m_nnz
-    check_memory(slow_modes_memory(L, k, 0) + factor + 8 * m * m + 16 * 64 * L,
+    check_memory(slow_modes_memory(L, k, 0) + factor + 8 * m * m + 4 * 64 * L,
                  f"the slow modes (L = {L}, nev = {nev}, {m} ladder null modes of M)", "nev", "lower --nev or --refine")
     out = {"n_zero_gamma": m, "iterations": {}}
     ctxA = ctxB = A = B = None
@@ -339,7 +339,7 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
             A = ahat_shell(problem)
             B = _shell(PETSc, L, ctxB)
         elif chol is not None:
-            N = chol.factorise(Mh).polish(Mh, N)
+            N = chol.factorise().polish(Mh, N)
             ctxA = _GroundedOperator(problem, N, chol)
             A = _shell(PETSc, chol.order.size, ctxA)
         elif m:
