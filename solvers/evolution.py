@@ -46,7 +46,7 @@ PC_BAND_MAX = 512  # widest band of the kernel K kept in the preconditioner of a
 #: BDF order while the mass matrix is definite (docs/theory.md §10.7, "Error control").  The linearised problem
 #: has real decay rates (Eq. (14): A > 0, M symmetric), on which every BDF up to order 6 is stable; order 4 keeps
 #: the A(alpha)-stability sector wide (73 degrees; order 5: 51) and took 123 steps against order 2's 409 on
-#: Fig. 1(b) at rtol 1e-8, both with the RMS norm and the tolerances as given, 8x less error (docs/benchmarks.md,
+#: Fig. 1(b) at rtol 1e-8, both with the RMS norm and the tolerances as given, 12x less error (docs/benchmarks.md,
 #: "Work-precision").  An indefinite mass matrix keeps PETSc's order 2.
 BDF_ORDER = 4
 #: ``rtol`` at and above which TS's per-step tolerances are ``rtol``/``atol`` themselves; below it they are
