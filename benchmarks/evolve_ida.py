@@ -8,6 +8,9 @@ PETSc TS (BDF, exact matrix-free Jacobian, sparse preconditioner kept while it w
 by IDA's rule at the step tolerance: ``solvers.ts.NewtonTest``).
 Needs scikit-sundae (`make bench` installs it under the numpy constraint).
 
+Equal tolerance is not equal accuracy (issue 26): at the same rtol the two integrators' errors differ by up to
+~6x; ``benchmarks/work_precision.py`` compares them at matched error of the final f.
+
 Run:  .venv/bin/python benchmarks/evolve_ida.py [--repeat 3]
 
 Each repeat times IDA then TS back to back; the speed-up is given per repeat, min / median / max.

@@ -463,13 +463,29 @@ class KineticModel:
 
 
 def fit_decay_rate(t, dev, window=0.5):
-    """Exponential rate of |dev(t)| over the last ``window`` fraction of the run (least squares on log)."""
+    """Exponential rate of |dev(t)| over the last ``window`` fraction [a, b] of the run: the least-squares slope
+    of ln|dev| over the whole interval, ln|dev| taken linear between the samples (and interpolated at a).
+
+    The samples are the integrator's accepted steps, whose number and places depend on the tolerances; a fit to
+    the samples as points weights the stretches where the steps are dense, and moved the rate of a pulse
+    relaxing with a_ee = 1 (whose max|f - f0| changes slope mid-window) from 0.039 to 0.051 between rtol 1e-6
+    and 1e-10.  The continuous fit gives 0.0488 at both."""
     t = np.asarray(t, dtype=float)
     dev = np.asarray(dev, dtype=float)
-    sel = t >= t[0] + (1.0 - window) * (t[-1] - t[0])
-    sel &= dev > 0
-    if np.sum(sel) < 3:
+    keep = dev > 0
+    t, y = t[keep], np.log(np.where(keep, dev, 1.0)[keep])
+    if t.size < 2:
         return None, None
-    slope, _ = np.polyfit(t[sel], np.log(dev[sel]), 1)
-    return float(-slope), [float(t[sel][0]), float(t[sel][-1])]
+    a, b = t[0] + (1.0 - window) * (t[-1] - t[0]), t[-1]
+    inside = t > a
+    if np.sum(inside) < 2 or not b > a:
+        return None, None
+    ts = np.concatenate([[a], t[inside]])
+    ys = np.concatenate([[np.interp(a, t, y)], y[inside]])
+    t0, t1, y0, y1 = ts[:-1], ts[1:], ys[:-1], ys[1:]
+    # exact integrals of the piecewise-linear ln|dev|: int y dt and int t y dt, segment by segment
+    iy = np.sum(0.5 * (t1 - t0) * (y0 + y1))
+    ity = np.sum((t1 - t0) / 6.0 * (2 * t0 * y0 + t0 * y1 + t1 * y0 + 2 * t1 * y1))
+    slope = (ity - 0.5 * (a + b) * iy) / ((b - a) ** 3 / 12.0)
+    return float(-slope), [float(a), float(b)]
 

@@ -104,11 +104,14 @@ def build_ts(problem, prefix, x, t_end, *, rtol, atol, dt, J, P=None, ts_type="b
             ts.setMaxStepRejections(max_rejections)
         if h_min is not None:
             ts.setStepLimits(h_min, 0.1 * t_end)
-        if newton_test:
-            ts.getSNES().setConvergenceTest(NewtonTest(rtol, atol))
+        test = NewtonTest(rtol, atol) if newton_test else None
+        if test is not None:
+            ts.getSNES().setConvergenceTest(test)
         _configure_ksp(ts.getSNES().getKSP(), ksp_type, ksp_rtol, pc_type)
         with option_defaults(prefix, defaults):
             ts.setFromOptions()
+        if test is not None:  # Newton stops at the tolerances in force: -PREFIX_ts_rtol/-PREFIX_ts_atol included
+            test.rtol, test.atol = ts.getTolerances()
     except BaseException:
         ts.destroy()
         raise

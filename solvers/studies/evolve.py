@@ -60,8 +60,15 @@ class EvolveParams(TimeSeriesParams, ElectronElectronParams, EnergyGridParams, S
     T0: float = param(help="phonon (bath) temperature T0", unit=ENERGY, positive=True)
     T_in: float = param(help="initial electron temperature T_in (Eq. S29)", unit=ENERGY, positive=True)
     t_end: float = param(help="final time (rescaled, pi t -> t)", unit="time", positive=True)
-    rtol: float = param(1e-6, help="TS relative tolerance", positive=True)
-    atol: float = param(1e-10, help="TS absolute tolerance", positive=True)
+    rtol: float = param(
+        1e-6,
+        help="relative tolerance of f: the error of f(E, t_end) stays within a fraction of rtol max|f| + atol "
+        "(measured 0.01-0.3 x rtol for rtol <= 1e-6) and falls in proportion to rtol below 1e-6, where the "
+        "per-step tolerances given to TS are tightened by (rtol/1e-6)^(1/4) (docs/theory.md §10.7, "
+        "'Error control'; -kin_ts_rtol sets TS's own)",
+        positive=True,
+    )
+    atol: float = param(1e-10, help="absolute tolerance of f, scaled with rtol the same way", positive=True)
     growth_limit: float = param(
         100.0, positive=True, help="report 'unstable' when max|f - f0| exceeds this factor times its initial value"
     )
