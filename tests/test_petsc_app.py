@@ -139,7 +139,7 @@ def test_engine_progress_reaches_the_sink_and_is_silent_without_one(monkeypatch)
 def test_a_quick_command_and_a_refusal_print_no_progress(tmp_path):
     r = _ephkin(STAB, tmp_path)  # well under 2 s per phase: nothing but the JSON
     assert r.returncode == 0 and r.stderr == ""
-    bad = _ephkin(STAB + ["-stab_eps_type", "lobpcg"], tmp_path)
+    bad = _ephkin(STAB + ["-stab_eps_type", "lobpcg", "-stab_st_type", "shift"], tmp_path)  # needs ST precond
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "lobpcg" in bad.stderr
 
 

@@ -112,3 +112,34 @@ def test_the_probe_sees_heavy_modules(tmp_path):
                                         "--solver", "slepc", "--json"])
     assert status == 0
     assert {"petsc4py", "slepc4py", "ephkin.pde.linearized", "ephkin.solvers.stability.lambda_c"} <= modules
+
+
+#: What a command of another family declares: its command family and its studies (issue 26: ``main`` builds only the
+#: parser of the command's own family, and the studies are discovered only when every one is asked for).
+OTHER_COMMANDS = ("ephkin.solvers.cli.kinetic", "ephkin.solvers.cli.nac", "ephkin.solvers.cli.avalanche",
+                  "ephkin.solvers.cli.runs", "ephkin.solvers.cli.equilibrium", "ephkin.solvers.studies.evolve",
+                  "ephkin.solvers.studies.nac_sigma", "ephkin.solvers.studies.avalanche_lattice",
+                  "ephkin.solvers.studies.zinv")
+
+
+def test_a_command_builds_only_its_family(tmp_path):
+    status, modules = loaded(tmp_path, ["lambda-c", "--spectrum", "modes:40-60", "--T0", "0.18", "--method", "linear",
+                                        "--json"])
+    assert status in (0, None)
+    assert not heavy(modules, OTHER_COMMANDS), heavy(modules, OTHER_COMMANDS)
+    # the whole parser (a run file names any command) still has them all
+    status, modules = loaded(tmp_path, ["--help"])
+    assert set(OTHER_COMMANDS) <= modules
+
+
+def test_command_family_table_matches_the_families():
+    import argparse
+
+    from ephkin.solvers import cli
+
+    declared = {}
+    for family in cli.families():
+        sub = argparse.ArgumentParser().add_subparsers()
+        family.add_commands(sub)
+        declared.update({name: family.__name__.rsplit(".", 1)[1] for name in sub.choices})
+    assert cli.COMMAND_FAMILY == {k: v for k, v in declared.items() if v != "runs"}

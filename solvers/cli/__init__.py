@@ -74,7 +74,26 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def build_parser():
+#: The command of each family but "runs" (whose run files name any command, so that it needs every family's parser):
+#: ``main`` builds only the family of the command it was given (start-up); tests/test_startup.py keeps this table
+#: equal to what the families declare.
+COMMAND_FAMILY = {
+    "info": "equilibrium",
+    "spectrum": "equilibrium",
+    "zinv": "equilibrium",
+    "two-temp": "equilibrium",
+    "cel": "equilibrium",
+    "transport": "equilibrium",
+    "lambda-c": "stability",
+    "stability": "stability",
+    "evolve": "kinetic",
+    "nac": "nac",
+    "avalanche": "avalanche",
+}
+
+
+def build_parser(family=None):
+    """The ``ephkin`` parser: every command, or (``family``, a name of FAMILY_NAMES) only that family's."""
     ap = CommandParser(
         prog="ephkin",
         description="Electron-phonon kinetics of metals: Eliashberg toolkit, "
@@ -84,8 +103,13 @@ def build_parser():
     ap.add_argument("--version", action="version", version=f"ephkin {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     sub.required = True
-    for family in families():
-        family.add_commands(sub)
+    if family is not None:
+        import importlib
+
+        importlib.import_module(f"{__name__}.{family}").add_commands(sub)
+        return ap
+    for module in families():
+        module.add_commands(sub)
     from ..studies import STUDIES
     from .generate import add_unmapped_studies
 
@@ -303,9 +327,11 @@ def main(argv=None):
         # a closed pipe ends the process quietly, as for any Unix filter (`ephkin ... | head`; a rank whose
         # mpirun was killed stops instead of computing on as an orphan)
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     ours, all_petsc = split_petsc_options(argv)
+    # only the family of the command asked for (the first word that is no option); none, or a run file: all
+    word = next((a for a in ours if not a.startswith("-")), None)
+    parser = build_parser(COMMAND_FAMILY.get(word))
     # -log_view, -help, -options_left ... act when PETSc starts or ends: they go to its initialisation and stay;
     # the solvers' options are set, reported and removed around the command's solves
     global_opts, petsc_opts = split_global(all_petsc)

@@ -26,10 +26,20 @@ def _discover() -> dict[str, Study]:
     return found
 
 
-#: Every study by its command name ("evolve", "nac sigma").
-STUDIES: dict[str, Study] = _discover()
+#: Every study by its command name ("evolve", "nac sigma"): discovered on first use, so that a command that imports
+#: its own study module (``from ephkin.solvers.studies import evolve``) does not import the others (start-up).
+STUDIES: dict[str, Study]
+_found: dict[str, Study] = {}
+
+
+def __getattr__(name: str) -> dict[str, Study]:
+    if name == "STUDIES":
+        if not _found:
+            _found.update(_discover())
+        return _found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def study(name: str) -> Study:
     """The study of the command ``name``."""
-    return STUDIES[name]
+    return __getattr__("STUDIES")[name]
