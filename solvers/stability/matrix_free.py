@@ -38,15 +38,18 @@ def _deal_ladders(Mt, size, rank):
     return every[rank], every
 
 
-def _ncv(k):
-    return max(2 * k, k + 76)
+def _ncv(k, ladders=0):
+    """SLEPc's basis size for k pairs: k + 76 (a comb's slow modes cluster), and, with m ladders, room for the
+    ladder cluster too (about one gamma per ladder, docs/theory.md §5): k + m + 32.  Refine 256 (m = 127, k = 4):
+    56 restarts and 87 s with 80 vectors, 19 restarts with 160 (-15 s on a loaded machine, +140 MB)."""
+    return max(2 * k, k + 76, k + ladders + 32)
 
 
-def slow_modes_memory(L, k, m_nnz):
-    """Bytes of :func:`slow_modes` for k wanted pairs: the Krylov basis (ncv = max(2k, k + 76) vectors,
-    twice for the projected work), the sparse Cholesky factor of M_hat (~6x its nonzeros, 12 bytes each)
-    and the FFT work arrays of the shell product."""
-    ncv = _ncv(k)
+def slow_modes_memory(L, k, m_nnz, ladders=0):
+    """Bytes of :func:`slow_modes` for k wanted pairs: the Krylov basis (:func:`_ncv` vectors, twice for the
+    projected work), the sparse Cholesky factor of M_hat (~6x its nonzeros, 12 bytes each) and the FFT work arrays
+    of the shell product."""
+    ncv = _ncv(k, ladders)
     return 8 * L * (2 * ncv + 64) + 12 * 6 * m_nnz + 8 * ncv * ncv * 4
 
 
@@ -255,12 +258,14 @@ class _MatrixFreeB:
         self.lu = None
 
 
-def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False, separated=False):
+def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative=False, separated=False,
+                 ladders=0):
     """k extreme eigenpairs mu of A x = mu B x (GHEP, B SPD; ST shift at 0: a MUMPS Cholesky of the
     AIJ B, or the Python PC ``pc_context`` applying B^-1 -- inside conjugate gradients when ``iterative``,
     for a matrix-free B), or of A x = mu x (``B`` None: HEP, A already in standard form).  ``separated``: the k
     wanted are known to be isolated (the discrete modes below a continuum, :func:`n_discrete`), so SLEPc's own
-    basis size serves.  Returns (mu, vectors, iterations)."""
+    basis size serves; ``ladders``: the number of ladder null modes (:func:`_ncv`).  Returns (mu, vectors,
+    iterations)."""
     if B is None:
         st = {}
     else:
@@ -268,7 +273,7 @@ def _pencil_side(A, B, k, which, tol, max_it, prefix, pc_context=None, iterative
                                       else dict(pc_type="cholesky", mumps=True)))
     if iterative:
         st["ksp_type"] = "cg"
-    defaults = None if separated else {"eps_ncv": str(_ncv(k))}
+    defaults = None if separated else {"eps_ncv": str(min(_ncv(k, ladders), A.getSize()[0]))}
     eps = None
     try:
         eps = create_eps(A, B, prefix=prefix, problem_type="HEP" if B is None else "GHEP", eps_type="krylovschur",
@@ -329,7 +334,7 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
     k = min(nev, L - m - 1)
     # the deflation forms G = N^T A_hat N a block of 4 columns at a time; the banded factor replaces MUMPS's
     factor = chol.nbytes() if chol is not None else 12 * 6 * m_nnz
-    check_memory(slow_modes_memory(L, k, 0) + factor + 8 * m * m + 4 * 64 * L,
+    check_memory(slow_modes_memory(L, k, 0, m) + factor + 8 * m * m + 4 * 64 * L,
                  f"the slow modes (L = {L}, nev = {nev}, {m} ladder null modes of M)", "nev", "lower --nev or --refine")
     out = {"n_zero_gamma": m, "iterations": {}}
     ctxA = ctxB = A = B = None
@@ -368,7 +373,7 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
                 out["gamma_" + name], out["vectors_" + name] = np.zeros(0), np.zeros((L, 0))
                 continue
             mu, X, its = _pencil_side(A, B, ks[name], which, tol, max_it, PREFIX + sub, ctxB, iterative=ee,
-                                      separated=problem.ep_fft)
+                                      separated=problem.ep_fft, ladders=m)
             out["iterations"][name] = its
             if isinstance(ctxA, _GroundedOperator):
                 X = ctxA.lift(X)
