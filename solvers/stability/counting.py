@@ -98,12 +98,14 @@ def count_unstable(problem, unstable, gamma_negative, nev, window=None):
     """The number of unstable modes (negative gamma, Sylvester's law), labelled by how it was found.
 
     ``n_negative_method``: "inertia" (exact: LAPACK LDL^T of the dense A_hat up to DENSE_MAX; above, the window
-    split of A_hat (:class:`.window.AhatWindow`, Haynsworth: In(A_hat) = In(A_hat_OO) + In(S) with A_hat_OO
-    certified definite, the |W| x |W| Schur complement S factorised), built from FFT products within
-    WINDOW_MEM_MAX; ``inertia_backend`` says which, ``window`` its certificate), "mu_min>0" (A_hat positive
-    definite: 0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the pencil was
-    converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound; the message gives the
-    memory the window split would need).  ``window``: an AhatWindow built with ``count=True`` (reused).
+    split of A_hat (:class:`.window.AhatWindow`, Haynsworth: In(A_hat) = In(A_hat_XX) + In(S) with A_hat_XX
+    quasi-definite, its blocks certified definite, the |M| x |M| Schur complement S factorised), built from FFT
+    products within WINDOW_MEM_MAX; ``inertia_backend`` says which, ``window`` its certificate), "mu_min>0" (A_hat
+    positive definite: 0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the
+    pencil was converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound; the message
+    gives the memory the window split would need, decided from A_hat's diagonal and the split's certificates before the
+    Schur complement is built).  ``window``: an AhatWindow built with ``count=True`` (reused; one that did not fit
+    its budget gives the lower bound).
     """
     from .window import AhatWindow, window_budget, window_fits
 

@@ -233,7 +233,8 @@ class AhatWindow:
         self.lambda_min_OO = min(lmin_p, -lmax_n) if lmax_n is not None else lmin_p
 
     def _lambda_min(self, idx, sign):
-        """lambda_min(sign A_hat on idx), matrix-free (SLEPc GD, |diagonal| preconditioner: :class:`SmallestEigenvalue`)."""
+        """lambda_min(sign A_hat on idx), matrix-free (SLEPc GD, |diagonal| preconditioner:
+        :class:`SmallestEigenvalue`)."""
         if idx.size == 0:
             return np.inf
         mu = None
