@@ -15,7 +15,7 @@ MODES = parse_spectrum("modes:40-60")
 @pytest.fixture(scope="module")
 def unstable():
     p = st.make_problem(MODES, 5.0, 0.2, refine=2)
-    return p, st.AhatWindow(p)
+    return p, st.AhatWindow(p, plain_max=0.0)  # the quasi-definite split (the default takes it above |W| = 4000)
 
 
 def test_quasi_definite_split_is_certified_and_counts_the_dense_inertia(unstable):
@@ -40,9 +40,11 @@ def test_quasi_definite_split_is_certified_and_counts_the_dense_inertia(unstable
 
 
 def test_plain_split_is_the_fallback_and_agrees(unstable):
-    """delta None: no core (the window split of issue 24, S on all of W): the same count, a larger S."""
+    """delta None, or a small window (the default at this L): no core (the window split of issue 24, S on all of
+    W): the same count, a larger S."""
     p, w = unstable
     plain = st.AhatWindow(p, lu=False, delta=None)
+    assert st.AhatWindow(p, lu=False).delta is None
     assert plain.N.size == 0 and plain.M.size == plain.W.size > w.M.size
     assert plain.n_negative == w.n_negative and plain.certified()
 
@@ -51,7 +53,7 @@ def test_core_not_definite_widens_the_band(monkeypatch):
     """A band too narrow for A_NN to be negative definite (delta 1e-4 at refine 2: lambda_max(A_NN) > 0) is
     doubled until it is."""
     p = st.make_problem(MODES, 5.0, 0.2, refine=2)
-    w = st.AhatWindow(p, lu=False, delta=1e-4, max_doublings=12)
+    w = st.AhatWindow(p, lu=False, delta=1e-4, max_doublings=12, plain_max=0.0)
     assert w.delta > 1e-4 and w.lambda_max_N < -win.WINDOW_MARGIN
     assert w.n_negative == 125
 
@@ -61,8 +63,9 @@ def test_memory_from_the_diagonal_and_refusal_before_work(monkeypatch):
     block below the window) and ``need`` says how much."""
     p = st.make_problem(MODES, 5.0, 0.2, refine=64)  # L = 50 928: nothing is built here but the diagonal
     s = win.window_split(p.ahat_diagonal())
-    fits, need = win.window_fits(p)
-    assert need == win.window_memory(p.grid.L, s.M.size, s.below.size)
+    fits, need = win.window_fits(p)  # the quasi-definite split: the plain one's S would take 16 |W|^2 = 0.9 GB
+    assert 16.0 * s.W.size**2 > win.WINDOW_PLAIN_MAX
+    assert need == win.window_memory(p.grid.L, s.M.size, s.below.size, kept=win._kept_y(p.grid.L, s.M.size))
     # the split's S is ~100x smaller than the plain window's: 16 |M|^2 against 16 |W|^2
     assert 16.0 * s.W.size**2 > 50 * 16.0 * s.M.size**2
     assert need < 0.5 * win.window_memory(p.grid.L, s.W.size, s.below.size)

@@ -121,7 +121,7 @@ def count_unstable(problem, unstable, gamma_negative, nev, window=None):
         res.update(n_negative=nneg, n_negative_method="inertia", inertia_backend=backend)
         return res
     if window is None:
-        fits, need = window_fits(problem)
+        fits, need = window_fits(problem, lu=False)
         window = AhatWindow(problem, lu=False, budget=window_budget()) if fits else None
     if window is not None and not window.fits:  # the certified split needs more than the first estimate
         need, window = window.need, None

@@ -171,7 +171,7 @@ def stability_summary(problem, nev=6, target=None, counts=True, poles=None):
     window, pole_pairs = None, None
     want_count = counts and unstable and L > DENSE_MAX
     if want_count or k:
-        fits, need = window_fits(problem, count=want_count)
+        fits, need = window_fits(problem, count=want_count, lu=bool(k))
         if fits:
             window = AhatWindow(problem, lu=bool(k), count=want_count, budget=window_budget())
             if not window.fits:  # the certified split is larger than the first estimate: nothing was built

@@ -18,18 +18,24 @@ A_PP - A_PN A_NN^-1 A_NP = A_PP + A_PN |A_NN|^-1 A_NP, is positive definite), an
 
   In(A_hat) = In(A_hat_XX) + In(S):  n_negative(A_hat) = |N| + n_negative(S),
 
-the number of negative gamma by Sylvester's law, whatever a_ee; S (|M| x |M|, |M| ~ 0.013 L against |W| ~ 0.15 L
+the number of negative gamma by Sylvester's law, whatever a_ee; S (|M| x |M|, |M| ~ 0.017 L against |W| ~ 0.146 L
 for modes:40-60 at lambda = 5, T0 = 0.2) is counted by its LDL^T (LAPACK ``sytrf``).  A_hat^-1 b is block elimination
-(two solves with A_hat_XX, one LU solve with S): the shift-and-invert operator of the poles of Fig. 2.  Where no
-quasi-definite split is certified (delta doubled up to 4 times), N is empty and M = W (the plain window split, P the
-outside of W, its threshold doubled where A_hat_PP is not definite).
+(solves with A_hat_XX, one LU solve with S): the shift-and-invert operator of the poles of Fig. 2.
 
-The solves with A_hat_XX are preconditioned MINRES (a block of right-hand sides at a time, each its own
-recurrence), the preconditioner SPD: the exact block of A_hat below the window (Cholesky; near the Fermi level the
-kernel weight sqrt(f0'_i f0'_j) is largest), |diag(A_hat)| elsewhere.  A_hat is applied by FFT only
-(``LinearizedProblem.ahat_matvec``), the block below the window from the kernel's Toeplitz and Hankel sequences.
-Memory (:func:`window_memory`): S twice (16 |M|^2 bytes), the block below the window (8 n_below^2), a block of
-right-hand sides (O(L x block)); nothing L x L.
+The plain window split -- N empty, M = W, A_hat_XX = A_hat outside W positive definite (its threshold doubled where
+it is not) -- is the special case delta = None.  It is taken first while its S is small (16 |W|^2 <=
+WINDOW_PLAIN_MAX): its solves converge in 5 iterations where the quasi-definite split's take 50-170, so below that
+size it is as fast and its poles are faster; above it the quasi-definite split keeps S ~70x smaller (refine 64:
+|M| = 862 against |W| = 7400, 12 MB against 0.9 GB).  A quasi-definite split that cannot be certified (delta doubled
+up to 4 times) falls back to the plain one, whose memory is checked again before anything is built.
+
+The solves with A_hat_XX are preconditioned MINRES (a block of right-hand sides at a time, each its own recurrence;
+A_hat_XX is indefinite, conjugate gradients could break down), the preconditioner SPD: the exact block of A_hat
+below the window (Cholesky, from the kernel's Toeplitz and Hankel sequences; near the Fermi level the kernel weight
+sqrt(f0'_i f0'_j) is largest) up to _BELOW_MAX points, |diag(A_hat)| elsewhere.  A_hat is applied by FFT only
+(``LinearizedProblem.ahat_matvec``).  Memory (:func:`window_memory`, known from the diagonal before anything is
+built): S twice (16 |M|^2 bytes), the block below the window (8 n_below^2), a block of right-hand sides
+(O(L x block)), and for the poles the solves of S's columns while they are small; nothing L x L.
 """
 
 from __future__ import annotations
@@ -47,8 +53,8 @@ from .. import progress as engine_progress
 from ..failures import SolverFailed
 from .smallest import SmallestEigenvalue
 
-__all__ = ["WINDOW_TAU", "WINDOW_DELTA", "WINDOW_MARGIN", "WINDOW_MEM_MAX", "AhatWindow", "window_split",
-           "window_indices", "window_memory", "window_fits", "window_budget", "sytrf_negatives"]
+__all__ = ["WINDOW_TAU", "WINDOW_DELTA", "WINDOW_MARGIN", "WINDOW_MEM_MAX", "WINDOW_PLAIN_MAX", "AhatWindow",
+           "window_split", "window_indices", "window_memory", "window_fits", "window_budget", "sytrf_negatives"]
 
 # the window is the hull of the grid points with diag(A_hat) < WINDOW_TAU: outside it the diagonal (~ Z0^-1 -> 1 away
 # from the Fermi level) dominates.  0.5 made A_hat outside definite for modes:40-60 (lambda 5, T0 0.2, refine 2-32:
@@ -67,20 +73,25 @@ WINDOW_MARGIN = 1e-3
 WINDOW_MEM_MAX = 4e9
 _RTOL = 1e-12  # relative residual of every A_hat_XX solve
 _MAXIT = 5000
-# the block below the window is factorised in float32 above this size (it is only the preconditioner: every residual
-# is float64 and certified; modes:40-60 refine 8: 56 MINRES iterations against 48 in float64): half the memory of
-# the one O(n_below^2) array, n_below ~ 0.088 L (800 MB at L = 10^5 in float64)
-_BELOW_F64_MAX = 4096
+# the exact block below the window is the preconditioner up to this many points (128 MB); beyond, |diag| alone.
+# Its triangular solves cost O(n_below^2) per iteration and column against the FFT's O(L log L), n_below ~ 0.088 L:
+# measured per MINRES solve at refine 16 (n_below 1120), 56 iterations 2.4 s with it against 147 iterations 3.2 s
+# without (a block of 32 columns); at refine 64 (n_below 4472) 77 iterations 10.5 s against 164 in 11.1 s
+_BELOW_MAX = 4096
+#: the plain window split (S on all of W, A_hat_XX definite: 5 MINRES iterations where the quasi-definite split
+#: takes 48-71) is used while its S takes at most this many bytes (|W| <= 4000, refine 34 of modes:40-60 at lambda 5):
+#: time per point, the window split at refine 8, 16 took 1.9, 7.3 s plain against 1.6, 5.3 s quasi-definite, and a
+#: solve for the poles 3-4x less
+WINDOW_PLAIN_MAX = 2.56e8
+# the solves A_hat_XX^-1 A_hat_XM of S's columns are kept for A_hat^-1 (the poles) up to this many bytes: each
+# application then takes one MINRES solve, not two (refine 32: 431 x 25 464, 88 MB; the poles took 62 s of 144)
+_KEEP_Y_MAX = 2.6e8
 _BLOCK = 64  # right-hand sides per block of FFT products, at most ...
 _WORK_BYTES = 1.6e8  # ... and so many bytes of their work arrays (MINRES keeps ~12 arrays of block x L)
 
 
 def _block_size(L):
     return int(max(4, min(_BLOCK, _WORK_BYTES // (8 * 12 * max(L, 1)))))
-
-
-def _below_dtype(n):
-    return np.float64 if n <= _BELOW_F64_MAX else np.float32
 
 
 def window_indices(problem, tau=WINDOW_TAU):
@@ -92,7 +103,8 @@ def window_indices(problem, tau=WINDOW_TAU):
 def window_split(d, tau=WINDOW_TAU, delta=WINDOW_DELTA):
     """The split of the grid by the diagonal ``d`` of A_hat (module docstring): a namespace of index arrays W (the
     window, hull of d < tau), N (d < -delta in W; empty for ``delta`` None), M (the Schur complement's points), X
-    (the rest, N + P), P, and below (the points below W: the exact block of the preconditioner)."""
+    (the rest, N + P), P, and below (the points below W: the exact block of the preconditioner; empty beyond
+    _BELOW_MAX of them)."""
     L = d.size
     low = np.nonzero(d < tau)[0]
     empty = np.zeros(0, dtype=np.int64)
@@ -109,15 +121,30 @@ def window_split(d, tau=WINDOW_TAU, delta=WINDOW_DELTA):
     inN = np.zeros(L, bool)
     inN[N] = True
     return SimpleNamespace(W=W, N=N, M=np.nonzero(inM)[0], X=np.nonzero(~inM)[0], P=np.nonzero(~inM & ~inN)[0],
-                           below=np.arange(int(W[0])))
+                           below=np.arange(int(W[0]) if W[0] <= _BELOW_MAX else 0))
 
 
-def window_memory(L, nm, nlow, count=True):
+def _kept_y(L, nm):
+    """Bytes of S's columns' solves kept for A_hat^-1 (0: not kept)."""
+    y = 8.0 * nm * L
+    return y if y <= _KEEP_Y_MAX else 0.0
+
+
+def window_memory(L, nm, nlow, count=True, kept=0.0):
     """Bytes of :class:`AhatWindow` with a Schur complement on nm points and nlow points below the window: S and
     (``count``) its LDL^T copy (the LU in place of S), the Cholesky factor of the block below the window, the work
-    arrays of a block of right-hand sides."""
-    below = np.dtype(_below_dtype(nlow)).itemsize * float(nlow) * nlow
-    return (16.0 if count else 8.0) * nm * nm + below + 8.0 * 12 * L * _block_size(L)
+    arrays of a block of right-hand sides, and ``kept`` bytes of solves kept for A_hat^-1 (:func:`_kept_y`)."""
+    return (16.0 if count else 8.0) * nm * nm + 8.0 * nlow * nlow + 8.0 * 12 * L * _block_size(L) + kept
+
+
+def _first_split(d, tau=WINDOW_TAU, delta=WINDOW_DELTA, plain_max=None):
+    """The split tried first: the plain window (delta None) while its S takes at most ``plain_max`` bytes
+    (WINDOW_PLAIN_MAX), else the quasi-definite one; (split, delta)."""
+    plain = window_split(d, tau, None)
+    limit = WINDOW_PLAIN_MAX if plain_max is None else plain_max
+    if delta is None or 16.0 * plain.M.size**2 <= limit:
+        return plain, None
+    return window_split(d, tau, delta), delta
 
 
 def window_budget():
@@ -125,12 +152,13 @@ def window_budget():
     return min(WINDOW_MEM_MAX, 0.5 * (available_memory() or 0))
 
 
-def window_fits(problem, count=True):
+def window_fits(problem, count=True, lu=True):
     """(fits, bytes): whether :class:`AhatWindow` with the first quasi-definite split fits in min(WINDOW_MEM_MAX,
     half of MemAvailable), and its memory (from the diagonal alone: nothing is built).  If the split's certificates
     then fail and it falls back to the plain window, :class:`AhatWindow` checks again before building."""
-    s = window_split(problem.ahat_diagonal())
-    need = window_memory(problem.grid.L, s.M.size, s.below.size, count)
+    s, delta = _first_split(problem.ahat_diagonal())
+    L = problem.grid.L
+    need = window_memory(L, s.M.size, s.below.size, count, _kept_y(L, s.M.size) if lu and delta else 0.0)
     return need <= window_budget(), need
 
 
@@ -166,12 +194,13 @@ class AhatWindow:
     """
 
     def __init__(self, problem, lu=True, count=True, tau=WINDOW_TAU, delta=WINDOW_DELTA, max_doublings=4,
-                 budget=None):
+                 budget=None, plain_max=None):
         self.p = problem
         self.d = problem.ahat_diagonal()
-        self._choose_split(tau, delta, max_doublings)
+        self._choose_split(tau, _first_split(self.d, tau, delta, plain_max)[1], max_doublings)
         L = problem.grid.L
-        self.need = window_memory(L, self.M.size, self.below.size, count)
+        kept = _kept_y(L, self.M.size) if lu and self.delta is not None else 0.0
+        self.need = window_memory(L, self.M.size, self.below.size, count, kept)
         self.fits = budget is None or self.need <= budget
         self.iterations = 0
         self._max_rel_res = 0.0
@@ -185,6 +214,7 @@ class AhatWindow:
         self.dinv = mask / np.where(mask > 0, np.abs(self.d), 1.0)  # |Jacobi| on X (|d| > delta there), 0 on M
         self.below_chol = self._below_block()
         nm = self.M.size
+        self.Y = np.empty((nm, L)) if kept else None
         S = self._schur() if nm else np.zeros((0, 0))
         if count:
             self.n_negative = int(self.N.size) + self._inertia(S)
@@ -200,7 +230,7 @@ class AhatWindow:
         an = pencil_norms(problem)[1] if nm else 0.0
         self.residual_bound = an * an * np.sqrt(nm) * self._max_rel_res / self.lambda_min_OO
         if not lu:
-            self.lu = None
+            self.lu = self.Y = None
 
     # ------------------------------------------------------------------ the split
     def _choose_split(self, tau, delta, max_doublings):
@@ -249,25 +279,23 @@ class AhatWindow:
     def _below_block(self):
         """The Cholesky factor of A_hat on the points below the window (a principal block of the definite A_hat_PP,
         so definite), from the kernel's sequences t(|i - j|) - h(i + j) (``KernelOperator.dense``), no FFT.  Below
-        the window lies the Fermi level, where the kernel weight sqrt(f0'_i f0'_j) is largest (1/4T0) and |diag|
-        alone leaves MINRES a spread of eigenvalues that grows with L (modes:40-60, lambda 5, refine 4, 8, 16: 53,
-        83, 128 iterations)."""
+        the window lies the Fermi level, where the kernel weight sqrt(f0'_i f0'_j) is largest (1/4T0): with |diag|
+        alone there MINRES takes 147, 151, 164 iterations at refine 16, 32, 64 (modes:40-60, lambda 5, delta 0.04),
+        with this block 56, 69, 77; on the plain split (A_hat outside W definite) 5."""
         n = self.below.size
         if n == 0:
             return None
-        dtype = _below_dtype(n)
         K = self.p.K
         L = K.t.size
         tv = np.concatenate((K.t[:0:-1], K.t))  # t(|m|), m = -(L-1) .. L-1
         s = tv.strides[0]
         toeplitz = as_strided(tv[L - 1 :], shape=(n, n), strides=(-s, s), writeable=False)
         hankel = as_strided(K.h, shape=(n, n), strides=(s, s), writeable=False)
-        B = np.empty((n, n), dtype=dtype, order="F")
-        np.subtract(toeplitz, hankel, out=B, casting="same_kind")
-        q = self.p.sqfp[:n].astype(dtype)
+        B = np.subtract(toeplitz, hankel, order="F")
+        q = self.p.sqfp[:n]
         B *= q[:, None]
         B *= q[None, :]
-        B[np.diag_indices(n)] += self.p.zinv[:n].astype(dtype)
+        B[np.diag_indices(n)] += self.p.zinv[:n]
         return sla.cho_factor(B, lower=True, overwrite_a=True, check_finite=False)
 
     def _unit_blocks(self, idx):
@@ -285,8 +313,7 @@ class AhatWindow:
         Z = self.dinv * R
         if self.below_chol is not None:
             n = self.below.size
-            rhs = R[:, :n].T.astype(self.below_chol[0].dtype)
-            Z[:, :n] = sla.cho_solve(self.below_chol, rhs, overwrite_b=True, check_finite=False).T
+            Z[:, :n] = sla.cho_solve(self.below_chol, R[:, :n].T, check_finite=False).T
         return Z
 
     def _ahat_rows(self, X):
@@ -359,6 +386,8 @@ class AhatWindow:
             m = E.shape[0]
             AE = self._ahat_rows(E)  # rows M[j0:j0+m] of the symmetric A_hat
             Y = self.solve_x(AE * self.mask)
+            if self.Y is not None:
+                self.Y[j0 : j0 + m] = Y
             S[:, j0 : j0 + m] = (AE[:, M] - self._ahat_rows(Y)[:, M]).T
             if time.perf_counter() - t0 > 2.0:
                 engine_progress.report(f"window Schur complement: column {j0 + m}/{nm}")
@@ -398,9 +427,12 @@ class AhatWindow:
             return y
         M = self.M
         z = sla.lu_solve(self.lu, b[M] - self._ahat_rows(y[None, :])[0, M], check_finite=False)
-        full = np.zeros_like(b)
-        full[M] = z
-        x = y - self.solve_x(self.mask * self._ahat_rows(full[None, :]))[0]
+        if self.Y is not None:  # A_XX^-1 A_XM kept from S's columns
+            x = y - z @ self.Y
+        else:
+            full = np.zeros_like(b)
+            full[M] = z
+            x = y - self.solve_x(self.mask * self._ahat_rows(full[None, :]))[0]
         x[M] = z
         return x
 
