@@ -98,14 +98,16 @@ def count_unstable(problem, unstable, gamma_negative, nev, window=None):
     """The number of unstable modes (negative gamma, Sylvester's law), labelled by how it was found.
 
     ``n_negative_method``: "inertia" (exact: LAPACK LDL^T of the dense A_hat up to DENSE_MAX; above, the window
-    split of A_hat (:class:`.window.AhatWindow`, Haynsworth: In(A_hat) = In(A_hat_OO) + In(S) with A_hat_OO
-    certified definite, the |W| x |W| Schur complement S factorised), built from FFT products within
-    WINDOW_MEM_MAX; ``inertia_backend`` says which, ``window`` its certificate), "mu_min>0" (A_hat positive
-    definite: 0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the pencil was
-    converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound; the message gives the
-    memory the window split would need).  ``window``: an AhatWindow built with ``count=True`` (reused).
+    split of A_hat (:class:`.window.AhatWindow`, Haynsworth: In(A_hat) = In(A_hat_XX) + In(S) with A_hat_XX
+    quasi-definite, its blocks certified definite, the |M| x |M| Schur complement S factorised), built from FFT
+    products within WINDOW_MEM_MAX; ``inertia_backend`` says which, ``window`` its certificate), "mu_min>0" (A_hat
+    positive definite: 0), "all-found" (SLEPc returned fewer than nev negative gamma: every negative mu of the
+    pencil was converged), or "lower-bound" (n_negative is None, n_negative_found is a lower bound; the message
+    gives the memory the window split would need, decided from A_hat's diagonal and the split's certificates before the
+    Schur complement is built).  ``window``: an AhatWindow built with ``count=True`` (reused; one that did not fit
+    its budget gives the lower bound).
     """
-    from .window import AhatWindow, window_fits
+    from .window import AhatWindow, window_budget, window_fits
 
     L = problem.grid.L
     found = len(gamma_negative)
@@ -118,13 +120,17 @@ def count_unstable(problem, unstable, gamma_negative, nev, window=None):
         nneg, _, _, backend = inertia(problem.ahat_dense())
         res.update(n_negative=nneg, n_negative_method="inertia", inertia_backend=backend)
         return res
-    fits, need = window_fits(problem) if window is None else (True, 0.0)
-    if fits:
-        w = AhatWindow(problem, lu=False) if window is None else window
-        method = "inertia" if w.certified() else ("inertia (uncertified: the CG error bound on the Schur complement "
-                                                  "exceeds its smallest |eigenvalue|)")
-        res.update(n_negative=w.n_negative, n_negative_method=method,
-                   inertia_backend="window Schur complement (Haynsworth; LAPACK sytrf)", window=window_report(w))
+    if window is None:
+        fits, need = window_fits(problem, lu=False)
+        window = AhatWindow(problem, lu=False, budget=window_budget()) if fits else None
+    if window is not None and not window.fits:  # the certified split needs more than the first estimate
+        need, window = window.need, None
+    if window is not None:
+        method = "inertia" if window.certified() else ("inertia (uncertified: the MINRES error bound on the Schur "
+                                                       "complement exceeds its smallest |eigenvalue|)")
+        res.update(n_negative=window.n_negative, n_negative_method=method,
+                   inertia_backend="window Schur complement (Haynsworth, quasi-definite split; LAPACK sytrf)",
+                   window=window_report(window))
     elif found < nev:
         res.update(n_negative=found, n_negative_method="all-found: SLEPc converged fewer than nev negative mu")
     else:
@@ -136,8 +142,10 @@ def count_unstable(problem, unstable, gamma_negative, nev, window=None):
 def window_report(w):
     """The certificate of a window split (:class:`.window.AhatWindow`) as the result reports it."""
     return {"n_window": int(w.W.size), "energy_range": [float(w.p.E[w.W[0]]), float(w.p.E[w.W[-1]])]
-            if w.W.size else None, "diag_threshold": w.tau, "lambda_min_outside": float(w.lambda_min_OO),
-            "cg_iterations": int(w.cg_iterations), "schur_min_abs_eig": w.margin,
+            if w.W.size else None, "n_schur": int(w.M.size), "n_negative_definite": int(w.N.size),
+            "diag_threshold": w.tau, "diag_band": w.delta, "lambda_min_outside": float(w.lambda_min_P),
+            "lambda_max_core": None if w.lambda_max_N is None else float(w.lambda_max_N),
+            "minres_iterations": int(w.iterations), "schur_min_abs_eig": w.margin,
             "schur_error_bound": float(w.residual_bound), "certified": bool(w.certified())}
 
 

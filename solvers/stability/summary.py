@@ -19,7 +19,7 @@ from .matrix_free import slow_modes
 from .residual import eigen_residuals, flagged
 from .shift_invert import gamma_spectrum, pole_gammas
 from .smallest import SmallestEigenvalue, mu_min_dense
-from .window import AhatWindow, window_fits
+from .window import AhatWindow, window_budget, window_fits
 
 __all__ = ["POLES_DEFAULT", "dense_summary", "stability_summary"]
 
@@ -171,10 +171,14 @@ def stability_summary(problem, nev=6, target=None, counts=True, poles=None):
     window, pole_pairs = None, None
     want_count = counts and unstable and L > DENSE_MAX
     if want_count or k:
-        fits, need = window_fits(problem, count=want_count)
+        fits, need = window_fits(problem, count=want_count, lu=bool(k))
         if fits:
-            window = AhatWindow(problem, lu=bool(k), count=want_count)
-        elif k:
+            window = AhatWindow(problem, lu=bool(k), count=want_count, budget=window_budget())
+            if not window.fits:  # the certified split is larger than the first estimate: nothing was built
+                fits, need = False, window.need
+                if not want_count:
+                    window = None
+        if not fits and k:
             extra["gamma_poles_note"] = f"not computed: the window split of A_hat needs ~{need / 2**30:.1f} GiB"
             k = 0
     if k:
