@@ -106,3 +106,12 @@ def test_nac_ts_and_avalanche_snes_failures(capsys):
                      "-aval_snes_max_it", "2")
     assert code == 4 and r["status"] == "solver_failed" and r["solver_reason"] == "DIVERGED_MAX_IT"
     assert r["converged"] is False
+
+
+def test_failed_target_solve_with_output_dir_is_a_status_not_a_crash(capsys, tmp_path):
+    # stability --target -o DIR whose shift-and-invert solve stops early used to crash writing gamma.csv from the
+    # missing residuals ("internal error: TypeError"); it is the solver's status, exit 4, and summary.json
+    code, r, err = run(capsys, "stability", "--spectrum", "modes:40-60", "--lam", "1", "--T0", "0.2", "--refine", "4",
+                       "--target", "-100", "-o", str(tmp_path / "out"), "--json", "-stab_eps_max_it", "2")
+    assert code == 4 and r["status"] == "solver_failed" and "internal error" not in err
+    assert (tmp_path / "out" / "summary.json").exists() and not (tmp_path / "out" / "gamma.csv").exists()

@@ -64,7 +64,8 @@ def stability(args):
     r = st_study.run(params, progress=progress, petsc_options=petsc_for(args))
     res = dict({"spectrum": args.spectrum, "units": args.units}, **r.to_dict())
     files = []
-    if out and params.converge is None:
+    # a solver that stopped early (status solver_failed) leaves no gamma, residuals or vectors to write
+    if out and params.converge is None and r.gamma_residual is not None and r.eigenvectors is not None:
         from ..plots import _sym, plot_eigenvectors
 
         lam = res.get("lambda", getattr(args, "lam", None))
