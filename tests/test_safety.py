@@ -4,6 +4,7 @@ checked before any point runs; -o '' is refused."""
 import os
 
 import pytest
+from test_batch import wait_for  # pytest puts tests/ on sys.path
 
 from ephkin.solvers.cli import main
 
@@ -404,17 +405,6 @@ def _cli(argv, **kw):
     return subprocess.Popen([sys.executable, "-m", "ephkin.solvers.cli"] + argv, cwd=root, text=True, **kw)
 
 
-def _wait(cond, timeout=90):
-    import time
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 SECOND_JOBS = {
     "evolve": LONG_EVOLVE,
     "nac": ["nac", "evolve", "--filling", "0.3333333", "--omega-p", "0.6667", "--t-end", "1"],
@@ -437,8 +427,8 @@ def test_a_second_job_into_the_directory_of_a_running_evolve_is_refused(tmp_path
                  stderr=subprocess.PIPE)
     try:
         lock = out / ".ephkin.lock"
-        assert _wait(lambda: lock.is_file() and f"pid={first.pid}" in lock.read_text())
-        assert _wait(lambda: (out / "f_E_t.xdmf").is_file() and "<Time " in (out / "f_E_t.xdmf").read_text())
+        assert wait_for(lambda: lock.is_file() and f"pid={first.pid}" in lock.read_text())
+        assert wait_for(lambda: (out / "f_E_t.xdmf").is_file() and "<Time " in (out / "f_E_t.xdmf").read_text())
         seconds = {
             name: _cli([str(run) if a == "RUNFILE" else a for a in argv] + ["-o", str(out), "--quiet"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
