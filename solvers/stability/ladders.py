@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from .common import DENSE_MAX, NULL_TOL
 
-__all__ = ["Ladders", "GroundedCholesky", "BAND_MAX"]
+__all__ = ["Ladders", "GroundedCholesky", "BAND_MAX", "polish_null_space"]
 
 #: widest band (in grid points) the banded Cholesky of the grounded M_hat takes: its factor holds (BAND_MAX + 1) L
 #: numbers and costs L BAND_MAX^2 flops.  A ladder of modes:40-60 spans 60 (its largest r_k over gcd(r_k)); a comb on
@@ -47,7 +47,7 @@ class Ladders:
 
         Mh = sp.csr_matrix(Mh)
         L = Mh.shape[0]
-        self.dmax = dmax = float(Mh.diagonal().max())
+        dmax = float(Mh.diagonal().max())
         # each bond once (M_hat is symmetric), int32 indices: at L = 10^5 the graphs below are the largest transient
         up = sp.triu(Mh, k=1, format="coo")
         keep = up.data != 0.0
@@ -132,7 +132,6 @@ class GroundedCholesky:
         B = sp.tril(Mh[self.order][:, self.order], format="coo")  # B' in the new order, its lower triangle
         self._lower = (B.row - B.col, B.col, B.data)  # (diagonal offset, column, value): the band storage's entries
         self.band = int(np.max(self._lower[0])) if B.nnz else 0
-        self.L = L
 
     def factorise(self):
         """Form B' in LAPACK's lower band storage and factorise it in place (``pbtrf``).  Returns self."""
@@ -165,18 +164,29 @@ class GroundedCholesky:
         return self.upper(self.lower(v))
 
     def polish(self, Mh, N):
-        """One correction of the null vectors N (exact but for the bonds leaving the grid at the cutoff,
-        ||M_hat x|| ~ 1e-11 max diag at modes:40-60): x - E B'^-1 E^T M_hat x; its residual is supported on the pins
-        and vanishes there as N^T M_hat = 0.  The columns have disjoint supports, so one solve corrects all of them.
-        Returns the new N (orthonormal columns)."""
-        N = sp.csr_matrix(N)
-        if N.shape[1] == 0:
-            return N
-        coo = N.tocoo()
-        x = np.asarray(N.sum(axis=1)).ravel()
-        r = Mh @ x
-        d = np.zeros_like(x)
-        d[self.order] = self.solve(r[self.order])
-        vals = x[coo.row] - d[coo.row]
-        norms = np.sqrt(np.bincount(coo.col, weights=vals**2, minlength=N.shape[1]))
-        return sp.csr_matrix((vals / norms[coo.col], (coo.row, coo.col)), shape=N.shape)
+        """:func:`polish_null_space` with the grounded solve: d = E B'^-1 E^T r; the residual of x - d is supported on
+        the pins and vanishes there as N^T M_hat = 0."""
+
+        def grounded(r):
+            d = np.zeros_like(r)
+            d[self.order] = self.solve(r[self.order])
+            return d
+
+        return polish_null_space(Mh, N, grounded)
+
+
+def polish_null_space(Mh, N, correction):
+    """One correction of the null vectors N (columns with disjoint supports; sigma/s is exact but for the bonds leaving
+    the grid at the cutoff, ||M_hat x|| ~ 1e-11 max diag at modes:40-60): x - d with M_hat d = M_hat x on range(M_hat)
+    (``correction(r)`` returns such a d for r = M_hat x), which is the null vector itself when x = x* + e, e in
+    range(M_hat).  The columns' supports are disjoint, so one solve corrects all of them.  Returns the new N
+    (orthonormal columns, the same sparsity)."""
+    N = sp.csr_matrix(N)
+    if N.shape[1] == 0:
+        return N
+    coo = N.tocoo()
+    x = np.asarray(N.sum(axis=1)).ravel()
+    x = x - correction(Mh @ x)
+    vals = x[coo.row]
+    norms = np.sqrt(np.bincount(coo.col, weights=vals**2, minlength=N.shape[1]))
+    return sp.csr_matrix((vals / norms[coo.col], (coo.row, coo.col)), shape=N.shape)

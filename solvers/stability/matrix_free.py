@@ -16,7 +16,7 @@ from ..eps import create_eps, eigenpairs, solve
 from ..petsc_env import init_petsc
 from .common import CONTINUUM_MARGIN, NULL_GAMMA_REL, PREFIX, check_memory, cholesky_ksp
 from .continuum import continuum_edges, n_discrete
-from .ladders import BAND_MAX, GroundedCholesky, Ladders
+from .ladders import BAND_MAX, GroundedCholesky, Ladders, polish_null_space
 from .smallest import ahat_shell
 
 __all__ = ["slow_modes", "slow_modes_memory", "m_null_space"]
@@ -170,21 +170,8 @@ class _DeflatedB:
         return z - self.N @ (self.N.T @ z)
 
     def refine_null_space(self):
-        """One correction of the null vectors N = sigma/s of :func:`m_null_space`, exact but for the bonds leaving
-        the grid at the cutoff (||M_hat x|| ~ 1e-11 max diag at modes:40-60): x - M_hat^+ M_hat x is the null
-        vector itself when M_hat's null space is x's component's (x = x* + e, e in range(M_hat)).  The components
-        are disjoint and Mt block diagonal over them: one solve corrects every vector.  Returns the new N."""
-        N = sp.csr_matrix(self.N)
-        if N.shape[1] == 0:
-            return N
-        lab = np.asarray(N.multiply(N).argmax(axis=1)).ravel()  # the column (component) of each row, where nonzero
-        on = np.asarray(abs(N).sum(axis=1)).ravel() > 0
-        x = np.asarray(N.sum(axis=1)).ravel()  # the columns have disjoint supports
-        x = x - self.pseudo_inverse(self.Mh @ x)
-        rows = np.nonzero(on)[0]
-        cols = lab[rows]
-        norms = np.sqrt(np.bincount(cols, weights=x[rows] ** 2, minlength=N.shape[1]))
-        self.N = sp.csr_matrix((x[rows] / norms[cols], (rows, cols)), shape=N.shape)
+        """:func:`.ladders.polish_null_space` with M_hat^+ (the pinned factorisation); returns the new N."""
+        self.N = polish_null_space(self.Mh, self.N, self.pseudo_inverse)
         return self.N
 
     def apply(self, pc, x, y):
