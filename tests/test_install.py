@@ -79,6 +79,16 @@ def test_deps_present_never_calls_apt(tmp_path):
     assert "installing" not in r.stdout
 
 
+def _ancestors(path):
+    """``path`` and every directory above it."""
+    path = os.path.abspath(path)
+    out = [path]
+    while os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+        out.append(path)
+    return out
+
+
 def _as_other_user():
     """argv prefix running a command as an unprivileged user without sudo (None if impossible)."""
     if os.geteuid() != 0:
@@ -100,29 +110,36 @@ def test_non_root_without_sudo_stops_with_install_line(target):
     import pathlib
     import tempfile
 
-    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="ephkin-deps-"))  # pytest's tmp_path is private to root
+    # pytest's tmp_path is private to root, and so may be TMPDIR's parents (a checkout under `mktemp -d`, mode 700):
+    # the unprivileged user must reach the directory, else /tmp (removed at the end)
+    base = tempfile.gettempdir()
+    if any(not os.stat(d).st_mode & 0o001 for d in _ancestors(base)):
+        base = "/tmp"
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="ephkin-deps-", dir=base))
     os.chmod(tmp_path, 0o777)
     work = tmp_path / "checkout"
     work.mkdir()
     for f in ("Makefile", "pyproject.toml"):
         shutil.copy(os.path.join(ROOT, f), work / f)
     os.chmod(work, 0o777)
-    stubs, log = _stubs(tmp_path)
-    t0 = time.perf_counter()
-    r = subprocess.run([*prefix, "make", "--no-print-directory", "-C", str(work), target,
-                        f"DEP_IMPORTS=json:python3-minimal ephkin_fake_missing_module:{FAKE_PKG}",
-                        "DEP_COMMANDS=sh:dash"],
-                       env=_env(stubs), capture_output=True, text=True, timeout=120)
-    elapsed = time.perf_counter() - t0
-    assert r.returncode != 0
-    ours = [ln for ln in r.stderr.splitlines() if ln.startswith("ephkin deps:")]
-    assert len(ours) == 1, r.stderr
-    line = ours[0]
-    assert "not root" in line and f"apt-get install -y --no-install-recommends {FAKE_PKG}" in line
-    assert "PETSC_DIR=" in line and "python3-minimal" not in line  # only what is missing
-    assert not log.exists() or "apt-get" not in log.read_text()  # apt was never tried
-    assert not (work / ".venv").exists() and elapsed < 30  # stopped at once: nothing else ran
-    shutil.rmtree(tmp_path, ignore_errors=True)
+    try:
+        stubs, log = _stubs(tmp_path)
+        t0 = time.perf_counter()
+        r = subprocess.run([*prefix, "make", "--no-print-directory", "-C", str(work), target,
+                            f"DEP_IMPORTS=json:python3-minimal ephkin_fake_missing_module:{FAKE_PKG}",
+                            "DEP_COMMANDS=sh:dash"],
+                           env=_env(stubs), capture_output=True, text=True, timeout=120)
+        elapsed = time.perf_counter() - t0
+        assert r.returncode != 0
+        ours = [ln for ln in r.stderr.splitlines() if ln.startswith("ephkin deps:")]
+        assert len(ours) == 1, r.stderr
+        line = ours[0]
+        assert "not root" in line and f"apt-get install -y --no-install-recommends {FAKE_PKG}" in line
+        assert "PETSC_DIR=" in line and "python3-minimal" not in line  # only what is missing
+        assert not log.exists() or "apt-get" not in log.read_text()  # apt was never tried
+        assert not (work / ".venv").exists() and elapsed < 30  # stopped at once: nothing else ran
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 @needs_make
