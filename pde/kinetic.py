@@ -20,11 +20,12 @@ on the folded grid E_i = i eps (``pde.grids``) with the boundary conditions
   M(f) = diag(1 - Sigma'[f]) - diag(f') K, because dSigma/dt = -K fdot.
   At f = f0, M(f0) fdot = A phidot for delta f = -f0' phi (Eq. (13)).
 * Collisions, Eq. (15): I = a_ep I_ep/pi + a_ee I_ee, with I_ep of
-  ``pde.electron_phonon.collision_ep`` (Eq. (2)) and I_ee of Eq. (S22)-(S23)
+  Eq. (2) (``pde.electron_phonon``) and I_ee of Eq. (S22)-(S23)
   by FFT on the full grid reconstructed from the folded one
   (``pde.electron_electron.EECollisions``; a_ee = 0 by default).  I_ep and its
-  Jacobian are mode-by-mode stencils for combs and FFT products for many grid
-  phonon frequencies (``pde.electron_phonon.EPCollisions``, docs/theory.md (T5)).
+  Jacobian are one sparse stencil product for combs (``CombCollisions``) and FFT
+  products for many grid phonon frequencies (``pde.electron_phonon.EPCollisions``,
+  docs/theory.md (T5)).
   The residual is M(f) fdot - (a_ep I_ep/pi + a_ee I_ee).  Jacobians:
   ``collisions_jvp`` applies the exact sum; ``collisions_jacobian_diagonal`` is
   the preconditioner's part; ``collisions_jacobian`` (the sparse exact e-ph part)
@@ -38,14 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .electron_phonon import (
-    EPCollisions,
-    collision_ep,
-    collision_ep_diagonal,
-    collision_ep_jvp,
-    ep_jacobian_entries,
-    extend_folded,
-)
+from .electron_phonon import CombCollisions, EPCollisions, ep_jacobian_entries
 from .eliashberg import fermi
 from .errors import InputError, require_nonnegative
 from .fftops import lag_correlate
@@ -90,10 +84,10 @@ class KineticModel:
         self.pad = 2 * int(np.max(problem.r)) + 2
         check_memory(kinetic_bytes(self.L, self.pad), f"the kinetic equation on L = {self.L} points")
         self._sigma_at = self._energy_eq = None  # the last (f, Sigma_ext[f]); _energy(f_eq)
-        self._fx_at = None  # the last (f, extend_folded(f)) of the comb path's Jacobian products
         self._ep_csr = None  # CSR pattern of the e-ph Jacobian: (entry -> slot, column indices, row pointers)
-        # e-ph collisions: FFT operators for many grid phonon frequencies, mode-by-mode stencils for combs
-        self.ep = EPCollisions(self.L, self.eps, problem.r, problem.lam_r, self.T0) if problem.ep_fft else None
+        # e-ph collisions: FFT operators for many grid phonon frequencies, one sparse stencil for combs
+        self.ep = (EPCollisions if problem.ep_fft else CombCollisions)(self.L, self.eps, problem.r, problem.lam_r,
+                                                                       self.T0)
         self._sigma_parts()
 
     def _sigma_parts(self):
@@ -231,9 +225,7 @@ class KineticModel:
 
     def collisions_ep(self, f):
         """I_ep[f]/pi (Eq. (2), rescaled time), unweighted."""
-        if self.ep is not None:
-            return self.ep.collisions(f)
-        return collision_ep(f, self.eps, self.p.r, self.p.lam_r, self.T0)
+        return self.ep.collisions(f)
 
     def collisions_ee(self, f):
         """I_ee[f] of Eq. (S22)-(S23) on the folded grid, unweighted, O(L log L)."""
@@ -252,14 +244,7 @@ class KineticModel:
 
         ``ee_jac``: a cached :meth:`ee_jacobian` (f) to reuse over many products.
         """
-        if self.ep is not None:
-            out = self.ep.jvp(f, v)
-        else:
-            # the extension of f serves every product at one f (a Newton step's Krylov iterations)
-            if self._fx_at is None or not np.array_equal(self._fx_at[0], f):
-                fa = np.asarray(f, dtype=float)
-                self._fx_at = (np.array(f, dtype=float), extend_folded(fa, int(np.max(self.p.r))))
-            out = collision_ep_jvp(f, v, self.eps, self.p.r, self.p.lam_r, self.T0, fx=self._fx_at[1])
+        out = self.ep.jvp(f, v)
         out = out if self.a_ep == 1.0 else self.a_ep * out
         if self.a_ee > 0:
             J = self.ee_jacobian(f) if ee_jac is None else ee_jac
@@ -309,8 +294,7 @@ class KineticModel:
         diagonal -- the time integrator's preconditioner while the mass matrix is definite (on Fig. 1(b), the
         Pb model and Einstein at refine 128 the exact sparse e-ph Jacobian, factorised by LU, takes the same
         GMRES iterations: the shift a (1 - Sigma') dominates)."""
-        d = (self.ep.jacobian_diagonal(f) if self.ep is not None
-             else collision_ep_diagonal(f, self.eps, self.p.r, self.p.lam_r, self.T0))
+        d = self.ep.jacobian_diagonal(f)
         if self.a_ep != 1.0:
             d = self.a_ep * d
         if self.a_ee > 0:

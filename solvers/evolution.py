@@ -123,7 +123,7 @@ def _matrices(PETSc, model, shell, Kb, definite):
     pattern = (sp.identity(L, format="csr") + abs(model.derivative_matrix())).tocsr()
     if not definite:
         pattern = pattern + abs(Kb)
-        if model.ep is None:
+        if not model.p.ep_fft:
             pattern = pattern + abs(model.collisions_jacobian(model.f_eq))
     J = P = None
     try:  # both are the caller's once returned; destroyed here if the set-up fails
@@ -191,7 +191,7 @@ class KineticTS:
             else:
                 # indefinite: the banded kernel part -a f' K too, and the e-ph part exactly (combs) or its
                 # diagonal (FFT operators); the e-e part by its leading diagonal
-                JP = (m.collisions_jacobian_approx(f, Je) if m.ep is None
+                JP = (m.collisions_jacobian_approx(f, Je) if not m.p.ep_fft
                       else sp.diags(m.collisions_jacobian_diagonal(f, Je)))
                 set_rows(P, (a * (sp.diags(sh.diag) - sp.diags(sh.fp) @ self.Kb) - JP).tocsr())
             self.a_pc = a
@@ -377,7 +377,7 @@ def evolve(model: KineticModel, T_in, t_end, rtol=1e-6, atol=1e-9, growth_limit=
                   "M(f) = 1 - Sigma'[f] - f'K varies with f (measured: 5% off on Fig. 1(b)); prefer bdf "
                   "(default), beuler or theta", file=sys.stderr)
         # the kernel products (and the e-ph FFT operators of a continuous alpha^2F) shared by the group's ranks
-        with sharing(model.K, model.ep.ops if model.ep is not None else None):
+        with sharing(model.K, model.ep.ops):
             status, reason, solver_reason = _solve(PETSc, ts, x)
         steps = steps0 + ts.getStepNumber()  # a restart's count includes the replayed steps
         # Newton iterations and GMRES iterations (= Jacobian products) over all steps, rejected ones included

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ephkin.pde.linearized as lin
-from ephkin.pde.electron_phonon import EPCollisions, collision_ep
+from ephkin.pde.electron_phonon import CombCollisions, EPCollisions, collision_ep
 from ephkin.pde.eliashberg import fermi
 from ephkin.pde.grids import default_grid
 from ephkin.pde.kinetic import KineticModel
@@ -110,7 +110,7 @@ def test_kinetic_model_paths_agree(monkeypatch):
     monkeypatch.setattr(lin, "FFT_MODES_MIN", 10**9)
     ps = _problem(PB, None, 0.2, None)
     ms = KineticModel(ps)
-    assert mf.ep is not None and ms.ep is None
+    assert isinstance(mf.ep, EPCollisions) and isinstance(ms.ep, CombCollisions)
     rng = np.random.default_rng(11)
     f = fermi(pf.E, 0.23)
     fdot, v = rng.standard_normal(pf.grid.L) * pf.fp, rng.standard_normal(pf.grid.L)
@@ -122,18 +122,26 @@ def test_kinetic_model_paths_agree(monkeypatch):
 
 @pytest.mark.parametrize("spec,lam,T0,cutoff", CASES)
 def test_stencil_jacobian_product_and_diagonal(spec, lam, T0, cutoff):
-    """The comb path's matrix-free Jacobian product and diagonal against the assembled per-mode Jacobian."""
+    """The comb path's matrix-free Jacobian product and diagonal against the assembled per-mode Jacobian: the
+    mode-by-mode reference sums and the sparse stencil of the time integrator (``CombCollisions``), and its
+    collision integral against the reference sum."""
     from ephkin.pde.electron_phonon import collision_ep_diagonal, collision_ep_jvp
 
     p = _problem(spec, lam, T0, cutoff)
     m = KineticModel(p)
+    cc = CombCollisions(p.grid.L, p.grid.eps, p.r, p.lam_r, T0)
     rng = np.random.default_rng(5)
     for f in _states(p, rng):
         J = m._ep_jacobian(f)
         v = rng.standard_normal(p.grid.L)
+        atol = 1e-14 * np.max(np.abs(J.diagonal()))
         assert _rel(collision_ep_jvp(f, v, p.grid.eps, p.r, p.lam_r, T0), J @ v) < 1e-12
         np.testing.assert_allclose(collision_ep_diagonal(f, p.grid.eps, p.r, p.lam_r, T0), J.diagonal(), rtol=1e-12,
-                                   atol=1e-14 * np.max(np.abs(J.diagonal())))
+                                   atol=atol)
+        assert _rel(cc.jvp(f, v), J @ v) < 1e-12
+        np.testing.assert_allclose(cc.jacobian_diagonal(f), J.diagonal(), rtol=1e-12, atol=atol)
+        ref = collision_ep(f, p.grid.eps, p.r, p.lam_r, T0)
+        assert np.max(np.abs(cc.collisions(f) - ref)) <= 1e-13 * cc.D0 * np.max(np.abs(f - 0.5))
 
 
 def test_projection_fills_every_grid_frequency():
@@ -206,7 +214,7 @@ def test_evolve_fft_path_equals_stencil_path(monkeypatch):
     for fft in (True, False):
         p = _problem(PB, None, 0.2, None, fft=fft, monkeypatch=monkeypatch)
         m = KineticModel(p)
-        assert (m.ep is not None) == fft
+        assert isinstance(m.ep, EPCollisions if fft else CombCollisions)
         out[fft] = evolve(m, 0.202, 2.0)
     a, b = out[True], out[False]
     assert a["status"] == b["status"] == "stable"
