@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
 
+# scipy.optimize is imported inside the functions that use it: 50 ms of the start-up of commands that do not
 from .eliashberg import cel_ratio, zinv, zinv_strong
 from .errors import InputError, require_positive
 
@@ -44,6 +44,7 @@ def negative_intervals(fun, a, b, n, xtol=1e-12):
     ``n`` grid points locate the sign changes; an interval open at ``a`` or
     ``b`` starts or ends there.  Returns a list of (lo, hi) tuples.
     """
+    from scipy.optimize import brentq
     x = np.linspace(a, b, n)
     v = fun(x)
     neg = v < 0
@@ -178,6 +179,7 @@ def _first_crossing(fun, lo, hi_max, factor=1.25, xtol=1e-10, surely_positive=No
     ``surely_positive(x)``, a cheap test that fun(x') > 0 for every x' <= x, skips the scan's first points
     without evaluating fun; the scan's points, and so the bracket and the root, are those of the full scan.
     """
+    from scipy.optimize import brentq
     a = lo
     if surely_positive is not None:
         while a * factor < hi_max and surely_positive(a * factor):
@@ -243,6 +245,7 @@ def lambda_c_cel(shape, T0, units="g", lam_max=1e4, lam_min=1e-2):
 
 def strong_coupling_analysis(T0, g=1.0):
     """Eq. (S38) at T0: minimum, zeros and the interval where Z0^-1 < 0 (None if there is none)."""
+    from scipy.optimize import minimize_scalar
     T0 = require_positive("T0", T0, "give the temperature T0 > 0 (units of g)")
     f = lambda e: zinv_strong(e, T0, g)  # noqa: E731
     E_max = 4.0 * g + 40.0 * T0
@@ -265,6 +268,7 @@ def strong_coupling_analysis(T0, g=1.0):
 
 def strong_coupling_T0_max(g=1.0):
     """Highest T0 with a region Z0^-1 < 0 in the strong-coupling limit (seed: 1.63 T_c)."""
+    from scipy.optimize import brentq
     fun = lambda T: strong_coupling_analysis(T, g)["zinv_min"]  # noqa: E731
     return brentq(fun, 0.2 * g, 0.5 * g, xtol=1e-12)
 
@@ -276,6 +280,7 @@ def cel_analysis(spectrum, T_lo, T_hi, n=2000):
     (Eq. (S14)); C_el < 0 somewhere iff lambda > lambda_min = 1/max_T G(T).
     Temperatures are scanned log-uniformly in [T_lo, T_hi].
     """
+    from scipy.optimize import minimize_scalar
     if not 0 < T_lo < T_hi:
         raise InputError(f"temperature range must satisfy 0 < T_lo < T_hi (got {T_lo}, {T_hi})", "T_range")
     lam = spectrum.lam

@@ -19,7 +19,6 @@ import math
 
 import numpy as np
 from scipy import constants
-from scipy.special import gammaincc, zeta
 
 from .errors import InputError, require_nonnegative, require_positive
 
@@ -159,6 +158,8 @@ def bose_integral(n, u):
     J_n(inf) - n! sum_{m>=1} m^-n Q(n+1, m u), Q the regularised upper
     incomplete gamma function (the tail of the expansion in e^{-m x}).
     """
+    from scipy.special import gammaincc, zeta  # here, not at import: 40 ms of every command's start-up
+
     if int(n) != n or n < 2:
         raise InputError(f"n must be an integer >= 2 (got {n!r}); J_n diverges at x = 0 otherwise", "n")
     n = int(n)
