@@ -120,16 +120,20 @@ def test_kinetic_model_paths_agree(monkeypatch):
     np.testing.assert_allclose(ms.collisions_jacobian_diagonal(f), ms.collisions_jacobian(f).diagonal(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("csr", [True, False])
 @pytest.mark.parametrize("spec,lam,T0,cutoff", CASES)
-def test_stencil_jacobian_product_and_diagonal(spec, lam, T0, cutoff):
+def test_stencil_jacobian_product_and_diagonal(spec, lam, T0, cutoff, csr, monkeypatch):
     """The comb path's matrix-free Jacobian product and diagonal against the assembled per-mode Jacobian: the
-    mode-by-mode reference sums and the sparse stencil of the time integrator (``CombCollisions``), and its
-    collision integral against the reference sum."""
+    mode-by-mode reference sums and the stencil of the time integrator (``CombCollisions``, as one CSR product
+    and slice by slice), and its collision integral against the reference sum."""
+    import ephkin.pde.electron_phonon as ep
     from ephkin.pde.electron_phonon import collision_ep_diagonal, collision_ep_jvp
 
     p = _problem(spec, lam, T0, cutoff)
     m = KineticModel(p)
+    monkeypatch.setattr(ep, "SPARSE_STENCIL_L_MAX", 10**9 if csr else 0)
     cc = CombCollisions(p.grid.L, p.grid.eps, p.r, p.lam_r, T0)
+    assert (cc.B is not None) == csr
     rng = np.random.default_rng(5)
     for f in _states(p, rng):
         J = m._ep_jacobian(f)
