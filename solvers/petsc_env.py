@@ -250,6 +250,44 @@ def _import_quietly(importer, name):
         sys.stderr = err
 
 
+#: address space (bytes) that loading and initialising PETSc, SLEPc and MPI needs beyond what the command has mapped
+#: (numpy, SciPy and their BLAS already loaded): `ephkin stability` (VmSize ~312 MiB before) starts with 148 MiB
+#: left and fails to with 138 MiB or less -- a failed mmap, a std::bad_alloc, a PETSc error 55 reported as a broken
+#: install, or a segmentation fault in Open MPI (Debian's PETSc 3.18, Open MPI 4.1).  Refused below, with a margin.
+PETSC_START_BYTES = 160 * 2**20
+
+
+def _vm_size():
+    """This process's mapped address space in bytes (Linux /proc/self/status VmSize), or None."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_start_headroom():
+    """Raise MemoryError (the machine's: "cannot allocate memory ...", exit 1) when the address-space limit
+    (ulimit -v, RLIMIT_AS) leaves less than PETSC_START_BYTES for starting PETSc, SLEPc and MPI."""
+    try:
+        import resource
+    except ImportError:  # not POSIX: no such limit
+        return
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    size = _vm_size()
+    if soft == resource.RLIM_INFINITY or size is None:
+        return
+    left = soft - size
+    if left < PETSC_START_BYTES:
+        raise MemoryError(
+            f"starting PETSc, SLEPc and MPI needs about {PETSC_START_BYTES >> 20} MiB more address space; the limit "
+            f"(ulimit -v) leaves {max(left, 0) >> 20} MiB"
+        )
+
+
 _INITIALISED = []
 
 #: Open MPI's MPI_Init in a process not started by mpirun (a "singleton") forks an ``orted`` daemon and waits
@@ -271,6 +309,7 @@ def init_petsc(argv=None):
     if _INITIALISED:
         return _INITIALISED[0]
     check_petsc()
+    check_start_headroom()
     os.environ.setdefault(*_SINGLETON_ENV)
     import petsc4py
     import slepc4py

@@ -25,11 +25,34 @@ COMMANDS = {
     "transport": ["transport", "--spectrum", "debye", "--T", "0.1", "0.2"],
     "lambda-c": ["lambda-c", "--spectrum", "einstein", "--T0", "0.2", "0.21"],
     "stability": ["stability", "--spectrum", "einstein", "--T0", "0.2", "--refine", "1"],
-    "evolve": ["evolve", "--spectrum", "einstein", "--T0", "0.2", "--T-in", "0.21", "--t-end", "0.2",
-               "--grid-step", "0.05", "--cutoff", "6"],
+    "evolve": [
+        "evolve",
+        "--spectrum",
+        "einstein",
+        "--T0",
+        "0.2",
+        "--T-in",
+        "0.21",
+        "--t-end",
+        "0.2",
+        "--grid-step",
+        "0.05",
+        "--cutoff",
+        "6",
+    ],
     "nac sigma": ["nac", "sigma", "--omega-p", "0.5", "--zeta", "inf"],
-    "avalanche criterion": ["avalanche", "criterion", "--mass", "0.5", "--g-ep", "0.1", "--gamma", "0.002",
-                            "--omega0", "0.3"],
+    "avalanche criterion": [
+        "avalanche",
+        "criterion",
+        "--mass",
+        "0.5",
+        "--g-ep",
+        "0.1",
+        "--gamma",
+        "0.002",
+        "--omega0",
+        "0.3",
+    ],
     "run": ["run", "RUN1"],
     "sweep": ["sweep", "RUN"],
 }
@@ -109,12 +132,37 @@ def test_an_address_space_limit_is_the_machine_not_a_bug(tmp_path):
     """Under ulimit -v, a run that the memory estimate allows but the limit does not ends in one "cannot ..."
     line naming memory and exit 1 (or is refused beforehand with exit 2 and the estimate), never a traceback or
     "please report it"."""
-    argv = ["stability", "--spectrum", "modes:40-60", "--T0", "0.2", "--refine", "64", "--json"]
+    # refine 128 under 700 MiB: refused with the estimate up to ~850 MiB (refine 64 fitted in 700 MiB once
+    # scipy.optimize was no longer imported at start-up); below ~500 MiB Open MPI's own start fails first
+    argv = ["stability", "--spectrum", "modes:40-60", "--T0", "0.2", "--refine", "128", "--json"]
     p = _child(argv, resource.RLIMIT_AS, 700 * 2**20, tmp_path)
     assert p.returncode in (1, 2), p.stderr
     lines = p.stderr.strip().splitlines()
     assert lines and "memory" in lines[-1].lower() and "report" not in lines[-1], p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_an_address_space_too_small_to_start_is_refused_not_a_hang(tmp_path):
+    """Under ulimit -v 200 MiB OpenBLAS's first matrix product loops forever (SIGTERM cannot stop it): ephkin refuses
+    before numpy loads, one "cannot start" line and exit 1."""
+    p = _child(
+        ["zinv", "--spectrum", "modes:40-60", "--T0", "0.2", "--json"], resource.RLIMIT_AS, 200 * 2**20, tmp_path
+    )
+    assert p.returncode == 1, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot start" in lines[0] and "ulimit -v" in lines[0], p.stderr
+    assert p.stdout == ""
+
+
+def test_too_little_address_space_for_petsc_is_refused_before_starting_it(tmp_path):
+    """With 400 MiB the imports fit but PETSc's start does not (it crashes Open MPI or reports a broken install
+    at ~450 MiB): one "cannot allocate memory" line naming the start, exit 1, before anything is mapped."""
+    argv = ["stability", "--spectrum", "modes:40-60", "--T0", "0.2", "--refine", "4", "--json"]
+    p = _child(argv, resource.RLIMIT_AS, 400 * 2**20, tmp_path)
+    assert p.returncode == 1, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert lines and lines[-1].startswith("ephkin stability: cannot allocate memory"), p.stderr
+    assert "Traceback" not in p.stderr and "report" not in p.stderr
 
 
 @pytest.mark.parametrize("link", [".ephkin.lock", "results.rank0.jsonl", "results.csv", "summary.json", "lc.png"])

@@ -250,7 +250,10 @@ def _internal_error(name, exc, petsc_opts):
         return 2, f"ephkin {name}: error: {bad}"
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [""]
     msg = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1]}"
-    if isinstance(exc, MemoryError) or getattr(exc, "ierr", None) == _PETSC_ERR_MEM:
+    # a shared library that cannot be mapped (ulimit -v) is the machine's too: "failed to map segment from shared
+    # object" (ImportError of an extension module loaded late, e.g. libmvec)
+    unmapped = isinstance(exc, (ImportError, OSError)) and ("failed to map segment" in msg or "Cannot allocate" in msg)
+    if isinstance(exc, MemoryError) or unmapped or getattr(exc, "ierr", None) == _PETSC_ERR_MEM:
         # the machine's (RAM, ulimit -v, a cgroup), not ephkin's: the estimates refuse what MemAvailable and the
         # limits forbid, but other processes and fragmentation can still leave an allocation short
         return 1, (
@@ -315,11 +318,38 @@ def _configure_figures(args):
         plots.configure(format=fmt, dpi=dpi)
 
 
+#: the smallest address-space limit (ulimit -v, bytes) ephkin starts under.  Below it numpy, SciPy and OpenBLAS do not
+#: fail cleanly: OpenBLAS's first matrix product loops forever on a failed mmap (in C, so SIGTERM waits too).
+#: Measured on Debian 12 (numpy 1.24, OpenBLAS 0.3.21): `ephkin zinv` hangs under 260 MiB, fails to map libmvec
+#: under 290 MiB, runs from 320 MiB.  Starting PETSc needs more (``petsc_env.PETSC_START_BYTES``), checked there.
+START_AS_MIN = 320 * 2**20
+
+
+def _address_space_too_small():
+    """One "cannot ..." line when the address-space limit is below START_AS_MIN, else None (no limit, not POSIX)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft == resource.RLIM_INFINITY or soft >= START_AS_MIN:
+        return None
+    return (
+        f"ephkin: cannot start: the address-space limit (ulimit -v) is {soft >> 20} MiB, below the "
+        f"{START_AS_MIN >> 20} MiB that numpy, SciPy and their BLAS map (below it OpenBLAS hangs instead of "
+        "failing); raise ulimit -v"
+    )
+
+
 def main(argv=None):
     if (sys.argv[1:] if argv is None else list(argv)) == ["--version"]:
         # what the parser's version action prints, without building the parser (no family, no study, no numpy)
         print(f"ephkin {__version__}")
         return 0
+    too_small = _address_space_too_small()
+    if too_small:
+        print(too_small, file=sys.stderr)
+        return 1
     from ..options import split_global, split_petsc_options
 
     if threading.current_thread() is threading.main_thread():
