@@ -28,6 +28,7 @@ PETSc's garbage until a collective ``garbage_cleanup`` (tests/test_petsc_ownersh
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -226,10 +227,21 @@ def vec(full):
 
 
 def destroy(*objs):
-    """Destroy each PETSc object given; None (never created) is skipped."""
+    """Destroy each PETSc object given; None (never created) is skipped.
+
+    Called while an exception propagates (a ``finally`` after SIGTERM -> KeyboardInterrupt inside a solver's
+    callback, or a solver error), a failure to destroy is not raised: an object left mid-operation by the
+    interrupted solve (SLEPc's EPS with a dense submatrix still borrowed: PETSc error 58) would otherwise replace
+    the exception on its way -- "interrupted" became "internal error" -- and the other objects would be left."""
+    propagating = sys.exc_info()[1] is not None
     for obj in objs:
-        if obj is not None:
+        if obj is None:
+            continue
+        try:
             obj.destroy()
+        except Exception:
+            if not propagating:
+                raise
 
 
 def _row_range(c, N):

@@ -115,3 +115,33 @@ def test_failed_target_solve_with_output_dir_is_a_status_not_a_crash(capsys, tmp
                        "--target", "-100", "-o", str(tmp_path / "out"), "--json", "-stab_eps_max_it", "2")
     assert code == 4 and r["status"] == "solver_failed" and "internal error" not in err
     assert (tmp_path / "out" / "summary.json").exists() and not (tmp_path / "out" / "gamma.csv").exists()
+
+
+def test_sigterm_inside_a_slepc_solve_is_interrupted_not_an_internal_error(tmp_path):
+    """SIGTERM (a batch system's time limit) while SLEPc iterates: the KeyboardInterrupt leaves the EPS mid-operation,
+    and destroying it failed with PETSc error 58 ("Need to call MatDenseRestoreSubMatrix() first"), which replaced
+    the interruption: "internal error ... please report it", exit 1.  Now "interrupted", exit 130, one line."""
+    import signal
+    import time
+
+    err = tmp_path / "err.txt"
+    argv = ["stability", "--spectrum", "modes:40-60", "--lam", "1", "--T0", "0.2", "--refine", "128", "--nev", "4",
+            "--json"]
+    with open(err, "w") as fe:
+        proc = subprocess.Popen([sys.executable, "-m", "ephkin.solvers.cli"] + argv, cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=fe, text=True)
+        try:
+            deadline = time.time() + 120
+            # the slow modes' own monitor line: the signal lands inside their Krylov-Schur iterations
+            while time.time() < deadline and "SLEPc stab_: iteration" not in err.read_text():
+                assert proc.poll() is None, err.read_text()
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    text = err.read_text()
+    assert proc.returncode == 130, text
+    assert text.strip().splitlines()[-1] == "ephkin stability: interrupted", text
+    assert "internal error" not in text and "Segmentation" not in text and out == ""
