@@ -61,3 +61,25 @@ def test_memory_check_names_parameter(monkeypatch):
     with pytest.raises(InputError) as e:
         st.slow_modes(p, 4)
     assert e.value.param == "nev" and "MemAvailable" in str(e.value)
+
+
+def test_a_ladder_cluster_beyond_the_basis_limit_is_refused_unless_the_user_chooses_the_basis(monkeypatch, capsys):
+    """--nev > 1 on a commensurate grid asks Krylov-Schur for about one gamma per ladder (Einstein at refine 125:
+    6249 ladders, a 6285-vector basis, 11 GB and an hour): refused with the estimate (exit 2, naming --nev) above
+    NCV_CLUSTER_MAX, here lowered so that Einstein at refine 2 (99 ladders) crosses it; -stab_eps_ncv, the user's
+    own basis, is obeyed (one iteration allowed: SLEPc's own failure, exit 4, not the refusal)."""
+    import json
+
+    import ephkin.solvers.stability.matrix_free as mf
+    from ephkin.solvers.cli import main
+
+    monkeypatch.setattr(mf, "NCV_CLUSTER_MAX", 100)
+    argv = ["stability", "--spectrum", "einstein", "--lam", "1", "--T0", "0.2", "--refine", "2", "--json"]
+    assert main(argv + ["--nev", "4"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("ephkin stability: error: --nev 4") and "99 ladders" in err and "-stab_eps_ncv" in err
+    assert main(argv + ["--nev", "1"]) == 0  # the slowest mode needs no room for the cluster
+    assert json.loads(capsys.readouterr().out)["n_zero_gamma"] == 99
+    assert main(argv + ["--nev", "4", "-stab_eps_ncv", "40", "-stab_eps_max_it", "1"]) == 4
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "solver_failed" and out["solver_reason"] == "DIVERGED_ITS"

@@ -11,6 +11,8 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from ephkin.pde.errors import InputError
+
 from ..bridge import aij, comm, concat_rows, destroy, gather, scatter, solving_on
 from ..eps import create_eps, eigenpairs, solve
 from ..petsc_env import init_petsc
@@ -45,6 +47,30 @@ def _ncv(k, ladders=0):
     slowest mode alone (k = 1) lies below the cluster and converges in one restart: no room added (160 vectors
     took 580 products against 414 at refine 256)."""
     return max(2 * k, k + 76, k + ladders + 32 if k > 1 else 0)
+
+
+#: the largest SLEPc basis the ladder cluster may ask for without the user's own -stab_eps_ncv.  The first restart
+#: costs ~1e-9 s x ncv^2 x L (orthogonalisation; Einstein at refine 16 and 32, ncv 835 and 1635: 11 and 67 s):
+#: refine 64 (ncv 3235, L = 51 200) would take ~9 min and 2 GB, refine 125 (ncv 6285) an hour and 11 GB
+NCV_CLUSTER_MAX = 2048
+
+
+def _check_cluster(PETSc, k, m, L):
+    """Refuse (InputError on ``nev``) a basis for the ladder cluster above NCV_CLUSTER_MAX unless the user chose
+    -stab_eps_ncv: k > 1 on a commensurate grid asks Krylov-Schur to resolve about one gamma per ladder (docs/
+    theory.md §5), and with thousands of ladders (Einstein: one per grid step of omega_E / 2) that is hours."""
+    ncv = _ncv(k, m)
+    if k <= 1 or ncv <= NCV_CLUSTER_MAX or PETSc.Options().hasName(PREFIX + "eps_ncv"):
+        return
+    hours = 1e-9 * ncv * ncv * L / 3600.0
+    raise InputError(
+        f"nev {k} on this grid asks SLEPc to resolve the ladder cluster of the commensurate comb ({m} ladders, about "
+        f"one gamma each just above the slowest mode; docs/theory.md §5): a basis of {ncv} vectors, "
+        f"{slow_modes_memory(L, k, 0, m) / 2**30:.1f} GiB and about {hours:.1f} h; give --nev 1 (the slowest mode, "
+        "below the cluster), a grid step not commensurate with the modes (--grid-step), or choose the basis "
+        "yourself with -stab_eps_ncv",
+        "nev",
+    )
 
 
 def slow_modes_memory(L, k, m_nnz, ladders=0):
@@ -321,6 +347,7 @@ def slow_modes(problem, nev=6, tol=1e-10, max_it=2000, negative=True):
             chol = None
     m = N.shape[1]
     k = min(nev, L - m - 1)
+    _check_cluster(PETSc, k, m, L)
     # the deflation forms G = N^T A_hat N a block of 4 columns at a time; the banded factor replaces MUMPS's
     factor = chol.nbytes() if chol is not None else 12 * 6 * m_nnz
     check_memory(slow_modes_memory(L, k, 0, m) + factor + 8 * m * m + 4 * 64 * L,
