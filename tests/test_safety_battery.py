@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 import pytest
-from test_safety import GOOD  # pytest puts tests/ on sys.path
+from test_safety import EVOLVE, GOOD  # pytest puts tests/ on sys.path
 
 from ephkin.solvers.cli import main
 
@@ -25,34 +25,10 @@ COMMANDS = {
     "transport": ["transport", "--spectrum", "debye", "--T", "0.1", "0.2"],
     "lambda-c": ["lambda-c", "--spectrum", "einstein", "--T0", "0.2", "0.21"],
     "stability": ["stability", "--spectrum", "einstein", "--T0", "0.2", "--refine", "1"],
-    "evolve": [
-        "evolve",
-        "--spectrum",
-        "einstein",
-        "--T0",
-        "0.2",
-        "--T-in",
-        "0.21",
-        "--t-end",
-        "0.2",
-        "--grid-step",
-        "0.05",
-        "--cutoff",
-        "6",
-    ],
+    "evolve": EVOLVE[: EVOLVE.index("--quiet")],  # test_safety's short evolve (no copy)
     "nac sigma": ["nac", "sigma", "--omega-p", "0.5", "--zeta", "inf"],
-    "avalanche criterion": [
-        "avalanche",
-        "criterion",
-        "--mass",
-        "0.5",
-        "--g-ep",
-        "0.1",
-        "--gamma",
-        "0.002",
-        "--omega0",
-        "0.3",
-    ],
+    "avalanche criterion": ["avalanche", "criterion", "--mass", "0.5", "--g-ep", "0.1", "--gamma", "0.002",
+                            "--omega0", "0.3"],
     "run": ["run", "RUN1"],
     "sweep": ["sweep", "RUN"],
 }
