@@ -80,14 +80,13 @@ def _shifted(f, v, rk, pad, L):
     return f[sl_p], f[sl_m], v[sl_p], v[sl_m]
 
 
-def collision_ep_jvp(f, v, eps, r, lam_r, T0, fx=None):
-    """(d(I_ep/pi)/df) v mode by mode (Eq. (2) differentiated; the fold and the cutoff of (S28)): the comb
-    spectra's Jacobian product, O(L) per grid frequency, nothing assembled.  ``fx``: extend_folded(f, max r),
-    when the caller keeps it across products at one f."""
+def collision_ep_jvp(f, v, eps, r, lam_r, T0):
+    """(d(I_ep/pi)/df) v mode by mode (Eq. (2) differentiated; the fold and the cutoff of (S28)): the reference
+    of :class:`CombCollisions`'s product, O(L) per grid frequency, nothing assembled."""
     f = np.asarray(f, dtype=float)
     v = np.asarray(v, dtype=float)
     pad = int(np.max(r))
-    fx = extend_folded(f, pad) if fx is None else fx
+    fx = extend_folded(f, pad)
     vx = extend_folded(v, pad, odd=True)
     out = np.zeros_like(f)
     for rk, lk in zip(r, lam_r):

@@ -18,7 +18,7 @@ import numpy as np
 from .errors import InputError, require_positive
 
 __all__ = ["FoldedGrid", "project_spectrum", "default_grid", "phonon_scale", "check_memory", "available_memory",
-           "linear_problem_bytes", "kinetic_bytes", "DENSE_MAX"]
+           "address_space_left", "linear_problem_bytes", "kinetic_bytes", "DENSE_MAX"]
 
 #: largest number of grid points L at which an L x L matrix is formed and factorised densely (LAPACK):
 #: 72 MB and a ~1 s O(L^3) factorisation at L = 3000; above it only sparse/FFT operators (and Krylov solvers).
@@ -145,17 +145,24 @@ def _first_number(path, key=None):
     return None
 
 
+def address_space_left():
+    """Bytes of address space left under ``ulimit -v`` (RLIMIT_AS less the current VmSize), None without a limit
+    (or where the limit cannot be read)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX: no such limit
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(soft - (_first_number("/proc/self/status", "VmSize:") or 0), 0)
+
+
 def available_memory():
     """Bytes a new allocation of this process can get (None if unknown): the least of MemAvailable, the address
-    space left under ``ulimit -v`` (RLIMIT_AS less the current VmSize) and the cgroup's memory.max less its
+    space left under ``ulimit -v`` (:func:`address_space_left`) and the cgroup's memory.max less its
     memory.current (a batch job's limit)."""
-    import resource
-
-    limits = [_first_number("/proc/meminfo", "MemAvailable:")]
-    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if soft != resource.RLIM_INFINITY:
-        size = _first_number("/proc/self/status", "VmSize:") or 0
-        limits.append(max(soft - size, 0))
+    limits = [_first_number("/proc/meminfo", "MemAvailable:"), address_space_left()]
     cg_max = _first_number("/sys/fs/cgroup/memory.max")
     cg_now = _first_number("/sys/fs/cgroup/memory.current")
     if cg_max is not None and cg_now is not None:

@@ -257,34 +257,16 @@ def _import_quietly(importer, name):
 PETSC_START_BYTES = 160 * 2**20
 
 
-def _vm_size():
-    """This process's mapped address space in bytes (Linux /proc/self/status VmSize), or None."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 def check_start_headroom():
     """Raise MemoryError (the machine's: "cannot allocate memory ...", exit 1) when the address-space limit
     (ulimit -v, RLIMIT_AS) leaves less than PETSC_START_BYTES for starting PETSc, SLEPc and MPI."""
-    try:
-        import resource
-    except ImportError:  # not POSIX: no such limit
-        return
-    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    size = _vm_size()
-    if soft == resource.RLIM_INFINITY or size is None:
-        return
-    left = soft - size
-    if left < PETSC_START_BYTES:
+    from ephkin.pde.grids import address_space_left
+
+    left = address_space_left()
+    if left is not None and left < PETSC_START_BYTES:
         raise MemoryError(
             f"starting PETSc, SLEPc and MPI needs about {PETSC_START_BYTES >> 20} MiB more address space; the limit "
-            f"(ulimit -v) leaves {max(left, 0) >> 20} MiB"
+            f"(ulimit -v) leaves {left >> 20} MiB"
         )
 
 
